@@ -30,6 +30,12 @@ export const ERROR_CODES = [
   'NOT_FOUND',
   'BROKEN',
   'NOT_PASSABLE',
+  // vat (local runtime)
+  'NO_SUCH_METHOD',
+  'NOT_A_REFERENCE',
+  'BAD_FIELD',
+  'BAD_INDEX',
+  'BAD_TAG',
   // uri / persistence
   'URI_MALFORMED',
   'STORE',
