@@ -1,0 +1,22 @@
+/**
+ * capmesh crypto: Ed25519 session and designator keys, OCapN key/signature
+ * list forms, Public and Session IDs, location and envelope signatures, swiss
+ * numbers and designators. Imports only `util` and `syrup`.
+ */
+export { publicKeyToSyrup, signatureToSyrup, publicKeyFromSyrup, signatureFromSyrup } from './forms.js';
+export { generateKeyPair, keyPairFromSecret, publicKeyOf, sign, verify } from './keys.js';
+export type { KeyPair } from './keys.js';
+export { randomBytes, randomSwiss } from './random.js';
+export { publicIdOf, sessionIdOf } from './ids.js';
+export {
+  signSyrup,
+  verifySyrup,
+  myLocationRecord,
+  signLocation,
+  verifyLocation,
+  makeSigEnvelope,
+  openSigEnvelope,
+  checkSigEnvelope,
+} from './signing.js';
+export type { OpenedSigEnvelope } from './signing.js';
+export { designatorOf, publicKeyOfDesignator } from './designator.js';

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { publicIdOf, sessionIdOf } from '../../src/crypto/index.js';
+import { compareBytes, toHex } from '../../src/util/bytes.js';
+import { isCapmeshError, type CapmeshErrorCode } from '../../src/util/errors.js';
+
+function codeOf(fn: () => unknown): CapmeshErrorCode | undefined {
+  try {
+    fn();
+  } catch (e) {
+    if (isCapmeshError(e)) return e.code;
+    throw e;
+  }
+  return undefined;
+}
+
+const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
+
+describe('Public IDs and Session IDs', () => {
+  it('a Public ID is 32 bytes and differs between keys', () => {
+    fc.assert(
+      fc.property(bytes32, bytes32, (k1, k2) => {
+        fc.pre(compareBytes(k1, k2) !== 0);
+        const id1 = publicIdOf(k1);
+        expect(id1).toHaveLength(32);
+        expect(toHex(id1)).not.toBe(toHex(publicIdOf(k2)));
+        expect(publicIdOf(k1)).toEqual(id1);
+      }),
+      { seed: 1, numRuns: 50 },
+    );
+  });
+
+  it('a Session ID is symmetric and depends on both sides', () => {
+    fc.assert(
+      fc.property(bytes32, bytes32, bytes32, (a, b, c) => {
+        fc.pre(compareBytes(b, c) !== 0);
+        const ab = sessionIdOf(a, b);
+        expect(ab).toHaveLength(32);
+        expect(sessionIdOf(b, a)).toEqual(ab);
+        expect(toHex(sessionIdOf(a, c))).not.toBe(toHex(ab));
+      }),
+      { seed: 2, numRuns: 50 },
+    );
+  });
+
+  it('a session with oneself is well defined', () => {
+    const id = new Uint8Array(32).fill(9);
+    expect(sessionIdOf(id, id)).toHaveLength(32);
+  });
+
+  it('rejects wrong lengths', () => {
+    expect(codeOf(() => publicIdOf(new Uint8Array(31)))).toBe('CRYPTO_BAD_KEY');
+    expect(codeOf(() => sessionIdOf(new Uint8Array(31), new Uint8Array(32)))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => sessionIdOf(new Uint8Array(32), new Uint8Array(64)))).toBe('INVALID_ARGUMENT');
+  });
+});
