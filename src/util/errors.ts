@@ -41,6 +41,8 @@ export const ERROR_CODES = [
   'STORE',
   // handoffs
   'HANDOFF',
+  // internal invariants (a bug in capmesh, never the peer's fault)
+  'INTERNAL',
 ] as const;
 
 export type CapmeshErrorCode = (typeof ERROR_CODES)[number];

@@ -1,0 +1,6 @@
+export { CaptpSession } from './session.js';
+export type { SessionPorts, SessionOptions, SessionLimits, SessionStats } from './session-types.js';
+export { DEFAULT_SESSION_LIMITS } from './session-types.js';
+export { createManualFinalizer, finalizationRegistryFinalizer } from './finalizer.js';
+export type { FinalizerFactory, ImportFinalizer, ManualFinalizerControl } from './finalizer.js';
+export type { ExportPos, ImportPos, QuestionPos, AnswerPos } from './positions.js';

@@ -1,0 +1,38 @@
+import type { ExportTable } from './export-table.js';
+import type { ExportPos } from './positions.js';
+
+interface PendingExport {
+  readonly pos: ExportPos;
+  refs: number;
+  readonly promise: boolean;
+}
+
+/**
+ * One outgoing message's effect on the export table, held back until the
+ * message has been encoded. `exportRef` hands out positions (existing ones, or
+ * reserved fresh ones) and counts the sends; `commit` applies them. If encoding
+ * throws, the transaction is simply dropped: the peer never saw the message,
+ * so no refcount may change (a reserved position is skipped, never reused).
+ */
+export class SendTxn {
+  private readonly pending = new Map<object, PendingExport>();
+
+  constructor(private readonly exports: ExportTable) {}
+
+  /** The position at which `value` is (or will be) exported, counting one more send of it. */
+  exportRef(value: object, promise: boolean): ExportPos {
+    const seen = this.pending.get(value);
+    if (seen) {
+      seen.refs++;
+      return seen.pos;
+    }
+    const pos = this.exports.positionOf(value) ?? this.exports.reserve();
+    this.pending.set(value, { pos, refs: 1, promise });
+    return pos;
+  }
+
+  commit(): void {
+    for (const [value, p] of this.pending) this.exports.commit(p.pos, value, p.refs, p.promise);
+    this.pending.clear();
+  }
+}

@@ -1,0 +1,74 @@
+import type { PeerLocator } from '../wire/index.js';
+
+/**
+ * A netlayer moves whole OCapN messages between two vats. It owns framing,
+ * transport-level authentication (where the transport has one) and the
+ * transport's own limits; it never interprets CapTP.
+ *
+ * Ordering: messages on one `Connection` arrive in the order sent, each exactly
+ * once, while the connection is open (OCapN Netlayers.md requirement).
+ */
+export interface Netlayer {
+  /** The transport symbol of our locators, e.g. `memory`, `tcp-testing-only`, `websocket`. */
+  readonly transport: string;
+  /**
+   * Starts accepting connections for the vat with `designator`. Returns the
+   * hints to put in this vat's locator. Called once, by the vat, before any
+   * `connect`. `onConnection` is called for each inbound connection.
+   */
+  attach(binding: NetlayerBinding): Promise<NetlayerAttachment>;
+  /** Opens a connection to the peer at `locator` (whose transport is ours). Rejects with a `CapmeshError` (`DISCONNECTED`) when it cannot. */
+  connect(locator: PeerLocator): Promise<Connection>;
+  /** Stops listening and closes every connection it made or accepted. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface NetlayerBinding {
+  /** The vat's designator as this transport writes it (for most transports the base32 designator key). */
+  readonly designator: string;
+  /** Signs bytes with the vat's long-lived designator key (for transports that authenticate). */
+  readonly signWithDesignatorKey: (message: Uint8Array) => Uint8Array;
+  /** Called for every inbound connection, before its first message is delivered. */
+  readonly onConnection: (connection: Connection) => void;
+}
+
+export interface NetlayerAttachment {
+  /** The designator this netlayer advertises (may differ from the binding's, e.g. tcp-testing-only). */
+  readonly designator: string;
+  /** Hints for our locator (`{}` when the transport needs none). */
+  readonly hints: Readonly<Record<string, string>>;
+}
+
+/** Receives what arrives on a connection. Set once with `Connection.setReceiver`. */
+export interface ConnectionReceiver {
+  /** One whole message, in order. The array is owned by the receiver. */
+  message(bytes: Uint8Array): void;
+  /** The connection ended (peer closed, transport failed, or `close()` was called). Called once. */
+  closed(reason: ConnectionCloseReason): void;
+}
+
+export interface ConnectionCloseReason {
+  /** `local` when we called close(); `remote` when the peer closed; `error` for a transport failure. */
+  readonly kind: 'local' | 'remote' | 'error';
+  readonly message: string;
+}
+
+export interface Connection {
+  readonly transport: string;
+  /** True for a connection we dialled (used for crossed-hellos resolution). */
+  readonly outbound: boolean;
+  /** The locator we dialled, for outbound connections. */
+  readonly remoteLocator: PeerLocator | undefined;
+  /**
+   * Installs the receiver. Messages that arrived before this call are queued and
+   * delivered, in order, right after it. Calling it twice throws.
+   */
+  setReceiver(receiver: ConnectionReceiver): void;
+  /**
+   * Sends one whole message. After close this is a no-op. Never throws for
+   * transport trouble; that surfaces as `closed`.
+   */
+  send(bytes: Uint8Array): void;
+  /** Closes the connection; the receiver's `closed` is called with kind `local`. Idempotent. */
+  close(reason?: string): void;
+}
