@@ -1,0 +1,13 @@
+import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from './types.js';
+
+/** `limits` with every missing field taken from `DEFAULT_SYRUP_LIMITS`. */
+export function resolveLimits(limits?: SyrupLimits): Readonly<Required<SyrupLimits>> {
+  if (limits === undefined) return DEFAULT_SYRUP_LIMITS;
+  return {
+    maxBytes: limits.maxBytes ?? DEFAULT_SYRUP_LIMITS.maxBytes,
+    maxDepth: limits.maxDepth ?? DEFAULT_SYRUP_LIMITS.maxDepth,
+    maxItems: limits.maxItems ?? DEFAULT_SYRUP_LIMITS.maxItems,
+    maxIntegerDigits: limits.maxIntegerDigits ?? DEFAULT_SYRUP_LIMITS.maxIntegerDigits,
+    maxStringBytes: limits.maxStringBytes ?? DEFAULT_SYRUP_LIMITS.maxStringBytes,
+  };
+}
