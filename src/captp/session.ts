@@ -144,11 +144,11 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       return;
     }
     if (op.op === 'start-session') {
-      this.abort('op:start-session arrived on an established session', 'PROTOCOL');
+      this.abortFor(new CapmeshError('PROTOCOL', 'op:start-session arrived on an established session'));
       return;
     }
     if (op.op === 'pick' || op.op === 'bootstrap') {
-      this.abort(`op:${op.op} is obsolete and not supported`, 'PROTOCOL');
+      this.abortFor(new CapmeshError('PROTOCOL', `op:${op.op} is obsolete and not supported`));
       return;
     }
     this.receive(op);

@@ -29,6 +29,8 @@ export interface Pair {
   step(): boolean;
   /** Runs until no message, turn or promise callback is left. */
   settle(): Promise<void>;
+  /** Runs scheduled turns and promise callbacks, but delivers no message. */
+  settleTurnsOnly(): Promise<void>;
   /** The log since the last call. */
   take(): string[];
 }
@@ -101,6 +103,14 @@ export function makePair(options: PairOptions = {}): Pair {
         if (!busy && scheduler.pending === 0 && queue.length === 0) return;
       }
       throw new Error('pair did not settle');
+    },
+    async settleTurnsOnly() {
+      for (let round = 0; round < 100; round++) {
+        const busy = scheduler.pending > 0;
+        scheduler.drain();
+        await macrotask();
+        if (!busy && scheduler.pending === 0) return;
+      }
     },
     take() {
       const out = log.slice(taken);
