@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_MAX_FRAME_BYTES, FrameReader, frame } from '../../src/syrup/index.js';
+import { concatBytes } from '../../src/util/bytes.js';
+import { type CapmeshErrorCode, isCapmeshError } from '../../src/util/errors.js';
+
+function latin1(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  return out;
+}
+
+function codeOf(f: () => unknown): CapmeshErrorCode | 'no error' | 'foreign error' {
+  try {
+    f();
+  } catch (e) {
+    return isCapmeshError(e) ? e.code : 'foreign error';
+  }
+  return 'no error';
+}
+
+describe('frame', () => {
+  it('writes <len>: then the payload, with no trailing comma', () => {
+    expect(frame(latin1('1+'))).toEqual(latin1('2:1+'));
+    expect(frame(new Uint8Array(0))).toEqual(latin1('0:'));
+    const big = new Uint8Array(1234).fill(1);
+    expect(frame(big).subarray(0, 5)).toEqual(latin1('1234:'));
+    expect(frame(big).length).toBe(1239);
+  });
+});
+
+describe('FrameReader', () => {
+  const payloads = [latin1("<8'op:abort3\"bye>"), new Uint8Array(0), new Uint8Array(300).fill(9), latin1('t')];
+  const stream = concatBytes(...payloads.map(frame));
+
+  it('splits frames from one chunk', () => {
+    expect(new FrameReader().push(stream)).toEqual(payloads);
+  });
+
+  it('gives the same frames for a split at every byte boundary', () => {
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const r = new FrameReader();
+      expect([...r.push(stream.subarray(0, cut)), ...r.push(stream.subarray(cut))]).toEqual(payloads);
+      expect(r.buffered).toBe(0);
+    }
+  });
+
+  it('gives payloads the caller owns, never views of the chunk', () => {
+    const chunk = frame(latin1('abc'));
+    const [out] = new FrameReader().push(chunk);
+    chunk.fill(0);
+    expect(out).toEqual(latin1('abc'));
+  });
+
+  it('refuses an oversize frame by its declared length, before buffering it', () => {
+    const r = new FrameReader({ maxFrameBytes: 100 });
+    expect(r.push(frame(new Uint8Array(100)))).toHaveLength(1);
+    expect(codeOf(() => r.push(latin1('101')))).toBe('SYRUP_LIMIT');
+    expect(DEFAULT_MAX_FRAME_BYTES).toBe(16 * 1024 * 1024);
+    expect(codeOf(() => new FrameReader().push(latin1('16777217:')))).toBe('SYRUP_LIMIT');
+    expect(new FrameReader().push(latin1('16777216'))).toEqual([]);
+  });
+
+  it.each([
+    ['a leading zero', '01:a'],
+    ['a double zero', '00:'],
+    ['no digits', ':'],
+    ['a letter in the header', '1a:'],
+    ['a trailing comma after a frame', '1:a,'],
+    ['whitespace', ' 1:a'],
+    ['a Syrup string header', '1"a'],
+  ])('refuses %s as SYRUP_MALFORMED and stays poisoned', (_name, input) => {
+    const r = new FrameReader();
+    let first: unknown;
+    try {
+      r.push(latin1(input));
+    } catch (e) {
+      first = e;
+    }
+    expect(isCapmeshError(first, 'SYRUP_MALFORMED')).toBe(true);
+    expect(() => r.push(latin1('1:a'))).toThrow(first as Error);
+  });
+
+  it('end() refuses a partial frame', () => {
+    const r = new FrameReader();
+    r.push(latin1('3:ab'));
+    expect(codeOf(() => r.end())).toBe('SYRUP_TRUNCATED');
+    const clean = new FrameReader();
+    clean.push(latin1('1:a'));
+    expect(codeOf(() => clean.end())).toBe('no error');
+  });
+});
