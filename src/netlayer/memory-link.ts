@@ -51,6 +51,12 @@ export interface MemoryLink {
   cut(reason?: string): void;
   /** Sets the latency (ms, ≥ 0) for messages sent after this call. */
   setLatency(ms: number): void;
+  /**
+   * Queues `bytes` on the link as if the end of designator `from` had sent
+   * them, bypassing that end's engine: how a test plays a hostile or buggy
+   * peer on an established session. Delivered like any other message.
+   */
+  inject(from: string, bytes: Uint8Array): void;
 }
 
 /**
@@ -219,6 +225,11 @@ export class MemoryLinkImpl implements MemoryLink {
       throw new CapmeshError('INVALID_ARGUMENT', `\`ms\` must be a finite number ≥ 0, got ${String(ms)}`);
     }
     this.#latencyMs = ms;
+  }
+
+  inject(from: string, bytes: Uint8Array): void {
+    const [direction] = this.#directionsFrom(from, 'inject');
+    this.#send(direction!, bytes);
   }
 
   /** Delivers the head of `direction` to its target (or drops it if the target closed). Returns false when empty. */

@@ -1,0 +1,19 @@
+/**
+ * capmesh: an object-capability mesh speaking OCapN.
+ *
+ * The main entry: make a vat, make local objects with `far`, send to remote
+ * ones with `E`. Netlayers come from `capmesh/node`, `capmesh/browser` and
+ * `capmesh/testing`; the Syrup codec from `capmesh/syrup`.
+ */
+export { createVat, parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri, silentLogger, jsonLineLogger } from './mesh/index.js';
+export type { Vat, VatOptions, VatLimits, SessionInfo, Logger } from './mesh/index.js';
+export { far, E, isFar, passStyleOf, assertPassable } from './vat/index.js';
+export type { Remote, ERef, EProxy, PassStyle } from './vat/index.js';
+export { CapmeshError, isCapmeshError, ERROR_CODES } from './util/errors.js';
+export type { CapmeshErrorCode } from './util/errors.js';
+export { sym, record, tagged, float64, Sym, Tagged, Float64 } from './syrup/types.js';
+export { dialectFor, DIALECTS } from './wire/index.js';
+export type { Dialect, DialectName, PeerLocator, SturdyRef } from './wire/index.js';
+export type { Netlayer, Connection, ConnectionReceiver, NetlayerBinding, NetlayerAttachment } from './netlayer/types.js';
+export { generateKeyPair, designatorOf } from './crypto/index.js';
+export type { KeyPair } from './crypto/index.js';

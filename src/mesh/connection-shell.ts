@@ -1,0 +1,164 @@
+import { CapmeshError, isCapmeshError } from '../util/errors.js';
+import type { SyrupLimits } from '../syrup/types.js';
+import { CaptpSession, type FinalizerFactory, type SessionLimits } from '../captp/index.js';
+import { decodeOp, encodeOp, type Dialect, type Op, type PeerLocator } from '../wire/index.js';
+import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
+import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
+import type { Logger } from './logger.js';
+
+/** What a shell needs from its vat. */
+export interface ShellHost {
+  readonly dialect: Dialect;
+  readonly logger: Logger;
+  readonly finalizer: FinalizerFactory;
+  readonly sessionLimits: SessionLimits;
+  readonly decodeLimits: SyrupLimits;
+  readonly maxFrameBytes: number;
+  /** The peer's hello checked out. Returns an abort reason to refuse this connection, or undefined to open the session. */
+  helloArrived(shell: ConnectionShell): string | undefined;
+  /** Makes the bootstrap object (export 0) for a new session. */
+  bootstrapFor(shell: ConnectionShell): object;
+  /** The session is open. */
+  opened(shell: ConnectionShell): void;
+  /** The shell is done (whatever state it reached). Called once. */
+  closed(shell: ConnectionShell, error: CapmeshError): void;
+}
+
+export type ShellState = 'handshaking' | 'open' | 'closed';
+
+/**
+ * One connection's shell: bytes → ops → session and back.
+ *
+ * Lifecycle: `start()` sends our `op:start-session` and waits for the peer's.
+ * The first message must be the peer's start-session (or an `op:abort`, which
+ * just closes). A good hello opens a `CaptpSession`; from then on every
+ * message goes to it. Any fault before or after — oversize frame, bad version,
+ * bad signature, undecodable bytes — sends `op:abort` with a reason and closes
+ * this connection only.
+ */
+export class ConnectionShell {
+  state: ShellState = 'handshaking';
+  peer: CheckedHello | undefined;
+  session: CaptpSession | undefined;
+  readonly openedAt = Date.now();
+  private error: CapmeshError | undefined;
+
+  constructor(
+    readonly connection: Connection,
+    readonly hello: LocalHello,
+    private readonly host: ShellHost,
+  ) {}
+
+  get outbound(): boolean {
+    return this.connection.outbound;
+  }
+
+  /** The ID that names this connection for crossed-hellos: the Public ID of its dialler's session key. */
+  diallerId(): Uint8Array | undefined {
+    return this.outbound ? this.hello.publicId : this.peer?.peerId;
+  }
+
+  start(): void {
+    this.connection.setReceiver({
+      message: (bytes) => this.onMessage(bytes),
+      closed: (reason) => this.onClosed(reason),
+    });
+    this.sendRaw(this.hello.op);
+  }
+
+  /** Aborts this connection with `reason` (sends op:abort, closes). */
+  abort(reason: string, code: CapmeshError['code'] = 'PROTOCOL'): void {
+    if (this.state === 'closed') return;
+    if (this.session) {
+      this.session.abort(reason, code);
+      return;
+    }
+    this.sendRaw({ op: 'abort', reason });
+    this.finish(new CapmeshError(code, reason));
+  }
+
+  private sendRaw(op: Op): void {
+    for (const bytes of encodeOp(op, this.host.dialect)) this.connection.send(bytes);
+  }
+
+  private onMessage(bytes: Uint8Array): void {
+    if (this.state === 'closed') return;
+    if (bytes.length > this.host.maxFrameBytes) {
+      this.abort(`LIMIT: a ${bytes.length}-byte message is over the ${this.host.maxFrameBytes}-byte limit`, 'LIMIT');
+      return;
+    }
+    if (this.session) {
+      this.session.receiveBytes(bytes, this.host.decodeLimits);
+      return;
+    }
+    try {
+      this.onHandshakeMessage(decodeOp(bytes, this.host.decodeLimits));
+    } catch (e) {
+      const error = isCapmeshError(e) ? e : new CapmeshError('PROTOCOL', 'internal error during the handshake');
+      this.abort(`${error.code}: ${error.message}`, error.code);
+    }
+  }
+
+  private onHandshakeMessage(op: Op): void {
+    if (op.op === 'abort') {
+      this.connection.close(`peer aborted: ${op.reason}`);
+      this.finish(new CapmeshError('ABORTED', `the peer aborted before the session started: ${op.reason}`));
+      return;
+    }
+    if (op.op !== 'start-session') {
+      throw new CapmeshError('PROTOCOL', `expected op:start-session first, got op:${op.op}`);
+    }
+    this.peer = checkHello(op, this.host.dialect);
+    const refusal = this.host.helloArrived(this);
+    if (refusal !== undefined) {
+      this.abort(refusal);
+      return;
+    }
+    this.openSession();
+  }
+
+  private openSession(): void {
+    const label = this.peer!.location.designator.slice(0, 12);
+    this.session = new CaptpSession(
+      {
+        send: (bytes) => this.connection.send(bytes),
+        schedule: queueMicrotask,
+        finalizer: this.host.finalizer,
+        closed: (error) => {
+          this.connection.close(error.message);
+          this.finish(error);
+        },
+        log: (level, message, fields) => this.host.logger[level](message, { peer: label, ...fields }),
+      },
+      { dialect: this.host.dialect, bootstrap: this.host.bootstrapFor(this), limits: this.host.sessionLimits, label },
+    );
+    this.state = 'open';
+    this.host.opened(this);
+  }
+
+  private onClosed(reason: ConnectionCloseReason): void {
+    if (this.state === 'closed') return;
+    if (this.session) {
+      this.session.disconnected(`connection closed (${reason.kind}): ${reason.message}`);
+      return;
+    }
+    this.finish(new CapmeshError('DISCONNECTED', `connection closed during the handshake (${reason.kind}): ${reason.message}`));
+  }
+
+  private finish(error: CapmeshError): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.error = error;
+    this.connection.close(error.message);
+    this.host.closed(this, error);
+  }
+
+  get closeReason(): CapmeshError | undefined {
+    return this.error;
+  }
+
+  /** The locator the peer claims (checked against its signature) once its hello arrived. */
+  get peerLocation(): PeerLocator | undefined {
+    return this.peer?.location;
+  }
+}

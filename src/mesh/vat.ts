@@ -1,0 +1,284 @@
+import { CapmeshError } from '../util/errors.js';
+import { toHex } from '../util/bytes.js';
+import { designatorOf, generateKeyPair, randomSwiss, sessionIdOf, sign, type KeyPair } from '../crypto/index.js';
+import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
+import { finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
+import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator } from '../wire/index.js';
+import { E, type Remote } from '../vat/index.js';
+import type { Connection, Netlayer } from '../netlayer/types.js';
+import { ConnectionShell, type ShellHost } from './connection-shell.js';
+import { CROSSED_HELLOS_REASON, losesCrossedHellos, makeHello } from './handshake.js';
+import { silentLogger, type Logger } from './logger.js';
+import { SwissTable, makeBootstrap } from './bootstrap.js';
+import { formatSturdyRef, parseSturdyRef } from './uri.js';
+
+export interface VatLimits extends SessionLimits, SyrupLimits {
+  /** Largest message accepted from a peer; a larger one aborts that session with `LIMIT`. Default 16 MiB. */
+  maxFrameBytes?: number;
+}
+
+export interface VatOptions {
+  /** How this vat reaches and is reached by others. The first one names the vat in `register`'s URIs. */
+  readonly netlayers: readonly Netlayer[];
+  /** The OCapN dialect this vat writes (it reads every dialect). Default `spec`. */
+  readonly dialect?: Dialect | DialectName;
+  readonly logger?: Logger;
+  readonly limits?: VatLimits;
+  /** The long-lived designator key. Default: a fresh one (an ephemeral identity). */
+  readonly identity?: KeyPair;
+  /** How imports are noticed to be collected. Default: `FinalizationRegistry`. */
+  readonly finalizer?: FinalizerFactory;
+}
+
+/** One live session, as `vat.sessions()` reports it. */
+export interface SessionInfo {
+  /** The peer's locator, as it signed it in its hello. */
+  readonly peer: PeerLocator;
+  readonly transport: string;
+  readonly designator: string;
+  readonly dialect: string;
+  /** True when we dialled. */
+  readonly outbound: boolean;
+  /** Hex of the OCapN session ID. */
+  readonly sessionId: string;
+  readonly stats: SessionStats;
+}
+
+export interface Vat {
+  /** This vat's designator (base32 of its designator public key). */
+  readonly designator: string;
+  /** Our locator on each attached netlayer, in `netlayers` order. */
+  locators(): PeerLocator[];
+  /** Exports `obj` under a fresh swiss number and returns its `ocapn://…/s/<swiss>` sturdyref. Lives as long as this vat. */
+  register(obj: object): Promise<string>;
+  /** Reaches the object a sturdyref names: reuses or opens a session to its vat, then `fetch`es it. */
+  enliven<T = unknown>(uri: string): Promise<Remote<T>>;
+  /** One entry per open session. */
+  sessions(): SessionInfo[];
+  /** Every open session's tables with refcounts, as readable text. */
+  dump(): string;
+  /** Throws `CapmeshError('INTERNAL')` if any session's tables break an invariant. */
+  check(): void;
+  /** Aborts every session and closes every netlayer. */
+  close(): Promise<void>;
+}
+
+function peerKey(locator: PeerLocator): string {
+  return `${locator.transport}\u0000${locator.designator}`;
+}
+
+/**
+ * Makes a vat: attaches its netlayers, then accepts and opens sessions.
+ * Connections are deduplicated per peer (transport + designator): a second
+ * connection to a peer we already have a session with is refused, and two
+ * crossed dials are resolved by the crossed-hellos rule.
+ */
+export async function createVat(options: VatOptions): Promise<Vat> {
+  const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
+  const logger = options.logger ?? silentLogger;
+  const identity = options.identity ?? generateKeyPair();
+  const designator = designatorOf(identity.publicKey);
+  const limits = options.limits ?? {};
+  const decodeLimits: SyrupLimits = {
+    ...DEFAULT_SYRUP_LIMITS,
+    ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes']),
+  };
+  const swissTable = new SwissTable();
+  const netlayers = new Map<string, { netlayer: Netlayer; locator: PeerLocator }>();
+  const shells = new Set<ConnectionShell>();
+  const established = new Map<string, ConnectionShell>();
+  const waiting = new Map<string, { promise: Promise<ConnectionShell>; resolve: (s: ConnectionShell) => void; reject: (e: unknown) => void }>();
+  /** Outbound shells still on their way to a session, → the peer key they dial. */
+  const dials = new Map<ConnectionShell, string>();
+  let closing = false;
+
+  const host: ShellHost = {
+    dialect,
+    logger,
+    finalizer: options.finalizer ?? finalizationRegistryFinalizer,
+    sessionLimits: pick(limits, ['maxExports', 'maxImports', 'maxQuestions', 'maxAnswers']),
+    decodeLimits,
+    maxFrameBytes: limits.maxFrameBytes ?? decodeLimits.maxBytes ?? DEFAULT_SYRUP_LIMITS.maxBytes,
+    helloArrived(shell) {
+      const peer = shell.peer!.location;
+      if (shell.outbound && shell.connection.remoteLocator && !locatorsEqual(shell.connection.remoteLocator, peer)) {
+        return `the peer presented itself as ${peer.designator}.${peer.transport}, not the vat we dialled`;
+      }
+      const key = peerKey(peer);
+      for (const other of shells) {
+        if (other === shell || other.state === 'closed' || other.peer === undefined) continue;
+        if (peerKey(other.peer.location) !== key) continue;
+        const mine = shell.diallerId();
+        const theirs = other.diallerId();
+        if (other.outbound !== shell.outbound && mine !== undefined && theirs !== undefined) {
+          // Crossed hellos: one connection each way. The one dialled by the lower ID goes.
+          if (losesCrossedHellos(mine, theirs)) return CROSSED_HELLOS_REASON;
+          other.abort(CROSSED_HELLOS_REASON);
+          continue;
+        }
+        return 'a session with this peer is already open';
+      }
+      return undefined;
+    },
+    bootstrapFor(shell) {
+      return makeBootstrap({ swissTable, logger, peer: () => shell.peer?.location });
+    },
+    opened(shell) {
+      dials.delete(shell);
+      const key = peerKey(shell.peer!.location);
+      established.set(key, shell);
+      logger.info('session open', { peer: shell.peer!.location.designator, transport: shell.peer!.location.transport, outbound: shell.outbound });
+      const w = waiting.get(key);
+      if (w) {
+        waiting.delete(key);
+        w.resolve(shell);
+      }
+    },
+    closed(shell, error) {
+      shells.delete(shell);
+      // A dial that died before its session opened fails whoever waits for it, unless it lost a
+      // crossed-hellos race: then the peer's own connection opens the session instead.
+      const dialled = dials.get(shell);
+      dials.delete(shell);
+      const w = dialled === undefined ? undefined : waiting.get(dialled);
+      if (w && !error.message.endsWith(CROSSED_HELLOS_REASON)) {
+        waiting.delete(dialled!);
+        w.reject(error);
+      }
+      const peer = shell.peer?.location;
+      if (peer && established.get(peerKey(peer)) === shell) established.delete(peerKey(peer));
+      logger.info('session closed', { peer: peer?.designator, code: error.code, reason: error.message });
+    },
+  };
+
+  const adopt = (connection: Connection, transport: string): ConnectionShell => {
+    const entry = netlayers.get(transport);
+    if (!entry) throw new CapmeshError('INVALID_ARGUMENT', `no netlayer for transport "${transport}"`);
+    const shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
+    shells.add(shell);
+    shell.start();
+    return shell;
+  };
+
+  for (const netlayer of options.netlayers) {
+    if (netlayers.has(netlayer.transport)) {
+      throw new CapmeshError('INVALID_ARGUMENT', `two netlayers for transport "${netlayer.transport}"`);
+    }
+    const attachment = await netlayer.attach({
+      designator,
+      signWithDesignatorKey: (message) => sign(identity.secretKey, message),
+      onConnection: (connection) => {
+        if (closing) {
+          connection.close('vat is closing');
+          return;
+        }
+        adopt(connection, netlayer.transport);
+      },
+    });
+    netlayers.set(netlayer.transport, {
+      netlayer,
+      locator: { transport: netlayer.transport, designator: attachment.designator, hints: { ...attachment.hints } },
+    });
+  }
+  const primary = options.netlayers[0];
+  if (!primary) throw new CapmeshError('INVALID_ARGUMENT', '`netlayers` must name at least one netlayer');
+
+  const isSelf = (peer: PeerLocator): boolean => {
+    const entry = netlayers.get(peer.transport);
+    return entry !== undefined && entry.locator.designator === peer.designator;
+  };
+
+  /** The open session to `peer`, dialling if there is none. */
+  const sessionTo = (peer: PeerLocator): Promise<ConnectionShell> => {
+    const key = peerKey(peer);
+    const open = established.get(key);
+    if (open && open.state === 'open') return Promise.resolve(open);
+    const pending = waiting.get(key);
+    if (pending) return pending.promise;
+    const entry = netlayers.get(peer.transport);
+    if (!entry) {
+      return Promise.reject(new CapmeshError('DISCONNECTED', `this vat has no netlayer for transport "${peer.transport}"`));
+    }
+    let resolve!: (s: ConnectionShell) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<ConnectionShell>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    waiting.set(key, { promise, resolve, reject });
+    const fail = (error: unknown): void => {
+      if (waiting.get(key)?.promise === promise) waiting.delete(key);
+      reject(error);
+    };
+    entry.netlayer.connect(peer).then((connection) => {
+      if (closing) {
+        connection.close('vat is closing');
+        fail(new CapmeshError('DISCONNECTED', 'the vat is closing'));
+        return;
+      }
+      dials.set(adopt(connection, peer.transport), key);
+    }, fail);
+    return promise;
+  };
+
+  const vat: Vat = {
+    designator,
+    locators: () => [...netlayers.values()].map((e) => e.locator),
+    async register(obj) {
+      const swiss = randomSwiss();
+      swissTable.set(swiss, obj);
+      return formatSturdyRef({ peer: netlayers.get(primary.transport)!.locator, swiss });
+    },
+    async enliven<T>(uri: string): Promise<Remote<T>> {
+      const ref = parseSturdyRef(uri);
+      if (closing) throw new CapmeshError('DISCONNECTED', 'the vat is closed');
+      if (isSelf(ref.peer)) {
+        const local = swissTable.get(ref.swiss);
+        if (local === undefined) throw new CapmeshError('NOT_FOUND', 'no object is registered under that swiss number');
+        return local as Remote<T>;
+      }
+      const shell = await sessionTo(ref.peer);
+      const bootstrap = shell.session!.bootstrap() as { fetch(swiss: Uint8Array): Promise<unknown> };
+      return (await E(bootstrap).fetch(ref.swiss)) as Remote<T>;
+    },
+    sessions() {
+      const out: SessionInfo[] = [];
+      for (const shell of established.values()) {
+        if (shell.state !== 'open' || !shell.session || !shell.peer) continue;
+        out.push({
+          peer: shell.peer.location,
+          transport: shell.peer.location.transport,
+          designator: shell.peer.location.designator,
+          dialect: dialect.name,
+          outbound: shell.outbound,
+          sessionId: toHex(sessionIdOf(shell.hello.publicId, shell.peer.peerId)),
+          stats: shell.session.stats(),
+        });
+      }
+      return out;
+    },
+    dump() {
+      const parts = [`vat ${designator}`];
+      for (const shell of established.values()) if (shell.session) parts.push(shell.session.dump());
+      return parts.join('\n');
+    },
+    check() {
+      for (const shell of established.values()) shell.session?.check();
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      for (const shell of [...shells]) shell.abort('the vat is closing', 'DISCONNECTED');
+      for (const w of waiting.values()) w.reject(new CapmeshError('DISCONNECTED', 'the vat is closing'));
+      waiting.clear();
+      await Promise.all([...netlayers.values()].map((e) => e.netlayer.close()));
+    },
+  };
+  return vat;
+}
+
+function pick<T extends object, K extends keyof T>(source: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) if (source[k] !== undefined) out[k] = source[k];
+  return out;
+}
