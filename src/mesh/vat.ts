@@ -3,7 +3,7 @@ import { toHex } from '../util/bytes.js';
 import { designatorOf, generateKeyPair, randomSwiss, sessionIdOf, sign, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
 import { finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
-import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator } from '../wire/index.js';
+import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
 import { ConnectionShell, type ShellHost } from './connection-shell.js';
@@ -49,10 +49,14 @@ export interface Vat {
   readonly designator: string;
   /** Our locator on each attached netlayer, in `netlayers` order. */
   locators(): PeerLocator[];
-  /** Exports `obj` under a fresh swiss number and returns its `ocapn://…/s/<swiss>` sturdyref. Lives as long as this vat. */
-  register(obj: object): Promise<string>;
+  /**
+   * Exports `obj` under a fresh swiss number (or the one given, e.g. a
+   * well-known one) and returns its `ocapn://…/s/<swiss>` sturdyref. Lives as
+   * long as this vat (ephemeral).
+   */
+  register(obj: object, options?: { swiss?: Uint8Array }): Promise<string>;
   /** Reaches the object a sturdyref names: reuses or opens a session to its vat, then `fetch`es it. */
-  enliven<T = unknown>(uri: string): Promise<Remote<T>>;
+  enliven<T = unknown>(ref: string | SturdyRef): Promise<Remote<T>>;
   /** One entry per open session. */
   sessions(): SessionInfo[];
   /** Every open session's tables with refcounts, as readable text. */
@@ -224,13 +228,14 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const vat: Vat = {
     designator,
     locators: () => [...netlayers.values()].map((e) => e.locator),
-    async register(obj) {
-      const swiss = randomSwiss();
+    async register(obj, registerOptions = {}) {
+      const swiss = registerOptions.swiss ?? randomSwiss();
+      if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
       swissTable.set(swiss, obj);
       return formatSturdyRef({ peer: netlayers.get(primary.transport)!.locator, swiss });
     },
-    async enliven<T>(uri: string): Promise<Remote<T>> {
-      const ref = parseSturdyRef(uri);
+    async enliven<T>(uriOrRef: string | SturdyRef): Promise<Remote<T>> {
+      const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
       if (closing) throw new CapmeshError('DISCONNECTED', 'the vat is closed');
       if (isSelf(ref.peer)) {
         const local = swissTable.get(ref.swiss);
