@@ -46,8 +46,11 @@ class Frame {
   readonly kind: number;
   /** Offset of the opening byte. */
   readonly start: number;
-  /** List/set items; record label then fields; dictionary keys and values interleaved. */
+  /** List/set items; record fields; dictionary keys and values interleaved. */
   readonly items: SyrupValue[] = [];
+  /** A record's label, once `labelled`. */
+  label: SyrupValue = undefined;
+  labelled = false;
   /** Span of the previous dictionary key or set item, for the ordering check. */
   prevStart = -1;
   prevEnd = -1;
@@ -91,6 +94,12 @@ function decodeText(bytes: Uint8Array, s: number, e: number): string {
   }
 }
 
+/** The value needs the bytes before offset `at`, which are not there: past `cap` that is the maxBytes limit, else truncation. */
+function needMore(at: number, cap: number): never {
+  if (at > cap) fail('SYRUP_LIMIT', 'value longer than maxBytes', at);
+  return fail('SYRUP_TRUNCATED', 'input ends inside a value', at);
+}
+
 function compareSpans(bytes: Uint8Array, a0: number, a1: number, b0: number, b1: number): number {
   const la = a1 - a0;
   const lb = b1 - b0;
@@ -115,19 +124,18 @@ function makeStruct(items: SyrupValue[]): SyrupStruct {
   return obj;
 }
 
-function makeRecord(items: SyrupValue[]): SyrupValue {
-  const label = items[0];
+function makeRecord(label: SyrupValue, fields: SyrupValue[]): SyrupValue {
   if (label instanceof Sym) {
-    const n = items.length - 1;
+    const n = fields.length;
     const name = label.name;
     if (n === 0) {
       if (name === 'void') return undefined;
       if (name === 'null') return null;
-    } else if (n === 2 && name === 'desc:tagged' && items[1] instanceof Sym) {
-      return new Tagged(items[1].name, items[2]);
+    } else if (n === 2 && name === 'desc:tagged' && fields[0] instanceof Sym) {
+      return new Tagged(fields[0].name, fields[1]);
     }
   }
-  return new SyrupRecord(label, items.slice(1));
+  return new SyrupRecord(label, fields);
 }
 
 export interface DecodeResult {
@@ -145,6 +153,9 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
   if (!(bytes instanceof Uint8Array)) {
     throw new CapmeshError('INVALID_ARGUMENT', '`bytes` must be a Uint8Array');
   }
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset > bytes.length) {
+    throw new CapmeshError('INVALID_ARGUMENT', `\`offset\` must be an integer in 0..${bytes.length}`);
+  }
   const L = resolveLimits(limits);
   const maxItems = L.maxItems;
   const maxDepth = L.maxDepth;
@@ -156,17 +167,13 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
   const cap = offset + L.maxBytes;
   const stop = inputEnd < cap ? inputEnd : cap;
 
-  const needMore = (at: number): never => {
-    if (at >= cap) fail('SYRUP_LIMIT', `value longer than maxBytes (${L.maxBytes})`, at);
-    return fail('SYRUP_TRUNCATED', 'input ends inside a value', at);
-  };
 
   const stack: Frame[] = [];
   let top: Frame | undefined;
   let pos = offset;
 
   for (;;) {
-    if (pos >= stop) needMore(pos);
+    if (pos >= stop) needMore(pos + 1, cap);
     let start = pos;
     const b = bytes[pos]!;
     let value: SyrupValue;
@@ -188,7 +195,7 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
           if (p - pos > maxScanDigits) fail('SYRUP_LIMIT', `integer longer than ${maxIntDigits} digits`, pos);
         }
       }
-      if (p >= stop) needMore(p);
+      if (p >= stop) needMore(p + 1, cap);
       const digits = p - pos;
       const t = bytes[p]!;
       if (t === 0x2b || t === 0x2d) {
@@ -211,7 +218,7 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
         if (n > maxStringBytes) fail('SYRUP_LIMIT', `declared length ${n} exceeds maxStringBytes (${maxStringBytes})`, pos);
         const s = p + 1;
         const e = s + n;
-        if (e > stop) needMore(e);
+        if (e > stop) needMore(e, cap);
         if (t === 0x3a) value = bytes.slice(s, e);
         else if (t === 0x22) value = decodeText(bytes, s, e);
         else value = new Sym(decodeText(bytes, s, e));
@@ -231,7 +238,7 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
           break;
         case 0x44: {
           // D: float64
-          if (pos + 9 > stop) needMore(pos + 9);
+          if (pos + 9 > stop) needMore(pos + 9, cap);
           for (let i = 0; i < 8; i++) floatBytes[i] = bytes[pos + 1 + i]!;
           const v = floatView.getFloat64(0, false);
           if (v !== v) {
@@ -276,8 +283,8 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
               value = new SyrupDict(entries);
             }
           } else if (kind === KIND_RECORD) {
-            if (items.length === 0) fail('SYRUP_MALFORMED', 'record without a label', pos);
-            value = makeRecord(items);
+            if (!top.labelled) fail('SYRUP_MALFORMED', 'record without a label', pos);
+            value = makeRecord(top.label, items);
           } else value = new SyrupSet(items);
           start = top.start;
           stack.pop();
@@ -320,8 +327,13 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
         items.push(value);
         break;
       case KIND_RECORD:
-        if (items.length > maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) record fields`, start);
-        items.push(value);
+        if (!top.labelled) {
+          top.label = value;
+          top.labelled = true;
+        } else {
+          if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) record fields`, start);
+          items.push(value);
+        }
         break;
       default:
         if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) set items`, start);

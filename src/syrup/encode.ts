@@ -113,11 +113,11 @@ export class Encoder {
   private fold: boolean;
   private maxDepth: number;
 
-  constructor(options: EncodeOptions = {}) {
+  constructor(options?: EncodeOptions) {
     this.buf = new Uint8Array(INITIAL_CAPACITY);
     this.view = new DataView(this.buf.buffer);
-    this.fold = options.foldNegativeZero === true;
-    this.maxDepth = options.maxDepth ?? DEFAULT_SYRUP_LIMITS.maxDepth;
+    this.fold = options?.foldNegativeZero === true;
+    this.maxDepth = options?.maxDepth ?? DEFAULT_SYRUP_LIMITS.maxDepth;
   }
 
   /** Bytes written so far. */
@@ -126,9 +126,9 @@ export class Encoder {
   }
 
   /** Changes the options for later writes. */
-  configure(options: EncodeOptions): void {
-    this.fold = options.foldNegativeZero === true;
-    this.maxDepth = options.maxDepth ?? DEFAULT_SYRUP_LIMITS.maxDepth;
+  configure(options?: EncodeOptions): void {
+    this.fold = options?.foldNegativeZero === true;
+    this.maxDepth = options?.maxDepth ?? DEFAULT_SYRUP_LIMITS.maxDepth;
   }
 
   /** Appends the canonical encoding of `value`. Throws `SYRUP_UNENCODABLE` (and writes nothing) on failure. */
@@ -139,8 +139,10 @@ export class Encoder {
     } catch (e) {
       this.pos = start;
       if (e instanceof EncodeFailure) {
-        const path = '$' + e.path.reverse().join('');
-        throw new CapmeshError('SYRUP_UNENCODABLE', `cannot encode ${path}: ${e.reason}`, { detail: { path } });
+        const segments = e.path.reverse();
+        const path = '$' + segments.join('');
+        const shown = segments.length <= 16 ? path : `$${segments.slice(0, 8).join('')}…${segments.slice(-4).join('')}`;
+        throw new CapmeshError('SYRUP_UNENCODABLE', `cannot encode ${shown}: ${e.reason}`, { detail: { path } });
       }
       if (e instanceof RangeError) {
         throw new CapmeshError('SYRUP_UNENCODABLE', `cannot encode: ${e.message}`, { cause: e });
@@ -231,6 +233,7 @@ export class Encoder {
         } else if (Array.isArray(v)) {
           this.list(v as readonly SyrupValue[], this.enter(depth));
         } else if (v instanceof Sym) {
+          if (typeof v.name !== 'string') throw new EncodeFailure('Sym name must be a string');
           this.text(v.name, APOS);
         } else if (v instanceof SyrupRecord) {
           this.record(v, this.enter(depth));
@@ -239,6 +242,7 @@ export class Encoder {
           this.byte(COLON);
           this.bytes(v);
         } else if (v instanceof Float64) {
+          if (typeof v.value !== 'number') throw new EncodeFailure('Float64 value must be a number');
           this.float(v.value);
         } else if (v instanceof Tagged) {
           this.tagged(v, this.enter(depth));
@@ -307,10 +311,20 @@ export class Encoder {
   }
 
   private bigint(v: bigint): void {
+    const n = Number(v);
+    if (Number.isSafeInteger(n)) {
+      // Exact: a bigint whose Number is a safe integer has that value.
+      if (n >= 0) {
+        this.uint(n);
+        this.byte(PLUS);
+      } else {
+        this.uint(-n);
+        this.byte(MINUS);
+      }
+      return;
+    }
     const negative = v < 0n;
-    const abs = negative ? -v : v;
-    if (abs <= 9007199254740991n) this.uint(Number(abs));
-    else this.ascii(abs.toString());
+    this.ascii((negative ? -v : v).toString());
     this.byte(negative ? MINUS : PLUS);
   }
 
@@ -588,7 +602,7 @@ export function encode(value: SyrupValue, options?: EncodeOptions): Uint8Array {
   const enc = (shared ??= new Encoder());
   sharedBusy = true;
   try {
-    enc.configure(options ?? {});
+    enc.configure(options);
     enc.write(value);
     return enc.finish();
   } finally {

@@ -87,8 +87,11 @@ describe('decode rejects', () => {
     }
   });
 
-  it('refuses a non-Uint8Array with INVALID_ARGUMENT', () => {
+  it('refuses a non-Uint8Array or a bad offset with INVALID_ARGUMENT', () => {
     expect(codeOf(() => decode('1+' as unknown as Uint8Array))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => decodePrefix(latin1('1+'), 3))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => decodePrefix(latin1('1+'), -1))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => decodePrefix(latin1('1+'), 2))).toBe('SYRUP_TRUNCATED');
   });
 });
 

@@ -135,6 +135,12 @@ describe('encode refuses what Syrup cannot carry, naming the path', () => {
     expect(unencodable(value).message).toMatch(/is not a Syrup value/);
   });
 
+  it('refuses model objects holding the wrong JS types', () => {
+    expect(unencodable(new Sym(5 as unknown as string)).message).toMatch(/Sym name/);
+    expect(unencodable(new Float64('1' as unknown as number)).message).toMatch(/Float64 value/);
+    expect(unencodable(new Tagged(1 as unknown as string, 1n)).message).toMatch(/Tagged tag/);
+  });
+
   it('names the path to the bad part', () => {
     const e = unencodable({ a: [1, { b: new SyrupRecord(sym('r'), [0, () => 0]) }] });
     expect(e.detail).toEqual({ path: '$.a[1].b<1>' });
@@ -143,7 +149,9 @@ describe('encode refuses what Syrup cannot carry, naming the path', () => {
   it('ends a cycle at the depth limit instead of hanging', () => {
     const cycle: SyrupValue[] = [];
     cycle.push(cycle);
-    expect(unencodable(cycle).message).toMatch(/nesting deeper than 64/);
+    const e = unencodable(cycle);
+    expect(e.message).toMatch(/^cannot encode \$(\[0\]){8}…(\[0\]){4}: nesting deeper than 64/);
+    expect(e.detail?.path).toBe('$' + '[0]'.repeat(64));
     const obj: Record<string, SyrupValue> = {};
     obj.self = obj;
     unencodable(obj);
