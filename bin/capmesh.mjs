@@ -1,18 +1,18 @@
 #!/usr/bin/env node
-// The `capmesh` command. Runs the built CLI from dist/ when present (installed
-// package, or after `npm run build`); inside a source checkout without a build
-// it runs the TypeScript sources through tsx.
+// The `capmesh` command. In a source checkout (src/ present) it runs the
+// TypeScript sources through tsx, so it never runs a stale build; an installed
+// package has only dist/ and runs that.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'cli', 'main.js');
+const source = join(root, 'src', 'cli', 'main.ts');
 let main;
-if (existsSync(built)) {
-  ({ main } = await import(pathToFileURL(built).href));
-} else {
+if (existsSync(source)) {
   await import('tsx/esm');
-  ({ main } = await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href));
+  ({ main } = await import(pathToFileURL(source).href));
+} else {
+  ({ main } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href));
 }
 process.exitCode = await main(process.argv.slice(2));

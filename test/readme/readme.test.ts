@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it, vi } from 'vitest';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+/** The fenced block in README.md that follows the marker comment `<!-- example: name -->`. */
+function exampleBlock(name: string): string {
+  const marker = `<!-- example: ${name} -->`;
+  const at = readme.indexOf(marker);
+  expect(at, `README has ${marker}`).toBeGreaterThanOrEqual(0);
+  const open = readme.indexOf('```ts\n', at);
+  const close = readme.indexOf('\n```', open + 6);
+  return readme.slice(open + 6, close + 1);
+}
+
+describe('README examples are real, and they run', () => {
+  it('the greeter example is examples/greeter.ts, verbatim, and prints Hello, Bob!', async () => {
+    const file = readFileSync(new URL('../../examples/greeter.ts', import.meta.url), 'utf8');
+    expect(exampleBlock('greeter')).toBe(file.replace(/\nexport \{ greeting \};\n$/, '\n'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const mod = (await import('../../examples/greeter.js')) as { greeting: string };
+      expect(mod.greeting).toBe('Hello, Bob!');
+      expect(log).toHaveBeenCalledWith('Hello, Bob!');
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('keeps the two-command quick start', () => {
+    expect(readme).toContain('npm install && npm start');
+    expect(readme).toContain('npm test');
+  });
+});
