@@ -1,5 +1,6 @@
 import { CapmeshError, type CapmeshErrorCode } from '../util/errors.js';
 import { resolveLimits } from './limits.js';
+import { plainBytes } from './plain.js';
 import { Float64, SyrupDict, SyrupRecord, SyrupSet, Sym, Tagged } from './types.js';
 import type { SyrupLimits, SyrupStruct, SyrupValue } from './types.js';
 
@@ -156,6 +157,7 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
   if (!Number.isSafeInteger(offset) || offset < 0 || offset > bytes.length) {
     throw new CapmeshError('INVALID_ARGUMENT', `\`offset\` must be an integer in 0..${bytes.length}`);
   }
+  bytes = plainBytes(bytes);
   const L = resolveLimits(limits);
   const maxItems = L.maxItems;
   const maxDepth = L.maxDepth;
@@ -166,7 +168,6 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
   /** One past the last byte the value may use. */
   const cap = offset + L.maxBytes;
   const stop = inputEnd < cap ? inputEnd : cap;
-
 
   const stack: Frame[] = [];
   let top: Frame | undefined;

@@ -1,4 +1,5 @@
 import { CapmeshError, type CapmeshErrorCode } from '../util/errors.js';
+import { plainBytes } from './plain.js';
 
 /**
  * Length-prefixed message framing for stream netlayers (TCP, Tor; notes §6):
@@ -68,6 +69,7 @@ export class FrameReader {
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.error !== undefined) throw this.error;
     if (!(chunk instanceof Uint8Array)) this.fail('INVALID_ARGUMENT', '`chunk` must be a Uint8Array');
+    chunk = plainBytes(chunk);
     const out: Uint8Array[] = [];
     const n = chunk.length;
     let i = 0;

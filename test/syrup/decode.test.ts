@@ -148,6 +148,14 @@ describe('decode representation', () => {
     expect(out.buffer).not.toBe(input.buffer);
   });
 
+  it('returns plain copies from a Node Buffer too (whose own slice would make views)', () => {
+    const input = Buffer.from('[3:abc]', 'latin1');
+    const [out] = decode(input) as Uint8Array[];
+    input.fill(0);
+    expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+    expect(out).toEqual(latin1('abc'));
+  });
+
   it('keeps a leading BOM in a string (it must re-encode identically)', () => {
     const bytes = latin1('4"\xef\xbb\xbfa');
     expect(decode(bytes)).toBe('\uFEFFa');

@@ -51,6 +51,14 @@ describe('FrameReader', () => {
     expect(out).toEqual(latin1('abc'));
   });
 
+  it('copies out of a Node Buffer chunk as well', () => {
+    const chunk = Buffer.from('3:abc', 'latin1');
+    const [out] = new FrameReader().push(chunk);
+    chunk.fill(0);
+    expect(Object.getPrototypeOf(out)).toBe(Uint8Array.prototype);
+    expect(out).toEqual(latin1('abc'));
+  });
+
   it('refuses an oversize frame by its declared length, before buffering it', () => {
     const r = new FrameReader({ maxFrameBytes: 100 });
     expect(r.push(frame(new Uint8Array(100)))).toHaveLength(1);
