@@ -41,6 +41,15 @@ export const ERROR_CODES = [
   'STORE',
   // handoffs
   'HANDOFF',
+  // relay and websocket netlayers
+  'RELAY_REFUSED',
+  'RELAY_REPLACED',
+  'RELAY_PROTOCOL',
+  'WEBSOCKET_AUTH',
+  // end-to-end encrypted channel (relay fallback path)
+  'E2E_HANDSHAKE',
+  'E2E_TAMPERED',
+  'E2E_REPLAY',
   // internal invariants (a bug in capmesh, never the peer's fault)
   'INTERNAL',
 ] as const;
