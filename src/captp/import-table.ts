@@ -7,7 +7,8 @@ export type ImportKind = 'object' | 'promise';
 interface ImportEntry {
   readonly pos: ImportPos;
   readonly kind: ImportKind;
-  readonly ref: WeakRef<object>;
+  /** Weak for shared entries (collection releases them); strong for internal ones (the session releases them). */
+  ref: WeakRef<object> | { deref(): object };
   /** `desc:import-*` receipts for this slot since we last released it. */
   count: number;
   /** Distinguishes this entry from an earlier one at the same position. */
@@ -63,6 +64,7 @@ export class ImportTable {
     }
     const live = entry.ref.deref();
     if (live === undefined) {
+      // Collected, but the finalizer has not told us yet: release the old receipts now.
       this.release(pos);
       return undefined;
     }
@@ -78,20 +80,27 @@ export class ImportTable {
     const entry: ImportEntry = {
       pos,
       kind,
-      ref: new WeakRef(representative),
+      ref: internal ? strongRef(representative) : new WeakRef(representative),
       count: 1,
       incarnation: ++this.incarnations,
       token: {},
       internal,
     };
     this.entries.set(pos, entry);
-    this.finalizer.register(representative, { pos, incarnation: entry.incarnation } satisfies Held, entry.token);
+    if (!internal) this.finalizer.register(representative, { pos, incarnation: entry.incarnation } satisfies Held, entry.token);
   }
 
-  /** Local code got hold of the representative: the session may no longer release it on its own. */
-  markShared(pos: ImportPos): void {
+  /**
+   * Local code now holds `pos` through `representative` (replacing the
+   * session's internal token): from here on collection releases it, and the
+   * session may no longer release it on its own.
+   */
+  share(pos: ImportPos, representative: object): void {
     const entry = this.entries.get(pos);
-    if (entry) entry.internal = false;
+    if (!entry || !entry.internal) return;
+    entry.internal = false;
+    entry.ref = new WeakRef(representative);
+    this.finalizer.register(representative, { pos, incarnation: entry.incarnation } satisfies Held, entry.token);
   }
 
   isInternal(pos: ImportPos): boolean {
@@ -132,4 +141,8 @@ export class ImportTable {
     const entry = this.entries.get(held.pos);
     if (entry && entry.incarnation === held.incarnation) this.release(held.pos);
   }
+}
+
+function strongRef(value: object): { deref(): object } {
+  return { deref: () => value };
 }

@@ -14,7 +14,8 @@ import {
   type SessionOp,
   type TargetDesc,
 } from '../wire/index.js';
-import { far, makeE, makePresence, makeRemotePromise } from '../vat/index.js';
+import { callLocal, isFar, makeE, makePresence, makeRemotePromise } from '../vat/index.js';
+import { InternalResolver } from './internal-resolver.js';
 import { ExportTable } from './export-table.js';
 import { ImportTable } from './import-table.js';
 import { fromWire, toWire, type MarshalContext } from './marshal.js';
@@ -205,6 +206,10 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     const args = (method === undefined ? rawArgs : rawArgs.slice(1)).map((a) => fromWire(this, a));
     const resolver = resolveMe ? this.importResolver(resolveMe) : undefined;
     if (answer === null && resolver === undefined) {
+      if (target instanceof InternalResolver) {
+        target.deliver(method, args);
+        return;
+      }
       if (method === undefined) this.E.sendOnly(target)(...args);
       else this.E.sendOnly(target)[method]!(...args);
       return;
@@ -216,6 +221,23 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   }
 
   private invokeLocal(target: unknown, method: string | undefined, args: readonly unknown[]): Promise<unknown> {
+    if (target instanceof InternalResolver) {
+      return target.deliver(method, args)
+        ? Promise.resolve(undefined)
+        : Promise.reject(new CapmeshError('NO_SUCH_METHOD', 'a resolver only takes fulfill or break with one argument'));
+    }
+    if (isFar(target)) {
+      // The common case, without a proxy: run the method in a later turn.
+      return new Promise((resolve, reject) => {
+        this.ports.schedule(() => {
+          try {
+            resolve(callLocal(target, method, args));
+          } catch (e) {
+            reject(e);
+          }
+        });
+      });
+    }
     const proxy = this.E(target) as unknown as ((...a: unknown[]) => Promise<unknown>) & Record<string, (...a: unknown[]) => Promise<unknown>>;
     return method === undefined ? proxy(...args) : proxy[method]!(...args);
   }
@@ -257,10 +279,13 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   /** A resolver the peer handed us (resolve-me or listen): an import only the session holds, until shared. */
   private importResolver(desc: ResolverDesc): object {
     const pos = importPos(desc.position);
-    const wasLive = this.imports.has(pos);
-    const rep = desc.type === 'import-object' ? this.importRepresentative(pos, true) : (this.importPromise(desc.position) as object);
-    if (wasLive && desc.type === 'import-object') this.imports.markShared(pos);
-    return rep;
+    if (desc.type === 'import-promise') return this.importPromise(desc.position);
+    if (this.imports.has(pos)) {
+      // Seen before: it may have other users, so never release it on our own.
+      const rep = this.importRepresentative(pos, false);
+      return rep;
+    }
+    return this.importRepresentative(pos, true);
   }
 
   private notifyWhenSettled(result: Promise<unknown>, resolver: object): void {
@@ -303,8 +328,19 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     if (pos === BOOTSTRAP_IMPORT) return this.peerBootstrap;
     const live = this.imports.received(pos, 'object');
     if (live !== undefined) {
-      if (!internal) this.imports.markShared(pos);
-      return live;
+      if (internal || !this.imports.isInternal(pos)) return live;
+      // Local code now gets a reference the session held alone: give it a real presence.
+      const presence = makePresence(`${this.label} export ${pos}`, new RemoteHandler(this, () => this.routeToExport(pos)));
+      this.imports.share(pos, presence);
+      this.importOf.set(presence, pos);
+      return presence;
+    }
+    if (internal) {
+      // A resolver the peer handed us: only the session uses it, once, then releases it.
+      const token = {};
+      this.imports.add(pos, 'object', token, true);
+      this.importOf.set(token, pos);
+      return token;
     }
     const presence = makePresence(`${this.label} export ${pos}`, new RemoteHandler(this, () => this.routeToExport(pos)));
     this.imports.add(pos, 'object', presence, internal);
@@ -458,10 +494,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
 
   /** A one-shot resolver object we export so the peer can tell us how something settled. */
   private makeResolver(settle: (ok: boolean, value: unknown) => void): object {
-    return far('resolver', {
-      fulfill: (value: unknown) => settle(true, value),
-      break: (reason: unknown) => settle(false, reason),
-    });
+    return new InternalResolver(settle);
   }
 
   private wireArgs(txn: SendTxn, method: string | undefined, args: readonly unknown[]): SyrupValue[] {
