@@ -1,7 +1,8 @@
 /** Byte helpers shared by every layer. None of them allocate more than they return. */
 
 const textEncoder = new TextEncoder();
-const textDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a leading U+FEFF is content, not a marker (dropping it would change re-encoded bytes).
+const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function utf8Encode(text: string): Uint8Array {
   return textEncoder.encode(text);
