@@ -53,3 +53,8 @@ export function losesCrossedHellos(diallerIdA: Uint8Array, diallerIdB: Uint8Arra
 }
 
 export const CROSSED_HELLOS_REASON = 'Crossed hellos mitigated';
+
+/** True for the error a connection (or its session) ended with when it lost a crossed-hellos race, on either side. */
+export function isCrossedHellos(error: unknown): boolean {
+  return error instanceof Error && error.message.endsWith(CROSSED_HELLOS_REASON);
+}

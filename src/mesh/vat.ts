@@ -7,7 +7,7 @@ import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLoc
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
 import { ConnectionShell, type ShellHost } from './connection-shell.js';
-import { CROSSED_HELLOS_REASON, losesCrossedHellos, makeHello } from './handshake.js';
+import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
 import { formatSturdyRef, parseSturdyRef } from './uri.js';
@@ -145,7 +145,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       const dialled = dials.get(shell);
       dials.delete(shell);
       const w = dialled === undefined ? undefined : waiting.get(dialled);
-      if (w && !error.message.endsWith(CROSSED_HELLOS_REASON)) {
+      if (w && !isCrossedHellos(error)) {
         waiting.delete(dialled!);
         w.reject(error);
       }
@@ -242,9 +242,16 @@ export async function createVat(options: VatOptions): Promise<Vat> {
         if (local === undefined) throw new CapmeshError('NOT_FOUND', 'no object is registered under that swiss number');
         return local as Remote<T>;
       }
-      const shell = await sessionTo(ref.peer);
-      const bootstrap = shell.session!.bootstrap() as { fetch(swiss: Uint8Array): Promise<unknown> };
-      return (await E(bootstrap).fetch(ref.swiss)) as Remote<T>;
+      // A session that loses a crossed-hellos race may already carry our fetch; the winner then takes it.
+      for (let attempt = 0; ; attempt++) {
+        const shell = await sessionTo(ref.peer);
+        const bootstrap = shell.session!.bootstrap() as { fetch(swiss: Uint8Array): Promise<unknown> };
+        try {
+          return (await E(bootstrap).fetch(ref.swiss)) as Remote<T>;
+        } catch (e) {
+          if (attempt >= 2 || !isCrossedHellos(e)) throw e;
+        }
+      }
     },
     sessions() {
       const out: SessionInfo[] = [];
