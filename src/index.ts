@@ -7,6 +7,10 @@
  */
 export { createVat, parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri, silentLogger, jsonLineLogger } from './mesh/index.js';
 export type { Vat, VatOptions, VatLimits, SessionInfo, Logger } from './mesh/index.js';
+export { reconnecting } from './mesh/index.js';
+export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer, KindMaker, PersistentContext } from './mesh/index.js';
+export { memoryStore, namespaced } from './persistence/index.js';
+export type { Store } from './persistence/index.js';
 export { far, E, isFar, passStyleOf, assertPassable } from './vat/index.js';
 export type { Remote, ERef, EProxy, PassStyle } from './vat/index.js';
 export { CapmeshError, isCapmeshError, ERROR_CODES } from './util/errors.js';

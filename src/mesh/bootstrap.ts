@@ -30,16 +30,21 @@ export class SwissTable {
 
 export interface BootstrapContext {
   readonly swissTable: SwissTable;
+  /** Rebuilds a persistent object that is not live (undefined when there is none). */
+  readonly restore?: (swiss: Uint8Array) => Promise<object | undefined>;
   readonly logger: Logger;
   readonly peer: () => PeerLocator | undefined;
+  /** Gift deposit and withdrawal (third-party handoffs) on this session. */
+  readonly depositGift: (giftId: unknown, value: unknown) => void;
+  readonly withdrawGift: (receipt: unknown) => Promise<object>;
 }
 
 /**
  * The object at export 0 of every session. `fetch` returns the object
- * registered under a swiss number, or breaks with `NOT_FOUND` and a message
- * that reveals nothing about which swiss numbers exist. Gift deposit and
- * withdrawal (third-party handoffs) break with `HANDOFF` until handoff support
- * is configured.
+ * registered under a swiss number — a live one at once, else a persistent one
+ * rebuilt through `restore` — or breaks with `NOT_FOUND` and a message
+ * that reveals nothing about which swiss numbers exist. `deposit-gift` and
+ * `withdraw-gift` are the exporter's side of third-party handoffs.
  */
 export function makeBootstrap(ctx: BootstrapContext): object {
   return far('bootstrap', {
@@ -48,17 +53,19 @@ export function makeBootstrap(ctx: BootstrapContext): object {
         throw new CapmeshError('INVALID_ARGUMENT', 'fetch takes a swiss number as a byte string');
       }
       const obj = ctx.swissTable.get(swiss);
-      if (obj === undefined) {
+      if (obj !== undefined) return obj;
+      const notFound = (): never => {
         ctx.logger.debug('fetch of an unknown swiss number', { peer: ctx.peer()?.designator });
         throw new CapmeshError('NOT_FOUND', 'no object is registered under that swiss number');
-      }
-      return obj;
+      };
+      if (!ctx.restore) return notFound();
+      return ctx.restore(swiss).then((restored) => restored ?? notFound());
     },
-    'deposit-gift'() {
-      throw new CapmeshError('HANDOFF', 'third-party handoffs are not enabled on this vat');
+    'deposit-gift'(giftId: unknown, value: unknown) {
+      ctx.depositGift(giftId, value);
     },
-    'withdraw-gift'() {
-      throw new CapmeshError('HANDOFF', 'third-party handoffs are not enabled on this vat');
+    'withdraw-gift'(receipt: unknown) {
+      return ctx.withdrawGift(receipt);
     },
   });
 }

@@ -3,3 +3,6 @@ export type { Vat, VatOptions, VatLimits, SessionInfo } from './vat.js';
 export { parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri } from './uri.js';
 export { silentLogger, jsonLineLogger } from './logger.js';
 export type { Logger } from './logger.js';
+export { reconnecting } from './reconnecting.js';
+export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer } from './reconnecting.js';
+export type { KindMaker, PersistentContext } from './persistent-objects.js';

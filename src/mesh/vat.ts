@@ -10,7 +10,12 @@ import { ConnectionShell, type ShellHost } from './connection-shell.js';
 import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
+import { Handoffs } from './handoffs.js';
 import { formatSturdyRef, parseSturdyRef } from './uri.js';
+import { loadOrCreateIdentity, memoryStore, type Store } from '../persistence/index.js';
+import type { SyrupValue } from '../syrup/types.js';
+import { PersistentObjects, type KindMaker } from './persistent-objects.js';
+import { SessionEnds } from './session-ends.js';
 
 export interface VatLimits extends SessionLimits, SyrupLimits {
   /** Largest message accepted from a peer; a larger one aborts that session with `LIMIT`. Default 16 MiB. */
@@ -24,10 +29,26 @@ export interface VatOptions {
   readonly dialect?: Dialect | DialectName;
   readonly logger?: Logger;
   readonly limits?: VatLimits;
-  /** The long-lived designator key. Default: a fresh one (an ephemeral identity). */
+  /**
+   * The long-lived designator key. Default: the one kept in `store` (made and
+   * saved there on first start), so the designator and every sturdyref this
+   * vat issues stay valid across restarts. With neither `identity` nor
+   * `store`, a fresh key: an ephemeral identity, gone with the process.
+   * An explicit `identity` wins and is not written to the store.
+   */
   readonly identity?: KeyPair;
+  /**
+   * Where the identity key and the persistent objects' records live
+   * (`memoryStore()`, `fileStore(dir)` from `capmesh/node`, `indexedDbStore()`
+   * from `capmesh/browser`). Default: a private memory store, so persistent
+   * objects work but last only as long as the process. The vat uses keys
+   * under `capmesh/`; the app may keep its own beside them.
+   */
+  readonly store?: Store;
   /** How imports are noticed to be collected. Default: `FinalizationRegistry`. */
   readonly finalizer?: FinalizerFactory;
+  /** How long a gift withdrawal waits for its deposit (third-party handoffs). Default 30 s. */
+  readonly giftTimeoutMs?: number;
 }
 
 /** One live session, as `vat.sessions()` reports it. */
@@ -57,13 +78,44 @@ export interface Vat {
   register(obj: object, options?: { swiss?: Uint8Array }): Promise<string>;
   /** Reaches the object a sturdyref names: reuses or opens a session to its vat, then `fetch`es it. */
   enliven<T = unknown>(ref: string | SturdyRef): Promise<Remote<T>>;
+  /**
+   * Defines how objects of `kind` are rebuilt from saved data (the
+   * restorer). Define every kind right after `createVat`, before handing
+   * out URIs: a fetch of a record whose kind is not defined breaks with
+   * `NOT_FOUND`. A kind is defined once.
+   */
+  defineKind(kind: string, maker: KindMaker): void;
+  /**
+   * Makes an object of `kind` from `data`, records `{kind, data}` in the
+   * store under a fresh swiss number, and returns its sturdyref once the
+   * record is durable. After a restart with the same store (and so the same
+   * identity), a fetch of that URI rebuilds the object lazily from its latest
+   * `ctx.save`d data.
+   */
+  registerPersistent(kind: string, data: SyrupValue): Promise<string>;
+  /**
+   * Revokes one of this vat's sturdyrefs, ephemeral or persistent: the
+   * swiss number is forgotten (and its record deleted), so later fetches
+   * break with `NOT_FOUND`. References already handed out stay live: OCapN
+   * has no way to revoke a live reference. To be able to cut those too,
+   * hand out a caretaker (a forwarder that drops its target when revoked)
+   * instead of the object itself. Resolves true when the URI named something.
+   * Throws `INVALID_ARGUMENT` for a URI of another vat.
+   */
+  revoke(ref: string | SturdyRef): Promise<boolean>;
+  /**
+   * Resolves, with the error that ended it, when the session now open to
+   * `peer` ends; at once (`DISCONNECTED`) when none is open. Every reference
+   * from that session is broken by then (see `reconnecting`).
+   */
+  whenSessionEnds(peer: PeerLocator): Promise<CapmeshError>;
   /** One entry per open session. */
   sessions(): SessionInfo[];
   /** Every open session's tables with refcounts, as readable text. */
   dump(): string;
   /** Throws `CapmeshError('INTERNAL')` if any session's tables break an invariant. */
   check(): void;
-  /** Aborts every session and closes every netlayer. */
+  /** Aborts every session, waits for pending `ctx.save`s to reach the store, and closes every netlayer. */
   close(): Promise<void>;
 }
 
@@ -80,7 +132,8 @@ function peerKey(locator: PeerLocator): string {
 export async function createVat(options: VatOptions): Promise<Vat> {
   const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
   const logger = options.logger ?? silentLogger;
-  const identity = options.identity ?? generateKeyPair();
+  const store = options.store ?? memoryStore();
+  const identity = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : generateKeyPair());
   const designator = designatorOf(identity.publicKey);
   const limits = options.limits ?? {};
   const decodeLimits: SyrupLimits = {
@@ -88,6 +141,10 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes']),
   };
   const swissTable = new SwissTable();
+  const sessionEnds = new SessionEnds();
+  /** A sturdyref of ours, named by our first netlayer's locator (called only once it is attached). */
+  const uriFor = (swiss: Uint8Array): string => formatSturdyRef({ peer: netlayers.get(options.netlayers[0]!.transport)!.locator, swiss });
+  const persistent = new PersistentObjects({ store, logger, uriFor });
   const netlayers = new Map<string, { netlayer: Netlayer; locator: PeerLocator }>();
   const shells = new Set<ConnectionShell>();
   const established = new Map<string, ConnectionShell>();
@@ -125,8 +182,17 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       return undefined;
     },
     bootstrapFor(shell) {
-      return makeBootstrap({ swissTable, logger, peer: () => shell.peer?.location });
+      return makeBootstrap({
+        swissTable,
+        restore: (swiss) => persistent.restore(swiss),
+        logger,
+        peer: () => shell.peer?.location,
+        depositGift: (giftId, value) => handoffs.deposit(shell, giftId, value),
+        withdrawGift: (receipt) => handoffs.withdraw(shell, receipt),
+      });
     },
+    handoffIn: (shell, desc) => handoffs.received(shell, desc),
+    handoffOut: (shell, value, txn) => handoffs.give(shell, value, txn),
     opened(shell) {
       dials.delete(shell);
       const key = peerKey(shell.peer!.location);
@@ -140,6 +206,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     },
     closed(shell, error) {
       shells.delete(shell);
+      handoffs.sessionClosed(shell);
       // A dial that died before its session opened fails whoever waits for it, unless it lost a
       // crossed-hellos race: then the peer's own connection opens the session instead.
       const dialled = dials.get(shell);
@@ -150,10 +217,21 @@ export async function createVat(options: VatOptions): Promise<Vat> {
         w.reject(error);
       }
       const peer = shell.peer?.location;
-      if (peer && established.get(peerKey(peer)) === shell) established.delete(peerKey(peer));
+      if (peer && established.get(peerKey(peer)) === shell) {
+        established.delete(peerKey(peer));
+        sessionEnds.ended(peerKey(peer), error);
+      }
       logger.info('session closed', { peer: peer?.designator, code: error.code, reason: error.message });
     },
   };
+
+  const handoffs = new Handoffs({
+    openShells: () => [...shells].filter((s) => s.state === 'open'),
+    sessionTo: (peer) => sessionTo(peer),
+    isSelf: (peer) => isSelf(peer),
+    logger,
+    giftTimeoutMs: options.giftTimeoutMs ?? 30_000,
+  });
 
   const adopt = (connection: Connection, transport: string): ConnectionShell => {
     const entry = netlayers.get(transport);
@@ -232,13 +310,30 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       const swiss = registerOptions.swiss ?? randomSwiss();
       if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
       swissTable.set(swiss, obj);
-      return formatSturdyRef({ peer: netlayers.get(primary.transport)!.locator, swiss });
+      return uriFor(swiss);
+    },
+    defineKind(kind, maker) {
+      persistent.defineKind(kind, maker);
+    },
+    async registerPersistent(kind, data) {
+      return uriFor(await persistent.create(kind, data));
+    },
+    async revoke(uriOrRef) {
+      const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
+      if (!isSelf(ref.peer)) throw new CapmeshError('INVALID_ARGUMENT', 'a vat can revoke only its own sturdyrefs');
+      const ephemeral = swissTable.delete(ref.swiss);
+      return (await persistent.revoke(ref.swiss)) || ephemeral;
+    },
+    whenSessionEnds(peer) {
+      const open = established.get(peerKey(peer));
+      if (!open || open.state !== 'open') return Promise.resolve(new CapmeshError('DISCONNECTED', 'no session to that peer is open'));
+      return sessionEnds.wait(peerKey(peer));
     },
     async enliven<T>(uriOrRef: string | SturdyRef): Promise<Remote<T>> {
       const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
-      if (closing) throw new CapmeshError('DISCONNECTED', 'the vat is closed');
+      if (closing) throw new CapmeshError('DISCONNECTED', 'the vat is closed', { detail: { vatClosed: true } });
       if (isSelf(ref.peer)) {
-        const local = swissTable.get(ref.swiss);
+        const local = swissTable.get(ref.swiss) ?? (await persistent.restore(ref.swiss));
         if (local === undefined) throw new CapmeshError('NOT_FOUND', 'no object is registered under that swiss number');
         return local as Remote<T>;
       }
@@ -283,6 +378,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       for (const shell of [...shells]) shell.abort('the vat is closing', 'DISCONNECTED');
       for (const w of waiting.values()) w.reject(new CapmeshError('DISCONNECTED', 'the vat is closing'));
       waiting.clear();
+      await persistent.flush();
       await Promise.all([...netlayers.values()].map((e) => e.netlayer.close()));
     },
   };

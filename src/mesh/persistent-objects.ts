@@ -1,0 +1,205 @@
+import { CapmeshError } from '../util/errors.js';
+import { base64urlEncode } from '../util/base64url.js';
+import { randomSwiss } from '../crypto/index.js';
+import { isFar } from '../vat/index.js';
+import type { SyrupValue } from '../syrup/types.js';
+import { ObjectRecords, type Store } from '../persistence/index.js';
+import type { Logger } from './logger.js';
+
+/** What a persistent object's maker gets beside its data. */
+export interface PersistentContext {
+  /** The kind this object was made as. */
+  readonly kind: string;
+  /** Its sturdyref: the same before and after every restart. */
+  readonly uri: string;
+  /**
+   * Persists `data` as this object's new state: the next restart rebuilds it
+   * from this. Saves of one object are written one at a time and coalesced
+   * (the newest wins; two never interleave). Resolves once this state or a
+   * newer one is durable. Rejects (without crashing the process when nobody
+   * awaits it) with `SYRUP_UNENCODABLE` for data Syrup cannot hold, `STORE`
+   * when the store fails, `NOT_FOUND` once the object was revoked.
+   */
+  save(data: SyrupValue): Promise<void>;
+}
+
+/**
+ * Makes the live object of a kind from its saved data. Must return a `far`
+ * object and should not do I/O: it runs on first `fetch` after a restart,
+ * while the peer waits.
+ */
+export type KindMaker = (data: SyrupValue, ctx: PersistentContext) => object;
+
+interface Instance {
+  readonly kind: string;
+  revoked: boolean;
+}
+
+export interface PersistentObjectsOptions {
+  readonly store: Store;
+  readonly logger: Logger;
+  /** The sturdyref URI of a swiss number on this vat. */
+  readonly uriFor: (swiss: Uint8Array) => string;
+}
+
+/**
+ * The restorer: kinds and their makers, the persistent objects that are live
+ * in this process, and their records in the store.
+ *
+ * Lifecycle of a persistent object: `create` makes it and records
+ * `{kind, data}` under a fresh swiss number. After a restart nothing is built
+ * up front; the first `restore` of that swiss number (a peer's `fetch`) loads
+ * the record and calls the kind's maker, and the object then stays live for
+ * the life of this process. Concurrent restores of one swiss number share one
+ * build. `revoke` forgets it, live and stored.
+ */
+export class PersistentObjects {
+  private readonly kinds = new Map<string, KindMaker>();
+  private readonly live = new Map<string, { obj: object; instance: Instance }>();
+  private readonly restoring = new Map<string, Promise<object | undefined>>();
+  /** Bumped by each revoke, so a restore that was loading meanwhile does not bring the object back. */
+  private readonly revocations = new Map<string, number>();
+  private readonly records: ObjectRecords;
+
+  constructor(private readonly options: PersistentObjectsOptions) {
+    this.records = new ObjectRecords(options.store);
+  }
+
+  defineKind(kind: string, maker: KindMaker): void {
+    if (typeof kind !== 'string' || kind.length === 0) {
+      throw new CapmeshError('INVALID_ARGUMENT', '`kind` must be a non-empty string');
+    }
+    if (typeof maker !== 'function') throw new CapmeshError('INVALID_ARGUMENT', '`maker` must be a function');
+    if (this.kinds.has(kind)) throw new CapmeshError('INVALID_ARGUMENT', `kind "${kind}" is already defined`);
+    this.kinds.set(kind, maker);
+  }
+
+  /**
+   * Makes a new persistent object of `kind` from `data` and records it under
+   * a fresh swiss number, which it returns once the record is durable.
+   * Throws `INVALID_ARGUMENT` for an undefined kind or a maker that returns
+   * something not far; whatever the maker throws propagates and nothing stays
+   * recorded.
+   */
+  async create(kind: string, data: SyrupValue): Promise<Uint8Array> {
+    const maker = this.kinds.get(kind);
+    if (!maker) throw new CapmeshError('INVALID_ARGUMENT', `kind "${kind}" is not defined (call defineKind first)`);
+    const swiss = randomSwiss();
+    // Queue the first record before the maker runs, so a save() the maker makes lands after it.
+    const recorded = this.records.write(swiss, { kind, data });
+    const instance: Instance = { kind, revoked: false };
+    let obj: object;
+    try {
+      obj = this.make(maker, swiss, instance, data);
+    } catch (e) {
+      instance.revoked = true;
+      await recorded.catch(() => undefined);
+      await this.records.remove(swiss).catch(() => undefined);
+      throw e;
+    }
+    await recorded;
+    this.live.set(base64urlEncode(swiss), { obj, instance });
+    return swiss;
+  }
+
+  /**
+   * The object under `swiss`: the live one, or one rebuilt from its record.
+   * Undefined when there is no record (never persistent, revoked), or its
+   * kind is not defined in this process (logged). Rejects with `STORE` when
+   * the record cannot be read or the maker throws (the cause is logged here,
+   * never sent to the peer).
+   */
+  restore(swiss: Uint8Array): Promise<object | undefined> {
+    const key = base64urlEncode(swiss);
+    const live = this.live.get(key);
+    if (live) return Promise.resolve(live.obj);
+    let pending = this.restoring.get(key);
+    if (!pending) {
+      pending = this.rebuild(swiss, key);
+      this.restoring.set(key, pending);
+      const done = (): void => {
+        if (this.restoring.get(key) === pending) this.restoring.delete(key);
+      };
+      pending.then(done, done);
+    }
+    return pending;
+  }
+
+  private async rebuild(swiss: Uint8Array, key: string): Promise<object | undefined> {
+    const epoch = this.revocations.get(key) ?? 0;
+    let record;
+    try {
+      record = await this.records.load(swiss);
+    } catch (e) {
+      this.options.logger.error('cannot load a persistent object record', { error: String(e) });
+      throw new CapmeshError('STORE', 'the object could not be restored');
+    }
+    if (record === undefined || (this.revocations.get(key) ?? 0) !== epoch) return undefined;
+    const maker = this.kinds.get(record.kind);
+    if (!maker) {
+      this.options.logger.warn('fetch of a persistent object whose kind is not defined', { kind: record.kind });
+      return undefined;
+    }
+    const instance: Instance = { kind: record.kind, revoked: false };
+    let obj: object;
+    try {
+      obj = this.make(maker, swiss, instance, record.data);
+    } catch (e) {
+      this.options.logger.error('the maker of a persistent object threw', { kind: record.kind, error: String(e) });
+      throw new CapmeshError('STORE', 'the object could not be restored');
+    }
+    this.live.set(key, { obj, instance });
+    return obj;
+  }
+
+  private make(maker: KindMaker, swiss: Uint8Array, instance: Instance, data: SyrupValue): object {
+    const ctx: PersistentContext = {
+      kind: instance.kind,
+      uri: this.options.uriFor(swiss),
+      save: (next) => {
+        const saved = instance.revoked
+          ? Promise.reject(new CapmeshError('NOT_FOUND', 'this persistent object was revoked'))
+          : this.saveOrReject(swiss, { kind: instance.kind, data: next });
+        saved.catch((e: unknown) => this.options.logger.warn('ctx.save failed', { kind: instance.kind, error: String(e) }));
+        return saved;
+      },
+    };
+    const obj = maker(data, ctx);
+    if (!isFar(obj)) {
+      throw new CapmeshError('INVALID_ARGUMENT', `the maker of kind "${instance.kind}" must return a far() object`);
+    }
+    return obj;
+  }
+
+  private saveOrReject(swiss: Uint8Array, record: { kind: string; data: SyrupValue }): Promise<void> {
+    try {
+      return this.records.write(swiss, record);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Forgets the persistent object under `swiss`: drops the live object (its
+   * later saves reject with `NOT_FOUND`) and deletes its record after any
+   * save in flight. Resolves true when there was one.
+   */
+  async revoke(swiss: Uint8Array): Promise<boolean> {
+    const key = base64urlEncode(swiss);
+    this.revocations.set(key, (this.revocations.get(key) ?? 0) + 1);
+    const live = this.live.get(key);
+    if (live) {
+      live.instance.revoked = true;
+      this.live.delete(key);
+    }
+    // A record that no longer reads as one still counts: revoking is how to get rid of it.
+    const existed = live !== undefined || (await this.records.load(swiss).then((r) => r !== undefined, () => true));
+    await this.records.remove(swiss);
+    return existed;
+  }
+
+  /** Resolves once every save and revoke asked for so far has reached the store. */
+  flush(): Promise<void> {
+    return this.records.idle();
+  }
+}
