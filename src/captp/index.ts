@@ -4,3 +4,4 @@ export { DEFAULT_SESSION_LIMITS } from './session-types.js';
 export { createManualFinalizer, finalizationRegistryFinalizer } from './finalizer.js';
 export type { FinalizerFactory, ImportFinalizer, ManualFinalizerControl } from './finalizer.js';
 export type { ExportPos, ImportPos, QuestionPos, AnswerPos } from './positions.js';
+export { SendTxn } from './send-txn.js';

@@ -41,6 +41,12 @@ export interface MarshalContext {
   ownAnswer(position: number): Promise<unknown>;
   /** A signed handoff descriptor arrived in place of a reference. */
   handoff(desc: Descriptor): unknown;
+  /**
+   * A reference that belongs to another session is being sent: returns what to
+   * send in its place (a signed handoff give), or undefined to export it from
+   * here as a local object that forwards (proxying).
+   */
+  foreignReference(value: object, txn: SendTxn): SyrupValue | undefined;
 }
 
 const MAX_DEPTH = 64;
@@ -83,6 +89,10 @@ export function toWire(ctx: MarshalContext, txn: SendTxn, value: unknown, path: 
   if (isFar(obj) || isPresence(obj) || obj instanceof Promise) {
     const own = ctx.peerDescriptorOf(obj);
     if (own) return descriptorToSyrup(own);
+    if (!isFar(obj)) {
+      const handoff = ctx.foreignReference(obj, txn);
+      if (handoff !== undefined) return handoff;
+    }
     if (obj instanceof Promise) return descriptorToSyrup(importPromise(txn.exportRef(obj, true)));
     return descriptorToSyrup(importObject(txn.exportRef(obj, false)));
   }

@@ -16,6 +16,7 @@ interface PendingExport {
  */
 export class SendTxn {
   private readonly pending = new Map<object, PendingExport>();
+  private readonly after: (() => void)[] = [];
 
   constructor(private readonly exports: ExportTable) {}
 
@@ -31,8 +32,18 @@ export class SendTxn {
     return pos;
   }
 
+  /** Runs `effect` once the message is committed (never if it is dropped): e.g. a gift deposit on another session. */
+  afterCommit(effect: () => void): void {
+    this.after.push(effect);
+  }
+
   commit(): void {
     for (const [value, p] of this.pending) this.exports.commit(p.pos, value, p.refs, p.promise);
     this.pending.clear();
+  }
+
+  /** Runs the after-commit effects, in the order they were added. Called once the message has been handed out. */
+  runAfterCommit(): void {
+    for (const effect of this.after.splice(0)) effect();
   }
 }

@@ -3,6 +3,8 @@ import type { Dialect, SessionOp } from '../wire/index.js';
 import type { Scheduler } from '../vat/index.js';
 import type { FinalizerFactory } from './finalizer.js';
 import type { Descriptor } from '../wire/index.js';
+import type { SyrupValue } from '../syrup/types.js';
+import type { SendTxn } from './send-txn.js';
 
 /**
  * Everything a `CaptpSession` needs from outside. The session does no I/O:
@@ -20,8 +22,15 @@ export interface SessionPorts {
   finalizer: FinalizerFactory;
   /** The session ended (we aborted, the peer aborted, or the transport died). Called once. */
   closed(error: CapmeshError, sentAbort: boolean): void;
-  /** A signed handoff descriptor arrived in place of a reference; returns the local stand-in. Optional until handoffs exist. */
+  /** A signed handoff descriptor arrived in place of a reference; returns the local stand-in. Without it, such a reference breaks with `HANDOFF`. */
   handoff?(desc: Descriptor): unknown;
+  /**
+   * A reference imported from another session is being sent to this peer:
+   * returns its replacement (a signed `desc:handoff-give` envelope) and may
+   * queue effects (the gift deposit) on `txn` to run once this message is sent.
+   * Undefined (or no port) means: export it from here, forwarding (proxying).
+   */
+  handoffOut?(value: object, txn: SendTxn): SyrupValue | undefined;
   /** Diagnostics. */
   log?(level: 'debug' | 'warn', message: string, fields?: Record<string, unknown>): void;
 }

@@ -380,6 +380,17 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     return answer.promise;
   }
 
+  foreignReference(value: object, txn: SendTxn): SyrupValue | undefined {
+    return this.ports.handoffOut?.(value, txn);
+  }
+
+  /** True when `value` is a live reference imported from this session's peer (a presence or imported promise). */
+  ownsReference(value: object): boolean {
+    const pos = this.importOf.get(value);
+    if (pos === undefined) return false;
+    return pos === BOOTSTRAP_IMPORT || this.imports.representativeIs(pos, value);
+  }
+
   handoff(desc: Descriptor): unknown {
     if (this.ports.handoff) return this.ports.handoff(desc);
     const p = Promise.reject(new CapmeshError('HANDOFF', `received desc:${desc.type}, but this vat has no handoff support configured`));
@@ -518,6 +529,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       this.counters.bytesSent += bytes.length;
       this.ports.send(bytes, op);
     }
+    txn?.runAfterCommit();
   }
 
   // ----------------------------------------------------------------------- GC

@@ -1,7 +1,8 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
-import type { SyrupLimits } from '../syrup/types.js';
-import { CaptpSession, type FinalizerFactory, type SessionLimits } from '../captp/index.js';
-import { decodeOp, encodeOp, type Dialect, type Op, type PeerLocator } from '../wire/index.js';
+import type { SyrupLimits, SyrupValue } from '../syrup/types.js';
+import { sessionIdOf } from '../crypto/index.js';
+import { CaptpSession, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
+import { decodeOp, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
 import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
 import type { Logger } from './logger.js';
@@ -18,6 +19,10 @@ export interface ShellHost {
   helloArrived(shell: ConnectionShell): string | undefined;
   /** Makes the bootstrap object (export 0) for a new session. */
   bootstrapFor(shell: ConnectionShell): object;
+  /** A signed handoff descriptor arrived on this shell's session (see `Handoffs.received`). */
+  handoffIn(shell: ConnectionShell, desc: Descriptor): unknown;
+  /** A reference from another session is being sent on this one (see `Handoffs.give`). */
+  handoffOut(shell: ConnectionShell, value: object, txn: SendTxn): SyrupValue | undefined;
   /** The session is open. */
   opened(shell: ConnectionShell): void;
   /** The shell is done (whatever state it reached). Called once. */
@@ -40,6 +45,8 @@ export class ConnectionShell {
   state: ShellState = 'handshaking';
   peer: CheckedHello | undefined;
   session: CaptpSession | undefined;
+  /** The OCapN session ID (from both sides' session keys), once the peer's hello checked out. */
+  sessionId: Uint8Array | undefined;
   readonly openedAt = Date.now();
   private error: CapmeshError | undefined;
 
@@ -109,6 +116,7 @@ export class ConnectionShell {
       throw new CapmeshError('PROTOCOL', `expected op:start-session first, got op:${op.op}`);
     }
     this.peer = checkHello(op, this.host.dialect);
+    this.sessionId = sessionIdOf(this.hello.publicId, this.peer.peerId);
     const refusal = this.host.helloArrived(this);
     if (refusal !== undefined) {
       this.abort(refusal);
@@ -129,6 +137,8 @@ export class ConnectionShell {
           this.finish(error);
         },
         log: (level, message, fields) => this.host.logger[level](message, { peer: label, ...fields }),
+        handoff: (desc) => this.host.handoffIn(this, desc),
+        handoffOut: (value, txn) => this.host.handoffOut(this, value, txn),
       },
       { dialect: this.host.dialect, bootstrap: this.host.bootstrapFor(this), limits: this.host.sessionLimits, label },
     );

@@ -1,0 +1,235 @@
+import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
+import { equalBytes, toHex } from '../util/bytes.js';
+import { makeSigEnvelope, randomBytes, verifySyrup } from '../crypto/index.js';
+import type { SyrupValue } from '../syrup/types.js';
+import type { SendTxn } from '../captp/index.js';
+import {
+  descriptorFromSyrup,
+  descriptorToSyrup,
+  locatorsEqual,
+  type Descriptor,
+  type HandoffGiveDesc,
+  type HandoffReceiveDesc,
+  type PeerLocator,
+  type SigEnvelopeDesc,
+} from '../wire/index.js';
+import { E } from '../vat/index.js';
+import type { ConnectionShell } from './connection-shell.js';
+import { GiftTable } from './gifts.js';
+import type { Logger } from './logger.js';
+
+/**
+ * OCapN third-party handoffs (notes §5), all three roles. G is the gifter, R
+ * the receiver, E the exporter; G holds a reference from E and sends it to R.
+ *
+ * - Gifter (`give`): instead of proxying E's object through itself, G deposits
+ *   it at E under a fresh 32-byte gift ID (after the message to R is sent) and
+ *   sends R a `desc:handoff-give` signed with G's G–E session key.
+ * - Receiver (`received`): R checks that the give names its own G–R key, opens
+ *   (or reuses) a session to E, signs a `desc:handoff-receive` with its **G–R**
+ *   key (the only key of R's that E can check, via the give) and asks E's
+ *   bootstrap to `withdraw-gift`. The local promise settles with the answer.
+ * - Exporter (`deposit`/`withdraw`): E checks everything, in the notes' order,
+ *   each failure with its own code, and hands out the gift once.
+ *
+ * Handoff counts: E keeps the *set* of counts used on each E–R session and
+ * refuses any count seen before. This is the spec's "MUST not have been used"
+ * rule; the monotonic rule some peers use would also refuse counts an honest
+ * receiver never reuses but that arrive out of order (concurrent handoffs whose
+ * withdrawals race), so the set is both stricter against replay and kinder to
+ * honest receivers.
+ */
+export interface HandoffHost {
+  /** Every shell with an open session. */
+  openShells(): Iterable<ConnectionShell>;
+  /** An open session to `peer`, dialling if needed. */
+  sessionTo(peer: PeerLocator): Promise<ConnectionShell>;
+  /** True when `peer` names this vat. */
+  isSelf(peer: PeerLocator): boolean;
+  readonly logger: Logger;
+  /** How long a withdrawal waits for its deposit. */
+  readonly giftTimeoutMs: number;
+}
+
+/** A signed `desc:handoff-receive` that arrived as an argument: meaningful only to `withdraw-gift`. */
+export class HandoffReceipt {
+  constructor(readonly envelope: SigEnvelopeDesc) {}
+}
+
+function fail(code: CapmeshErrorCode, message: string): never {
+  throw new CapmeshError(code, message);
+}
+
+function readGive(envelope: SigEnvelopeDesc): HandoffGiveDesc {
+  let desc: Descriptor | undefined;
+  try {
+    desc = descriptorFromSyrup(envelope.signed);
+  } catch (e) {
+    fail('HANDOFF_MALFORMED', `the signed give is malformed: ${isCapmeshError(e) ? e.message : String(e)}`);
+  }
+  if (desc?.type !== 'handoff-give') fail('HANDOFF_MALFORMED', 'the envelope does not hold a desc:handoff-give');
+  return desc;
+}
+
+function readReceive(envelope: SigEnvelopeDesc): HandoffReceiveDesc {
+  let desc: Descriptor | undefined;
+  try {
+    desc = descriptorFromSyrup(envelope.signed);
+  } catch (e) {
+    fail('HANDOFF_MALFORMED', `the signed receive is malformed: ${isCapmeshError(e) ? e.message : String(e)}`);
+  }
+  if (desc?.type !== 'handoff-receive') fail('HANDOFF_MALFORMED', 'withdraw-gift takes a signed desc:handoff-receive');
+  return desc;
+}
+
+const noop = (): void => {};
+
+export class Handoffs {
+  readonly gifts = new GiftTable();
+  /** Receiver: the next handoff count per E–R session. */
+  private readonly nextCount = new WeakMap<ConnectionShell, bigint>();
+  /** Exporter: counts already used per E–R session. */
+  private readonly usedCounts = new WeakMap<ConnectionShell, Set<bigint>>();
+
+  constructor(private readonly host: HandoffHost) {}
+
+  // ------------------------------------------------------------------ gifter
+
+  /** `value` (imported from another session) is going to the peer of `to`: deposit it and return the signed give. */
+  give(to: ConnectionShell, value: object, txn: SendTxn): SyrupValue | undefined {
+    const receiver = to.peer;
+    if (!receiver) return undefined;
+    let source: ConnectionShell | undefined;
+    for (const shell of this.host.openShells()) {
+      if (shell !== to && shell.session?.ownsReference(value)) {
+        source = shell;
+        break;
+      }
+    }
+    if (!source || !source.peer || !source.session) return undefined;
+    if (locatorsEqual(source.peer.location, receiver.location)) return undefined;
+    const giftId = randomBytes(32);
+    const exporterBootstrap = source.session.bootstrap() as Record<string, (...args: unknown[]) => void>;
+    txn.afterCommit(() => E.sendOnly(exporterBootstrap)['deposit-gift']!(giftId, value));
+    const give = descriptorToSyrup({
+      type: 'handoff-give',
+      receiverKey: receiver.peerKey,
+      exporterLocation: source.peer.location,
+      session: source.sessionId!,
+      gifterSide: source.hello.publicId,
+      giftId,
+    });
+    this.host.logger.debug('handoff: gift deposited', { exporter: source.peer.location.designator, receiver: receiver.location.designator });
+    return makeSigEnvelope(source.hello.keyPair.secretKey, give);
+  }
+
+  // ------------------------------------------------------ receiver (and E's side of withdraw)
+
+  /** A signed handoff descriptor arrived on `on`: a give (we receive) or a receive (an argument to withdraw-gift). */
+  received(on: ConnectionShell, desc: Descriptor): unknown {
+    if (desc.type !== 'sig-envelope') return broken('HANDOFF_MALFORMED', `a bare desc:${desc.type} must be signed`);
+    const label = desc.signed instanceof Object && 'labelName' in desc.signed ? (desc.signed as { labelName?: string }).labelName : undefined;
+    if (label === 'desc:handoff-receive') return new HandoffReceipt(desc);
+    if (label !== 'desc:handoff-give') return broken('HANDOFF_MALFORMED', 'a signed envelope arrived that holds neither a give nor a receive');
+    const result = this.receive(on, desc);
+    result.catch(noop);
+    return result;
+  }
+
+  private async receive(on: ConnectionShell, envelope: SigEnvelopeDesc): Promise<unknown> {
+    const give = readGive(envelope);
+    if (!equalBytes(give.receiverKey, on.hello.keyPair.publicKey)) {
+      fail('HANDOFF_WRONG_RECEIVER', 'the handoff names a different receiver key than ours in this session');
+    }
+    if (this.host.isSelf(give.exporterLocation)) {
+      // We are the exporter too: the gifter deposited with us, on the very session the give came on.
+      return this.withdrawChecked(on, envelope, give);
+    }
+    const exporter = await this.host.sessionTo(give.exporterLocation);
+    const count = this.nextCount.get(exporter) ?? 0n;
+    this.nextCount.set(exporter, count + 1n);
+    const receive = descriptorToSyrup({
+      type: 'handoff-receive',
+      receivingSession: exporter.sessionId!,
+      receivingSide: exporter.hello.publicId,
+      handoffCount: count,
+      signedGive: envelope,
+    });
+    const signed = makeSigEnvelope(on.hello.keyPair.secretKey, receive);
+    const bootstrap = exporter.session!.bootstrap() as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    return E(bootstrap)['withdraw-gift']!(signed);
+  }
+
+  // ---------------------------------------------------------------- exporter
+
+  /** `deposit-gift` arrived on session `on` (G–E). */
+  deposit(on: ConnectionShell, giftId: unknown, value: unknown): void {
+    if (!(giftId instanceof Uint8Array) && typeof giftId !== 'bigint' && typeof giftId !== 'string') {
+      fail('HANDOFF_MALFORMED', 'deposit-gift takes a gift id (bytes, integer or string)');
+    }
+    if (typeof value !== 'object' && typeof value !== 'function') fail('HANDOFF_MALFORMED', 'deposit-gift takes a reference');
+    if (value === null) fail('HANDOFF_MALFORMED', 'deposit-gift takes a reference');
+    const key = GiftTable.key(on.sessionId!, giftId);
+    this.gifts.deposit(key.session, key.gift, value);
+  }
+
+  /** `withdraw-gift` arrived on session `on` (E–R). */
+  withdraw(on: ConnectionShell, receipt: unknown): Promise<object> {
+    if (!(receipt instanceof HandoffReceipt)) {
+      return Promise.reject(new CapmeshError('HANDOFF_MALFORMED', 'withdraw-gift takes a signed desc:handoff-receive'));
+    }
+    try {
+      const receive = readReceive(receipt.envelope);
+      const give = readGive(receive.signedGive);
+      // c. The receive is signed with the key the gifter named.
+      if (!verifySyrup(give.receiverKey, receipt.envelope.signed, receipt.envelope.signature)) {
+        fail('HANDOFF_BAD_RECEIVE', 'the handoff-receive signature does not verify against the give’s receiver key');
+      }
+      // d. …on this very E–R session, by the peer on it.
+      if (!equalBytes(receive.receivingSession, on.sessionId!) || !equalBytes(receive.receivingSide, on.peer!.peerId)) {
+        fail('HANDOFF_SESSION_MISMATCH', 'the handoff-receive names a different session or receiving side');
+      }
+      return this.withdrawChecked(on, receive.signedGive, give, receive.handoffCount);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Checks a give (a, b, e) and hands out the gift (f). `count` is checked when the receiver is another vat. */
+  private withdrawChecked(on: ConnectionShell, envelope: SigEnvelopeDesc, give: HandoffGiveDesc, count?: bigint): Promise<object> {
+    // a. The gifter's session with us must be live.
+    const sessionHex = toHex(give.session);
+    let gifter: ConnectionShell | undefined;
+    for (const shell of this.host.openShells()) {
+      if (shell.sessionId !== undefined && toHex(shell.sessionId) === sessionHex) gifter = shell;
+    }
+    if (!gifter || !gifter.peer) fail('HANDOFF_UNKNOWN_SESSION', 'the gifter’s session named in the give is unknown or closed');
+    // b. Signed by the gifter, in that session, naming us.
+    if (!verifySyrup(gifter.peer.peerKey, envelope.signed, envelope.signature)) {
+      fail('HANDOFF_BAD_GIVE', 'the handoff-give signature does not verify against the gifter’s session key');
+    }
+    if (!equalBytes(give.gifterSide, gifter.peer.peerId)) fail('HANDOFF_BAD_GIVE', 'the give’s gifter side is not the gifter in that session');
+    if (!this.host.isSelf(give.exporterLocation)) fail('HANDOFF_NOT_EXPORTER', 'the give names another vat as the exporter');
+    // e. Each handoff count once per E–R session.
+    if (count !== undefined) {
+      let used = this.usedCounts.get(on);
+      if (!used) this.usedCounts.set(on, (used = new Set()));
+      if (used.has(count)) fail('HANDOFF_COUNT_REUSED', `handoff count ${count} was already used on this session`);
+      used.add(count);
+    }
+    // f. The gift, once.
+    const key = GiftTable.key(give.session, give.giftId);
+    return this.gifts.withdraw(key.session, key.gift, this.host.giftTimeoutMs);
+  }
+
+  /** A session ended: gifts deposited through it go, withdrawals waiting on it fail. */
+  sessionClosed(shell: ConnectionShell): void {
+    if (shell.sessionId !== undefined) this.gifts.dropSession(toHex(shell.sessionId));
+  }
+}
+
+function broken(code: CapmeshErrorCode, message: string): Promise<never> {
+  const p = Promise.reject(new CapmeshError(code, message));
+  p.catch(noop);
+  return p;
+}
