@@ -39,7 +39,10 @@ function decodeComponent(uri: string, text: string, what: string): string {
 function parse(uri: string): Parsed {
   if (typeof uri !== 'string') malformed(String(uri), 'not a string');
   const prefix = 'ocapn://';
-  if (!uri.startsWith(prefix)) malformed(uri, 'must start with ocapn://');
+  // The scheme is case-insensitive (RFC 3986 §3.1); everything else is compared as written.
+  if (uri.slice(0, prefix.length).toLowerCase() !== prefix) malformed(uri, 'must start with ocapn://');
+  const bad = /[^\x21-\x7e]/.exec(uri);
+  if (bad) malformed(uri, `character U+${bad[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} must be percent-encoded`);
   if (uri.includes('#')) malformed(uri, 'a fragment is not allowed');
   let rest = uri.slice(prefix.length);
   let query = '';
@@ -95,11 +98,23 @@ export function parseSturdyRef(uri: string): SturdyRef {
   return { peer, swiss };
 }
 
+/** encodeURIComponent, but a lone surrogate is the caller's `INVALID_ARGUMENT`, not a `URIError`. */
+function encodeComponent(text: string, what: string): string {
+  if (typeof text !== 'string' || !text.isWellFormed()) {
+    throw new CapmeshError('INVALID_ARGUMENT', `${what} must be a well-formed string`);
+  }
+  return encodeURIComponent(text);
+}
+
 function formatHints(hints: Readonly<Record<string, string>> | null): string {
   if (hints === null) return '';
   const keys = Object.keys(hints).sort();
   if (keys.length === 0) return '';
-  return `?${keys.map((k) => `${encodeURIComponent(k)}=${encodeURIComponent(hints[k]!)}`).join('&')}`;
+  const pairs = keys.map((k) => {
+    if (k === '') throw new CapmeshError('INVALID_ARGUMENT', 'a hint key must not be empty');
+    return `${encodeComponent(k, 'a hint key')}=${encodeComponent(hints[k]!, `hint "${k}"`)}`;
+  });
+  return `?${pairs.join('&')}`;
 }
 
 function authority(peer: PeerLocator): string {
@@ -107,7 +122,7 @@ function authority(peer: PeerLocator): string {
     throw new CapmeshError('INVALID_ARGUMENT', `\`transport\` must be a plain name, got "${peer.transport}"`);
   }
   if (peer.designator.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`designator` must not be empty');
-  return `${encodeURIComponent(peer.designator).replace(/%2E/gi, '.')}.${peer.transport}`;
+  return `${encodeComponent(peer.designator, '`designator`').replace(/%2E/gi, '.')}.${peer.transport}`;
 }
 
 export function formatPeerUri(peer: PeerLocator): string {
