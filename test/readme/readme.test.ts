@@ -27,6 +27,19 @@ describe('README examples are real, and they run', () => {
     }
   });
 
+  it('the handoff example is examples/handoff.ts, verbatim, and Carol reaches Bob directly', async () => {
+    const file = readFileSync(new URL('../../examples/handoff.ts', import.meta.url), 'utf8');
+    expect(exampleBlock('handoff')).toBe(file.replace(/\nexport \{ name \};\n$/, '\n'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const mod = (await import('../../examples/handoff.js')) as { name: string };
+      expect(mod.name).toBe('Bob');
+      expect(log).toHaveBeenCalledWith('Bob', [false, true]);
+    } finally {
+      log.mockRestore();
+    }
+  });
+
   it('keeps the two-command quick start', () => {
     expect(readme).toContain('npm install && npm start');
     expect(readme).toContain('npm test');
