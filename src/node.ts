@@ -4,6 +4,8 @@
  * - `tcpTestingOnlyNetlayer({ host, port, framing })` — plain TCP as the OCapN
  *   test suite speaks it (no encryption, no authentication: tests and interop
  *   checks only).
+ * - `fileStore(dir)` — a crash-safe `Store` in a directory, for a vat whose
+ *   identity and persistent objects must survive restarts.
  */
 export {
   tcpTestingOnlyNetlayer,
@@ -12,3 +14,5 @@ export {
 } from './netlayer/tcp-testing-only.js';
 export type { TcpTestingOnlyOptions } from './netlayer/tcp-testing-only.js';
 export type { StreamFramingMode } from './netlayer/stream-messages.js';
+export { fileStore } from './persistence/file-store.js';
+export type { FileStoreOptions } from './persistence/file-store.js';

@@ -72,7 +72,8 @@ export function fileStore(dir: string, options: FileStoreOptions = {}): Store {
 
   const write = async (key: string, bytes: Uint8Array): Promise<void> => {
     const target = fileOf(key);
-    const temp = `${target}.${process.pid}-${++temps}${TEMP_SUFFIX}`;
+    // Short, so a long key's file name (up to 244 bytes) still has room in a 255-byte name limit.
+    const temp = join(dir, `${process.pid}-${++temps}${TEMP_SUFFIX}`);
     try {
       const handle = await open(temp, 'wx');
       try {
