@@ -112,10 +112,11 @@ export function reconnecting<T = unknown>(vat: Vat, uri: string | SturdyRef, opt
     }
   };
 
-  const attempt = (): void => {
+  /** One enliven; `cause` is the error that ended the previous session, if that is why. */
+  const attempt = (cause?: CapmeshError): void => {
     handle = undefined;
     if (state === 'closed') return;
-    enter('connecting');
+    enter('connecting', cause);
     vat.enliven<T>(ref).then(
       (remote) => {
         if (state === 'closed') return;
@@ -127,8 +128,7 @@ export function reconnecting<T = unknown>(vat: Vat, uri: string | SturdyRef, opt
         void vat.whenSessionEnds(ref.peer).then((error) => {
           if (state !== 'connected' || live !== remote) return;
           live = undefined;
-          enter('connecting', error);
-          attempt();
+          attempt(error);
         });
       },
       (e: unknown) => {
@@ -143,7 +143,7 @@ export function reconnecting<T = unknown>(vat: Vat, uri: string | SturdyRef, opt
         const delay = Math.min(max, initial * factor ** failures);
         failures++;
         enter('waiting', error);
-        handle = timer.set(attempt, delay);
+        handle = timer.set(() => attempt(), delay);
       },
     );
   };
