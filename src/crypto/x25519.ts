@@ -1,0 +1,58 @@
+import { x25519 } from '@noble/curves/ed25519.js';
+import { CapmeshError } from '../util/errors.js';
+import { randomBytes } from './random.js';
+
+/**
+ * X25519 (RFC 7748) ephemeral key agreement, for the end-to-end channel that
+ * the relay fallback path carries. Keys are 32-byte strings; a secret is
+ * clamped by the curve code, so any 32 random bytes are a valid secret.
+ *
+ * Failure policy: a key that is not a 32-byte `Uint8Array` throws
+ * `CRYPTO_BAD_KEY`; so does a peer public key of low order (the shared secret
+ * would be all zeros and known to anyone, RFC 7748 §6.1).
+ */
+
+export interface X25519KeyPair {
+  /** 32-byte Montgomery u-coordinate. Safe to send. */
+  readonly publicKey: Uint8Array;
+  /** 32-byte secret scalar. Use it for one key agreement, then drop it. */
+  readonly secretKey: Uint8Array;
+}
+
+function checkKey(key: unknown, name: string): asserts key is Uint8Array {
+  if (!(key instanceof Uint8Array) || key.length !== 32) {
+    throw new CapmeshError('CRYPTO_BAD_KEY', `\`${name}\` must be a 32-byte X25519 key`, { detail: { argument: name } });
+  }
+}
+
+/** A fresh ephemeral key pair from the platform CSPRNG. */
+export function generateX25519KeyPair(): X25519KeyPair {
+  const secretKey = randomBytes(32);
+  return { publicKey: x25519.getPublicKey(secretKey), secretKey };
+}
+
+/** The key pair of a known 32-byte secret (test vectors). */
+export function x25519KeyPairFromSecret(secretKey: Uint8Array): X25519KeyPair {
+  checkKey(secretKey, 'secretKey');
+  const secret = Uint8Array.from(secretKey);
+  return { publicKey: x25519.getPublicKey(secret), secretKey: secret };
+}
+
+/**
+ * The 32-byte shared secret of our `secretKey` and the peer's `publicKey`.
+ * Throws `CRYPTO_BAD_KEY` when the peer key is of low order (all-zero result).
+ */
+export function x25519SharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  checkKey(secretKey, 'secretKey');
+  checkKey(publicKey, 'publicKey');
+  let shared: Uint8Array;
+  try {
+    shared = x25519.getSharedSecret(secretKey, publicKey);
+  } catch (cause) {
+    throw new CapmeshError('CRYPTO_BAD_KEY', 'the peer X25519 key is of low order', { cause });
+  }
+  let acc = 0;
+  for (const b of shared) acc |= b;
+  if (acc === 0) throw new CapmeshError('CRYPTO_BAD_KEY', 'the peer X25519 key is of low order');
+  return shared;
+}
