@@ -1,0 +1,85 @@
+import { CapmeshError } from '../src/util/errors.js';
+import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
+import type { RelayLogLevel } from './log.js';
+
+/** `capmesh relay` flags → relay options. */
+export interface RelayArgs {
+  readonly host: string;
+  readonly port: number;
+  readonly limits: Partial<RelayLimits>;
+  readonly logLevel: RelayLogLevel;
+}
+
+const LIMIT_FLAGS: Readonly<Record<string, keyof RelayLimits>> = {
+  '--max-frame-bytes': 'maxFrameBytes',
+  '--max-connections': 'maxConnections',
+  '--max-messages-per-second': 'maxMessagesPerSecond',
+  '--message-burst': 'messageBurst',
+  '--max-buffered-bytes': 'maxBufferedBytes',
+  '--max-circuits': 'maxCircuitsPerConnection',
+  '--max-signal-bytes': 'maxSignalBytes',
+  '--heartbeat-ms': 'heartbeatMs',
+  '--register-timeout-ms': 'registerTimeoutMs',
+};
+
+const d = DEFAULT_RELAY_LIMITS;
+
+export const RELAY_USAGE = `Usage: capmesh relay [options]
+
+Runs a capmesh relay: vats register their designator by signing a challenge,
+exchange signalling messages, and fall back to end-to-end encrypted circuits.
+The relay only routes; it cannot read or forge what it carries.
+
+Options:
+  --host <addr>                    interface to listen on (default 127.0.0.1)
+  --port <n>                       port, 0 for any free one (default 8787)
+  --max-frame-bytes <n>            largest WebSocket message (default ${d.maxFrameBytes})
+  --max-connections <n>            open connections (default ${d.maxConnections})
+  --max-messages-per-second <n>    per connection, sustained (default ${d.maxMessagesPerSecond})
+  --message-burst <n>              per connection, burst (default ${d.messageBurst})
+  --max-buffered-bytes <n>         unsent bytes per connection before it is cut (default ${d.maxBufferedBytes})
+  --max-circuits <n>               circuits per connection (default ${d.maxCircuitsPerConnection})
+  --max-signal-bytes <n>           largest signal payload (default ${d.maxSignalBytes})
+  --heartbeat-ms <n>               ping interval, 0 = off (default ${d.heartbeatMs})
+  --register-timeout-ms <n>        time allowed to register (default ${d.registerTimeoutMs})
+  --log-level <debug|info|warn|error>  (default info)
+
+Endpoints: ws://host:port (any path), GET /healthz, GET /metrics (Prometheus).`;
+
+function integer(flag: string, text: string | undefined): number {
+  if (text === undefined || !/^\d+$/.test(text)) throw new CapmeshError('INVALID_ARGUMENT', `${flag} takes a non-negative integer, got ${JSON.stringify(text)}`);
+  const n = Number(text);
+  if (!Number.isSafeInteger(n)) throw new CapmeshError('INVALID_ARGUMENT', `${flag} is too large`);
+  return n;
+}
+
+/** Parses `--flag value` and `--flag=value`. Throws `INVALID_ARGUMENT` naming the bad flag. */
+export function parseRelayArgs(argv: readonly string[]): RelayArgs {
+  let host = '127.0.0.1';
+  let port = 8787;
+  let logLevel: RelayLogLevel = 'info';
+  const limits: { -readonly [K in keyof RelayLimits]?: number } = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.indexOf('=');
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = (): string | undefined => (eq > 0 ? arg.slice(eq + 1) : argv[++i]);
+    if (flag === '--host') {
+      const v = value();
+      if (!v) throw new CapmeshError('INVALID_ARGUMENT', '--host takes an address');
+      host = v;
+    } else if (flag === '--port') {
+      port = integer(flag, value());
+      if (port > 65535) throw new CapmeshError('INVALID_ARGUMENT', '--port must be at most 65535');
+    } else if (flag === '--log-level') {
+      const v = value();
+      if (v !== 'debug' && v !== 'info' && v !== 'warn' && v !== 'error') throw new CapmeshError('INVALID_ARGUMENT', '--log-level is one of debug, info, warn, error');
+      logLevel = v;
+    } else if (Object.hasOwn(LIMIT_FLAGS, flag)) {
+      limits[LIMIT_FLAGS[flag]!] = integer(flag, value());
+    } else {
+      throw new CapmeshError('INVALID_ARGUMENT', `unknown option ${flag} (see capmesh relay --help)`);
+    }
+  }
+  return { host, port, limits, logLevel };
+}

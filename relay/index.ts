@@ -1,0 +1,15 @@
+/**
+ * The capmesh relay: authenticated rendezvous, signalling and end-to-end
+ * encrypted fallback forwarding for capmesh vats. It routes by designator and
+ * never reads what it carries. See docs/relay.md.
+ */
+export { startRelay } from './server.js';
+export type { RelayOptions, RelayServer, RelayStats } from './server.js';
+export { DEFAULT_RELAY_LIMITS, resolveRelayLimits, TokenBucket } from './limits.js';
+export type { RelayLimits } from './limits.js';
+export { jsonLineLog, silentLog } from './log.js';
+export type { RelayLog, RelayLogLevel } from './log.js';
+export type { DataInterceptor } from './router.js';
+export { DROP_REASONS } from './metrics.js';
+export type { DropReason } from './metrics.js';
+export { parseRelayArgs, RELAY_USAGE } from './args.js';

@@ -1,0 +1,217 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { randomBytes } from '../src/crypto/index.js';
+import { RELAY_CLOSE } from '../src/netlayer/relay-protocol.js';
+import { TokenBucket, resolveRelayLimits, type RelayLimits } from './limits.js';
+import { jsonLineLog, type RelayLog } from './log.js';
+import { RelayMetrics } from './metrics.js';
+import { RelayPeer } from './peer.js';
+import { RelayRouter, type DataInterceptor } from './router.js';
+
+export interface RelayOptions {
+  /** Interface to listen on. Default `127.0.0.1`. */
+  readonly host?: string;
+  /** Port; 0 picks a free one. Default 8787. */
+  readonly port?: number;
+  readonly limits?: Partial<RelayLimits>;
+  /** Structured log sink. Default: JSON lines on stderr at `info`. */
+  readonly log?: RelayLog;
+  /** Clock for rate limiting (ms). Default `performance.now`. */
+  readonly now?: () => number;
+  /** Test only: see `DataInterceptor`. */
+  readonly interceptData?: DataInterceptor;
+}
+
+export interface RelayStats {
+  readonly connections: number;
+  readonly registered: number;
+  readonly circuits: number;
+  /** Bytes queued for sending now, over all connections. */
+  readonly bufferedBytes: number;
+  readonly peakBufferedBytes: number;
+  readonly drops: Readonly<Record<string, number>>;
+  readonly framesForwarded: number;
+  readonly bytesForwarded: number;
+}
+
+export interface RelayServer {
+  readonly host: string;
+  readonly port: number;
+  /** `ws://host:port` — what vats put in `relayNetlayer({ url })`. */
+  readonly url: string;
+  readonly limits: RelayLimits;
+  stats(): RelayStats;
+  /** The `/metrics` text. */
+  metricsText(): string;
+  /** True when `designator` is registered now. */
+  isRegistered(designator: string): boolean;
+  /** Closes every connection (code 4011), stops listening. Resolves when the port is free. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a relay: an HTTP server that upgrades to WebSocket on any path and
+ * serves `GET /healthz` (JSON) and `GET /metrics` (Prometheus text).
+ *
+ * Each connection is a `RelayPeer` driven by the `RelayRouter`. The server
+ * owns what the router does not: the connection limit (503 at upgrade), the
+ * frame-size limit (ws `maxPayload`, the sender is closed with 1009), the
+ * registration deadline, and heartbeats (a ping every `heartbeatMs`; a
+ * connection that did not answer the previous one is terminated).
+ */
+export async function startRelay(options: RelayOptions = {}): Promise<RelayServer> {
+  const limits = resolveRelayLimits(options.limits);
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? jsonLineLog((line) => process.stderr.write(`${line}\n`));
+  const now = options.now ?? (() => performance.now());
+  const metrics = new RelayMetrics();
+  const router = new RelayRouter(limits, metrics, log, options.interceptData);
+  const peers = new Set<RelayPeer>();
+  let nextId = 1;
+  let closing: Promise<void> | undefined;
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+
+  const stats = (): RelayStats => {
+    let bufferedBytes = 0;
+    for (const peer of peers) bufferedBytes += peer.socket.bufferedAmount;
+    return {
+      connections: peers.size,
+      registered: router.registeredCount,
+      circuits: router.circuitCount,
+      bufferedBytes,
+      peakBufferedBytes: metrics.peakBufferedBytes,
+      drops: { ...metrics.drops },
+      framesForwarded: metrics.frames.data + metrics.frames.signal,
+      bytesForwarded: metrics.bytes.data + metrics.bytes.signal,
+    };
+  };
+
+  const metricsText = (): string => {
+    const s = stats();
+    return metrics.render({ connections: s.connections, registered: s.registered, circuits: s.circuits, bufferedBytes: s.bufferedBytes });
+  };
+
+  const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      const s = stats();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: closing ? 'closing' : 'ok', connections: s.connections, registered: s.registered, circuits: s.circuits }));
+    } else if (req.method === 'GET' && path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.end(metricsText());
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('capmesh relay: connect with WebSocket, or GET /healthz or /metrics\n');
+    }
+  });
+
+  const accept = (socket: WebSocket, request: IncomingMessage): void => {
+    const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    const peer = new RelayPeer(nextId++, socket, remote, randomBytes(32), new TokenBucket(limits.maxMessagesPerSecond, limits.messageBurst, now));
+    peers.add(peer);
+    metrics.connectionsTotal++;
+    log.debug('connected', { peer: peer.label, remote });
+    socket.on('message', (data: unknown, isBinary: boolean) => {
+      if (!isBinary || !(data instanceof Uint8Array)) {
+        router.cut(peer, 'protocol', RELAY_CLOSE.protocol, 'only binary messages are accepted');
+        return;
+      }
+      router.receive(peer, data);
+    });
+    socket.on('pong', () => {
+      peer.alive = true;
+    });
+    socket.on('error', (error: Error & { code?: string }) => {
+      if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+        // ws has already closed the socket with 1009.
+        metrics.drop('oversize');
+        log.warn('connection cut', { peer: peer.label, remote, reason: 'oversize', detail: `a message over ${limits.maxFrameBytes} bytes` });
+      } else {
+        log.debug('socket error', { peer: peer.label, error: error.message });
+      }
+      router.detach(peer, error.code ?? 'socket error');
+    });
+    socket.on('close', (code: number) => {
+      peers.delete(peer);
+      if (!peer.closed) router.detach(peer, `closed (${code})`);
+      log.debug('disconnected', { peer: peer.label, code });
+    });
+    peer.registerTimer = setTimeout(() => {
+      if (peer.designator === undefined) router.cut(peer, 'register_timeout', RELAY_CLOSE.refused, 'no registration in time');
+    }, limits.registerTimeoutMs);
+    router.welcome(peer);
+  };
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (closing || peers.size >= limits.maxConnections) {
+      metrics.drop('max_connections');
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
+  });
+
+  const heartbeat =
+    limits.heartbeatMs > 0
+      ? setInterval(() => {
+          for (const peer of peers) {
+            if (peer.closed) continue;
+            if (!peer.alive) {
+              router.cut(peer, 'heartbeat', RELAY_CLOSE.heartbeat, 'no pong to the last ping');
+              continue;
+            }
+            peer.alive = false;
+            peer.socket.ping();
+          }
+        }, limits.heartbeatMs)
+      : undefined;
+  heartbeat?.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 8787, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const url = `ws://${urlHost}:${port}`;
+  log.info('relay listening', { url, limits });
+
+  return {
+    host,
+    port,
+    url,
+    limits,
+    stats,
+    metricsText,
+    isRegistered: (designator) => router.isRegistered(designator),
+    close() {
+      closing ??= (async () => {
+        clearInterval(heartbeat);
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+        for (const peer of [...peers]) {
+          router.detach(peer, 'shutdown');
+          peer.socket.close(RELAY_CLOSE.shutdown, 'relay shutting down');
+        }
+        // Sockets that do not finish the closing handshake promptly are cut.
+        const grace = setTimeout(() => {
+          for (const peer of peers) peer.socket.terminate();
+        }, 500);
+        grace.unref();
+        http.closeAllConnections();
+        await closed;
+        clearTimeout(grace);
+        wss.close();
+        log.info('relay stopped', { url });
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import { describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { RELAY_CLOSE, registrationProof } from '../../src/netlayer/relay-protocol.js';
+import { equalBytes } from '../../src/util/bytes.js';
+import { RawClient, httpGet, identity, onCleanup, testRelay } from './helpers.js';
+
+const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+describe('relay registration', () => {
+  it('registers a designator whose key signed the challenge, and reports it on /healthz and /metrics', async () => {
+    const relay = await testRelay();
+    const alice = identity();
+    const client = await RawClient.connect(relay.url);
+    expect(client.challenge).toMatchObject({ version: 'capmesh-relay/1', maxFrameBytes: relay.limits.maxFrameBytes });
+    expect(client.challenge!.nonce).toHaveLength(32);
+    client.send({ type: 'register', designator: alice.designator, signature: alice.sign(registrationProof(client.challenge!.nonce, alice.designator)) });
+    expect(await client.control()).toEqual({ type: 'registered', designator: alice.designator });
+    expect(relay.isRegistered(alice.designator)).toBe(true);
+
+    const health = await httpGet(relay, '/healthz');
+    expect(health.status).toBe(200);
+    expect(JSON.parse(health.body)).toMatchObject({ status: 'ok', connections: 1, registered: 1 });
+    const metrics = await httpGet(relay, '/metrics');
+    expect(metrics.type).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(metrics.body).toContain('# TYPE capmesh_relay_connections gauge\ncapmesh_relay_connections 1\n');
+    expect(metrics.body).toContain('capmesh_relay_registered_designators 1\n');
+    expect(metrics.body).toContain('capmesh_relay_registrations_total{result="ok"} 1\n');
+    expect(metrics.body).toMatch(/capmesh_relay_drops_total\{reason="oversize"\} 0\n/);
+    expect((await httpGet(relay, '/nope')).status).toBe(404);
+  });
+
+  it('refuses a designator signed with another key (impersonation) and closes with 4003', async () => {
+    const relay = await testRelay();
+    const victim = identity();
+    const mallory = identity();
+    const client = await RawClient.connect(relay.url);
+    client.send({ type: 'register', designator: victim.designator, signature: mallory.sign(registrationProof(client.challenge!.nonce, victim.designator)) });
+    expect(await client.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('does not verify') });
+    expect((await client.closed).code).toBe(RELAY_CLOSE.refused);
+    expect(relay.isRegistered(victim.designator)).toBe(false);
+    expect(relay.stats().drops.bad_registration).toBe(1);
+  });
+
+  it('refuses a registration signature replayed from another connection (fresh nonce per connection)', async () => {
+    const relay = await testRelay();
+    const alice = identity();
+    const first = await RawClient.connect(relay.url);
+    const signature = alice.sign(registrationProof(first.challenge!.nonce, alice.designator));
+    const eavesdropper = await RawClient.connect(relay.url);
+    expect(equalBytes(eavesdropper.challenge!.nonce, first.challenge!.nonce)).toBe(false);
+    eavesdropper.send({ type: 'register', designator: alice.designator, signature });
+    expect(await eavesdropper.control()).toMatchObject({ type: 'refused' });
+    expect(relay.isRegistered(alice.designator)).toBe(false);
+  });
+
+  it('refuses a designator that is not base32 of a key', async () => {
+    const relay = await testRelay();
+    const alice = identity();
+    const client = await RawClient.connect(relay.url);
+    client.send({ type: 'register', designator: 'NOT-BASE32', signature: alice.sign(registrationProof(client.challenge!.nonce, 'NOT-BASE32')) });
+    expect(await client.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('not base32') });
+  });
+
+  it('lets the newer authenticated registration win: the old connection is told and closed, traffic goes to the new one', async () => {
+    const relay = await testRelay();
+    const alice = identity();
+    const old = await RawClient.registered(relay.url, alice);
+    const fresh = await RawClient.registered(relay.url, alice);
+    expect(await old.control()).toEqual({ type: 'replaced' });
+    expect((await old.closed).code).toBe(RELAY_CLOSE.replaced);
+    const bob = await RawClient.registered(relay.url, identity());
+    const circuit = await bob.open(alice.designator);
+    expect(await fresh.control()).toMatchObject({ type: 'incoming', circuit });
+    expect(relay.stats()).toMatchObject({ registered: 2 });
+    expect(relay.metricsText()).toContain('capmesh_relay_registrations_total{result="replaced"} 1\n');
+  });
+
+  it('closes a connection that does anything but register first (4002), or does not register in time (4003)', async () => {
+    const relay = await testRelay({ limits: { registerTimeoutMs: 20 } });
+    const eager = await RawClient.connect(relay.url);
+    eager.send({ type: 'open', request: 1, to: identity().designator });
+    expect((await eager.closed).code).toBe(RELAY_CLOSE.protocol);
+    const idle = await RawClient.connect(relay.url);
+    expect((await idle.closed).code).toBe(RELAY_CLOSE.refused);
+    expect(relay.stats().drops).toMatchObject({ protocol: 1, register_timeout: 1 });
+  });
+});
+
+describe('relay circuits', () => {
+  it('opens a circuit, forwards frames unchanged both ways, and tells the other end when one closes', async () => {
+    const relay = await testRelay();
+    const aliceId = identity();
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, aliceId);
+    const bob = await RawClient.registered(relay.url, bobId);
+    const circuit = await alice.open(bobId.designator, 7);
+    expect(await bob.control()).toEqual({ type: 'incoming', circuit, from: aliceId.designator });
+    alice.sendData(circuit, bytes(1, 2, 3));
+    bob.sendData(circuit, bytes(9));
+    expect(await bob.data()).toEqual({ circuit, payload: bytes(1, 2, 3) });
+    expect(await alice.data()).toEqual({ circuit, payload: bytes(9) });
+    bob.send({ type: 'close', circuit, reason: 'done' });
+    expect(await alice.control()).toEqual({ type: 'closed', circuit, reason: 'done' });
+    expect(relay.stats()).toMatchObject({ circuits: 0, framesForwarded: 2 });
+  });
+
+  it('fails an open to an unregistered designator or to oneself', async () => {
+    const relay = await testRelay();
+    const aliceId = identity();
+    const alice = await RawClient.registered(relay.url, aliceId);
+    alice.send({ type: 'open', request: 3, to: identity().designator });
+    expect(await alice.control()).toMatchObject({ type: 'open-failed', request: 3, reason: expect.stringContaining('not registered') });
+    alice.send({ type: 'open', request: 4, to: aliceId.designator });
+    expect(await alice.control()).toMatchObject({ type: 'open-failed', request: 4 });
+  });
+
+  it('closes both ends of the circuits of a connection that goes away', async () => {
+    const relay = await testRelay();
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, identity());
+    const bob = await RawClient.registered(relay.url, bobId);
+    const circuit = await alice.open(bobId.designator);
+    await bob.control();
+    bob.socket.close();
+    expect(await alice.control()).toMatchObject({ type: 'closed', circuit, reason: expect.stringContaining('disconnected') });
+  });
+
+  it('refuses a frame injected by a third client into someone else\'s circuit; the victim receives nothing', async () => {
+    const relay = await testRelay();
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, identity());
+    const bob = await RawClient.registered(relay.url, bobId);
+    const mallory = await RawClient.registered(relay.url, identity());
+    const circuit = await alice.open(bobId.designator);
+    await bob.control();
+    mallory.sendData(circuit, bytes(6, 6, 6));
+    expect(await mallory.control()).toEqual({ type: 'error', reason: `circuit ${circuit} is not yours` });
+    mallory.send({ type: 'close', circuit, reason: 'hijack' });
+    expect(await mallory.control()).toMatchObject({ type: 'error' });
+    // An unregistered connection cannot inject either.
+    const anonymous = await RawClient.connect(relay.url);
+    anonymous.sendData(circuit, bytes(7));
+    expect(await anonymous.control()).toMatchObject({ type: 'error' });
+    // The circuit still works, and what Bob gets next is Alice's frame, not Mallory's.
+    alice.sendData(circuit, bytes(1));
+    expect(await bob.data()).toEqual({ circuit, payload: bytes(1) });
+    expect(bob.pending).toBe(0);
+    expect(relay.stats().drops.not_member).toBe(3);
+  });
+});
+
+describe('relay signals', () => {
+  it('routes a signal with the sender stamped by the relay, and reports undeliverable ones', async () => {
+    const relay = await testRelay({ limits: { maxSignalBytes: 16 } });
+    const aliceId = identity();
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, aliceId);
+    const bob = await RawClient.registered(relay.url, bobId);
+    alice.send({ type: 'signal', peer: bobId.designator, kind: 'webrtc-offer', payload: bytes(1, 2) });
+    expect(await bob.control()).toEqual({ type: 'signal', peer: aliceId.designator, kind: 'webrtc-offer', payload: bytes(1, 2) });
+    const nobody = identity().designator;
+    alice.send({ type: 'signal', peer: nobody, kind: 'x', payload: bytes() });
+    expect(await alice.control()).toMatchObject({ type: 'undeliverable', peer: nobody, kind: 'x' });
+    alice.send({ type: 'signal', peer: bobId.designator, kind: 'big', payload: new Uint8Array(17) });
+    expect(await alice.control()).toMatchObject({ type: 'undeliverable', kind: 'big', reason: expect.stringContaining('16 bytes') });
+  });
+});
+
+describe('relay limits', () => {
+  it('refuses an oversize frame by closing its sender with 1009, and keeps serving others', async () => {
+    const relay = await testRelay({ limits: { maxFrameBytes: 4096 } });
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, identity());
+    const bob = await RawClient.registered(relay.url, bobId);
+    const circuit = await alice.open(bobId.designator);
+    await bob.control();
+    alice.sendData(circuit, new Uint8Array(4096));
+    expect((await alice.closed).code).toBe(1009);
+    expect(relay.stats().drops.oversize).toBe(1);
+    expect(await bob.control()).toMatchObject({ type: 'closed', circuit });
+    expect(bob.pending).toBe(0);
+    const carol = await RawClient.registered(relay.url, identity());
+    carol.send({ type: 'ping', n: 5 });
+    expect(await carol.control()).toEqual({ type: 'pong', n: 5 });
+  });
+
+  it('cuts a connection that sends faster than its message rate (4008)', async () => {
+    let clock = 0;
+    const relay = await testRelay({ limits: { maxMessagesPerSecond: 10, messageBurst: 4 }, now: () => clock });
+    const alice = await RawClient.registered(relay.url, identity()); // 1 message: register
+    for (let n = 0; n < 3; n++) alice.send({ type: 'ping', n });
+    for (let n = 0; n < 3; n++) expect(await alice.control()).toEqual({ type: 'pong', n });
+    clock += 100; // one more token
+    alice.send({ type: 'ping', n: 3 });
+    expect(await alice.control()).toEqual({ type: 'pong', n: 3 });
+    alice.send({ type: 'ping', n: 4 });
+    expect((await alice.closed).code).toBe(RELAY_CLOSE.rateLimited);
+    expect(relay.stats().drops.rate).toBe(1);
+  });
+
+  it('cuts a slow consumer while the relay\'s unsent bytes for it stay under the limit', async () => {
+    const limit = 512 * 1024;
+    const relay = await testRelay({ limits: { maxBufferedBytes: limit, maxMessagesPerSecond: 1_000_000, messageBurst: 1_000_000 } });
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, identity());
+    const bob = await RawClient.registered(relay.url, bobId);
+    const circuit = await alice.open(bobId.designator);
+    await bob.control();
+    bob.socket.pause(); // Bob stops reading; the kernel buffers fill, then the relay's.
+    const frame = new Uint8Array(64 * 1024);
+    let sent = 0;
+    const cut = alice.control();
+    let done = false;
+    void cut.then(() => (done = true));
+    // Send in bursts, yielding to the event loop, until the relay gives up on Bob (bounded: 256 MiB).
+    while (!done && sent < 4096) {
+      for (let i = 0; i < 16; i++) alice.sendData(circuit, frame);
+      sent += 16;
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(await cut).toMatchObject({ type: 'closed', circuit });
+    const stats = relay.stats();
+    expect(stats.drops.slow_consumer).toBe(1);
+    expect(stats.peakBufferedBytes).toBeLessThanOrEqual(limit);
+    expect(stats.peakBufferedBytes).toBeGreaterThan(0);
+    expect(stats.connections).toBe(1);
+    expect(relay.isRegistered(bobId.designator)).toBe(false);
+  });
+
+  it('refuses connections over maxConnections at the upgrade with 503', async () => {
+    const relay = await testRelay({ limits: { maxConnections: 2 } });
+    await RawClient.connect(relay.url);
+    await RawClient.connect(relay.url);
+    const third = new WebSocket(relay.url);
+    onCleanup(() => third.terminate());
+    const status = await new Promise<number>((resolve) => {
+      third.on('unexpected-response', (_req: unknown, res: { statusCode: number }) => resolve(res.statusCode));
+      third.on('error', () => {});
+    });
+    expect(status).toBe(503);
+    expect(relay.stats().drops.max_connections).toBe(1);
+  });
+
+  it('drops a connection that stops answering pings (dead-peer detection)', async () => {
+    const relay = await testRelay({ limits: { heartbeatMs: 25 } });
+    const alive = await RawClient.registered(relay.url, identity());
+    const dead = new WebSocket(relay.url, undefined, { autoPong: false });
+    onCleanup(() => dead.terminate());
+    dead.on('error', () => {});
+    const closed = new Promise<void>((resolve) => dead.on('close', () => resolve()));
+    await closed;
+    expect(relay.stats().drops.heartbeat).toBeGreaterThanOrEqual(1);
+    alive.send({ type: 'ping', n: 1 });
+    expect(await alive.control()).toEqual({ type: 'pong', n: 1 });
+  });
+});
