@@ -167,8 +167,10 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       }
       const key = peerKey(peer);
       for (const other of shells) {
-        if (other === shell || other.state === 'closed' || other.peer === undefined) continue;
-        if (peerKey(other.peer.location) !== key) continue;
+        if (other === shell || other.state === 'closed') continue;
+        // A dial still waiting for the peer's hello counts as a connection to the peer it dialled.
+        const otherKey = other.peer !== undefined ? peerKey(other.peer.location) : dials.get(other);
+        if (otherKey !== key) continue;
         const mine = shell.diallerId();
         const theirs = other.diallerId();
         if (other.outbound !== shell.outbound && mine !== undefined && theirs !== undefined) {
