@@ -202,7 +202,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     const target = this.resolveTarget(to);
     if (answer !== null) this.checkNewAnswer(answer);
     const first = rawArgs[0];
-    const method = first instanceof Sym ? first.name : undefined;
+    // Methods are a convention (a leading symbol). A far function has none: it gets every argument, that symbol included.
+    const method = first instanceof Sym && !(typeof target === 'function' && isFar(target)) ? first.name : undefined;
     const args = (method === undefined ? rawArgs : rawArgs.slice(1)).map((a) => fromWire(this, a));
     const resolver = resolveMe ? this.importResolver(resolveMe) : undefined;
     if (answer === null && resolver === undefined) {
