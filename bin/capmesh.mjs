@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `capmesh` command. In a source checkout (src/ present) it runs the
-// TypeScript sources through tsx, so it never runs a stale build; an installed
-// package has only dist/ and runs that.
+// The `capmesh` command. Inside a source checkout (src/ next to bin/) it runs
+// the TypeScript sources through tsx, so it never runs a stale dist/; an
+// installed package has no src/ and runs the built CLI from dist/.
 import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';

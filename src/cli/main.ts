@@ -1,51 +1,50 @@
 /**
- * The `capmesh` command line. Each subcommand lives in its own file and is
- * registered here; `main` returns the process exit code and never calls
- * `process.exit` itself, so subcommands can finish their cleanup.
+ * The `capmesh` command line. Subcommands live in `commands/*.ts` and are
+ * listed here (static imports; they import `subcommand.ts`, never this file).
+ * `main` returns the process exit code and never calls `process.exit`, so a
+ * command can finish its cleanup: 0 ok, 1 the command failed, 2 a usage error.
  */
+import { callCommand } from './commands/call.js';
+import { testPeerCommand } from './commands/test-peer.js';
+import { UsageError, consoleIo, type CliIo, type Subcommand } from './subcommand.js';
 
-export interface Subcommand {
-  readonly name: string;
-  readonly summary: string;
-  readonly usage: string;
-  run(args: readonly string[]): Promise<number>;
-}
+export type { CliIo, Subcommand } from './subcommand.js';
 
-const subcommands: Subcommand[] = [];
+export const VERSION = '0.1.0';
 
-/** Adds a subcommand; used by the files that implement them. */
-export function registerSubcommand(command: Subcommand): void {
-  subcommands.push(command);
-}
+export const SUBCOMMANDS: readonly Subcommand[] = Object.freeze([testPeerCommand, callCommand]);
 
 function usage(): string {
   const lines = ['Usage: capmesh <command> [options]', '', 'Commands:'];
-  if (subcommands.length === 0) lines.push('  (none yet in this build)');
-  for (const c of subcommands) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
+  for (const c of SUBCOMMANDS) lines.push(`  ${c.name.padEnd(12)} ${c.summary}`);
   lines.push('', 'Options:', '  -h, --help   show this help (or `capmesh <command> --help`)', '  --version    print the version');
   return lines.join('\n');
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], io: CliIo = consoleIo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
-    console.log(usage());
-    return first === undefined ? 1 : 0;
+    (first === undefined ? io.err : io.out)(usage());
+    return first === undefined ? 2 : 0;
   }
   if (first === '--version') {
-    console.log(VERSION);
+    io.out(VERSION);
     return 0;
   }
-  const command = subcommands.find((c) => c.name === first);
+  const command = SUBCOMMANDS.find((c) => c.name === first);
   if (!command) {
-    console.error(`capmesh: unknown command \`${first}\`\n\n${usage()}`);
+    io.err(`capmesh: unknown command \`${first}\`\n\n${usage()}`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(command.usage);
+    io.out(command.usage);
     return 0;
   }
-  return command.run(rest);
+  try {
+    return await command.run(rest, io);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`capmesh ${command.name}: ${e.message}\n\n${command.usage}`);
+    return 2;
+  }
 }
-
-export const VERSION = '0.1.0';

@@ -1,0 +1,125 @@
+import { createVat, formatPeerUri, jsonLineLogger, type Vat } from '../../mesh/index.js';
+import { tcpTestingOnlyNetlayer } from '../../netlayer/tcp-testing-only.js';
+import { isCapmeshError } from '../../util/errors.js';
+import type { Dialect, StreamFraming } from '../../wire/index.js';
+import { integer, parseArgs } from '../args.js';
+import { DIALECT_FLAGS, DIALECT_USAGE, dialectFromArgs } from '../dialect-flags.js';
+import { gcRequester, obtainGc } from '../gc.js';
+import { UsageError, type CliIo, type Subcommand } from '../subcommand.js';
+import { registerSuiteObjects, type SuiteObjectName } from '../test-peer-objects.js';
+
+const USAGE = `Usage: capmesh test-peer [options]
+
+Runs a vat on the tcp-testing-only netlayer hosting the OCapN test suite's five
+objects under their well-known swiss numbers. Prints the peer URI on the first
+line of stdout (the sturdyrefs go to stderr), then serves until SIGINT/SIGTERM.
+
+Options:
+  --host ADDR             listen address and host hint (default 127.0.0.1)
+  --port N                listen port, 0 for any free one (default 22046)
+  --designator TEXT       our designator (default: 32 random hex digits)
+${DIALECT_USAGE}
+  --verbose               log sessions and messages to stderr as JSON lines
+
+For the suite at 6c146dc (main, early 2026):
+  capmesh test-peer --dialect suite-2026-02 --framing none
+For branch remove-op-deliver-only (5bfcde9):
+  capmesh test-peer --dialect endo --gc-form singular-list --framing none`;
+
+export interface TestPeerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly designator?: string;
+  readonly dialect: Dialect;
+  readonly framing: StreamFraming;
+  readonly log?: (line: string) => void;
+}
+
+export interface TestPeer {
+  readonly vat: Vat;
+  /** `ocapn://<designator>.tcp-testing-only?host=…&port=…` */
+  readonly uri: string;
+  readonly sturdyRefs: Record<SuiteObjectName, string>;
+  close(): Promise<void>;
+}
+
+/** Starts the test peer's vat (in this process). */
+export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer> {
+  const gc = obtainGc();
+  const requestGc = gc ? gcRequester(gc) : undefined;
+  const netlayer = tcpTestingOnlyNetlayer({
+    host: options.host,
+    port: options.port,
+    framing: options.framing,
+    ...(options.designator !== undefined ? { designator: options.designator } : {}),
+  });
+  const vat = await createVat({
+    netlayers: [netlayer],
+    dialect: options.dialect,
+    ...(options.log ? { logger: jsonLineLogger(options.log, 'debug') } : {}),
+  });
+  try {
+    const sturdyRefs = await registerSuiteObjects(vat, {
+      enliven: (ref) => vat.enliven(ref),
+      ...(requestGc ? { requestGc } : {}),
+    });
+    return { vat, uri: formatPeerUri(vat.locators()[0]!), sturdyRefs, close: () => vat.close() };
+  } catch (e) {
+    await vat.close();
+    throw e;
+  }
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', on);
+      process.off('SIGTERM', on);
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
+
+export const testPeerCommand: Subcommand = {
+  name: 'test-peer',
+  summary: "host the OCapN test suite's five objects on tcp-testing-only",
+  usage: USAGE,
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    const parsed = parseArgs(args, { values: ['host', 'port', 'designator', ...DIALECT_FLAGS], booleans: ['verbose'] });
+    if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]!.value}"`);
+    const { dialect, framing } = dialectFromArgs(parsed);
+    const designator = parsed.values.get('designator');
+    const onRejection = (reason: unknown): void => {
+      io.err(`test-peer: unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+    };
+    process.on('unhandledRejection', onRejection);
+    try {
+      let peer: TestPeer;
+      try {
+        peer = await startTestPeer({
+          host: parsed.values.get('host') ?? '127.0.0.1',
+          port: integer(parsed, 'port', 0, 65535, 22046),
+          dialect,
+          framing,
+          ...(designator !== undefined ? { designator } : {}),
+          ...(parsed.booleans.has('verbose') ? { log: io.err } : {}),
+        });
+      } catch (e) {
+        io.err(`capmesh test-peer: ${isCapmeshError(e) ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`);
+        return 1;
+      }
+      io.out(peer.uri);
+      io.err(`test-peer: dialect ${dialect.name} (gc ${dialect.gcForm}, fire-and-forget ${dialect.fireAndForget}), framing ${framing}`);
+      for (const [name, uri] of Object.entries(peer.sturdyRefs)) io.err(`  ${name.padEnd(20)} ${uri}`);
+      const signal = await untilSignal();
+      io.err(`test-peer: ${signal}, shutting down`);
+      await peer.close();
+      return 0;
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  },
+};

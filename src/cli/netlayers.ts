@@ -1,0 +1,26 @@
+import { tcpTestingOnlyNetlayer, TCP_TESTING_ONLY_TRANSPORT } from '../netlayer/tcp-testing-only.js';
+import type { Netlayer } from '../netlayer/types.js';
+import type { StreamFraming } from '../wire/index.js';
+import { UsageError } from './subcommand.js';
+
+/**
+ * The netlayers a CLI vat can use to reach a peer, by transport name. Add an
+ * entry here when a new Node netlayer lands (WebSocket, …); `call` then
+ * reaches peers on it with no other change.
+ */
+export interface CliNetlayerOptions {
+  readonly framing: StreamFraming;
+}
+
+const FACTORIES: Readonly<Record<string, (options: CliNetlayerOptions) => Netlayer>> = {
+  [TCP_TESTING_ONLY_TRANSPORT]: ({ framing }) => tcpTestingOnlyNetlayer({ host: '127.0.0.1', port: 0, framing }),
+};
+
+export const CLI_TRANSPORTS: readonly string[] = Object.keys(FACTORIES);
+
+/** A fresh netlayer for `transport`; a `UsageError` naming the ones we have when there is none. */
+export function cliNetlayerFor(transport: string, options: CliNetlayerOptions): Netlayer {
+  const make = Object.hasOwn(FACTORIES, transport) ? FACTORIES[transport] : undefined;
+  if (!make) throw new UsageError(`no netlayer for transport "${transport}" (this build has: ${CLI_TRANSPORTS.join(', ')})`);
+  return make(options);
+}
