@@ -1,8 +1,10 @@
 /**
- * `capmesh/browser`: what only runs in a browser (a window or a dedicated
- * worker).
- *
- * - `indexedDbStore(name?)` — a `Store` in IndexedDB, so a tab's vat keeps
- *   its identity and persistent objects across reloads.
+ * `capmesh/browser`: a tab's vat in a dedicated worker, WebRTC between tabs
+ * through a main-thread broker, the relay as fallback, IndexedDB persistence.
  */
+export { startBrowserVat } from './browser/start.js';
+export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, PageKindMaker, PageKindContext } from './browser/start.js';
+export type { BrowserSessionInfo } from './browser/worker-vat.js';
+export { bootWorkerVat } from './browser/worker-vat.js';
 export { indexedDbStore } from './persistence/indexeddb-store.js';
+export { relayNetlayer } from './netlayer/relay-netlayer.js';

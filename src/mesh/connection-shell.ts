@@ -130,7 +130,7 @@ export class ConnectionShell {
     this.session = new CaptpSession(
       {
         send: (bytes) => this.connection.send(bytes),
-        schedule: queueMicrotask,
+        schedule: (turn) => queueMicrotask(turn),
         finalizer: this.host.finalizer,
         closed: (error) => {
           this.connection.close(error.message);

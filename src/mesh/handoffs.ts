@@ -32,6 +32,11 @@ import type { Logger } from './logger.js';
  * - Exporter (`deposit`/`withdraw`): E checks everything, in the notes' order,
  *   each failure with its own code, and hands out the gift once.
  *
+ * When: only when the exporter was reached over the same transport as the
+ * receiver (and it is not a private one, like the page–worker `port` link);
+ * otherwise the receiver could not be expected to reach the exporter, and the
+ * gifter forwards messages itself (proxying), as it does without handoffs.
+ *
  * Handoff counts: E keeps the *set* of counts used on each E–R session and
  * refuses any count seen before. This is the spec's "MUST not have been used"
  * rule; the monotonic rule some peers use would also refuse counts an honest
@@ -84,6 +89,9 @@ function readReceive(envelope: SigEnvelopeDesc): HandoffReceiveDesc {
 
 const noop = (): void => {};
 
+/** Transports that link two vats privately (a page and its own worker): nobody else can dial them. */
+const PRIVATE_TRANSPORTS: ReadonlySet<string> = new Set(['port']);
+
 export class Handoffs {
   readonly gifts = new GiftTable();
   /** Receiver: the next handoff count per E–R session. */
@@ -108,6 +116,11 @@ export class Handoffs {
     }
     if (!source || !source.peer || !source.session) return undefined;
     if (locatorsEqual(source.peer.location, receiver.location)) return undefined;
+    // Hand off only where the receiver can be expected to reach the exporter: over the transport
+    // it reached us by. A private link (a page and its worker) or another transport is proxied.
+    if (source.peer.location.transport !== receiver.location.transport || PRIVATE_TRANSPORTS.has(receiver.location.transport)) {
+      return undefined;
+    }
     const giftId = randomBytes(32);
     const exporterBootstrap = source.session.bootstrap() as Record<string, (...args: unknown[]) => void>;
     txn.afterCommit(() => E.sendOnly(exporterBootstrap)['deposit-gift']!(giftId, value));

@@ -62,6 +62,8 @@ export interface SessionInfo {
   readonly outbound: boolean;
   /** Hex of the OCapN session ID. */
   readonly sessionId: string;
+  /** What carries the session now, where the transport has several ways (`webrtc` / `relay`); else the transport. */
+  readonly path: string;
   readonly stats: SessionStats;
 }
 
@@ -111,6 +113,8 @@ export interface Vat {
   whenSessionEnds(peer: PeerLocator): Promise<CapmeshError>;
   /** One entry per open session. */
   sessions(): SessionInfo[];
+  /** Calls `listener` (with no arguments) after a session opens or ends. Returns an unsubscribe function. */
+  onSessionsChanged(listener: () => void): () => void;
   /** Every open session's tables with refcounts, as readable text. */
   dump(): string;
   /** Throws `CapmeshError('INTERNAL')` if any session's tables break an invariant. */
@@ -149,6 +153,16 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const shells = new Set<ConnectionShell>();
   const established = new Map<string, ConnectionShell>();
   const waiting = new Map<string, { promise: Promise<ConnectionShell>; resolve: (s: ConnectionShell) => void; reject: (e: unknown) => void }>();
+  const sessionListeners = new Set<() => void>();
+  const notifySessionsChanged = (): void => {
+    for (const listener of [...sessionListeners]) {
+      try {
+        listener();
+      } catch (e) {
+        logger.warn('a sessions-changed listener threw', { error: String(e) });
+      }
+    }
+  };
   /** Outbound shells still on their way to a session, → the peer key they dial. */
   const dials = new Map<ConnectionShell, string>();
   let closing = false;
@@ -196,6 +210,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     handoffIn: (shell, desc) => handoffs.received(shell, desc),
     handoffOut: (shell, value, txn) => handoffs.give(shell, value, txn),
     opened(shell) {
+      queueMicrotask(notifySessionsChanged);
       dials.delete(shell);
       const key = peerKey(shell.peer!.location);
       established.set(key, shell);
@@ -207,6 +222,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       }
     },
     closed(shell, error) {
+      if (shell.session) queueMicrotask(notifySessionsChanged);
       shells.delete(shell);
       handoffs.sessionClosed(shell);
       // A dial that died before its session opened fails whoever waits for it, unless it lost a
@@ -326,6 +342,10 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       const ephemeral = swissTable.delete(ref.swiss);
       return (await persistent.revoke(ref.swiss)) || ephemeral;
     },
+    onSessionsChanged(listener) {
+      sessionListeners.add(listener);
+      return () => void sessionListeners.delete(listener);
+    },
     whenSessionEnds(peer) {
       const open = established.get(peerKey(peer));
       if (!open || open.state !== 'open') return Promise.resolve(new CapmeshError('DISCONNECTED', 'no session to that peer is open'));
@@ -361,6 +381,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
           dialect: dialect.name,
           outbound: shell.outbound,
           sessionId: toHex(sessionIdOf(shell.hello.publicId, shell.peer.peerId)),
+          path: shell.connection.path ?? shell.peer.location.transport,
           stats: shell.session.stats(),
         });
       }

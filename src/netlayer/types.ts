@@ -60,6 +60,12 @@ export interface Connection {
   /** The locator we dialled, for outbound connections. */
   readonly remoteLocator: PeerLocator | undefined;
   /**
+   * What carries the connection right now, when a transport has more than one
+   * way (the browser transport: `webrtc` or `relay`). Undefined means just the
+   * transport itself.
+   */
+  readonly path?: string;
+  /**
    * Installs the receiver. Messages that arrived before this call are queued and
    * delivered, in order, right after it. Calling it twice throws.
    */

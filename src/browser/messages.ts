@@ -1,0 +1,32 @@
+/**
+ * The two messages that set a worker vat up; everything after them goes over
+ * the vat link (a CapTP session on a MessagePort) and the broker port.
+ */
+export interface WorkerInit {
+  readonly type: 'capmesh-init';
+  /** The home relay, `ws://…` / `wss://…`. */
+  readonly relay: string;
+  /** The IndexedDB database holding this vat's identity and persistent objects. */
+  readonly storeName: string;
+  /** Names of the kinds whose makers live in the page. */
+  readonly kinds: readonly string[];
+  /** The worker's end of the vat link. */
+  readonly vatPort: MessagePort;
+  /** The worker's end of the RTC broker link. */
+  readonly brokerPort: MessagePort;
+  /** Options for the direct (WebRTC) path. */
+  readonly direct: DirectPathSettings;
+}
+
+export interface DirectPathSettings {
+  /** STUN/TURN servers for `RTCPeerConnection` (default none: host candidates only). */
+  readonly iceServers: readonly { urls: string | string[]; username?: string; credential?: string }[];
+  /** How long a dial waits for a direct path before using the relay. */
+  readonly timeoutMs: number;
+  /** Tests: never open a direct path (as if ICE always failed). */
+  readonly forceRelay: boolean;
+}
+
+export type WorkerReply =
+  | { readonly type: 'capmesh-ready'; readonly adminUri: string; readonly designator: string }
+  | { readonly type: 'capmesh-failed'; readonly message: string; readonly code: string };

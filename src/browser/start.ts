@@ -1,0 +1,159 @@
+import { CapmeshError } from '../util/errors.js';
+import { createVat, type Vat } from '../mesh/index.js';
+import { E, far, type Remote } from '../vat/index.js';
+import type { SyrupValue } from '../syrup/types.js';
+import { messagePortNetlayer } from '../netlayer/message-port.js';
+import type { DirectPathSettings, WorkerInit, WorkerReply } from './messages.js';
+import type { BrowserSessionInfo } from './worker-vat.js';
+
+export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed';
+
+/** A persistent kind whose objects live in the page; the worker keeps their records. */
+export type PageKindMaker = (data: SyrupValue, ctx: PageKindContext) => object;
+
+export interface PageKindContext {
+  /** Persists new state (see `PersistentContext.save`). */
+  save(data: SyrupValue): Promise<void>;
+  /** The object's sturdyref. */
+  uri(): Promise<string>;
+}
+
+export interface BrowserVatOptions {
+  /** The relay, `ws://host:port` or `wss://…`. */
+  readonly relay: string;
+  /** The worker to run the vat in: a `Worker` the app made (its script calls `bootWorkerVat`), or a script URL. Default: capmesh's own. */
+  readonly worker?: Worker | URL | string;
+  /** The IndexedDB database name for identity and persistent objects. Default `capmesh`. */
+  readonly store?: string;
+  /** Persistent kinds whose objects live in the page. */
+  readonly kinds?: Readonly<Record<string, PageKindMaker>>;
+  /** STUN/TURN servers for direct paths (default: none, host candidates only). */
+  readonly iceServers?: DirectPathSettings['iceServers'];
+  /** How long to wait for a direct path before using the relay. Default 5 000 ms. */
+  readonly directTimeoutMs?: number;
+  /** Tests: never open a direct path. */
+  readonly forceRelay?: boolean;
+}
+
+/** The page's handle on the vat in its worker. References it returns work with `E`. */
+export interface BrowserVat {
+  readonly designator: string;
+  register(obj: object): Promise<string>;
+  registerPersistent(kind: string, data: SyrupValue): Promise<string>;
+  enliven<T = unknown>(uri: string): Promise<Remote<T>>;
+  revoke(uri: string): Promise<boolean>;
+  sessions(): Promise<BrowserSessionInfo[]>;
+  /** Subscribes to peer events; returns an unsubscribe function. */
+  on(event: BrowserVatEvent, listener: (detail: Record<string, unknown>) => void): () => void;
+  /** Closes the worker vat and terminates the worker. */
+  close(): Promise<void>;
+}
+
+interface Admin {
+  designator(): string;
+  register(obj: object): string;
+  registerPersistent(kind: string, data: SyrupValue): string;
+  enliven(uri: string): unknown;
+  revoke(uri: string): boolean;
+  sessions(): BrowserSessionInfo[];
+  defineKinds(names: string[], host: object): void;
+  subscribe(listener: object): void;
+  close(): void;
+}
+
+function makeWorker(spec: BrowserVatOptions['worker']): Worker {
+  if (spec instanceof Worker) return spec;
+  if (spec !== undefined) return new Worker(spec, { type: 'module', name: 'capmesh vat' });
+  return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'capmesh vat' });
+}
+
+function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmesh-ready' }>> {
+  return new Promise((resolve, reject) => {
+    worker.onmessage = (event: MessageEvent) => {
+      const reply = event.data as WorkerReply;
+      if (reply?.type === 'capmesh-ready') resolve(reply);
+      else if (reply?.type === 'capmesh-failed') reject(new CapmeshError('DISCONNECTED', `the vat worker failed to start: ${reply.message}`));
+    };
+    worker.onerror = (event) => reject(new CapmeshError('DISCONNECTED', `the vat worker failed to load: ${event.message}`));
+  });
+}
+
+/**
+ * Starts this tab's vat in a dedicated worker and returns the page's handle.
+ *
+ * The worker owns the network (the relay, and direct WebRTC paths whose data
+ * channels the page's broker hands it), the identity and the persistent
+ * records (IndexedDB). The page talks to it over a private CapTP session on a
+ * `MessagePort`, so references the handle returns are ordinary remote
+ * references: `E(ref).method()` works on them, and objects the page registers
+ * stay in the page, reached through the worker.
+ */
+export async function startBrowserVat(options: BrowserVatOptions): Promise<BrowserVat> {
+  const worker = makeWorker(options.worker);
+  const vatLink = new MessageChannel();
+  const brokerLink = new MessageChannel();
+  const direct: DirectPathSettings = {
+    iceServers: options.iceServers ?? [],
+    timeoutMs: options.directTimeoutMs ?? 5_000,
+    forceRelay: options.forceRelay ?? false,
+  };
+  const kinds = options.kinds ?? {};
+  const init: WorkerInit = {
+    type: 'capmesh-init',
+    relay: options.relay,
+    storeName: options.store ?? 'capmesh',
+    kinds: Object.keys(kinds),
+    vatPort: vatLink.port2,
+    brokerPort: brokerLink.port2,
+    direct,
+  };
+  const ready = waitReady(worker);
+  worker.postMessage(init, [vatLink.port2, brokerLink.port2]);
+  const { adminUri, designator } = await ready;
+  const pageVat: Vat = await createVat({ netlayers: [messagePortNetlayer(vatLink.port1, 'a')] });
+  const admin = (await pageVat.enliven<Admin>(adminUri)) as unknown as Remote<Admin>;
+
+  if (Object.keys(kinds).length > 0) {
+    const host = far('page kinds', {
+      make: (kind: string, data: SyrupValue, ctx: Remote<{ save(d: SyrupValue): void; uri(): string }>) => {
+        const maker = kinds[kind];
+        if (!maker) throw new CapmeshError('INVALID_ARGUMENT', `no page kind "${kind}"`);
+        return maker(data, { save: (d) => E(ctx).save(d) as Promise<void>, uri: () => E(ctx).uri() });
+      },
+    });
+    await E(admin).defineKinds(Object.keys(kinds), host);
+  }
+
+  const listeners = new Map<BrowserVatEvent, Set<(detail: Record<string, unknown>) => void>>();
+  await E(admin).subscribe(
+    far('page events', {
+      event: (name: BrowserVatEvent, detail: Record<string, unknown>) => {
+        for (const l of listeners.get(name) ?? []) l(detail);
+      },
+    }),
+  );
+
+  return {
+    designator,
+    register: (obj) => E(admin).register(obj),
+    registerPersistent: (kind, data) => E(admin).registerPersistent(kind, data),
+    enliven: <T>(uri: string) => E(admin).enliven(uri) as Promise<Remote<T>>,
+    revoke: (uri) => E(admin).revoke(uri),
+    sessions: () => E(admin).sessions(),
+    on(event, listener) {
+      let set = listeners.get(event);
+      if (!set) listeners.set(event, (set = new Set()));
+      set.add(listener);
+      return () => void set.delete(listener);
+    },
+    async close() {
+      try {
+        await E(admin).close();
+      } catch {
+        // the worker may already be gone
+      }
+      await pageVat.close();
+      worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,122 @@
+import { isCapmeshError } from '../util/errors.js';
+import { createVat, formatSturdyRef, parseSturdyRef, type SessionInfo, type Vat } from '../mesh/index.js';
+import { E, far } from '../vat/index.js';
+import type { SyrupValue } from '../syrup/types.js';
+import { messagePortNetlayer } from '../netlayer/message-port.js';
+import { relayNetlayer } from '../netlayer/relay-netlayer.js';
+import { indexedDbStore } from '../persistence/indexeddb-store.js';
+import type { WorkerInit, WorkerReply } from './messages.js';
+
+/** A session as the page sees it (plain data, structured-cloneable and passable). */
+export interface BrowserSessionInfo {
+  readonly designator: string;
+  readonly transport: string;
+  /** What carries the session now: `webrtc` or `relay`. */
+  readonly path: string;
+  readonly outbound: boolean;
+  readonly sessionId: string;
+  readonly stats: Record<string, number | boolean>;
+}
+
+interface KindHost {
+  make(kind: string, data: SyrupValue, ctx: object): object;
+}
+
+interface EventListener {
+  event(name: string, detail: Record<string, unknown>): void;
+}
+
+function plainSession(s: SessionInfo): BrowserSessionInfo {
+  return {
+    designator: s.designator,
+    transport: s.transport,
+    path: s.path,
+    outbound: s.outbound,
+    sessionId: s.sessionId,
+    stats: { ...s.stats },
+  };
+}
+
+/**
+ * Runs the vat of a browser tab inside its dedicated worker. Waits for the
+ * page's `capmesh-init`, opens the IndexedDB store (identity and persistent
+ * objects), attaches the relay netlayer and the page link, and answers
+ * `capmesh-ready` with the sturdyref of an admin object that only the page can
+ * reach (it is offered on the page link alone).
+ */
+export function bootWorkerVat(scope: { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: WorkerReply): void } = self as never): void {
+  scope.onmessage = (event: MessageEvent) => {
+    const init = event.data as WorkerInit;
+    if (init?.type !== 'capmesh-init') return;
+    scope.onmessage = null;
+    start(init).then(
+      (ready) => scope.postMessage(ready),
+      (e: unknown) =>
+        scope.postMessage({
+          type: 'capmesh-failed',
+          message: e instanceof Error ? e.message : String(e),
+          code: isCapmeshError(e) ? e.code : 'INTERNAL',
+        }),
+    );
+  };
+}
+
+async function start(init: WorkerInit): Promise<WorkerReply> {
+  const relay = relayNetlayer({ url: init.relay });
+  const pageLink = messagePortNetlayer(init.vatPort, 'b');
+  const vat = await createVat({ netlayers: [relay, pageLink], store: indexedDbStore(init.storeName) });
+  const listeners = new Set<EventListener>();
+  const emit = (name: string, detail: Record<string, unknown>): void => {
+    for (const l of listeners) E.sendOnly(l).event(name, detail);
+  };
+  watchSessions(vat, emit);
+  const admin = makeAdmin(vat, listeners);
+  const uri = await vat.register(admin);
+  const portLocator = vat.locators().find((l) => l.transport === 'port')!;
+  const adminUri = formatSturdyRef({ peer: portLocator, swiss: parseSturdyRef(uri).swiss });
+  void init.kinds;
+  return { type: 'capmesh-ready', adminUri, designator: vat.designator };
+}
+
+function makeAdmin(vat: Vat, listeners: Set<EventListener>): object {
+  return far('browser vat admin', {
+    designator: () => vat.designator,
+    register: (obj: object) => vat.register(obj),
+    registerPersistent: (kind: string, data: SyrupValue) => vat.registerPersistent(kind, data),
+    enliven: (uri: string) => vat.enliven(uri),
+    revoke: (uri: string) => vat.revoke(uri),
+    sessions: () => vat.sessions().filter((s) => s.transport !== 'port').map(plainSession),
+    defineKinds: (names: string[], host: KindHost) => {
+      for (const kind of names) {
+        vat.defineKind(kind, (data, ctx) =>
+          E(host).make(
+            kind,
+            data,
+            far('persistent context', { save: (next: SyrupValue) => ctx.save(next), uri: () => ctx.uri }),
+          ) as unknown as object,
+        );
+      }
+    },
+    subscribe: (listener: EventListener) => {
+      listeners.add(listener);
+    },
+    close: () => vat.close(),
+  });
+}
+
+/** Tells subscribers when peers connect, switch path, and disconnect (by polling the session list on changes). */
+function watchSessions(vat: Vat, emit: (name: string, detail: Record<string, unknown>) => void): void {
+  const known = new Map<string, string>();
+  const check = (): void => {
+    const now = new Map(vat.sessions().filter((s) => s.transport !== 'port').map((s) => [s.designator, s.path]));
+    for (const [designator, path] of now) {
+      const before = known.get(designator);
+      if (before === undefined) emit('peer-connected', { designator, path });
+      else if (before !== path) emit('path-changed', { designator, from: before, to: path });
+    }
+    for (const [designator] of known) if (!now.has(designator)) emit('peer-disconnected', { designator });
+    known.clear();
+    for (const [d, p] of now) known.set(d, p);
+  };
+  vat.onSessionsChanged(check);
+}
