@@ -70,17 +70,22 @@ export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer>
   }
 }
 
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const on = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
+/** Resolves on the first SIGINT or SIGTERM; `cancel` removes the handlers. */
+function untilSignal(): { promise: Promise<NodeJS.Signals>; cancel(): void } {
+  let on!: (signal: NodeJS.Signals) => void;
+  const cancel = (): void => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    on = (signal) => {
+      cancel();
       resolve(signal);
     };
     process.on('SIGINT', on);
     process.on('SIGTERM', on);
   });
+  return { promise, cancel };
 }
 
 export const testPeerCommand: Subcommand = {
@@ -92,29 +97,33 @@ export const testPeerCommand: Subcommand = {
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]!.value}"`);
     const { dialect, framing } = dialectFromArgs(parsed);
     const designator = parsed.values.get('designator');
+    const options: TestPeerOptions = {
+      host: parsed.values.get('host') ?? '127.0.0.1',
+      port: integer(parsed, 'port', 0, 65535, 22046),
+      dialect,
+      framing,
+      ...(designator !== undefined ? { designator } : {}),
+      ...(parsed.booleans.has('verbose') ? { log: io.err } : {}),
+    };
     const onRejection = (reason: unknown): void => {
       io.err(`test-peer: unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
     };
     process.on('unhandledRejection', onRejection);
+    // Listen for signals before the URI is out: whoever reads it may signal at once.
+    const signalled = untilSignal();
     try {
       let peer: TestPeer;
       try {
-        peer = await startTestPeer({
-          host: parsed.values.get('host') ?? '127.0.0.1',
-          port: integer(parsed, 'port', 0, 65535, 22046),
-          dialect,
-          framing,
-          ...(designator !== undefined ? { designator } : {}),
-          ...(parsed.booleans.has('verbose') ? { log: io.err } : {}),
-        });
+        peer = await startTestPeer(options);
       } catch (e) {
         io.err(`capmesh test-peer: ${isCapmeshError(e) ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`);
+        signalled.cancel();
         return 1;
       }
-      io.out(peer.uri);
       io.err(`test-peer: dialect ${dialect.name} (gc ${dialect.gcForm}, fire-and-forget ${dialect.fireAndForget}), framing ${framing}`);
       for (const [name, uri] of Object.entries(peer.sturdyRefs)) io.err(`  ${name.padEnd(20)} ${uri}`);
-      const signal = await untilSignal();
+      io.out(peer.uri);
+      const signal = await signalled.promise;
       io.err(`test-peer: ${signal}, shutting down`);
       await peer.close();
       return 0;
