@@ -136,9 +136,4 @@ export class KeyedQueue {
     });
     return result;
   }
-
-  /** Resolves once everything queued so far has settled. */
-  async idle(): Promise<void> {
-    while (this.tails.size > 0) await Promise.all(this.tails.values());
-  }
 }
