@@ -82,9 +82,16 @@ function truncateReason(reason: string): string {
 /**
  * Opens a socket to `url` and resolves when it is open. Rejects with
  * `DISCONNECTED` when the socket fails or closes first, or after `timeoutMs`.
- * The handlers it set are cleared on settle; the caller installs its own.
+ * The handlers it set are cleared on settle; `onOpen` is called synchronously
+ * from the open event so the caller installs its own before any message can
+ * be dispatched (`ws` may emit the first message in the same tick as open).
  */
-export function openWebSocket(WebSocket: WebSocketConstructor, url: string, timeoutMs: number): Promise<WebSocketLike> {
+export function openWebSocket(
+  WebSocket: WebSocketConstructor,
+  url: string,
+  timeoutMs: number,
+  onOpen: (socket: WebSocketLike) => void,
+): Promise<WebSocketLike> {
   return new Promise((resolve, reject) => {
     let socket: WebSocketLike;
     try {
@@ -107,6 +114,13 @@ export function openWebSocket(WebSocket: WebSocketConstructor, url: string, time
     };
     socket.onopen = () => {
       settle();
+      try {
+        onOpen(socket);
+      } catch (error) {
+        closeQuietly(socket);
+        reject(error);
+        return;
+      }
       resolve(socket);
     };
     socket.onerror = () => {

@@ -1,0 +1,504 @@
+import { CapmeshError } from '../util/errors.js';
+import { assertFunction, assertNonEmptyString } from '../util/assert.js';
+import {
+  RELAY_CLOSE,
+  RELAY_PROTOCOL_VERSION,
+  dataFrameCircuit,
+  dataFramePayload,
+  decodeRelayMessage,
+  encodeDataFrame,
+  encodeRelayMessage,
+  isDataFrame,
+  registrationProof,
+  type RelayClientMessage,
+  type RelayServerMessage,
+} from './relay-protocol.js';
+import { RelayCircuit } from './relay-circuit.js';
+import { WS_OPEN, closeQuietly, defaultWebSocket, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './websocket-like.js';
+
+/**
+ * `RelayClient`: one vat's registration at one relay, and the typed API over
+ * the relay protocol (`relay-protocol.ts`) that the relay netlayer and the
+ * browser's WebRTC broker share: routed **signals** (`signal`/`on('signal')`)
+ * and **circuits** (`openCircuit`/`on('circuit')`).
+ *
+ * Lifecycle: the client connects at once, answers the relay's challenge by
+ * signing it with the designator key, and reaches `registered`. When the
+ * socket drops it goes `disconnected` (every circuit closes, every pending
+ * open fails) and reconnects after a capped exponential backoff with jitter,
+ * then registers again. `replaced` (a newer registration of the same
+ * designator took over) and `refused` are final: the client stops, so two
+ * copies of one vat never fight over the designator. `close()` is final too.
+ *
+ * Liveness: while registered the client sends `ping` every `heartbeatMs`; if
+ * nothing at all arrives from the relay for two intervals the socket is
+ * dropped (and the client reconnects). The relay pings too (WebSocket pings,
+ * answered by the platform).
+ *
+ * Listeners are called synchronously from socket events, in arrival order; a
+ * listener that throws is reported on a microtask and does not stop others.
+ * The relay is untrusted: `from` in a signal and `peer` of a circuit are what
+ * the relay says, authenticated only by its registration check.
+ */
+
+export type RelayClientState = 'connecting' | 'registered' | 'disconnected' | 'replaced' | 'refused' | 'closed';
+
+/** A routed signal as received: the sender (as the relay registered it), a kind, opaque bytes. */
+export interface RelaySignal {
+  readonly from: string;
+  readonly kind: string;
+  readonly payload: Uint8Array;
+}
+
+export interface RelayClientEvents {
+  /** The state changed; `reason` says why. */
+  state: (state: RelayClientState, reason: string) => void;
+  signal: (signal: RelaySignal) => void;
+  /** A signal we sent could not be delivered (peer not registered, too large…). */
+  undeliverable: (notice: { readonly to: string; readonly kind: string; readonly reason: string }) => void;
+  /** A peer opened a circuit to us. Call `circuit.setHandler` (or `close`) at once. */
+  circuit: (circuit: RelayCircuit) => void;
+}
+
+/** Structural logger (the mesh `Logger` fits it). */
+export interface RelayLogger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}
+
+export interface RelayClientOptions {
+  /** `ws://…` or `wss://…`. */
+  readonly url: string;
+  /** Our designator (base32 of the designator key). */
+  readonly designator: string;
+  /** Signs with the designator key. */
+  readonly sign: (message: Uint8Array) => Uint8Array;
+  /** Default: `globalThis.WebSocket` (browsers, workers, Node ≥ 22). Node entries inject `ws`. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Backoff between reconnects: starts at `initialDelayMs` (250), doubles, capped at `maxDelayMs` (30 000). `false`: never reconnect. */
+  readonly reconnect?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number } | false;
+  /** Budget for opening the socket and registering, per attempt. Default 10 000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Client ping interval; 0 disables. Default 25 000 ms. */
+  readonly heartbeatMs?: number;
+  readonly logger?: RelayLogger;
+}
+
+type Listeners = { [K in keyof RelayClientEvents]: Set<RelayClientEvents[K]> };
+
+interface PendingOpen {
+  readonly to: string;
+  readonly resolve: (circuit: RelayCircuit) => void;
+  readonly reject: (error: unknown) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+const quiet: RelayLogger = { debug() {}, info() {}, warn() {} };
+
+function unref(timer: unknown): void {
+  (timer as { unref?: () => void }).unref?.();
+}
+
+export class RelayClient {
+  readonly url: string;
+  readonly designator: string;
+
+  readonly #sign: (message: Uint8Array) => Uint8Array;
+  readonly #WebSocket: WebSocketConstructor;
+  readonly #reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
+  readonly #connectTimeoutMs: number;
+  readonly #heartbeatMs: number;
+  readonly #log: RelayLogger;
+  readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set() };
+
+  #state: RelayClientState = 'connecting';
+  #socket: WebSocketLike | undefined;
+  #attempt = 0;
+  #maxFrameBytes = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #registerTimer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeatTimer: ReturnType<typeof setInterval> | undefined;
+  #lastHeard = 0;
+  #pingCount = 0;
+  #nextRequest = 1;
+  readonly #pending = new Map<number, PendingOpen>();
+  readonly #circuits = new Map<number, RelayCircuit>();
+  #registrations = 0;
+
+  constructor(options: RelayClientOptions) {
+    assertNonEmptyString(options?.url, 'url');
+    assertNonEmptyString(options.designator, 'designator');
+    assertFunction(options.sign, 'sign');
+    if (!/^wss?:\/\//i.test(options.url)) throw new CapmeshError('INVALID_ARGUMENT', `a relay URL starts with ws:// or wss://, got ${JSON.stringify(options.url)}`);
+    this.url = options.url;
+    this.designator = options.designator;
+    this.#sign = options.sign;
+    this.#WebSocket = options.WebSocket ?? defaultWebSocket();
+    this.#reconnect =
+      options.reconnect === false
+        ? false
+        : { initialDelayMs: options.reconnect?.initialDelayMs ?? 250, maxDelayMs: options.reconnect?.maxDelayMs ?? 30_000 };
+    this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.#heartbeatMs = options.heartbeatMs ?? 25_000;
+    this.#log = options.logger ?? quiet;
+    this.#connect();
+  }
+
+  get state(): RelayClientState {
+    return this.#state;
+  }
+
+  /** The relay's frame limit (known once connected; 0 before). */
+  get maxFrameBytes(): number {
+    return this.#maxFrameBytes;
+  }
+
+  /** How many times this client has registered (1 after the first success; +1 per reconnect). */
+  get registrations(): number {
+    return this.#registrations;
+  }
+
+  /** Bytes queued on the socket and not yet sent. */
+  get bufferedAmount(): number {
+    return this.#socket?.bufferedAmount ?? 0;
+  }
+
+  /** Open circuits. */
+  get circuitCount(): number {
+    return this.#circuits.size;
+  }
+
+  on<K extends keyof RelayClientEvents>(event: K, listener: RelayClientEvents[K]): () => void {
+    const set = this.#listeners[event] as Set<RelayClientEvents[K]>;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  /**
+   * Resolves once registered (at once if already). Rejects with
+   * `DISCONNECTED` after `timeoutMs`, or when the client reaches a final
+   * state (`RELAY_REPLACED`, `RELAY_REFUSED`, `DISCONNECTED` for closed).
+   */
+  whenRegistered(timeoutMs = this.#connectTimeoutMs): Promise<void> {
+    if (this.#state === 'registered') return Promise.resolve();
+    const final = this.#finalError();
+    if (final) return Promise.reject(final);
+    return new Promise((resolve, reject) => {
+      const off = this.on('state', () => {
+        if (this.#state === 'registered') done(resolve);
+        else {
+          const error = this.#finalError();
+          if (error) done(() => reject(error));
+        }
+      });
+      const timer = setTimeout(
+        () => done(() => reject(new CapmeshError('DISCONNECTED', `not registered at the relay ${this.url} within ${timeoutMs} ms (state ${this.#state})`))),
+        timeoutMs,
+      );
+      const done = (settle: () => void): void => {
+        clearTimeout(timer);
+        off();
+        settle();
+      };
+    });
+  }
+
+  /**
+   * Sends a signal to `to`. Throws `DISCONNECTED` unless registered and
+   * `LIMIT` when it would not fit in one relay frame. Delivery is not
+   * confirmed; failures come back as `undeliverable`.
+   */
+  signal(to: string, kind: string, payload: Uint8Array): void {
+    assertNonEmptyString(to, 'to');
+    assertNonEmptyString(kind, 'kind');
+    this.#requireRegistered();
+    const bytes = encodeRelayMessage({ type: 'signal', peer: to, kind, payload });
+    if (bytes.length > this.#maxFrameBytes) {
+      throw new CapmeshError('LIMIT', `a ${bytes.length}-byte signal is over the relay's ${this.#maxFrameBytes}-byte frame limit`);
+    }
+    this.#socket!.send(bytes);
+  }
+
+  /**
+   * Opens a circuit to the registered designator `to`. Rejects with
+   * `DISCONNECTED` when not registered or the socket drops, `RELAY_REFUSED`
+   * when the relay refuses (peer not registered, too many circuits), and
+   * `DISCONNECTED` after `timeoutMs`.
+   */
+  openCircuit(to: string, timeoutMs = this.#connectTimeoutMs): Promise<RelayCircuit> {
+    assertNonEmptyString(to, 'to');
+    try {
+      this.#requireRegistered();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const request = this.#nextRequest++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(request);
+        reject(new CapmeshError('DISCONNECTED', `the relay did not open a circuit to ${to.slice(0, 12)}… within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(request, { to, resolve, reject, timer });
+      this.#send({ type: 'open', request, to });
+    });
+  }
+
+  /** Stops for good: closes the socket and every circuit. Idempotent. */
+  close(): void {
+    if (this.#state === 'closed') return;
+    clearTimeout(this.#reconnectTimer);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket) closeQuietly(socket, 1000, 'the relay client was closed');
+    this.#teardown('the relay client was closed');
+    this.#setState('closed', 'closed locally');
+  }
+
+  // ---- socket lifecycle ----
+
+  #connect(): void {
+    this.#setState('connecting', `dialling ${this.url}`);
+    openWebSocket(this.#WebSocket, this.url, this.#connectTimeoutMs, (socket) => {
+      if (this.#state !== 'connecting') closeQuietly(socket, 1000, 'no longer wanted');
+      else this.#adopt(socket);
+    }).then(
+      () => {},
+      (error: unknown) => {
+        if (this.#state !== 'connecting') return;
+        this.#lost(error instanceof Error ? error.message : String(error));
+      },
+    );
+  }
+
+  #adopt(socket: WebSocketLike): void {
+    this.#socket = socket;
+    this.#lastHeard = Date.now();
+    this.#registerTimer = setTimeout(() => {
+      if (this.#socket === socket && this.#state === 'connecting') this.#dropSocket('no registration within the connect timeout', 1000);
+    }, this.#connectTimeoutMs);
+    socket.onmessage = (event) => {
+      if (this.#socket !== socket) return;
+      this.#lastHeard = Date.now();
+      const bytes = messageBytes(event.data);
+      if (bytes === undefined) {
+        this.#dropSocket('the relay sent a text message', RELAY_CLOSE.protocol);
+        return;
+      }
+      try {
+        this.#receive(bytes);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        this.#log.warn('relay protocol error', { url: this.url, error: message });
+        this.#dropSocket(`protocol error: ${message}`, RELAY_CLOSE.protocol);
+      }
+    };
+    socket.onclose = (event) => {
+      if (this.#socket !== socket) return;
+      this.#socket = undefined;
+      this.#lost(`the relay closed the connection (${event.code}${event.reason ? ` ${event.reason}` : ''})`);
+    };
+    socket.onerror = () => {
+      // A close event follows; that is where recovery happens.
+    };
+  }
+
+  #receive(bytes: Uint8Array): void {
+    if (isDataFrame(bytes)) {
+      this.#circuits.get(dataFrameCircuit(bytes))?.arrive(dataFramePayload(bytes));
+      return;
+    }
+    this.#handle(decodeRelayMessage('server', bytes, Math.max(this.#maxFrameBytes, 4096)));
+  }
+
+  #handle(m: RelayServerMessage): void {
+    switch (m.type) {
+      case 'challenge': {
+        if (m.version !== RELAY_PROTOCOL_VERSION) {
+          throw new CapmeshError('RELAY_PROTOCOL', `the relay speaks ${JSON.stringify(m.version)}, we speak ${RELAY_PROTOCOL_VERSION}`);
+        }
+        this.#maxFrameBytes = m.maxFrameBytes;
+        this.#send({ type: 'register', designator: this.designator, signature: this.#sign(registrationProof(m.nonce, this.designator)) });
+        return;
+      }
+      case 'registered':
+        if (m.designator !== this.designator) throw new CapmeshError('RELAY_PROTOCOL', 'the relay registered another designator');
+        clearTimeout(this.#registerTimer);
+        this.#attempt = 0;
+        this.#registrations++;
+        this.#startHeartbeat();
+        this.#setState('registered', `registered at ${this.url}`);
+        return;
+      case 'refused':
+        this.#final('refused', `the relay refused the registration: ${m.reason}`);
+        return;
+      case 'replaced':
+        this.#final('replaced', 'a newer connection registered this designator at the relay');
+        return;
+      case 'opened': {
+        const pending = this.#takePending(m.request);
+        if (!pending) {
+          // We gave up waiting: release the circuit.
+          this.#send({ type: 'close', circuit: m.circuit, reason: 'the opener gave up' });
+          return;
+        }
+        const circuit = this.#newCircuit(m.circuit, pending.to, true);
+        pending.resolve(circuit);
+        return;
+      }
+      case 'open-failed':
+        this.#takePending(m.request)?.reject(new CapmeshError('RELAY_REFUSED', `the relay would not open the circuit: ${m.reason}`));
+        return;
+      case 'incoming': {
+        const circuit = this.#newCircuit(m.circuit, m.from, false);
+        if (this.#listeners.circuit.size === 0) circuit.close('nobody accepts circuits here');
+        else this.#emit('circuit', circuit);
+        return;
+      }
+      case 'closed':
+        this.#circuits.get(m.circuit)?.end(`the peer closed the circuit: ${m.reason}`, 'remote');
+        return;
+      case 'signal':
+        this.#emit('signal', { from: m.peer, kind: m.kind, payload: m.payload });
+        return;
+      case 'undeliverable':
+        this.#emit('undeliverable', { to: m.peer, kind: m.kind, reason: m.reason });
+        return;
+      case 'error':
+        this.#log.warn('the relay reported an error', { url: this.url, reason: m.reason });
+        return;
+      case 'pong':
+        return;
+    }
+  }
+
+  #newCircuit(id: number, peer: string, outbound: boolean): RelayCircuit {
+    const circuit = new RelayCircuit(id, peer, outbound, {
+      send: (payload) => {
+        const socket = this.#socket;
+        if (socket === undefined || socket.readyState !== WS_OPEN) return false;
+        socket.send(encodeDataFrame(id, payload));
+        return true;
+      },
+      close: (reason) => {
+        this.#circuits.delete(id);
+        this.#send({ type: 'close', circuit: id, reason });
+      },
+      ended: () => this.#circuits.delete(id),
+      bufferedAmount: () => this.bufferedAmount,
+    });
+    this.#circuits.set(id, circuit);
+    return circuit;
+  }
+
+  #takePending(request: number): PendingOpen | undefined {
+    const pending = this.#pending.get(request);
+    if (pending) {
+      this.#pending.delete(request);
+      clearTimeout(pending.timer);
+    }
+    return pending;
+  }
+
+  #send(message: RelayClientMessage): void {
+    const socket = this.#socket;
+    if (socket !== undefined && socket.readyState === WS_OPEN) socket.send(encodeRelayMessage(message));
+  }
+
+  #startHeartbeat(): void {
+    clearInterval(this.#heartbeatTimer);
+    if (this.#heartbeatMs <= 0) return;
+    this.#heartbeatTimer = setInterval(() => {
+      if (this.#state !== 'registered') return;
+      if (Date.now() - this.#lastHeard > 2 * this.#heartbeatMs) {
+        this.#dropSocket('the relay stopped answering', 1000);
+        return;
+      }
+      this.#send({ type: 'ping', n: ++this.#pingCount % 0xffff_ffff });
+    }, this.#heartbeatMs);
+    unref(this.#heartbeatTimer);
+  }
+
+  /** Closes the current socket (if any) and cleans up as if it was lost, without scheduling anything. */
+  #dropSocket(reason: string, code: number): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket) closeQuietly(socket, code, reason);
+    this.#teardown(reason);
+    if (this.#state === 'registered' || this.#state === 'connecting') this.#lost(reason);
+  }
+
+  #teardown(reason: string): void {
+    clearTimeout(this.#registerTimer);
+    clearInterval(this.#heartbeatTimer);
+    this.#heartbeatTimer = undefined;
+    for (const circuit of [...this.#circuits.values()]) circuit.end(`relay connection lost: ${reason}`, 'error');
+    this.#circuits.clear();
+    for (const [request, pending] of [...this.#pending]) {
+      this.#takePending(request);
+      pending.reject(new CapmeshError('DISCONNECTED', `the relay connection was lost: ${reason}`));
+    }
+  }
+
+  /** The socket is gone (or never opened): tear down and, unless final, reconnect later. */
+  #lost(reason: string): void {
+    this.#teardown(reason);
+    if (this.#state === 'closed' || this.#state === 'replaced' || this.#state === 'refused') return;
+    this.#setState('disconnected', reason);
+    if (this.#reconnect === false) return;
+    const base = Math.min(this.#reconnect.maxDelayMs, this.#reconnect.initialDelayMs * 2 ** Math.min(this.#attempt, 20));
+    const delay = Math.round(base * (0.5 + Math.random() / 2));
+    this.#attempt++;
+    this.#log.info('relay connection lost; reconnecting', { url: this.url, reason, delayMs: delay });
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.#state === 'disconnected') this.#connect();
+    }, delay);
+  }
+
+  #final(state: 'replaced' | 'refused', reason: string): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket) closeQuietly(socket, 1000, reason);
+    this.#teardown(reason);
+    this.#setState(state, reason);
+    this.#log.warn(reason, { url: this.url });
+  }
+
+  #finalError(): CapmeshError | undefined {
+    switch (this.#state) {
+      case 'replaced':
+        return new CapmeshError('RELAY_REPLACED', 'a newer connection registered this designator at the relay');
+      case 'refused':
+        return new CapmeshError('RELAY_REFUSED', 'the relay refused our registration');
+      case 'closed':
+        return new CapmeshError('DISCONNECTED', 'the relay client is closed');
+      default:
+        return undefined;
+    }
+  }
+
+  #requireRegistered(): void {
+    if (this.#state !== 'registered') {
+      throw this.#finalError() ?? new CapmeshError('DISCONNECTED', `not registered at the relay ${this.url} (state ${this.#state})`);
+    }
+  }
+
+  #setState(state: RelayClientState, reason: string): void {
+    if (this.#state === state && state !== 'connecting') return;
+    this.#state = state;
+    this.#emit('state', state, reason);
+  }
+
+  #emit<K extends keyof RelayClientEvents>(event: K, ...args: Parameters<RelayClientEvents[K]>): void {
+    for (const listener of [...this.#listeners[event]] as ((...a: Parameters<RelayClientEvents[K]>) => void)[]) {
+      try {
+        listener(...args);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}

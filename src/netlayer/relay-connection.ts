@@ -1,0 +1,289 @@
+import { CapmeshError, isCapmeshError } from '../util/errors.js';
+import { assertBytes, assertFunction } from '../util/assert.js';
+import type { PeerLocator } from '../wire/index.js';
+import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
+import type { RelayCircuit } from './relay-circuit.js';
+import { E2eInitiator, E2eResponder, type E2eChannel, type E2eChannelOptions, type E2eIdentity } from './relay-e2e.js';
+
+/**
+ * A `Connection` carried by a relay circuit inside the end-to-end channel
+ * (`relay-e2e.ts`). Made only by `dialOverCircuit` / `acceptOverCircuit`,
+ * which resolve once the handshake has authenticated the peer's designator.
+ *
+ * Contract (as the memory netlayer's): messages are delivered in order,
+ * each once; what arrives before `setReceiver` is queued and handed over on a
+ * microtask after it; `send` and `close` never call the receiver in their own
+ * call stack; `closed` comes once, last.
+ *
+ * Failure: a frame that does not open (replayed, reordered, dropped,
+ * modified) closes the connection at once — the bad frame and everything
+ * after it are never delivered — with `closed({ kind: 'error', message:
+ * '<CODE>: …' })`; `closeError` keeps the `CapmeshError` (`E2E_REPLAY`,
+ * `E2E_TAMPERED`, `LIMIT`, `E2E_HANDSHAKE`). The circuit is closed so the
+ * peer's side ends too.
+ */
+export class RelayConnection implements Connection {
+  readonly transport: string;
+  readonly outbound: boolean;
+  readonly remoteLocator: PeerLocator | undefined;
+  /** The peer's designator, proven by the handshake signature. */
+  readonly peer: string;
+
+  readonly #circuit: RelayCircuit;
+  readonly #channel: E2eChannel;
+  readonly #checkFirst: ((bytes: Uint8Array) => CapmeshError | undefined) | undefined;
+  #receiver: ConnectionReceiver | undefined;
+  readonly #inbox: ({ readonly bytes: Uint8Array } | { readonly reason: ConnectionCloseReason })[] = [];
+  #open = true;
+  #flushScheduled = false;
+  #firstChecked = false;
+  #closeError: CapmeshError | undefined;
+  readonly #onEnded: (connection: RelayConnection) => void;
+
+  /** @internal Built by the dial/accept helpers once the handshake is done. */
+  constructor(init: {
+    transport: string;
+    outbound: boolean;
+    remoteLocator: PeerLocator | undefined;
+    peer: string;
+    circuit: RelayCircuit;
+    channel: E2eChannel;
+    checkFirst?: (bytes: Uint8Array) => CapmeshError | undefined;
+    onEnded: (connection: RelayConnection) => void;
+  }) {
+    this.transport = init.transport;
+    this.outbound = init.outbound;
+    this.remoteLocator = init.remoteLocator;
+    this.peer = init.peer;
+    this.#circuit = init.circuit;
+    this.#channel = init.channel;
+    this.#checkFirst = init.checkFirst;
+    this.#onEnded = init.onEnded;
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  /** Why the connection failed, when it failed (not set for an orderly close). */
+  get closeError(): CapmeshError | undefined {
+    return this.#closeError;
+  }
+
+  /** The relay's id of the circuit under this connection. */
+  get circuitId(): number {
+    return this.#circuit.id;
+  }
+
+  /** Frames sealed and opened so far. */
+  get counters(): { readonly sent: number; readonly received: number } {
+    return this.#channel.counters;
+  }
+
+  setReceiver(receiver: ConnectionReceiver): void {
+    if (this.#receiver) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
+    assertFunction(receiver?.message, 'receiver.message');
+    assertFunction(receiver?.closed, 'receiver.closed');
+    this.#receiver = receiver;
+    if (this.#inbox.length > 0) this.#scheduleFlush();
+  }
+
+  send(bytes: Uint8Array): void {
+    assertBytes(bytes, 'bytes');
+    if (!this.#open) return;
+    for (const frame of this.#channel.seal(bytes)) this.#circuit.send(frame);
+  }
+
+  close(reason?: string): void {
+    if (!this.#open) return;
+    const message = reason ?? 'connection closed locally';
+    this.#circuit.close(message);
+    this.#finish({ kind: 'local', message }, true);
+  }
+
+  /** @internal A frame from the circuit (after the handshake). */
+  frame(frame: Uint8Array): void {
+    if (!this.#open) return;
+    let message: Uint8Array | undefined;
+    try {
+      message = this.#channel.open(frame);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    if (message === undefined) return;
+    if (!this.#firstChecked) {
+      this.#firstChecked = true;
+      const refusal = this.#checkFirst?.(message);
+      if (refusal) {
+        this.#fail(refusal);
+        return;
+      }
+    }
+    this.#inbox.push({ bytes: message });
+    this.#flushNow();
+  }
+
+  /** @internal The circuit ended from outside. */
+  ended(reason: string, kind: 'remote' | 'error'): void {
+    if (!this.#open) return;
+    this.#finish({ kind, message: reason }, false);
+    this.#flushNow();
+  }
+
+  #fail(error: unknown): void {
+    const e = isCapmeshError(error) ? error : new CapmeshError('INTERNAL', 'failed to open a frame', { cause: error });
+    this.#closeError = e;
+    const message = `${e.code}: ${e.message}`;
+    this.#circuit.close(message);
+    this.#finish({ kind: 'error', message }, true);
+    this.#flushNow();
+  }
+
+  #finish(reason: ConnectionCloseReason, dropInbox: boolean): void {
+    this.#open = false;
+    if (dropInbox) this.#inbox.length = 0;
+    this.#inbox.push({ reason });
+    this.#onEnded(this);
+    this.#scheduleFlush();
+  }
+
+  /** Delivers now when nothing is queued behind a scheduled flush (keeps order). */
+  #flushNow(): void {
+    if (!this.#flushScheduled) this.#flush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#receiver === undefined) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const receiver = this.#receiver;
+    if (receiver === undefined) return;
+    while (this.#inbox.length > 0) {
+      const item = this.#inbox.shift()!;
+      try {
+        if ('bytes' in item) receiver.message(item.bytes);
+        else receiver.closed(item.reason);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}
+
+export interface CircuitHandshakeOptions extends E2eChannelOptions {
+  readonly transport: string;
+  readonly identity: E2eIdentity;
+  /** Abandon the handshake after this long. */
+  readonly timeoutMs: number;
+  readonly onEnded: (connection: RelayConnection) => void;
+}
+
+/** Runs a handshake on `circuit`: `step` gets each payload until it returns the connection. */
+function handshake(
+  circuit: RelayCircuit,
+  options: CircuitHandshakeOptions,
+  step: (payload: Uint8Array) => RelayConnection | undefined,
+): Promise<RelayConnection> {
+  return new Promise((resolve, reject) => {
+    let connection: RelayConnection | undefined;
+    let settled = false;
+    const timer = setTimeout(() => fail(new CapmeshError('E2E_HANDSHAKE', `no end-to-end handshake within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      const e = isCapmeshError(error) ? error : new CapmeshError('E2E_HANDSHAKE', 'the end-to-end handshake failed', { cause: error });
+      circuit.close(`${e.code}: ${e.message}`);
+      reject(e);
+    };
+    circuit.setHandler({
+      message: (payload) => {
+        if (connection) {
+          connection.frame(payload);
+          return;
+        }
+        if (settled) return;
+        try {
+          connection = step(payload);
+        } catch (error) {
+          fail(error);
+          return;
+        }
+        if (connection) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(connection);
+        }
+      },
+      closed: (reason, kind) => {
+        if (connection) {
+          if (kind !== 'local') connection.ended(reason, kind);
+          return;
+        }
+        fail(new CapmeshError('DISCONNECTED', `the circuit closed during the end-to-end handshake: ${reason}`));
+      },
+    });
+  });
+}
+
+/** The dialler's side: resolves with an authenticated connection to `locator.designator`. Rejects with `E2E_HANDSHAKE` or `DISCONNECTED`. */
+export function dialOverCircuit(circuit: RelayCircuit, locator: PeerLocator, options: CircuitHandshakeOptions): Promise<RelayConnection> {
+  let initiator: E2eInitiator;
+  try {
+    initiator = new E2eInitiator(options.identity, locator.designator, options);
+  } catch (error) {
+    circuit.close('bad designator');
+    return Promise.reject(error);
+  }
+  const connection = handshake(circuit, options, (payload) => {
+    const { confirm, channel } = initiator.accept(payload);
+    circuit.send(confirm);
+    return new RelayConnection({ transport: options.transport, outbound: true, remoteLocator: locator, peer: locator.designator, circuit, channel, onEnded: options.onEnded });
+  });
+  circuit.send(initiator.init);
+  return connection;
+}
+
+/**
+ * The listener's side: resolves once the dialler proved its designator.
+ * `checkFirst` vets the first message (the relay netlayer checks that the
+ * peer's start-session names the designator the handshake proved).
+ */
+export function acceptOverCircuit(
+  circuit: RelayCircuit,
+  options: CircuitHandshakeOptions & { readonly checkFirst?: (peer: string, bytes: Uint8Array) => CapmeshError | undefined },
+): Promise<RelayConnection> {
+  let responder: E2eResponder | undefined;
+  return handshake(circuit, options, (payload) => {
+    if (responder === undefined) {
+      responder = new E2eResponder(options.identity, payload, options);
+      if (responder.peer !== circuit.peer) {
+        throw new CapmeshError('E2E_HANDSHAKE', 'the init names another initiator than the relay reported');
+      }
+      circuit.send(responder.accept);
+      return undefined;
+    }
+    const channel = responder.confirm(payload);
+    const peer = responder.peer;
+    const check = options.checkFirst;
+    return new RelayConnection({
+      transport: options.transport,
+      outbound: false,
+      remoteLocator: undefined,
+      peer,
+      circuit,
+      channel,
+      ...(check ? { checkFirst: (bytes: Uint8Array) => check(peer, bytes) } : {}),
+      onEnded: options.onEnded,
+    });
+  });
+}

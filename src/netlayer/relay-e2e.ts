@@ -1,0 +1,255 @@
+import { decode, encode, isRecord, record, type SyrupValue } from '../syrup/index.js';
+import { publicKeyOfDesignator, verify } from '../crypto/index.js';
+import { generateX25519KeyPair, x25519SharedSecret } from '../crypto/x25519.js';
+import { FRAME_OVERHEAD, FrameOpener, FrameSealer, deriveChannelKeys } from '../crypto/aead.js';
+import { CapmeshError } from '../util/errors.js';
+import { concatBytes } from '../util/bytes.js';
+
+/**
+ * The end-to-end channel between two vats over a relay circuit. The relay
+ * sees the three handshake messages and then only ciphertext.
+ *
+ * Handshake (initiator I dials responder R; both know R's designator, and R
+ * learns I's from the first message):
+ *
+ *   I → R  <capmesh-e2e:init "1" I R ephI>
+ *   R → I  <capmesh-e2e:accept ephR sigR>   sigR = Ed25519_R(transcript("responder"))
+ *   I → R  <capmesh-e2e:confirm sigI>       sigI = Ed25519_I(transcript("initiator"))
+ *
+ * where `transcript(role) = <capmesh-e2e:transcript role "1" I R ephI ephR>`
+ * (canonical Syrup) and the signing keys are the two vats' long-lived
+ * designator keys (the designator is base32 of the public key, so a verifier
+ * needs nothing but the designator). Each side signs both fresh ephemeral
+ * keys, so an old accept or confirm cannot be replayed into a new handshake;
+ * the role string keeps one side's signature from being reflected as the
+ * other's. I may send data right after `confirm`.
+ *
+ * Keys: X25519(ephI, ephR) → HKDF-SHA256 (salt = SHA-256 of
+ * `<capmesh-e2e:keys "1" I R ephI ephR>`) → one ChaCha20-Poly1305 key per
+ * direction, with per-direction frame counters (`crypto/aead.ts`). A
+ * replayed, reordered, dropped or modified frame makes `open` throw
+ * `E2E_REPLAY` or `E2E_TAMPERED`, and the channel is then dead.
+ *
+ * Messages: each plaintext message is cut into chunks that fit the relay's
+ * frame limit; a chunk is `flag ‖ bytes` (flag 1 = more follows, 0 = last).
+ * The receiver reassembles up to `maxMessageBytes` (else `LIMIT`).
+ *
+ * Handshake failures throw `E2E_HANDSHAKE`.
+ */
+
+export const E2E_VERSION = '1';
+
+/** The local side of a handshake: who we are and how we sign. */
+export interface E2eIdentity {
+  readonly designator: string;
+  /** Signs with the designator key (`NetlayerBinding.signWithDesignatorKey`). */
+  readonly sign: (message: Uint8Array) => Uint8Array;
+}
+
+export interface E2eChannelOptions {
+  /** Largest plaintext chunk per frame (the relay frame limit minus headers). */
+  readonly maxChunkBytes: number;
+  /** Largest reassembled message accepted. */
+  readonly maxMessageBytes: number;
+}
+
+const LIMITS = { maxBytes: 4096, maxDepth: 2, maxItems: 8 };
+
+function fail(message: string, cause?: unknown): never {
+  throw new CapmeshError('E2E_HANDSHAKE', message, cause === undefined ? {} : { cause });
+}
+
+function parse(bytes: Uint8Array, label: string, arity: number): readonly SyrupValue[] {
+  let value: SyrupValue;
+  try {
+    value = decode(bytes, LIMITS);
+  } catch (cause) {
+    return fail(`expected <${label}>, got bytes that are not one small Syrup record`, cause);
+  }
+  if (!isRecord(value, label, arity)) fail(`expected a ${arity}-field <${label}> record`);
+  return value.fields;
+}
+
+function key32(v: SyrupValue, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== 32) fail(`${what} must be 32 bytes`);
+  return v;
+}
+
+function sig64(v: SyrupValue, what: string): Uint8Array {
+  if (!(v instanceof Uint8Array) || v.length !== 64) fail(`${what} must be a 64-byte signature`);
+  return v;
+}
+
+function designatorKey(designator: string, who: string): Uint8Array {
+  try {
+    return publicKeyOfDesignator(designator);
+  } catch (cause) {
+    return fail(`the ${who} designator is not a base32 Ed25519 key`, cause);
+  }
+}
+
+interface Transcript {
+  readonly initiator: string;
+  readonly responder: string;
+  readonly ephI: Uint8Array;
+  readonly ephR: Uint8Array;
+}
+
+function signedBytes(role: 'initiator' | 'responder', t: Transcript): Uint8Array {
+  return encode(record('capmesh-e2e:transcript', role, E2E_VERSION, t.initiator, t.responder, t.ephI, t.ephR));
+}
+
+function channelFor(role: 'initiator' | 'responder', t: Transcript, secret: Uint8Array, options: E2eChannelOptions): E2eChannel {
+  const ours = role === 'initiator' ? t.ephR : t.ephI;
+  let shared: Uint8Array;
+  try {
+    shared = x25519SharedSecret(secret, ours);
+  } catch (cause) {
+    return fail('the peer ephemeral key is of low order', cause);
+  }
+  const keys = deriveChannelKeys(shared, encode(record('capmesh-e2e:keys', E2E_VERSION, t.initiator, t.responder, t.ephI, t.ephR)));
+  return role === 'initiator'
+    ? new E2eChannel(keys.initiatorToResponder, keys.responderToInitiator, options)
+    : new E2eChannel(keys.responderToInitiator, keys.initiatorToResponder, options);
+}
+
+/** The initiator's handshake: send `init`, then feed the accept to `accept`. */
+export class E2eInitiator {
+  /** The first message to send. */
+  readonly init: Uint8Array;
+  readonly #identity: E2eIdentity;
+  readonly #peer: string;
+  readonly #peerKey: Uint8Array;
+  readonly #eph = generateX25519KeyPair();
+  readonly #options: E2eChannelOptions;
+
+  constructor(identity: E2eIdentity, peerDesignator: string, options: E2eChannelOptions) {
+    this.#identity = identity;
+    this.#peer = peerDesignator;
+    this.#peerKey = designatorKey(peerDesignator, 'responder');
+    this.#options = options;
+    this.init = encode(record('capmesh-e2e:init', E2E_VERSION, identity.designator, peerDesignator, this.#eph.publicKey));
+  }
+
+  /**
+   * Checks the responder's accept; returns the confirm to send and the open
+   * channel. Throws `E2E_HANDSHAKE` when the accept is malformed or not signed
+   * by the responder's designator key.
+   */
+  accept(bytes: Uint8Array): { readonly confirm: Uint8Array; readonly channel: E2eChannel } {
+    const [ephR, sigR] = parse(bytes, 'capmesh-e2e:accept', 2);
+    const t: Transcript = { initiator: this.#identity.designator, responder: this.#peer, ephI: this.#eph.publicKey, ephR: key32(ephR, 'the responder ephemeral key') };
+    if (!verify(this.#peerKey, signedBytes('responder', t), sig64(sigR, 'the responder signature'))) {
+      fail(`the accept is not signed by ${this.#peer.slice(0, 12)}…'s designator key`);
+    }
+    const channel = channelFor('initiator', t, this.#eph.secretKey, this.#options);
+    const confirm = encode(record('capmesh-e2e:confirm', this.#identity.sign(signedBytes('initiator', t))));
+    return { confirm, channel };
+  }
+}
+
+/** The responder's handshake: built from the peer's init; send `accept`, then feed the confirm to `confirm`. */
+export class E2eResponder {
+  /** The initiator's designator as its init claims it (proven only once `confirm` succeeds). */
+  readonly peer: string;
+  /** The message to send back. */
+  readonly accept: Uint8Array;
+  readonly #t: Transcript;
+  readonly #peerKey: Uint8Array;
+  readonly #secret: Uint8Array;
+  readonly #options: E2eChannelOptions;
+
+  /** Throws `E2E_HANDSHAKE` when the init is malformed, of another version, or meant for another designator. */
+  constructor(identity: E2eIdentity, initBytes: Uint8Array, options: E2eChannelOptions) {
+    const [version, initiator, responder, ephI] = parse(initBytes, 'capmesh-e2e:init', 4);
+    if (version !== E2E_VERSION) fail(`unsupported end-to-end version ${JSON.stringify(version)}`);
+    if (typeof initiator !== 'string' || typeof responder !== 'string') fail('init designators must be strings');
+    if (responder !== identity.designator) fail('the init names another responder: the relay routed it to the wrong vat');
+    this.#peerKey = designatorKey(initiator, 'initiator');
+    const eph = generateX25519KeyPair();
+    this.peer = initiator;
+    this.#t = { initiator, responder, ephI: key32(ephI, 'the initiator ephemeral key'), ephR: eph.publicKey };
+    this.#secret = eph.secretKey;
+    this.#options = options;
+    this.accept = encode(record('capmesh-e2e:accept', eph.publicKey, identity.sign(signedBytes('responder', this.#t))));
+  }
+
+  /** Checks the initiator's confirm; returns the open channel. Throws `E2E_HANDSHAKE` on a bad signature. */
+  confirm(bytes: Uint8Array): E2eChannel {
+    const [sigI] = parse(bytes, 'capmesh-e2e:confirm', 1);
+    if (!verify(this.#peerKey, signedBytes('initiator', this.#t), sig64(sigI, 'the initiator signature'))) {
+      fail(`the confirm is not signed by ${this.peer.slice(0, 12)}…'s designator key`);
+    }
+    return channelFor('responder', this.#t, this.#secret, this.#options);
+  }
+}
+
+const MORE = 1;
+const LAST = 0;
+
+/** An open channel: seals outgoing messages into frames, opens incoming frames into messages. */
+export class E2eChannel {
+  readonly #sealer: FrameSealer;
+  readonly #opener: FrameOpener;
+  readonly #maxChunk: number;
+  readonly #maxMessage: number;
+  #partial: Uint8Array[] = [];
+  #partialBytes = 0;
+
+  constructor(sendKey: Uint8Array, receiveKey: Uint8Array, options: E2eChannelOptions) {
+    if (!Number.isSafeInteger(options.maxChunkBytes) || options.maxChunkBytes < 1) {
+      throw new CapmeshError('INVALID_ARGUMENT', '`maxChunkBytes` must be a positive integer');
+    }
+    this.#sealer = new FrameSealer(sendKey);
+    this.#opener = new FrameOpener(receiveKey);
+    this.#maxChunk = options.maxChunkBytes;
+    this.#maxMessage = options.maxMessageBytes;
+  }
+
+  /** Frames sent and received so far. */
+  get counters(): { readonly sent: number; readonly received: number } {
+    return { sent: this.#sealer.sent, received: this.#opener.received };
+  }
+
+  /** The sealed frames of one message, in order. */
+  seal(message: Uint8Array): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    let offset = 0;
+    do {
+      const end = Math.min(message.length, offset + this.#maxChunk);
+      const chunk = new Uint8Array(1 + end - offset);
+      chunk[0] = end < message.length ? MORE : LAST;
+      chunk.set(message.subarray(offset, end), 1);
+      frames.push(this.#sealer.seal(chunk));
+      offset = end;
+    } while (offset < message.length);
+    return frames;
+  }
+
+  /**
+   * Opens the next frame: returns a whole message, or undefined when the
+   * frame was a non-final chunk. Throws `E2E_REPLAY` / `E2E_TAMPERED` (see
+   * the module note), or `LIMIT` when a message grows past the limit.
+   */
+  open(frame: Uint8Array): Uint8Array | undefined {
+    const chunk = this.#opener.open(frame);
+    const flag = chunk[0];
+    if (flag !== MORE && flag !== LAST) throw new CapmeshError('E2E_TAMPERED', 'a frame has an unknown chunk flag');
+    const body = chunk.subarray(1);
+    this.#partialBytes += body.length;
+    if (this.#partialBytes > this.#maxMessage) {
+      throw new CapmeshError('LIMIT', `an end-to-end message passed the ${this.#maxMessage}-byte limit`);
+    }
+    if (flag === MORE) {
+      this.#partial.push(body);
+      return undefined;
+    }
+    const parts = this.#partial;
+    this.#partial = [];
+    this.#partialBytes = 0;
+    return parts.length === 0 ? body : concatBytes(...parts, body);
+  }
+}
+
+/** Bytes a sealed chunk adds on top of its payload (flag + counter + tag). */
+export const E2E_CHUNK_OVERHEAD = 1 + FRAME_OVERHEAD;

@@ -1,0 +1,172 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVat, E, far, type Vat } from '../../src/index.js';
+import { relayNetlayer } from '../../src/netlayer/relay-node.js';
+import type { RelayConnection, RelayNetlayer } from '../../src/netlayer/relay.js';
+import { DATA_HEADER_BYTES } from '../../src/netlayer/relay-protocol.js';
+import { silentLog, startRelay, type RelayServer } from '../../relay/index.js';
+import { clientState, testRelay } from '../relay/helpers.js';
+
+const vats: Vat[] = [];
+afterEach(async () => {
+  await Promise.all(vats.splice(0).map((v) => v.close()));
+});
+
+interface Node {
+  readonly vat: Vat;
+  readonly netlayer: RelayNetlayer;
+}
+
+async function node(url: string): Promise<Node> {
+  const netlayer = relayNetlayer({ url, reconnect: { initialDelayMs: 5, maxDelayMs: 40 } });
+  const vat = await createVat({ netlayers: [netlayer] });
+  vats.push(vat);
+  return { vat, netlayer };
+}
+
+/** Waits until `predicate` holds, yielding to the event loop between checks (no timers). */
+async function until(predicate: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 10_000; i++) {
+    if (predicate()) return;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`never happened: ${what}`);
+}
+
+/** Resolves with the next connection of `netlayer` that ends. */
+function nextEnded(netlayer: RelayNetlayer): Promise<RelayConnection> {
+  return new Promise((resolve) => {
+    const off = netlayer.onConnectionEnded((c) => {
+      off();
+      resolve(c);
+    });
+  });
+}
+
+/** Flip one bit or replay one frame of the next data frame the relay forwards from `from`, when armed. */
+function hostileRelay(): { relay: Promise<RelayServer>; arm(mode: 'flip' | 'replay', from: string): void; fired: () => number } {
+  let armed: { mode: 'flip' | 'replay'; from: string } | undefined;
+  let fired = 0;
+  const relay = testRelay({
+    interceptData(frame, _circuit, from) {
+      if (!armed || armed.from !== from) return [frame];
+      const { mode } = armed;
+      armed = undefined;
+      fired++;
+      if (mode === 'replay') return [frame, frame];
+      const copy = frame.slice();
+      copy[DATA_HEADER_BYTES + 8 + 2]! ^= 0x01; // a ciphertext bit, past the counter
+      return [copy];
+    },
+  });
+  return { relay, arm: (mode, from) => (armed = { mode, from }), fired: () => fired };
+}
+
+describe('relay netlayer: two vats through a relay', () => {
+  it('calls across the relay both ways; the locator names the relay', async () => {
+    const relay = await testRelay();
+    const alice = await node(relay.url);
+    const bob = await node(relay.url);
+    const aliceRef = await alice.vat.register(far('greeter', { greet: (n: string) => `hello ${n}` }));
+    expect(aliceRef).toMatch(new RegExp(`^ocapn://${alice.vat.designator}\\.relay/s/[A-Za-z0-9_-]+\\?url=${encodeURIComponent(relay.url)}$`));
+    const bobRef = await bob.vat.register(far('counter', { add: (a: bigint, b: bigint) => a + b }));
+    const greeter = await bob.vat.enliven<{ greet(n: string): string }>(aliceRef);
+    expect(await E(greeter).greet('bob')).toBe('hello bob');
+    const counter = await alice.vat.enliven<{ add(a: bigint, b: bigint): bigint }>(bobRef);
+    expect(await E(counter).add(2n, 3n)).toBe(5n);
+    // One session per peer pair, carried by one circuit.
+    expect(alice.vat.sessions()).toHaveLength(1);
+    expect(relay.stats().circuits).toBe(1);
+    const [connection] = bob.netlayer.connections();
+    expect(connection).toMatchObject({ transport: 'relay', peer: alice.vat.designator, outbound: true });
+    expect(connection!.counters.sent).toBeGreaterThan(0);
+  });
+
+  it('carries a message larger than the relay frame limit in several sealed chunks', async () => {
+    const relay = await testRelay({ limits: { maxFrameBytes: 2048 } });
+    const alice = await node(relay.url);
+    const bob = await node(relay.url);
+    const echo = await bob.vat.enliven<{ len(s: string): bigint }>(await alice.vat.register(far('echo', { len: (s: string) => BigInt(s.length) })));
+    const big = 'x'.repeat(20_000);
+    expect(await E(echo).len(big)).toBe(20_000n);
+    expect(bob.netlayer.connections()[0]!.counters.sent).toBeGreaterThan(10);
+  });
+
+  it('the relay sees no plaintext: a marker string in a call never appears in a forwarded frame', async () => {
+    const seen: Uint8Array[] = [];
+    const relay = await testRelay({ interceptData: (frame) => (seen.push(frame.slice()), [frame]) });
+    const alice = await node(relay.url);
+    const bob = await node(relay.url);
+    const sink = await bob.vat.enliven<{ take(s: string): boolean }>(await alice.vat.register(far('sink', { take: () => true })));
+    const marker = 'MARKER-7f3a9c-plaintext';
+    expect(await E(sink).take(marker)).toBe(true);
+    const text = seen.map((f) => Buffer.from(f).toString('latin1')).join('\n');
+    expect(seen.length).toBeGreaterThan(3);
+    expect(text).not.toContain(marker);
+    expect(text).not.toContain('op:deliver');
+    expect(text).not.toContain('start-session');
+  });
+});
+
+describe('relay netlayer: a hostile relay', () => {
+  for (const mode of ['flip', 'replay'] as const) {
+    const code = mode === 'flip' ? 'E2E_TAMPERED' : 'E2E_REPLAY';
+    it(`${mode === 'flip' ? 'a flipped ciphertext bit' : 'a replayed frame'} aborts the connection with ${code}; nothing is delivered`, async () => {
+      const hostile = hostileRelay();
+      const relay = await hostile.relay;
+      const alice = await node(relay.url);
+      const bob = await node(relay.url);
+      let calls = 0;
+      const uri = await alice.vat.register(far('target', { hit: () => BigInt(++calls) }));
+      const target = await bob.vat.enliven<{ hit(): bigint }>(uri);
+      expect(await E(target).hit()).toBe(1n);
+      const aliceEnded = nextEnded(alice.netlayer);
+      const bobEnded = nextEnded(bob.netlayer);
+      // The relay meddles with Bob's next frame: the deliver of the second call.
+      hostile.arm(mode, bob.vat.designator);
+      const second = E(target).hit();
+      if (mode === 'flip') await expect(second).rejects.toMatchObject({ code: 'DISCONNECTED' });
+      else await second.catch(() => undefined); // Alice may answer the original before the replay arrives.
+      expect(hostile.fired()).toBe(1);
+      const detected = await aliceEnded;
+      expect(detected.closeError?.code).toBe(code);
+      expect((await bobEnded).isOpen).toBe(false);
+      await until(() => alice.vat.sessions().length === 0 && bob.vat.sessions().length === 0, 'both sessions closed');
+      // The tampered deliver never reached Alice's object; the original was delivered once, its replay never.
+      expect(calls).toBe(mode === 'flip' ? 1 : 2);
+      // A new session works again over the same relay.
+      const again = await bob.vat.enliven<{ hit(): bigint }>(uri);
+      const next = BigInt(calls + 1);
+      expect(await E(again).hit()).toBe(next);
+    });
+  }
+});
+
+describe('relay netlayer: relay restart', () => {
+  it('reconnects and re-registers after the relay restarts; the vat re-enlivens its sturdyref', async () => {
+    const first = await startRelay({ port: 0, log: silentLog });
+    const port = first.port;
+    const alice = await node(first.url);
+    const bob = await node(first.url);
+    const uri = await alice.vat.register(far('clock', { now: () => 'tick' }));
+    const before = await bob.vat.enliven<{ now(): string }>(uri);
+    expect(await E(before).now()).toBe('tick');
+
+    const aliceDown = clientState(alice.netlayer.client!, 'disconnected');
+    const bobDown = clientState(bob.netlayer.client!, 'disconnected');
+    await first.close();
+    await Promise.all([aliceDown, bobDown]);
+    await expect(E(before).now()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+
+    const second = await startRelay({ port, log: silentLog });
+    try {
+      await Promise.all([clientState(alice.netlayer.client!, 'registered'), clientState(bob.netlayer.client!, 'registered')]);
+      expect(alice.netlayer.client!.registrations).toBe(2);
+      expect(second.isRegistered(alice.vat.designator)).toBe(true);
+      const after = await bob.vat.enliven<{ now(): string }>(uri);
+      expect(await E(after).now()).toBe('tick');
+    } finally {
+      await Promise.all(vats.splice(0).map((v) => v.close()));
+      await second.close();
+    }
+  });
+});
