@@ -5,6 +5,7 @@ import type { SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
 import type { DirectPathSettings, WorkerInit, WorkerReply } from './messages.js';
 import type { BrowserSessionInfo } from './worker-vat.js';
+import { startRtcBroker } from './rtc-broker.js';
 
 export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed';
 
@@ -109,6 +110,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   };
   const ready = waitReady(worker);
   worker.postMessage(init, [vatLink.port2, brokerLink.port2]);
+  const broker = startRtcBroker(brokerLink.port1);
   const { adminUri, designator } = await ready;
   const pageVat: Vat = await createVat({ netlayers: [messagePortNetlayer(vatLink.port1, 'a')] });
   const admin = (await pageVat.enliven<Admin>(adminUri)) as unknown as Remote<Admin>;
@@ -153,6 +155,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
         // the worker may already be gone
       }
       await pageVat.close();
+      broker.close();
       worker.terminate();
     },
   };

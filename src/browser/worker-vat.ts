@@ -4,6 +4,7 @@ import { E, far } from '../vat/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
 import { relayNetlayer } from '../netlayer/relay-netlayer.js';
+import { webRtcNetlayer } from '../netlayer/webrtc-netlayer.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
 import type { WorkerInit, WorkerReply } from './messages.js';
 
@@ -62,9 +63,15 @@ export function bootWorkerVat(scope: { onmessage: ((e: MessageEvent) => void) | 
 }
 
 async function start(init: WorkerInit): Promise<WorkerReply> {
-  const relay = relayNetlayer({ url: init.relay });
+  const network = webRtcNetlayer({
+    relay: relayNetlayer({ url: init.relay }),
+    broker: init.brokerPort,
+    iceServers: init.direct.iceServers,
+    timeoutMs: init.direct.timeoutMs,
+    forceRelay: init.direct.forceRelay,
+  });
   const pageLink = messagePortNetlayer(init.vatPort, 'b');
-  const vat = await createVat({ netlayers: [relay, pageLink], store: indexedDbStore(init.storeName) });
+  const vat = await createVat({ netlayers: [network, pageLink], store: indexedDbStore(init.storeName) });
   const listeners = new Set<EventListener>();
   const emit = (name: string, detail: Record<string, unknown>): void => {
     for (const l of listeners) E.sendOnly(l).event(name, detail);

@@ -1,0 +1,115 @@
+import type { FromBroker, IceServer, PipeMessage, ToBroker } from '../netlayer/webrtc-broker-protocol.js';
+
+/**
+ * The page's RTC broker. `RTCPeerConnection` does not exist in workers, so
+ * the page runs the peer connections its worker vat asks for and hands each
+ * data channel into the worker (transferred, where the browser allows; else
+ * piped through a `MessagePort`). It decides nothing about identity: the
+ * worker signs and checks every description before it is applied.
+ *
+ * Descriptions are exchanged whole (ICE candidates inline), after gathering
+ * completes or `GATHER_CAP_MS` passes, whichever is first: one signed message
+ * each way, nothing unsigned.
+ */
+const GATHER_CAP_MS = 2_000;
+
+export interface RtcBroker {
+  /** Peer connections open now, by id (for `getStats()`-based round-trip times). */
+  readonly peers: ReadonlyMap<number, RTCPeerConnection>;
+  close(): void;
+}
+
+function gathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = (): void => {
+      if (pc.iceGatheringState === 'complete') done();
+    };
+    const timer = setTimeout(done, GATHER_CAP_MS);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
+
+export function startRtcBroker(port: MessagePort): RtcBroker {
+  const peers = new Map<number, RTCPeerConnection>();
+  const post = (message: FromBroker, transfer: Transferable[] = []): void => port.postMessage(message, transfer);
+
+  /** Hands `dc` to the worker; must run in the task that created or received it. */
+  const handOver = (id: number, dc: RTCDataChannel): void => {
+    try {
+      post({ t: 'channel', id, channel: dc }, [dc as unknown as Transferable]);
+    } catch {
+      const pipe = new MessageChannel();
+      dc.binaryType = 'arraybuffer';
+      const send = (m: PipeMessage, transfer: Transferable[] = []): void => pipe.port1.postMessage(m, transfer);
+      dc.onopen = () => send({ t: 'open' });
+      dc.onclose = () => send({ t: 'close' });
+      dc.onmessage = (e: MessageEvent) => send({ t: 'data', b: e.data as ArrayBuffer }, [e.data as ArrayBuffer]);
+      pipe.port1.onmessage = (e: MessageEvent) => {
+        const m = e.data as PipeMessage;
+        if (m.t === 'data' && dc.readyState === 'open') dc.send(m.b);
+        else if (m.t === 'close') dc.close();
+      };
+      if (dc.readyState === 'open') send({ t: 'open' });
+      post({ t: 'channel-port', id, port: pipe.port2 }, [pipe.port2]);
+    }
+  };
+
+  const makePeer = (id: number, iceServers: readonly IceServer[]): RTCPeerConnection => {
+    const pc = new RTCPeerConnection({ iceServers: iceServers as RTCIceServer[] });
+    peers.set(id, pc);
+    pc.addEventListener('connectionstatechange', () => {
+      post({ t: 'state', id, state: pc.connectionState });
+      if (pc.connectionState === 'closed' || pc.connectionState === 'failed') peers.delete(id);
+    });
+    return pc;
+  };
+
+  const fail = (id: number, e: unknown): void => post({ t: 'error', id, message: e instanceof Error ? e.message : String(e) });
+
+  port.onmessage = (event: MessageEvent) => {
+    const m = event.data as ToBroker;
+    switch (m.t) {
+      case 'dial': {
+        const pc = makePeer(m.id, m.iceServers);
+        handOver(m.id, pc.createDataChannel('capmesh', { ordered: true }));
+        pc.setLocalDescription()
+          .then(() => gathered(pc))
+          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
+          .catch((e: unknown) => fail(m.id, e));
+        return;
+      }
+      case 'accept': {
+        const pc = makePeer(m.id, m.iceServers);
+        pc.addEventListener('datachannel', (e) => handOver(m.id, e.channel));
+        pc.setRemoteDescription({ type: 'offer', sdp: m.sdp })
+          .then(() => pc.setLocalDescription())
+          .then(() => gathered(pc))
+          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
+          .catch((e: unknown) => fail(m.id, e));
+        return;
+      }
+      case 'remote':
+        peers.get(m.id)?.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((e: unknown) => fail(m.id, e));
+        return;
+      case 'close':
+        peers.get(m.id)?.close();
+        peers.delete(m.id);
+        return;
+    }
+  };
+  return {
+    peers,
+    close() {
+      for (const pc of peers.values()) pc.close();
+      peers.clear();
+      port.onmessage = null;
+      port.close();
+    },
+  };
+}

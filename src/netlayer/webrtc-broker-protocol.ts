@@ -1,0 +1,41 @@
+/**
+ * Messages between a vat worker's WebRTC netlayer and the page's RTC broker
+ * (`RTCPeerConnection` exists only on the main thread). The worker decides and
+ * signs; the page only runs peer connections and hands data channels over.
+ * Every exchange is named by an id the worker picks.
+ */
+export interface IceServer {
+  readonly urls: string | string[];
+  readonly username?: string;
+  readonly credential?: string;
+}
+
+/** Worker → page. */
+export type ToBroker =
+  /** Make a peer connection and a data channel, hand the channel over, then report the local offer. */
+  | { readonly t: 'dial'; readonly id: number; readonly iceServers: readonly IceServer[] }
+  /** Answer `sdp` (an offer): hand over the channel when it arrives, report the local answer. */
+  | { readonly t: 'accept'; readonly id: number; readonly sdp: string; readonly iceServers: readonly IceServer[] }
+  /** The peer's answer to our offer. */
+  | { readonly t: 'remote'; readonly id: number; readonly sdp: string }
+  /** Drop the peer connection. */
+  | { readonly t: 'close'; readonly id: number };
+
+/** Page → worker. */
+export type FromBroker =
+  /** The data channel itself, transferred. */
+  | { readonly t: 'channel'; readonly id: number; readonly channel: RTCDataChannel }
+  /** Where the channel could not be transferred: a port the page pipes the channel through. */
+  | { readonly t: 'channel-port'; readonly id: number; readonly port: MessagePort }
+  /** Our local description (offer or answer), ICE candidates included. */
+  | { readonly t: 'local'; readonly id: number; readonly sdp: string }
+  /** The peer connection's state changed (`connected`, `disconnected`, `failed`, `closed`). */
+  | { readonly t: 'state'; readonly id: number; readonly state: string }
+  /** Something failed in the page for this id. */
+  | { readonly t: 'error'; readonly id: number; readonly message: string };
+
+/** Frames on a `channel-port` pipe (page ⇄ worker). */
+export type PipeMessage =
+  | { readonly t: 'open' }
+  | { readonly t: 'data'; readonly b: ArrayBuffer }
+  | { readonly t: 'close' };

@@ -1,0 +1,302 @@
+import { CapmeshError, isCapmeshError } from '../util/errors.js';
+import { equalBytes } from '../util/bytes.js';
+import { randomBytes } from '../crypto/index.js';
+import { decodeOp, type PeerLocator } from '../wire/index.js';
+import type { Connection, ConnectionReceiver, Netlayer, NetlayerAttachment, NetlayerBinding } from './types.js';
+import type { RelayNetlayer } from './relay-netlayer.js';
+import type { RelaySignal } from './relay-client.js';
+import type { MessagePortLike } from './message-port.js';
+import { DataChannelConnection, type DataChannelLike } from './datachannel-connection.js';
+import { openSdp, signSdp } from './webrtc-signals.js';
+import type { FromBroker, IceServer, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
+
+export interface WebRtcOptions {
+  /** The relay netlayer: signalling goes through its client, and it is the fallback path. */
+  readonly relay: RelayNetlayer;
+  /** The port to the page's RTC broker. */
+  readonly broker: MessagePortLike;
+  readonly iceServers?: readonly IceServer[];
+  /** How long a dial waits for a direct path before using the relay. Default 5 000 ms. */
+  readonly timeoutMs?: number;
+  /** Never try a direct path (tests; or a deployment that wants relay only). */
+  readonly forceRelay?: boolean;
+  readonly logger?: { debug(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
+}
+
+interface Exchange {
+  channel?: DataChannelLike;
+  local?: string;
+  failed?: string;
+  /** Wakes whoever waits on this exchange. */
+  wake: () => void;
+}
+
+const OFFER = 'rtc-offer';
+const ANSWER = 'rtc-answer';
+
+/**
+ * A browser vat's netlayer: transport `relay` (so its locators are the
+ * relay's), with each connection carried over a direct WebRTC data channel
+ * when one can be opened, and over the relay's end-to-end-encrypted circuit
+ * otherwise. The session above never knows which; `Connection.path` says.
+ *
+ * Dial: the page's broker makes an offer, we sign it and send it through the
+ * relay as a signal, check the signed answer, and wait for the channel to
+ * open, all within `timeoutMs`; if anything fails or is late, we dial a relay
+ * circuit instead. Accept: an offer signal is checked (signed by the
+ * designator the relay says sent it, addressed to us), answered, and the
+ * channel becomes an inbound connection whose first message must be that
+ * designator's start-session.
+ */
+export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
+  const { relay } = options;
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const iceServers = options.iceServers ?? [];
+  const log = options.logger ?? { debug() {}, warn() {} };
+  const exchanges = new Map<number, Exchange>();
+  const pending = new Map<string, (signal: RelaySignal) => void>();
+  let binding: NetlayerBinding | undefined;
+  let nextId = 1;
+  let closed = false;
+
+  const post = (m: ToBroker): void => options.broker.postMessage(m);
+  options.broker.onmessage = (event: MessageEvent) => {
+    const m = event.data as FromBroker;
+    const x = exchanges.get(m.id);
+    if (!x) {
+      if (m.t === 'channel') m.channel.close();
+      return;
+    }
+    if (m.t === 'channel') x.channel = m.channel as unknown as DataChannelLike;
+    else if (m.t === 'channel-port') x.channel = pipeChannel(m.port);
+    else if (m.t === 'local') x.local = m.sdp;
+    else if (m.t === 'error') x.failed = m.message;
+    else if (m.t === 'state' && (m.state === 'failed' || m.state === 'closed')) x.failed ??= `peer connection ${m.state}`;
+    x.wake();
+  };
+  options.broker.start?.();
+
+  /** Runs an exchange with the broker until `ready(x)` or failure/timeout. */
+  const exchange = (start: (id: number) => void) => {
+    const id = nextId++;
+    let wake = (): void => {};
+    const x: Exchange = { wake: () => wake() };
+    exchanges.set(id, x);
+    start(id);
+    const until = <T>(ready: () => T | undefined, deadline: number): Promise<T> =>
+      new Promise<T>((resolve, reject) => {
+        const check = (): void => {
+          if (x.failed !== undefined) {
+            clearTimeout(timer);
+            reject(new CapmeshError('DISCONNECTED', `direct path failed: ${x.failed}`));
+            return;
+          }
+          const value = ready();
+          if (value !== undefined) {
+            clearTimeout(timer);
+            resolve(value);
+          }
+        };
+        const timer = setTimeout(() => reject(new CapmeshError('DISCONNECTED', 'no direct path in time')), Math.max(0, deadline - Date.now()));
+        wake = check;
+        check();
+      });
+    const drop = (): void => {
+      exchanges.delete(id);
+      post({ t: 'close', id });
+    };
+    return { id, x, until, drop, channelOpen: () => (x.channel?.readyState === 'open' ? x.channel : undefined) };
+  };
+
+  const waitChannelOpen = (x: Exchange): void => {
+    const channel = x.channel;
+    if (channel && channel.readyState !== 'open') channel.addEventListener('open', () => x.wake());
+  };
+
+  const dialDirect = async (locator: PeerLocator): Promise<Connection> => {
+    const client = relay.client;
+    if (!client || !binding) throw new CapmeshError('DISCONNECTED', 'not registered at the relay');
+    const deadline = Date.now() + timeoutMs;
+    const dialId = randomBytes(16);
+    const ex = exchange((id) => post({ t: 'dial', id, iceServers }));
+    try {
+      const offer = await ex.until(() => ex.x.local, deadline);
+      const answerSignal = new Promise<RelaySignal>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
+      client.signal(locator.designator, OFFER, signSdp({ role: 'offer', from: binding.designator, to: locator.designator, dialId, sdp: offer }, binding.signWithDesignatorKey));
+      const answer = await Promise.race([answerSignal, ex.until<never>(() => undefined, deadline)]);
+      const opened = openSdp(answer.payload, answer.from, binding.designator, 'answer');
+      if (!equalBytes(opened.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
+      post({ t: 'remote', id: ex.id, sdp: opened.sdp });
+      await ex.until(() => ex.x.channel, deadline);
+      waitChannelOpen(ex.x);
+      const channel = await ex.until(ex.channelOpen, deadline);
+      exchanges.delete(ex.id);
+      return new DataChannelConnection(channel, { outbound: true, remoteLocator: locator, onEnded: () => post({ t: 'close', id: ex.id }) });
+    } catch (e) {
+      ex.drop();
+      throw e;
+    } finally {
+      pending.delete(`${locator.designator}/${hex(dialId)}`);
+    }
+  };
+
+  const acceptDirect = async (signal: RelaySignal): Promise<void> => {
+    if (!binding || closed) return;
+    const offer = openSdp(signal.payload, signal.from, binding.designator, 'offer');
+    const deadline = Date.now() + timeoutMs;
+    const ex = exchange((id) => post({ t: 'accept', id, sdp: offer.sdp, iceServers }));
+    try {
+      const answer = await ex.until(() => ex.x.local, deadline);
+      relay.client?.signal(signal.from, ANSWER, signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signWithDesignatorKey));
+      await ex.until(() => ex.x.channel, deadline);
+      waitChannelOpen(ex.x);
+      const channel = await ex.until(ex.channelOpen, deadline);
+      exchanges.delete(ex.id);
+      const connection = new DataChannelConnection(channel, { outbound: false, remoteLocator: undefined, onEnded: () => post({ t: 'close', id: ex.id }) });
+      binding.onConnection(new FirstMessageCheck(connection, signal.from));
+    } catch (e) {
+      ex.drop();
+      throw e;
+    }
+  };
+
+  const onSignal = (signal: RelaySignal): void => {
+    if (signal.kind === OFFER) {
+      acceptDirect(signal).catch((e: unknown) => log.warn('refused a direct-path offer', { from: signal.from.slice(0, 12), error: isCapmeshError(e) ? e.message : String(e) }));
+    } else if (signal.kind === ANSWER && binding) {
+      try {
+        const opened = openSdp(signal.payload, signal.from, binding.designator, 'answer');
+        pending.get(`${signal.from}/${hex(opened.dialId)}`)?.(signal);
+      } catch (e) {
+        log.warn('ignored a bad direct-path answer', { from: signal.from.slice(0, 12), error: String(e) });
+      }
+    }
+  };
+
+  return {
+    transport: relay.transport,
+    async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
+      binding = b;
+      const attachment = await relay.attach(b);
+      if (!options.forceRelay) relay.client?.on('signal', onSignal);
+      return attachment;
+    },
+    async connect(locator: PeerLocator): Promise<Connection> {
+      if (!options.forceRelay) {
+        try {
+          return await dialDirect(locator);
+        } catch (e) {
+          log.debug('no direct path; using the relay', { peer: locator.designator.slice(0, 12), error: String(e) });
+        }
+      }
+      return relay.connect(locator);
+    },
+    async close(): Promise<void> {
+      closed = true;
+      for (const id of [...exchanges.keys()]) post({ t: 'close', id });
+      exchanges.clear();
+      await relay.close();
+    },
+  };
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * An inbound direct connection, authenticated as `designator` by its signed
+ * description: its first message must be that designator's start-session on
+ * this transport, else the connection is closed (a peer cannot borrow another
+ * vat's identity inside CapTP).
+ */
+class FirstMessageCheck implements Connection {
+  readonly transport: string;
+  readonly outbound = false;
+  readonly remoteLocator = undefined;
+  private checked = false;
+
+  constructor(
+    private readonly inner: DataChannelConnection,
+    private readonly designator: string,
+  ) {
+    this.transport = inner.transport;
+  }
+
+  get path(): string {
+    return this.inner.path;
+  }
+
+  setReceiver(receiver: ConnectionReceiver): void {
+    this.inner.setReceiver({
+      message: (bytes) => {
+        if (!this.checked) {
+          this.checked = true;
+          let ok = false;
+          try {
+            const op = decodeOp(bytes);
+            ok = op.op === 'start-session' && op.location.designator === this.designator && op.location.transport === this.transport;
+          } catch {
+            ok = false;
+          }
+          if (!ok) {
+            this.inner.close('the first message did not come from the vat that signed the offer');
+            return;
+          }
+        }
+        receiver.message(bytes);
+      },
+      closed: (reason) => receiver.closed(reason),
+    });
+  }
+
+  send(bytes: Uint8Array): void {
+    this.inner.send(bytes);
+  }
+
+  close(reason?: string): void {
+    this.inner.close(reason);
+  }
+}
+
+/** A data channel piped through a MessagePort by the page (where channels cannot be transferred). */
+function pipeChannel(port: MessagePort): DataChannelLike {
+  const listeners = new Map<string, Set<(e?: MessageEvent) => void>>();
+  const emit = (type: string, e?: MessageEvent): void => {
+    for (const l of listeners.get(type) ?? []) l(e);
+  };
+  const channel = {
+    readyState: 'connecting' as DataChannelLike['readyState'],
+    bufferedAmount: 0,
+    bufferedAmountLowThreshold: 0,
+    binaryType: 'arraybuffer',
+    send(data: ArrayBuffer | Uint8Array) {
+      const copy = data instanceof Uint8Array ? data.slice().buffer : data.slice(0);
+      port.postMessage({ t: 'data', b: copy } satisfies PipeMessage, [copy as ArrayBuffer]);
+    },
+    close() {
+      if (channel.readyState === 'closed') return;
+      port.postMessage({ t: 'close' } satisfies PipeMessage);
+      channel.readyState = 'closed';
+      emit('close');
+    },
+    addEventListener(type: string, listener: (e?: MessageEvent) => void) {
+      let set = listeners.get(type);
+      if (!set) listeners.set(type, (set = new Set()));
+      set.add(listener);
+    },
+  };
+  port.onmessage = (event: MessageEvent) => {
+    const m = event.data as PipeMessage;
+    if (m.t === 'open') {
+      channel.readyState = 'open';
+      emit('open');
+    } else if (m.t === 'data') {
+      emit('message', { data: m.b } as MessageEvent);
+    } else if (m.t === 'close' && channel.readyState !== 'closed') {
+      channel.readyState = 'closed';
+      emit('close');
+    }
+  };
+  return channel as unknown as DataChannelLike;
+}
