@@ -66,7 +66,9 @@ export class DataChannelConnection implements Connection {
     this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = LOW_WATER;
+    // Listen at once: a worker may see a channel's first messages before its `open` event.
     channel.addEventListener('message', (event) => this.onChannelMessage(event.data));
+    channel.addEventListener('open', () => this.pump());
     channel.addEventListener('bufferedamountlow', () => this.pump());
     channel.addEventListener('close', () => this.end({ kind: 'remote', message: 'the data channel closed' }));
     channel.addEventListener('error', () => this.end({ kind: 'error', message: 'the data channel failed' }));
@@ -108,9 +110,9 @@ export class DataChannelConnection implements Connection {
     }
   }
 
-  /** The channel has opened (if it was still connecting when the connection was made). */
-  opened(): void {
-    this.pump();
+  /** True once the channel is open (sends before that wait in the queue). */
+  get isOpen(): boolean {
+    return this.channel.readyState === 'open';
   }
 
   private onChannelMessage(data: unknown): void {

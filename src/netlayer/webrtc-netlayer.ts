@@ -24,6 +24,9 @@ export interface WebRtcOptions {
 }
 
 interface Exchange {
+  readonly makeConnection: (channel: DataChannelLike) => DataChannelConnection;
+  /** Made as soon as the channel arrives, so no early message is missed. */
+  connection?: DataChannelConnection;
   channel?: DataChannelLike;
   local?: string;
   failed?: string;
@@ -67,8 +70,12 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       if (m.t === 'channel') m.channel.close();
       return;
     }
-    if (m.t === 'channel') x.channel = m.channel as unknown as DataChannelLike;
-    else if (m.t === 'channel-port') x.channel = pipeChannel(m.port);
+    if (m.t === 'channel' || m.t === 'channel-port') {
+      const channel = m.t === 'channel' ? (m.channel as unknown as DataChannelLike) : pipeChannel(m.port);
+      x.channel = channel;
+      x.connection = x.makeConnection(channel);
+      channel.addEventListener('open', () => x.wake());
+    }
     else if (m.t === 'local') x.local = m.sdp;
     else if (m.t === 'error') x.failed = m.message;
     else if (m.t === 'state' && (m.state === 'failed' || m.state === 'closed')) x.failed ??= `peer connection ${m.state}`;
@@ -77,10 +84,13 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   options.broker.start?.();
 
   /** Runs an exchange with the broker until `ready(x)` or failure/timeout. */
-  const exchange = (start: (id: number) => void) => {
+  const exchange = (outbound: boolean, remoteLocator: PeerLocator | undefined, start: (id: number) => void) => {
     const id = nextId++;
     let wake = (): void => {};
-    const x: Exchange = { wake: () => wake() };
+    const x: Exchange = {
+      wake: () => wake(),
+      makeConnection: (channel) => new DataChannelConnection(channel, { outbound, remoteLocator, onEnded: () => post({ t: 'close', id }) }),
+    };
     exchanges.set(id, x);
     start(id);
     const until = <T>(ready: () => T | undefined, deadline: number): Promise<T> =>
@@ -103,14 +113,11 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       });
     const drop = (): void => {
       exchanges.delete(id);
+      x.connection?.close('no direct path');
       post({ t: 'close', id });
     };
-    return { id, x, until, drop, channelOpen: () => (x.channel?.readyState === 'open' ? x.channel : undefined) };
-  };
-
-  const waitChannelOpen = (x: Exchange): void => {
-    const channel = x.channel;
-    if (channel && channel.readyState !== 'open') channel.addEventListener('open', () => x.wake());
+    const opened = (): DataChannelConnection | undefined => (x.connection?.isOpen ? x.connection : undefined);
+    return { id, x, until, drop, opened };
   };
 
   const dialDirect = async (locator: PeerLocator): Promise<Connection> => {
@@ -118,7 +125,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     if (!client || !binding) throw new CapmeshError('DISCONNECTED', 'not registered at the relay');
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
-    const ex = exchange((id) => post({ t: 'dial', id, iceServers }));
+    const ex = exchange(true, locator, (id) => post({ t: 'dial', id, iceServers }));
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<RelaySignal>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
@@ -127,11 +134,9 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       const opened = openSdp(answer.payload, answer.from, binding.designator, 'answer');
       if (!equalBytes(opened.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
       post({ t: 'remote', id: ex.id, sdp: opened.sdp });
-      await ex.until(() => ex.x.channel, deadline);
-      waitChannelOpen(ex.x);
-      const channel = await ex.until(ex.channelOpen, deadline);
+      const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
-      return new DataChannelConnection(channel, { outbound: true, remoteLocator: locator, onEnded: () => post({ t: 'close', id: ex.id }) });
+      return connection;
     } catch (e) {
       ex.drop();
       throw e;
@@ -144,15 +149,12 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     if (!binding || closed) return;
     const offer = openSdp(signal.payload, signal.from, binding.designator, 'offer');
     const deadline = Date.now() + timeoutMs;
-    const ex = exchange((id) => post({ t: 'accept', id, sdp: offer.sdp, iceServers }));
+    const ex = exchange(false, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, iceServers }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
       relay.client?.signal(signal.from, ANSWER, signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signWithDesignatorKey));
-      await ex.until(() => ex.x.channel, deadline);
-      waitChannelOpen(ex.x);
-      const channel = await ex.until(ex.channelOpen, deadline);
+      const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
-      const connection = new DataChannelConnection(channel, { outbound: false, remoteLocator: undefined, onEnded: () => post({ t: 'close', id: ex.id }) });
       binding.onConnection(new FirstMessageCheck(connection, signal.from));
     } catch (e) {
       ex.drop();
