@@ -62,6 +62,7 @@ declare module 'ws' {
   export class WebSocketServer extends EventEmitter {
     constructor(options: WebSocketServerOptions, callback?: () => void);
     readonly clients: Set<WebSocket>;
+    address(): { port: number; address: string; family: string } | string | null;
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, callback: (ws: WebSocket, request: IncomingMessage) => void): void;
     close(callback?: (error?: Error) => void): void;
   }

@@ -1,0 +1,122 @@
+import { CapmeshError } from '../util/errors.js';
+import { assertBytes, assertFunction } from '../util/assert.js';
+import type { PeerLocator } from '../wire/index.js';
+import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
+import { WS_OPEN, closeQuietly, messageBytes, type WebSocketLike } from './websocket-like.js';
+
+/**
+ * A `Connection` on an authenticated WebSocket: one binary WebSocket message
+ * per OCapN message, both ways. Made by the websocket netlayers after the
+ * peer-auth exchange; it takes over the socket's handlers at construction.
+ *
+ * Contract (as the memory netlayer's): messages arrive in order; those that
+ * arrive before `setReceiver` are handed over on a microtask after it; `send`
+ * and `close` never call the receiver in their own call stack; `closed`
+ * comes once, last. A text message is a protocol error: the socket is closed
+ * and the receiver sees kind `error`.
+ */
+export class WebSocketConnection implements Connection {
+  readonly transport: string;
+  readonly outbound: boolean;
+  readonly remoteLocator: PeerLocator | undefined;
+
+  readonly #socket: WebSocketLike;
+  #receiver: ConnectionReceiver | undefined;
+  readonly #inbox: ({ readonly bytes: Uint8Array } | { readonly reason: ConnectionCloseReason })[] = [];
+  #open = true;
+  #flushScheduled = false;
+  readonly #onEnded: (connection: WebSocketConnection) => void;
+
+  constructor(
+    socket: WebSocketLike,
+    init: { transport: string; outbound: boolean; remoteLocator: PeerLocator | undefined; onEnded: (connection: WebSocketConnection) => void },
+  ) {
+    this.#socket = socket;
+    this.transport = init.transport;
+    this.outbound = init.outbound;
+    this.remoteLocator = init.remoteLocator;
+    this.#onEnded = init.onEnded;
+    socket.onmessage = (event) => {
+      if (!this.#open) return;
+      const bytes = messageBytes(event.data);
+      if (bytes === undefined) {
+        closeQuietly(socket, 4002, 'text messages are not OCapN');
+        this.#finish({ kind: 'error', message: 'the peer sent a text message' });
+        return;
+      }
+      this.#inbox.push({ bytes });
+      if (!this.#flushScheduled) this.#flush();
+    };
+    socket.onclose = (event) => {
+      if (!this.#open) return;
+      this.#finish({ kind: event.code === 1000 || event.code === 1001 ? 'remote' : 'error', message: `WebSocket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})` });
+      if (!this.#flushScheduled) this.#flush();
+    };
+    socket.onerror = () => {
+      // The close event follows.
+    };
+  }
+
+  get isOpen(): boolean {
+    return this.#open;
+  }
+
+  /** Bytes queued on the socket. */
+  get bufferedAmount(): number {
+    return this.#socket.bufferedAmount;
+  }
+
+  setReceiver(receiver: ConnectionReceiver): void {
+    if (this.#receiver) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
+    assertFunction(receiver?.message, 'receiver.message');
+    assertFunction(receiver?.closed, 'receiver.closed');
+    this.#receiver = receiver;
+    if (this.#inbox.length > 0) this.#scheduleFlush();
+  }
+
+  send(bytes: Uint8Array): void {
+    assertBytes(bytes, 'bytes');
+    if (!this.#open || this.#socket.readyState !== WS_OPEN) return;
+    this.#socket.send(bytes);
+  }
+
+  close(reason?: string): void {
+    if (!this.#open) return;
+    const message = reason ?? 'connection closed locally';
+    closeQuietly(this.#socket, 1000, message);
+    this.#inbox.length = 0;
+    this.#finish({ kind: 'local', message });
+  }
+
+  #finish(reason: ConnectionCloseReason): void {
+    this.#open = false;
+    this.#inbox.push({ reason });
+    this.#onEnded(this);
+    this.#scheduleFlush();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#receiver === undefined) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const receiver = this.#receiver;
+    if (receiver === undefined) return;
+    while (this.#inbox.length > 0) {
+      const item = this.#inbox.shift()!;
+      try {
+        if ('bytes' in item) receiver.message(item.bytes);
+        else receiver.closed(item.reason);
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error;
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { createVat, E, far, type Vat } from '../../src/index.js';
+import { generateKeyPair, designatorOf, openSigEnvelope, publicKeyOfDesignator, signatureFromSyrup, verify } from '../../src/crypto/index.js';
+import { decode, encode, isRecord, record } from '../../src/syrup/index.js';
+import { decodeOp } from '../../src/wire/index.js';
+import { websocketNetlayer, type WebSocketNetlayer } from '../../src/netlayer/websocket-node.js';
+import { websocketClientNetlayer } from '../../src/netlayer/websocket-client.js';
+import { NodeWebSocket } from '../../src/netlayer/websocket-ws.js';
+import { messageBytes } from '../../src/netlayer/websocket-like.js';
+import { equalBytes } from '../../src/util/bytes.js';
+
+const vats: Vat[] = [];
+const sockets: WebSocket[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.terminate();
+  await Promise.all(vats.splice(0).map((v) => v.close()));
+});
+
+async function serverVat(options: Parameters<typeof websocketNetlayer>[0] = {}): Promise<{ vat: Vat; netlayer: WebSocketNetlayer }> {
+  const netlayer = websocketNetlayer(options);
+  const vat = await createVat({ netlayers: [netlayer] });
+  vats.push(vat);
+  return { vat, netlayer };
+}
+
+/** A raw ws client that queues what it receives. */
+async function raw(url: string): Promise<{ socket: WebSocket; next(): Promise<Uint8Array>; closed: Promise<number> }> {
+  const socket = new WebSocket(url, undefined, { perMessageDeflate: false });
+  sockets.push(socket);
+  socket.on('error', () => {});
+  const queue: Uint8Array[] = [];
+  const waiters: ((b: Uint8Array) => void)[] = [];
+  socket.on('message', (data: unknown) => {
+    const bytes = messageBytes(data)!.slice();
+    const w = waiters.shift();
+    if (w) w(bytes);
+    else queue.push(bytes);
+  });
+  const closed = new Promise<number>((resolve) => socket.on('close', (code: number) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  return { socket, closed, next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))) };
+}
+
+describe('websocket netlayer (Node server and client)', () => {
+  it('two Node vats call each other directly; the locator carries the url hint', async () => {
+    const alice = await serverVat();
+    const bob = await serverVat();
+    const aliceRef = await alice.vat.register(far('greeter', { greet: (n: string) => `hi ${n}` }));
+    expect(aliceRef).toMatch(new RegExp(`^ocapn://${alice.vat.designator}\\.websocket/s/[A-Za-z0-9_-]+\\?url=ws%3A%2F%2F127\\.0\\.0\\.1%3A${alice.netlayer.port}$`));
+    const bobRef = await bob.vat.register(far('adder', { add: (a: bigint, b: bigint) => a + b }));
+    expect(await E(await bob.vat.enliven<{ greet(n: string): string }>(aliceRef)).greet('bob')).toBe('hi bob');
+    expect(await E(await alice.vat.enliven<{ add(a: bigint, b: bigint): bigint }>(bobRef)).add(40n, 2n)).toBe(42n);
+    expect(bob.vat.sessions()).toHaveLength(1);
+    expect(bob.netlayer.connections()).toHaveLength(1);
+  });
+
+  it('a dial-only (browser-style) vat reaches a Node vat, and is called back over the same connection', async () => {
+    const server = await serverVat();
+    const browser = await createVat({ netlayers: [websocketClientNetlayer({ WebSocket: NodeWebSocket })] });
+    vats.push(browser);
+    expect(browser.locators()[0]).toEqual({ transport: 'websocket', designator: browser.designator, hints: {} });
+    const room = far('room', { join: (member: { name(): string }) => E(member).name() });
+    const remoteRoom = await browser.enliven<{ join(m: unknown): string }>(await server.vat.register(room));
+    expect(await E(remoteRoom).join(far('me', { name: () => 'tab-1' }))).toBe('tab-1');
+  });
+
+  it('a Goblins ≤ 0.17 style (legacy peer-auth) client connects too', async () => {
+    const server = await serverVat();
+    const client = await serverVat({ auth: 'legacy' });
+    const ref = await server.vat.register(far('x', { ping: () => 'pong' }));
+    expect(await E(await client.vat.enliven<{ ping(): string }>(ref)).ping()).toBe('pong');
+  });
+
+  it('refuses a server that cannot prove the designator in the locator (WEBSOCKET_AUTH)', async () => {
+    const impostor = await serverVat();
+    const client = await serverVat();
+    const victim = designatorOf(generateKeyPair().publicKey);
+    const forged = `ocapn://${victim}.websocket/s/${'A'.repeat(43)}?url=${encodeURIComponent(impostor.netlayer.url!)}`;
+    const error = await client.vat.enliven(forged).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({ code: 'DISCONNECTED', message: expect.stringMatching(/^WEBSOCKET_AUTH: /) });
+    expect((error as { cause: { code: string } }).cause.code).toBe('WEBSOCKET_AUTH');
+    expect(impostor.vat.sessions()).toHaveLength(0);
+  });
+});
+
+describe('websocket peer-auth on the wire (Goblins/Endo compatible)', () => {
+  it('answers <init:peer-auth nonce> with a sig-envelope over the exact bytes, then sends one Syrup message per WebSocket message', async () => {
+    const server = await serverVat();
+    const client = await raw(server.netlayer.url!);
+    const nonce = new Uint8Array(32).fill(7);
+    const challenge = encode(record('init:peer-auth', nonce));
+    client.socket.send(challenge);
+    const answer = decode(await client.next());
+    const { signed, signature } = openSigEnvelope(answer);
+    expect(isRecord(signed, 'init:peer-auth', 1)).toBe(true);
+    expect(equalBytes(encode(signed), challenge)).toBe(true);
+    expect(verify(publicKeyOfDesignator(server.vat.designator), challenge, signature)).toBe(true);
+    // The vat speaks first: its start-session, as one whole WebSocket message.
+    const hello = decodeOp(await client.next());
+    expect(hello).toMatchObject({ op: 'start-session', captpVersion: '1.0', location: { transport: 'websocket', designator: server.vat.designator } });
+  });
+
+  it('answers the legacy 64-byte challenge with a bare sig-val list', async () => {
+    const server = await serverVat();
+    const client = await raw(server.netlayer.url!);
+    const challenge = new Uint8Array(64).map((_, i) => i);
+    client.socket.send(challenge);
+    const signature = signatureFromSyrup(decode(await client.next()));
+    expect(verify(publicKeyOfDesignator(server.vat.designator), challenge, signature)).toBe(true);
+  });
+
+  it('closes a socket whose first message is not a challenge, without signing it', async () => {
+    const server = await serverVat();
+    const client = await raw(server.netlayer.url!);
+    client.socket.send(encode(record('relay:register-proof', 'capmesh-relay/1', new Uint8Array(32), server.vat.designator)));
+    expect(await client.closed).toBe(4002);
+    expect(server.vat.sessions()).toHaveLength(0);
+  });
+});
