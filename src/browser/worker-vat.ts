@@ -100,7 +100,7 @@ function makeAdmin(vat: Vat, listeners: Set<EventListener>): object {
             kind,
             data,
             far('persistent context', { save: (next: SyrupValue) => ctx.save(next), uri: () => ctx.uri }),
-          ) as unknown as object,
+          ) as Promise<object>,
         );
       }
     },

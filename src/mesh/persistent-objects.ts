@@ -1,7 +1,7 @@
 import { CapmeshError } from '../util/errors.js';
 import { base64urlEncode } from '../util/base64url.js';
 import { randomSwiss } from '../crypto/index.js';
-import { isFar } from '../vat/index.js';
+import { isFar, isPresence } from '../vat/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import { ObjectRecords, type Store } from '../persistence/index.js';
 import type { Logger } from './logger.js';
@@ -24,11 +24,13 @@ export interface PersistentContext {
 }
 
 /**
- * Makes the live object of a kind from its saved data. Must return a `far`
- * object and should not do I/O: it runs on first `fetch` after a restart,
- * while the peer waits.
+ * Makes the live object of a kind from its saved data. Returns a `far`
+ * object, or a reference to one elsewhere (a browser vat's page hosts its
+ * kinds' objects: the worker's maker returns a promise for a presence). It
+ * runs on first `fetch` after a restart, while the peer waits, so it should
+ * be quick.
  */
-export type KindMaker = (data: SyrupValue, ctx: PersistentContext) => object;
+export type KindMaker = (data: SyrupValue, ctx: PersistentContext) => object | Promise<object>;
 
 interface Instance {
   readonly kind: string;
@@ -90,7 +92,7 @@ export class PersistentObjects {
     const instance: Instance = { kind, revoked: false };
     let obj: object;
     try {
-      obj = this.make(maker, swiss, instance, data);
+      obj = await this.make(maker, swiss, instance, data);
     } catch (e) {
       instance.revoked = true;
       await recorded.catch(() => undefined);
@@ -143,7 +145,7 @@ export class PersistentObjects {
     const instance: Instance = { kind: record.kind, revoked: false };
     let obj: object;
     try {
-      obj = this.make(maker, swiss, instance, record.data);
+      obj = await this.make(maker, swiss, instance, record.data);
     } catch (e) {
       this.options.logger.error('the maker of a persistent object threw', { kind: record.kind, error: String(e) });
       throw new CapmeshError('STORE', 'the object could not be restored');
@@ -152,7 +154,7 @@ export class PersistentObjects {
     return obj;
   }
 
-  private make(maker: KindMaker, swiss: Uint8Array, instance: Instance, data: SyrupValue): object {
+  private async make(maker: KindMaker, swiss: Uint8Array, instance: Instance, data: SyrupValue): Promise<object> {
     const ctx: PersistentContext = {
       kind: instance.kind,
       uri: this.options.uriFor(swiss),
@@ -164,9 +166,9 @@ export class PersistentObjects {
         return saved;
       },
     };
-    const obj = maker(data, ctx);
-    if (!isFar(obj)) {
-      throw new CapmeshError('INVALID_ARGUMENT', `the maker of kind "${instance.kind}" must return a far() object`);
+    const obj = await maker(data, ctx);
+    if (!isFar(obj) && !isPresence(obj)) {
+      throw new CapmeshError('INVALID_ARGUMENT', `the maker of kind "${instance.kind}" must return a far() object (or a reference to one)`);
     }
     return obj;
   }
