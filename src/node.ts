@@ -6,6 +6,10 @@
  *   checks only).
  * - `fileStore(dir)` — a crash-safe `Store` in a directory, for a vat whose
  *   identity and persistent objects must survive restarts.
+ * - `websocketNetlayer({ host, port })` — the Goblins/Endo-compatible
+ *   `websocket` transport (listens and dials); `relayNetlayer({ url })` —
+ *   reach and be reached through an untrusted capmesh relay, end-to-end
+ *   encrypted; `createRelayClient` for signalling.
  */
 export {
   tcpTestingOnlyNetlayer,
@@ -16,3 +20,11 @@ export type { TcpTestingOnlyOptions } from './netlayer/tcp-testing-only.js';
 export type { StreamFramingMode } from './netlayer/stream-messages.js';
 export { fileStore } from './persistence/file-store.js';
 export type { FileStoreOptions } from './persistence/file-store.js';
+// Relay and WebSocket netlayers (with the `ws` package injected as WebSocket).
+export { websocketNetlayer } from './netlayer/websocket-node.js';
+export type { WebSocketNetlayer, WebSocketNetlayerOptions } from './netlayer/websocket-node.js';
+export { WEBSOCKET_TRANSPORT } from './netlayer/websocket-client.js';
+export { relayNetlayer, createRelayClient } from './netlayer/relay-node.js';
+export { RELAY_TRANSPORT, RelayClient, RelayCircuit, RelayConnection } from './netlayer/relay.js';
+export type { RelayNetlayer, RelayNetlayerOptions, RelayClientOptions, RelayClientState, RelayClientEvents, RelaySignal, RelayCircuitHandler } from './netlayer/relay.js';
+export { NodeWebSocket } from './netlayer/websocket-ws.js';

@@ -6,13 +6,14 @@
  */
 import { callCommand } from './commands/call.js';
 import { testPeerCommand } from './commands/test-peer.js';
+import { relayCommand } from './commands/relay.js';
 import { UsageError, consoleIo, type CliIo, type Subcommand } from './subcommand.js';
 
 export type { CliIo, Subcommand } from './subcommand.js';
 
 export const VERSION = '0.1.0';
 
-export const SUBCOMMANDS: readonly Subcommand[] = Object.freeze([testPeerCommand, callCommand]);
+export const SUBCOMMANDS: readonly Subcommand[] = Object.freeze([testPeerCommand, callCommand, relayCommand]);
 
 function usage(): string {
   const lines = ['Usage: capmesh <command> [options]', '', 'Commands:'];

@@ -1,0 +1,54 @@
+import { jsonLineLog, parseRelayArgs, RELAY_USAGE, startRelay, type RelayServer } from '../../../relay/index.js';
+import { isCapmeshError } from '../../util/errors.js';
+import { UsageError, type CliIo, type Subcommand } from '../subcommand.js';
+
+/** Resolves on the first SIGINT or SIGTERM; `cancel` removes the handlers. */
+function untilSignal(): { promise: Promise<NodeJS.Signals>; cancel(): void } {
+  let on!: (signal: NodeJS.Signals) => void;
+  const cancel = (): void => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
+  const promise = new Promise<NodeJS.Signals>((resolve) => {
+    on = (signal) => {
+      cancel();
+      resolve(signal);
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+  return { promise, cancel };
+}
+
+/**
+ * `capmesh relay`: runs the relay until SIGINT/SIGTERM. Prints its
+ * `ws://host:port` URL as the first line of stdout; JSON-line logs go to
+ * stderr. Exit code 0 after a clean shutdown, 1 when it cannot start (port
+ * in use…), 2 for bad flags.
+ */
+export const relayCommand: Subcommand = {
+  name: 'relay',
+  summary: 'run a relay: registration, signalling and end-to-end encrypted fallback for vats',
+  usage: RELAY_USAGE,
+  async run(args: readonly string[], io: CliIo): Promise<number> {
+    let parsed;
+    try {
+      parsed = parseRelayArgs(args);
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
+    const signalled = untilSignal();
+    let relay: RelayServer;
+    try {
+      relay = await startRelay({ host: parsed.host, port: parsed.port, limits: parsed.limits, log: jsonLineLog(io.err, parsed.logLevel) });
+    } catch (e) {
+      signalled.cancel();
+      io.err(`capmesh relay: ${isCapmeshError(e) ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`);
+      return 1;
+    }
+    io.out(relay.url);
+    await signalled.promise;
+    await relay.close();
+    return 0;
+  },
+};
