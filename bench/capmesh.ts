@@ -8,5 +8,5 @@ type Main = typeof import('../src/index.js');
 type Testing = typeof import('../src/testing.js');
 
 const fromSource = process.env.CAPMESH_BENCH_SOURCE === '1';
-export const capmesh = (await import(fromSource ? '../src/index.js' : '../dist/index.js')) as Main;
-export const testing = (await import(fromSource ? '../src/testing.js' : '../dist/testing.js')) as Testing;
+export const capmesh = (await import(fromSource ? '../src/index.js' : '../dist/src/index.js')) as Main;
+export const testing = (await import(fromSource ? '../src/testing.js' : '../dist/src/testing.js')) as Testing;

@@ -13,6 +13,6 @@ if (existsSync(source)) {
   await import('tsx/esm');
   ({ main } = await import(pathToFileURL(source).href));
 } else {
-  ({ main } = await import(pathToFileURL(join(root, 'dist', 'cli', 'main.js')).href));
+  ({ main } = await import(pathToFileURL(join(root, 'dist', 'src', 'cli', 'main.js')).href));
 }
 process.exitCode = await main(process.argv.slice(2));
