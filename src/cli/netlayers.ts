@@ -1,6 +1,8 @@
 import { tcpTestingOnlyNetlayer, TCP_TESTING_ONLY_TRANSPORT } from '../netlayer/tcp-testing-only.js';
 import type { Netlayer } from '../netlayer/types.js';
-import type { StreamFraming } from '../wire/index.js';
+import { WEBSOCKET_TRANSPORT } from '../netlayer/websocket-client.js';
+import { websocketNetlayer } from '../netlayer/websocket-node.js';
+import type { StreamFraming, WebSocketAuth } from '../wire/index.js';
 import { UsageError } from './subcommand.js';
 
 /**
@@ -9,11 +11,15 @@ import { UsageError } from './subcommand.js';
  * reaches peers on it with no other change.
  */
 export interface CliNetlayerOptions {
+  /** Stream framing (tcp-testing-only). */
   readonly framing: StreamFraming;
+  /** WebSocket peer-auth form. */
+  readonly websocketAuth: WebSocketAuth;
 }
 
 const FACTORIES: Readonly<Record<string, (options: CliNetlayerOptions) => Netlayer>> = {
   [TCP_TESTING_ONLY_TRANSPORT]: ({ framing }) => tcpTestingOnlyNetlayer({ host: '127.0.0.1', port: 0, framing }),
+  [WEBSOCKET_TRANSPORT]: ({ websocketAuth }) => websocketNetlayer({ host: '127.0.0.1', port: 0, auth: websocketAuth }),
 };
 
 export const CLI_TRANSPORTS: readonly string[] = Object.keys(FACTORIES);

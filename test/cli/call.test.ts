@@ -8,6 +8,9 @@ import { Float64, SyrupRecord, Sym, Tagged, record } from '../../src/syrup/types
 import { CapmeshError } from '../../src/util/errors.js';
 import { startTestPeerProcess, type TestPeerProcess } from '../conformance/harness/test-peer-process.js';
 import { recordingIo } from './io.js';
+import { createVat } from '../../src/mesh/index.js';
+import { websocketNetlayer } from '../../src/netlayer/websocket-node.js';
+import { far } from '../../src/vat/index.js';
 
 describe('call: arguments and output', () => {
   it.each([
@@ -92,5 +95,23 @@ describe('capmesh call against a real test-peer', () => {
     });
     expect(await main(['call', dead, '-'], io)).toBe(1);
     expect(io.err_).toEqual([expect.stringMatching(/^DISCONNECTED: /)]);
+  });
+});
+
+describe('capmesh call over the websocket netlayer', () => {
+  it('reaches an object on a websocket vat and calls a method on it', async () => {
+    const vat = await createVat({ netlayers: [websocketNetlayer({ port: 0 })] });
+    try {
+      const uri = await vat.register(far('greeter', { greet: (name: unknown) => `Hello, ${String(name)}!` }));
+      expect(uri).toMatch(/^ocapn:\/\/[a-z2-7]+\.websocket\/s\/.+\?url=ws/);
+      const io = recordingIo();
+      expect(await main(['call', uri, 'greet', 'Alice'], io)).toBe(0);
+      expect(io.out_).toEqual(['Hello, Alice!']);
+      const bad = recordingIo();
+      expect(await main(['call', uri, 'frown'], bad)).toBe(1);
+      expect(bad.err_).toEqual([expect.stringMatching(/^NO_SUCH_METHOD: /)]);
+    } finally {
+      await vat.close();
+    }
   });
 });

@@ -89,7 +89,7 @@ export const callCommand: Subcommand = {
     const values = rest.map(argumentValue);
     const timeoutMs = integer(parsed, 'timeout', 1, 86_400_000, 10_000);
     const { dialect, framing } = dialectFromArgs(parsed);
-    const netlayer = cliNetlayerFor(ref.peer.transport, { framing });
+    const netlayer = cliNetlayerFor(ref.peer.transport, { framing, websocketAuth: dialect.websocketAuth });
     const vat = await createVat({ netlayers: [netlayer], dialect });
     try {
       const answer = (async () => {
