@@ -323,6 +323,7 @@ export class RelayClient {
       }
       case 'registered':
         if (m.designator !== this.designator) throw new CapmeshError('RELAY_PROTOCOL', 'the relay registered another designator');
+        if (this.#state === 'registered') throw new CapmeshError('RELAY_PROTOCOL', 'the relay said registered twice');
         clearTimeout(this.#registerTimer);
         this.#attempt = 0;
         this.#registrations++;

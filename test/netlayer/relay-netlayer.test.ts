@@ -4,7 +4,9 @@ import { relayNetlayer } from '../../src/netlayer/relay-node.js';
 import type { RelayConnection, RelayNetlayer } from '../../src/netlayer/relay.js';
 import { DATA_HEADER_BYTES } from '../../src/netlayer/relay-protocol.js';
 import { silentLog, startRelay, type RelayServer } from '../../relay/index.js';
-import { clientState, testRelay } from '../relay/helpers.js';
+import { dialOverCircuit } from '../../src/netlayer/relay-connection.js';
+import { encodeOp, dialectFor } from '../../src/wire/index.js';
+import { clientState, identity, relayClient, testRelay } from '../relay/helpers.js';
 
 const vats: Vat[] = [];
 afterEach(async () => {
@@ -104,6 +106,42 @@ describe('relay netlayer: two vats through a relay', () => {
     expect(text).not.toContain(marker);
     expect(text).not.toContain('op:deliver');
     expect(text).not.toContain('start-session');
+  });
+});
+
+describe('relay netlayer: a hostile peer', () => {
+  it('cuts a peer whose start-session claims another vat\'s designator than the one it proved (E2E_HANDSHAKE)', async () => {
+    const relay = await testRelay();
+    const alice = await node(relay.url);
+    const bob = await node(relay.url);
+    const mallory = identity();
+    const client = relayClient(relay.url, mallory);
+    await client.whenRegistered();
+    const bobEnded = nextEnded(bob.netlayer);
+    const circuit = await client.openCircuit(bob.vat.designator);
+    const connection = await dialOverCircuit(circuit, { transport: 'relay', designator: bob.vat.designator, hints: { url: relay.url } }, {
+      transport: 'relay',
+      identity: mallory,
+      timeoutMs: 5_000,
+      maxChunkBytes: 60_000,
+      maxMessageBytes: 1 << 20,
+      onEnded: () => {},
+    });
+    const closed = new Promise<string>((resolve) => connection.setReceiver({ message: () => {}, closed: (r) => resolve(r.kind) }));
+    const [hello] = encodeOp(
+      {
+        op: 'start-session',
+        captpVersion: '1.0',
+        sessionPubkey: new Uint8Array(32).fill(1),
+        location: { transport: 'relay', designator: alice.vat.designator, hints: { url: relay.url } },
+        locationSig: new Uint8Array(64),
+      },
+      dialectFor('spec'),
+    );
+    connection.send(hello!);
+    expect((await bobEnded).closeError?.code).toBe('E2E_HANDSHAKE');
+    expect(await closed).toBe('remote');
+    expect(bob.vat.sessions()).toHaveLength(0);
   });
 });
 

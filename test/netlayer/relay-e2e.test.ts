@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { designatorOf, generateKeyPair, sign } from '../../src/crypto/index.js';
+import { decode, encode, isRecord, record } from '../../src/syrup/index.js';
+import { E2eInitiator, E2eResponder, type E2eIdentity } from '../../src/netlayer/relay-e2e.js';
+import { equalBytes, utf8Encode } from '../../src/util/bytes.js';
+
+function who(): E2eIdentity {
+  const keys = generateKeyPair();
+  return { designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) };
+}
+
+const options = { maxChunkBytes: 1000, maxMessageBytes: 10_000 };
+const handshakeError = expect.objectContaining({ code: 'E2E_HANDSHAKE' });
+
+function handshake(alice = who(), bob = who(), opts = options) {
+  const initiator = new E2eInitiator(alice, bob.designator, opts);
+  const responder = new E2eResponder(bob, initiator.init, opts);
+  const { confirm, channel: aliceChannel } = initiator.accept(responder.accept);
+  const bobChannel = responder.confirm(confirm);
+  return { alice, bob, initiator, responder, aliceChannel, bobChannel };
+}
+
+describe('end-to-end handshake', () => {
+  it('authenticates both designators and opens matching channels both ways', () => {
+    const { alice, responder, aliceChannel, bobChannel } = handshake();
+    expect(responder.peer).toBe(alice.designator);
+    const [toBob] = aliceChannel.seal(utf8Encode('hello bob'));
+    expect(bobChannel.open(toBob!)).toEqual(utf8Encode('hello bob'));
+    const [toAlice] = bobChannel.seal(utf8Encode('hello alice'));
+    expect(aliceChannel.open(toAlice!)).toEqual(utf8Encode('hello alice'));
+    // A frame does not open in its own direction's opener (keys differ per direction).
+    const [again] = aliceChannel.seal(utf8Encode('x'));
+    expect(() => aliceChannel.open(again!)).toThrow(expect.objectContaining({ code: 'E2E_TAMPERED' }));
+  });
+
+  it('the relay sees only the init, accept and confirm records, and no key material it could use', () => {
+    const { initiator, responder } = handshake();
+    const init = decode(initiator.init);
+    expect(isRecord(init, 'capmesh-e2e:init', 4)).toBe(true);
+    expect(isRecord(decode(responder.accept), 'capmesh-e2e:accept', 2)).toBe(true);
+  });
+
+  it('cuts messages into chunks that fit the frame limit and reassembles them', () => {
+    const { aliceChannel, bobChannel } = handshake(who(), who(), { maxChunkBytes: 100, maxMessageBytes: 10_000 });
+    const big = new Uint8Array(950).map((_, i) => i % 251);
+    const frames = aliceChannel.seal(big);
+    expect(frames).toHaveLength(10);
+    const results = frames.map((f) => bobChannel.open(f));
+    expect(results.slice(0, 9).every((r) => r === undefined)).toBe(true);
+    expect(equalBytes(results[9]!, big)).toBe(true);
+    expect(bobChannel.open(aliceChannel.seal(new Uint8Array(0))[0]!)).toEqual(new Uint8Array(0));
+  });
+
+  it('refuses a reassembled message over maxMessageBytes with LIMIT', () => {
+    const { aliceChannel, bobChannel } = handshake(who(), who(), { maxChunkBytes: 100, maxMessageBytes: 250 });
+    const frames = aliceChannel.seal(new Uint8Array(300));
+    expect(() => frames.forEach((f) => bobChannel.open(f))).toThrow(expect.objectContaining({ code: 'LIMIT' }));
+  });
+
+  it('the responder refuses an init meant for another designator (misrouted by the relay)', () => {
+    const alice = who();
+    const initiator = new E2eInitiator(alice, who().designator, options);
+    expect(() => new E2eResponder(who(), initiator.init, options)).toThrow(handshakeError);
+  });
+
+  it('the initiator refuses an accept signed by anyone but the responder (relay man-in-the-middle)', () => {
+    const alice = who();
+    const bob = who();
+    const mallory = who();
+    const initiator = new E2eInitiator(alice, bob.designator, options);
+    // Mallory answers in Bob's place: she can only sign with her own key.
+    const forgedInit = new E2eInitiator(alice, mallory.designator, options);
+    const malloryResponder = new E2eResponder(mallory, forgedInit.init, options);
+    expect(() => initiator.accept(malloryResponder.accept)).toThrow(handshakeError);
+  });
+
+  it('the responder refuses a confirm not signed by the initiator it names (impersonated dialler)', () => {
+    const alice = who();
+    const bob = who();
+    const mallory = who();
+    // Mallory claims to be Alice in the init, but can only sign the confirm with her own key.
+    const claimsAlice = new E2eInitiator({ designator: alice.designator, sign: mallory.sign }, bob.designator, options);
+    const responder = new E2eResponder(bob, claimsAlice.init, options);
+    const { confirm } = claimsAlice.accept(responder.accept);
+    expect(() => responder.confirm(confirm)).toThrow(handshakeError);
+  });
+
+  it('an accept replayed from an earlier handshake does not verify in a new one', () => {
+    const alice = who();
+    const bob = who();
+    const old = handshake(alice, bob);
+    const fresh = new E2eInitiator(alice, bob.designator, options);
+    expect(() => fresh.accept(old.responder.accept)).toThrow(handshakeError);
+  });
+
+  it('refuses a low-order ephemeral key even when properly signed', () => {
+    const alice = who();
+    const bob = who();
+    const initiator = new E2eInitiator(alice, bob.designator, options);
+    const ephI = (decode(initiator.init) as { fields: Uint8Array[] }).fields[3]!;
+    const zero = new Uint8Array(32);
+    const signed = encode(record('capmesh-e2e:transcript', 'responder', '1', alice.designator, bob.designator, ephI, zero));
+    const accept = encode(record('capmesh-e2e:accept', zero, bob.sign(signed)));
+    expect(() => initiator.accept(accept)).toThrow(handshakeError);
+  });
+
+  it('refuses malformed handshake messages', () => {
+    const bob = who();
+    expect(() => new E2eResponder(bob, utf8Encode('GET / HTTP/1.1'), options)).toThrow(handshakeError);
+    expect(() => new E2eResponder(bob, encode(record('capmesh-e2e:init', '2', who().designator, bob.designator, new Uint8Array(32))), options)).toThrow(handshakeError);
+    expect(() => new E2eResponder(bob, encode(record('capmesh-e2e:init', '1', 'not-a-designator', bob.designator, new Uint8Array(32))), options)).toThrow(handshakeError);
+    const initiator = new E2eInitiator(who(), bob.designator, options);
+    expect(() => initiator.accept(encode(record('capmesh-e2e:accept', new Uint8Array(31), new Uint8Array(64))))).toThrow(handshakeError);
+  });
+});

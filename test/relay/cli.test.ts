@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { relayCommand } from '../../src/cli/commands/relay.js';
+import { DEFAULT_RELAY_LIMITS, TokenBucket, parseRelayArgs, resolveRelayLimits } from '../../relay/index.js';
+
+describe('capmesh relay flags', () => {
+  it('parses host, port, every limit flag (both --flag v and --flag=v) and the log level', () => {
+    expect(parseRelayArgs([])).toEqual({ host: '127.0.0.1', port: 8787, limits: {}, logLevel: 'info' });
+    const args = parseRelayArgs([
+      '--host', '0.0.0.0', '--port=9000', '--max-frame-bytes', '65536', '--max-connections=50', '--max-messages-per-second', '100',
+      '--message-burst', '200', '--max-buffered-bytes', '1048576', '--max-circuits', '8', '--max-signal-bytes', '4096',
+      '--heartbeat-ms', '0', '--register-timeout-ms', '500', '--log-level', 'warn',
+    ]);
+    expect(args).toEqual({
+      host: '0.0.0.0',
+      port: 9000,
+      logLevel: 'warn',
+      limits: {
+        maxFrameBytes: 65536, maxConnections: 50, maxMessagesPerSecond: 100, messageBurst: 200, maxBufferedBytes: 1048576,
+        maxCircuitsPerConnection: 8, maxSignalBytes: 4096, heartbeatMs: 0, registerTimeoutMs: 500,
+      },
+    });
+  });
+
+  it('refuses unknown flags, missing or bad values', () => {
+    expect(() => parseRelayArgs(['--nope'])).toThrow(/unknown option --nope/);
+    expect(() => parseRelayArgs(['--port'])).toThrow(/--port takes a non-negative integer/);
+    expect(() => parseRelayArgs(['--port', '70000'])).toThrow(/at most 65535/);
+    expect(() => parseRelayArgs(['--max-connections', '-1'])).toThrow(/non-negative integer/);
+    expect(() => parseRelayArgs(['--log-level', 'loud'])).toThrow(/--log-level/);
+    expect(() => resolveRelayLimits({ maxFrameBytes: 10 })).toThrow(/at least 1024/);
+    expect(() => resolveRelayLimits({ bogus: 1 } as never)).toThrow(/unknown relay limit/);
+    expect(resolveRelayLimits({ maxConnections: 3 })).toEqual({ ...DEFAULT_RELAY_LIMITS, maxConnections: 3 });
+  });
+
+  it('a token bucket allows the burst, then the rate', () => {
+    let t = 0;
+    const bucket = new TokenBucket(2, 3, () => t);
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+    t += 500;
+    expect([bucket.take(), bucket.take()]).toEqual([true, false]);
+    t += 10_000;
+    expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
+  });
+});
+
+describe('capmesh relay command', () => {
+  it('prints its URL, serves /healthz, and shuts down cleanly on SIGTERM', async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    let printed!: () => void;
+    const ready = new Promise<void>((resolve) => (printed = resolve));
+    const exit = relayCommand.run(['--port', '0', '--heartbeat-ms', '0'], {
+      out: (line) => {
+        out.push(line);
+        printed();
+      },
+      err: (line) => err.push(line),
+    });
+    await ready;
+    expect(out[0]).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const port = out[0]!.split(':')[2];
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await exit).toBe(0);
+    const logs = err.map((line) => JSON.parse(line) as { level: string; msg: string });
+    expect(logs.map((l) => l.msg)).toEqual(['relay listening', 'relay stopped']);
+  });
+
+  it('rejects bad flags as a usage error and fails (exit 1) when the port is taken', async () => {
+    await expect(relayCommand.run(['--port', 'x'], { out: () => {}, err: () => {} })).rejects.toMatchObject({ name: 'UsageError' });
+    const out: string[] = [];
+    let printed!: () => void;
+    const ready = new Promise<void>((resolve) => (printed = resolve));
+    const first = relayCommand.run(['--port', '0', '--heartbeat-ms', '0', '--log-level', 'error'], { out: (l) => (out.push(l), printed()), err: () => {} });
+    await ready;
+    const port = out[0]!.split(':')[2]!;
+    const err: string[] = [];
+    expect(await relayCommand.run(['--port', port, '--log-level', 'error'], { out: () => {}, err: (l) => err.push(l) })).toBe(1);
+    expect(err.join('\n')).toMatch(/EADDRINUSE/);
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(await first).toBe(0);
+  });
+});
