@@ -25,6 +25,13 @@ import type { RelayPeer } from './peer.js';
  */
 export type DataInterceptor = (frame: Uint8Array, circuit: number, from: string, to: string) => readonly Uint8Array[];
 
+/**
+ * Test hook, like `DataInterceptor`, for signals (e.g. WebRTC session
+ * descriptions): called for every signal about to be delivered; the payloads
+ * it returns are delivered instead. Never set in production.
+ */
+export type SignalInterceptor = (payload: Uint8Array, kind: string, from: string, to: string) => readonly Uint8Array[];
+
 interface Circuit {
   readonly id: number;
   readonly a: RelayPeer;
@@ -59,6 +66,7 @@ export class RelayRouter {
     private readonly metrics: RelayMetrics,
     private readonly log: RelayLog,
     private readonly intercept: DataInterceptor | undefined,
+    private readonly interceptSignal?: SignalInterceptor,
   ) {}
 
   get registeredCount(): number {
@@ -290,9 +298,11 @@ export class RelayRouter {
       this.send(peer, { type: 'undeliverable', peer: to, kind, reason: 'that designator is not registered here' });
       return;
     }
-    if (this.send(target, { type: 'signal', peer: peer.designator!, kind, payload })) {
+    const payloads = this.interceptSignal ? this.interceptSignal(payload, kind, peer.designator!, to) : [payload];
+    for (const out of payloads) {
+      if (!this.send(target, { type: 'signal', peer: peer.designator!, kind, payload: out })) return;
       this.metrics.frames.signal++;
-      this.metrics.bytes.signal += payload.length;
+      this.metrics.bytes.signal += out.length;
     }
   }
 }

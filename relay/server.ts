@@ -8,7 +8,7 @@ import { TokenBucket, resolveRelayLimits, type RelayLimits } from './limits.js';
 import { jsonLineLog, type RelayLog } from './log.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayPeer } from './peer.js';
-import { RelayRouter, type DataInterceptor } from './router.js';
+import { RelayRouter, type DataInterceptor, type SignalInterceptor } from './router.js';
 
 export interface RelayOptions {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -22,6 +22,8 @@ export interface RelayOptions {
   readonly now?: () => number;
   /** Test only: see `DataInterceptor`. */
   readonly interceptData?: DataInterceptor;
+  /** Test only: see `SignalInterceptor`. */
+  readonly interceptSignal?: SignalInterceptor;
 }
 
 export interface RelayStats {
@@ -67,7 +69,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const log = options.log ?? jsonLineLog((line) => process.stderr.write(`${line}\n`));
   const now = options.now ?? (() => performance.now());
   const metrics = new RelayMetrics();
-  const router = new RelayRouter(limits, metrics, log, options.interceptData);
+  const router = new RelayRouter(limits, metrics, log, options.interceptData, options.interceptSignal);
   const peers = new Set<RelayPeer>();
   let nextId = 1;
   let closing: Promise<void> | undefined;
