@@ -40,6 +40,13 @@ describe('README examples are real, and they run', () => {
     }
   });
 
+  it('the persistence example is the one docs/persistence.md runs', () => {
+    const doc = readFileSync(new URL('../../docs/persistence.md', import.meta.url), 'utf8');
+    const marker = '<!-- example: persistence -->';
+    const open = doc.indexOf('```ts\n', doc.indexOf(marker)) + 6;
+    expect(exampleBlock('persistence')).toBe(doc.slice(open, doc.indexOf('\n```', open) + 1));
+  });
+
   it('keeps the two-command quick start', () => {
     expect(readme).toContain('npm install && npm start');
     expect(readme).toContain('npm test');
