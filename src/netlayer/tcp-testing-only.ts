@@ -1,6 +1,5 @@
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { assert, assertFunction, assertInteger, assertNonEmptyString } from '../util/assert.js';
-import { toHex } from '../util/bytes.js';
 import { CapmeshError } from '../util/errors.js';
 import type { SyrupLimits } from '../syrup/types.js';
 import type { PeerLocator } from '../wire/index.js';
@@ -26,7 +25,7 @@ export interface TcpTestingOnlyOptions {
    * `74db78f` and older peers speak.
    */
   readonly framing?: StreamFramingMode;
-  /** Our designator: any string. Default: 32 random hex digits (as the suite does). */
+  /** Our designator: any string. Default: the vat's own designator, so URIs stay the same across restarts with a stored identity. */
   readonly designator?: string;
   /** Largest message accepted from a peer; a larger one ends that connection. Default 16 MiB. */
   readonly maxMessageBytes?: number;
@@ -58,7 +57,7 @@ class TcpTestingOnlyNetlayer implements Netlayer {
   readonly transport = TCP_TESTING_ONLY_TRANSPORT;
   readonly #host: string;
   readonly #port: number;
-  readonly #designator: string;
+  #designator: string | undefined;
   readonly #connectionOptions: ConstructorParameters<typeof TcpConnection>[3];
   readonly #connectTimeoutMs: number;
   readonly #connections = new Set<TcpConnection>();
@@ -75,8 +74,8 @@ class TcpTestingOnlyNetlayer implements Netlayer {
     assertInteger(this.#port, 'options.port', 0, 65535);
     const framing = options.framing ?? 'syrup';
     assert(framing === 'none' || framing === 'syrup', 'options.framing', '"none" or "syrup"', framing);
-    this.#designator = options.designator ?? toHex(crypto.getRandomValues(new Uint8Array(16)));
-    assertNonEmptyString(this.#designator, 'options.designator');
+    this.#designator = options.designator;
+    if (this.#designator !== undefined) assertNonEmptyString(this.#designator, 'options.designator');
     const maxMessageBytes = options.maxMessageBytes ?? DEFAULT_TCP_MAX_MESSAGE_BYTES;
     assertInteger(maxMessageBytes, 'options.maxMessageBytes', 1);
     const lingerMs = options.lingerMs ?? 2000;
@@ -99,6 +98,7 @@ class TcpTestingOnlyNetlayer implements Netlayer {
     }
     assertFunction(binding?.onConnection, 'binding.onConnection');
     this.#binding = binding;
+    this.#designator ??= binding.designator;
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;
     await new Promise<void>((resolve, reject) => {
@@ -115,7 +115,7 @@ class TcpTestingOnlyNetlayer implements Netlayer {
     server.on('error', () => {});
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : this.#port;
-    return { designator: this.#designator, hints: { host: this.#host, port: String(port) } };
+    return { designator: this.#designator!, hints: { host: this.#host, port: String(port) } };
   }
 
   async connect(locator: PeerLocator): Promise<Connection> {

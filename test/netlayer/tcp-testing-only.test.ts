@@ -70,9 +70,9 @@ afterEach(async () => {
 });
 
 describe('tcp-testing-only netlayer', () => {
-  it('advertises its designator and host/port hints as strings, random hex unless given', async () => {
+  it('advertises the vat’s designator (or the one given) and host/port hints as strings', async () => {
     const a = await listening();
-    expect(a.attachment.designator).toMatch(/^[0-9a-f]{32}$/);
+    expect(a.attachment.designator).toBe('vat-key');
     expect(a.attachment.hints).toEqual({ host: '127.0.0.1', port: expect.stringMatching(/^[1-9][0-9]*$/) });
     const b = await listening({ designator: '0000' });
     expect(b.attachment.designator).toBe('0000');
