@@ -17,7 +17,7 @@ line of stdout (the sturdyrefs go to stderr), then serves until SIGINT/SIGTERM.
 Options:
   --host ADDR             listen address and host hint (default 127.0.0.1)
   --port N                listen port, 0 for any free one (default 22046)
-  --designator TEXT       our designator (default: 32 random hex digits)
+  --designator TEXT       our designator (default: the vat's own, base32 of its key)
 ${DIALECT_USAGE}
   --verbose               log sessions and messages to stderr as JSON lines
 
