@@ -12,5 +12,6 @@ export const capmeshAliases = [
   { find: /^capmesh\/node$/, replacement: src('node.ts') },
   { find: /^capmesh\/browser$/, replacement: src('browser.ts') },
   { find: /^capmesh\/testing$/, replacement: src('testing.ts') },
+  { find: /^capmesh\/testing\/playwright$/, replacement: src('testing/playwright.ts') },
   { find: /^capmesh$/, replacement: src('index.ts') },
 ];

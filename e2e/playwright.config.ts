@@ -25,7 +25,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
   },
   webServer: {
-    command: `node node_modules/vite/bin/vite.js --config vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
+    command: `node node_modules/vite/bin/vite.js --config e2e/vite.config.ts --host 127.0.0.1 --port ${port} --strictPort`,
     cwd: '..',
     url: `http://127.0.0.1:${port}/e2e/pages/vat.html`,
     reuseExistingServer: !process.env.CI,

@@ -31,7 +31,7 @@ test('a 1 MiB argument and its echo cross a WebRTC path intact (chunked into 64 
   const uri = await alice.page.evaluate(async () => {
     const { vat, far } = window.capmeshTest;
     const digest = async (b: Uint8Array): Promise<string> =>
-      Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b)), (x) => x.toString(16).padStart(2, '0')).join('');
+      Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', b as Uint8Array<ArrayBuffer>)), (x) => x.toString(16).padStart(2, '0')).join('');
     return vat.register(far('bytes', { digest, echo: (b: Uint8Array) => b }));
   });
   const result = await bob.page.evaluate(async (u) => {

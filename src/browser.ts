@@ -4,7 +4,7 @@
  */
 export { startBrowserVat } from './browser/start.js';
 export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, PageKindMaker, PageKindContext } from './browser/start.js';
-export type { BrowserSessionInfo } from './browser/worker-vat.js';
+export type { BrowserSessionInfo, WorkerVatHooks } from './browser/worker-vat.js';
 export { bootWorkerVat } from './browser/worker-vat.js';
 export { indexedDbStore } from './persistence/indexeddb-store.js';
 export { relayNetlayer } from './netlayer/relay-netlayer.js';

@@ -21,6 +21,8 @@ export interface WorkerInit {
 export interface DirectPathSettings {
   /** STUN/TURN servers for `RTCPeerConnection` (default none: host candidates only). */
   readonly iceServers: readonly { urls: string | string[]; username?: string; credential?: string }[];
+  /** `relay`: only TURN candidates (no host addresses revealed). Default `all`. */
+  readonly iceTransportPolicy: 'all' | 'relay';
   /** How long a dial waits for a direct path before using the relay. */
   readonly timeoutMs: number;
   /** Tests: never open a direct path (as if ICE always failed). */

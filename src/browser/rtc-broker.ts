@@ -1,4 +1,4 @@
-import type { FromBroker, IceServer, PipeMessage, ToBroker } from '../netlayer/webrtc-broker-protocol.js';
+import type { FromBroker, PeerSettings, PipeMessage, ToBroker } from '../netlayer/webrtc-broker-protocol.js';
 
 /**
  * The page's RTC broker. `RTCPeerConnection` does not exist in workers, so
@@ -60,8 +60,11 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
     }
   };
 
-  const makePeer = (id: number, iceServers: readonly IceServer[]): RTCPeerConnection => {
-    const pc = new RTCPeerConnection({ iceServers: iceServers as RTCIceServer[] });
+  const makePeer = (id: number, settings: PeerSettings): RTCPeerConnection => {
+    const pc = new RTCPeerConnection({
+      iceServers: settings.iceServers as RTCIceServer[],
+      iceTransportPolicy: settings.iceTransportPolicy ?? 'all',
+    });
     peers.set(id, pc);
     pc.addEventListener('connectionstatechange', () => {
       post({ t: 'state', id, state: pc.connectionState });
@@ -76,7 +79,7 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
     const m = event.data as ToBroker;
     switch (m.t) {
       case 'dial': {
-        const pc = makePeer(m.id, m.iceServers);
+        const pc = makePeer(m.id, m.peer);
         handOver(m.id, pc.createDataChannel('capmesh', { ordered: true }));
         pc.setLocalDescription()
           .then(() => gathered(pc))
@@ -85,7 +88,7 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
         return;
       }
       case 'accept': {
-        const pc = makePeer(m.id, m.iceServers);
+        const pc = makePeer(m.id, m.peer);
         pc.addEventListener('datachannel', (e) => handOver(m.id, e.channel));
         pc.setRemoteDescription({ type: 'offer', sdp: m.sdp })
           .then(() => pc.setLocalDescription())

@@ -7,7 +7,15 @@ import type { DirectPathSettings, WorkerInit, WorkerReply } from './messages.js'
 import type { BrowserSessionInfo } from './worker-vat.js';
 import { startRtcBroker } from './rtc-broker.js';
 
-export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed';
+/**
+ * Events of `BrowserVat.on`, with their detail:
+ * - `peer-connected` `{ designator, path }`, `peer-disconnected` `{ designator }`;
+ * - `path-changed` `{ designator, from, to }` (`webrtc` ↔ `relay`);
+ * - `direct-refused` `{ designator, role, code, message }`: a signed session
+ *   description that failed its checks (someone on the way, e.g. the relay,
+ *   altered it, or the peer misbehaves); the connection uses the relay path.
+ */
+export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed' | 'direct-refused';
 
 /** A persistent kind whose objects live in the page; the worker keeps their records. */
 export type PageKindMaker = (data: SyrupValue, ctx: PageKindContext) => object;
@@ -30,6 +38,12 @@ export interface BrowserVatOptions {
   readonly kinds?: Readonly<Record<string, PageKindMaker>>;
   /** STUN/TURN servers for direct paths (default: none, host candidates only). */
   readonly iceServers?: DirectPathSettings['iceServers'];
+  /**
+   * `relay` makes WebRTC use only TURN candidates (hides the tab's addresses;
+   * with no TURN server in `iceServers`, no direct path opens and every
+   * connection takes the relay path). Default `all`.
+   */
+  readonly iceTransportPolicy?: 'all' | 'relay';
   /** How long to wait for a direct path before using the relay. Default 5 000 ms. */
   readonly directTimeoutMs?: number;
   /** Tests: never open a direct path. */
@@ -44,6 +58,12 @@ export interface BrowserVat {
   enliven<T = unknown>(uri: string): Promise<Remote<T>>;
   revoke(uri: string): Promise<boolean>;
   sessions(): Promise<BrowserSessionInfo[]>;
+  /**
+   * The object an app's own worker script exposes with
+   * `bootWorkerVat(self, { extension })`; rejects with `NOT_FOUND` when the
+   * worker has none.
+   */
+  extension<T = unknown>(): Promise<Remote<T>>;
   /** Subscribes to peer events; returns an unsubscribe function. */
   on(event: BrowserVatEvent, listener: (detail: Record<string, unknown>) => void): () => void;
   /** Closes the worker vat and terminates the worker. */
@@ -57,6 +77,7 @@ interface Admin {
   enliven(uri: string): unknown;
   revoke(uri: string): boolean;
   sessions(): BrowserSessionInfo[];
+  extension(): unknown;
   defineKinds(names: string[], host: object): void;
   subscribe(listener: object): void;
   close(): void;
@@ -95,6 +116,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   const brokerLink = new MessageChannel();
   const direct: DirectPathSettings = {
     iceServers: options.iceServers ?? [],
+    iceTransportPolicy: options.iceTransportPolicy ?? 'all',
     timeoutMs: options.directTimeoutMs ?? 5_000,
     forceRelay: options.forceRelay ?? false,
   };
@@ -142,6 +164,11 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     enliven: <T>(uri: string) => E(admin).enliven(uri) as Promise<Remote<T>>,
     revoke: (uri) => E(admin).revoke(uri),
     sessions: () => E(admin).sessions(),
+    async extension<T>() {
+      const ext = await E(admin).extension();
+      if (ext === null || ext === undefined) throw new CapmeshError('NOT_FOUND', 'this vat worker exposes no extension');
+      return ext as Remote<T>;
+    },
     on(event, listener) {
       let set = listeners.get(event);
       if (!set) listeners.set(event, (set = new Set()));

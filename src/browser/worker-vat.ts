@@ -5,6 +5,7 @@ import type { SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
 import { relayNetlayer } from '../netlayer/relay-netlayer.js';
 import { webRtcNetlayer } from '../netlayer/webrtc-netlayer.js';
+import type { Netlayer } from '../netlayer/types.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
 import type { WorkerInit, WorkerReply } from './messages.js';
 
@@ -17,6 +18,25 @@ export interface BrowserSessionInfo {
   readonly outbound: boolean;
   readonly sessionId: string;
   readonly stats: Record<string, number | boolean>;
+}
+
+/**
+ * Extension points for an app's own worker script (`bootWorkerVat(self, hooks)`).
+ * capmesh's default worker uses none.
+ */
+export interface WorkerVatHooks {
+  /**
+   * Wraps the network netlayer (transport `relay`: WebRTC with the relay as
+   * fallback) before the vat attaches it, e.g. to observe or instrument
+   * connections. Must keep the `Netlayer` contract.
+   */
+  wrapNetlayer?(netlayer: Netlayer): Netlayer;
+  /**
+   * Builds an object that lives in the worker, next to the vat, and that the
+   * page reaches with `BrowserVat.extension()` (over the private page link
+   * only). Called once, after the vat started.
+   */
+  extension?(vat: Vat): object;
 }
 
 interface KindHost {
@@ -45,12 +65,15 @@ function plainSession(s: SessionInfo): BrowserSessionInfo {
  * `capmesh-ready` with the sturdyref of an admin object that only the page can
  * reach (it is offered on the page link alone).
  */
-export function bootWorkerVat(scope: { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: WorkerReply): void } = self as never): void {
+export function bootWorkerVat(
+  scope: { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: WorkerReply): void } = self as never,
+  hooks: WorkerVatHooks = {},
+): void {
   scope.onmessage = (event: MessageEvent) => {
     const init = event.data as WorkerInit;
     if (init?.type !== 'capmesh-init') return;
     scope.onmessage = null;
-    start(init).then(
+    start(init, hooks).then(
       (ready) => scope.postMessage(ready),
       (e: unknown) =>
         scope.postMessage({
@@ -62,22 +85,26 @@ export function bootWorkerVat(scope: { onmessage: ((e: MessageEvent) => void) | 
   };
 }
 
-async function start(init: WorkerInit): Promise<WorkerReply> {
-  const network = webRtcNetlayer({
-    relay: relayNetlayer({ url: init.relay }),
-    broker: init.brokerPort,
-    iceServers: init.direct.iceServers,
-    timeoutMs: init.direct.timeoutMs,
-    forceRelay: init.direct.forceRelay,
-  });
-  const pageLink = messagePortNetlayer(init.vatPort, 'b');
-  const vat = await createVat({ netlayers: [network, pageLink], store: indexedDbStore(init.storeName) });
+async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerReply> {
   const listeners = new Set<EventListener>();
   const emit = (name: string, detail: Record<string, unknown>): void => {
     for (const l of listeners) E.sendOnly(l).event(name, detail);
   };
+  const rtc = webRtcNetlayer({
+    relay: relayNetlayer({ url: init.relay }),
+    broker: init.brokerPort,
+    iceServers: init.direct.iceServers,
+    iceTransportPolicy: init.direct.iceTransportPolicy,
+    timeoutMs: init.direct.timeoutMs,
+    forceRelay: init.direct.forceRelay,
+    onRefused: (r) => emit('direct-refused', { designator: r.peer, role: r.role, code: r.code, message: r.message }),
+  });
+  const network = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
+  const pageLink = messagePortNetlayer(init.vatPort, 'b');
+  const vat = await createVat({ netlayers: [network, pageLink], store: indexedDbStore(init.storeName) });
   watchSessions(vat, emit);
-  const admin = makeAdmin(vat, listeners);
+  const extension = hooks.extension?.(vat);
+  const admin = makeAdmin(vat, listeners, extension);
   const uri = await vat.register(admin);
   const portLocator = vat.locators().find((l) => l.transport === 'port')!;
   const adminUri = formatSturdyRef({ peer: portLocator, swiss: parseSturdyRef(uri).swiss });
@@ -85,7 +112,7 @@ async function start(init: WorkerInit): Promise<WorkerReply> {
   return { type: 'capmesh-ready', adminUri, designator: vat.designator };
 }
 
-function makeAdmin(vat: Vat, listeners: Set<EventListener>): object {
+function makeAdmin(vat: Vat, listeners: Set<EventListener>, extension: object | undefined): object {
   return far('browser vat admin', {
     designator: () => vat.designator,
     register: (obj: object) => vat.register(obj),
@@ -107,6 +134,7 @@ function makeAdmin(vat: Vat, listeners: Set<EventListener>): object {
     subscribe: (listener: EventListener) => {
       listeners.add(listener);
     },
+    extension: () => extension ?? null,
     close: () => vat.close(),
   });
 }

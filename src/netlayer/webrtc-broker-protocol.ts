@@ -10,12 +10,19 @@ export interface IceServer {
   readonly credential?: string;
 }
 
+/** Settings for each `RTCPeerConnection` the broker makes. */
+export interface PeerSettings {
+  readonly iceServers: readonly IceServer[];
+  /** `all` (default) or `relay`: only TURN candidates (hides host addresses; with no TURN server, no path at all). */
+  readonly iceTransportPolicy?: 'all' | 'relay';
+}
+
 /** Worker → page. */
 export type ToBroker =
   /** Make a peer connection and a data channel, hand the channel over, then report the local offer. */
-  | { readonly t: 'dial'; readonly id: number; readonly iceServers: readonly IceServer[] }
+  | { readonly t: 'dial'; readonly id: number; readonly peer: PeerSettings }
   /** Answer `sdp` (an offer): hand over the channel when it arrives, report the local answer. */
-  | { readonly t: 'accept'; readonly id: number; readonly sdp: string; readonly iceServers: readonly IceServer[] }
+  | { readonly t: 'accept'; readonly id: number; readonly sdp: string; readonly peer: PeerSettings }
   /** The peer's answer to our offer. */
   | { readonly t: 'remote'; readonly id: number; readonly sdp: string }
   /** Drop the peer connection. */

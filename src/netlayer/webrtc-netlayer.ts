@@ -7,8 +7,8 @@ import type { RelayNetlayer } from './relay-netlayer.js';
 import type { RelaySignal } from './relay-client.js';
 import type { MessagePortLike } from './message-port.js';
 import { DataChannelConnection, type DataChannelLike } from './datachannel-connection.js';
-import { openSdp, signSdp } from './webrtc-signals.js';
-import type { FromBroker, IceServer, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
+import { openSdp, signSdp, type SignedSdp } from './webrtc-signals.js';
+import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
 
 export interface WebRtcOptions {
   /** The relay netlayer: signalling goes through its client, and it is the fallback path. */
@@ -16,11 +16,29 @@ export interface WebRtcOptions {
   /** The port to the page's RTC broker. */
   readonly broker: MessagePortLike;
   readonly iceServers?: readonly IceServer[];
+  /** `relay`: gather only TURN candidates (default `all`). */
+  readonly iceTransportPolicy?: 'all' | 'relay';
   /** How long a dial waits for a direct path before using the relay. Default 5 000 ms. */
   readonly timeoutMs?: number;
   /** Never try a direct path (tests; or a deployment that wants relay only). */
   readonly forceRelay?: boolean;
   readonly logger?: { debug(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
+  /**
+   * Called when a signed description from `peer` is refused (bad signature,
+   * wrong sender/receiver/role, not Syrup): the relay or someone on the way
+   * tampered with it, or a peer misbehaves. The dial falls back to the relay.
+   */
+  readonly onRefused?: (refusal: DirectPathRefusal) => void;
+}
+
+/** A refused signed description (see `WebRtcOptions.onRefused`). */
+export interface DirectPathRefusal {
+  /** The designator the relay says sent it. */
+  readonly peer: string;
+  readonly role: 'offer' | 'answer';
+  /** The `CapmeshError` code (`CRYPTO_BAD_SIGNATURE`, `PROTOCOL`, …). */
+  readonly code: string;
+  readonly message: string;
 }
 
 interface Exchange {
@@ -54,7 +72,7 @@ const ANSWER = 'rtc-answer';
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const iceServers = options.iceServers ?? [];
+  const peerSettings: PeerSettings = { iceServers: options.iceServers ?? [], iceTransportPolicy: options.iceTransportPolicy ?? 'all' };
   const log = options.logger ?? { debug() {}, warn() {} };
   const exchanges = new Map<number, Exchange>();
   const pending = new Map<string, (signal: RelaySignal) => void>();
@@ -125,7 +143,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     if (!client || !binding) throw new CapmeshError('DISCONNECTED', 'not registered at the relay');
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
-    const ex = exchange(true, locator, (id) => post({ t: 'dial', id, iceServers }));
+    const ex = exchange(true, locator, (id) => post({ t: 'dial', id, peer: peerSettings }));
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<RelaySignal>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
@@ -145,11 +163,11 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     }
   };
 
-  const acceptDirect = async (signal: RelaySignal): Promise<void> => {
+  /** Answers a checked offer and hands the channel to the vat once it opens. */
+  const acceptDirect = async (signal: RelaySignal, offer: SignedSdp): Promise<void> => {
     if (!binding || closed) return;
-    const offer = openSdp(signal.payload, signal.from, binding.designator, 'offer');
     const deadline = Date.now() + timeoutMs;
-    const ex = exchange(false, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, iceServers }));
+    const ex = exchange(false, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
       relay.client?.signal(signal.from, ANSWER, signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signWithDesignatorKey));
@@ -162,15 +180,33 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     }
   };
 
+  const refused = (signal: RelaySignal, role: 'offer' | 'answer', e: unknown): void => {
+    const message = e instanceof Error ? e.message : String(e);
+    log.warn(`refused a direct-path ${role}`, { from: signal.from.slice(0, 12), error: message });
+    try {
+      options.onRefused?.({ peer: signal.from, role, code: isCapmeshError(e) ? e.code : 'INTERNAL', message });
+    } catch {
+      // a listener's fault is not the netlayer's
+    }
+  };
+
   const onSignal = (signal: RelaySignal): void => {
     if (signal.kind === OFFER) {
-      acceptDirect(signal).catch((e: unknown) => log.warn('refused a direct-path offer', { from: signal.from.slice(0, 12), error: isCapmeshError(e) ? e.message : String(e) }));
+      if (!binding || closed) return;
+      let offer: SignedSdp;
+      try {
+        offer = openSdp(signal.payload, signal.from, binding.designator, 'offer');
+      } catch (e) {
+        refused(signal, 'offer', e);
+        return;
+      }
+      acceptDirect(signal, offer).catch((e: unknown) => log.debug('a direct path offered to us did not open', { from: signal.from.slice(0, 12), error: String(e) }));
     } else if (signal.kind === ANSWER && binding) {
       try {
         const opened = openSdp(signal.payload, signal.from, binding.designator, 'answer');
         pending.get(`${signal.from}/${hex(opened.dialId)}`)?.(signal);
       } catch (e) {
-        log.warn('ignored a bad direct-path answer', { from: signal.from.slice(0, 12), error: String(e) });
+        refused(signal, 'answer', e);
       }
     }
   };

@@ -9,8 +9,18 @@ import { CONTEXT_PERMISSIONS } from './browser-path.js';
  * - `openVatPages(browser, n, …)` opens `n` pages, each in its own browser
  *   context (so each is its own vat with its own IndexedDB), and waits until
  *   each page's vat says it is ready.
+ * - `reloadVatPage(page)` reloads a vat page and waits for its vat again
+ *   (same context, so the same IndexedDB: the same identity).
  * - `sessionsOf(page)` / `pathsOf(page)` read a page's sessions and paths
- *   from the vat handle the page keeps on `window[handleName]`.
+ *   from the vat handle the page keeps on `window[handleName]`, and
+ *   `waitForPath(page, designator, path)` waits until a session has that path.
+ *
+ * The page contract: once its vat is ready, the page sets the designator as
+ * an attribute of a ready element (default `#status[data-designator]`) and
+ * keeps `{ vat }` (the `BrowserVat`) on `window[handleName]` (default
+ * `capmeshTest`). Contexts are opened with the media permissions that make
+ * Chromium gather loopback ICE candidates (see `browser-path.ts`); launch the
+ * browser with `CHROMIUM_ARGS`.
  */
 export async function startTestRelay(options: RelayOptions = {}): Promise<RelayServer> {
   return startRelay({ host: '127.0.0.1', port: 0, log: silentLog, ...options });
@@ -60,6 +70,16 @@ export async function loadVatPage(page: Page, options: VatPageOptions): Promise<
   return designator;
 }
 
+/** Reloads `page` and waits for its vat to be ready again; returns the designator it reports. */
+export async function reloadVatPage(page: Page, options: Pick<VatPageOptions, 'readySelector' | 'designatorAttribute'> = {}): Promise<string> {
+  await page.reload();
+  const ready = page.locator(options.readySelector ?? '#status[data-designator]');
+  await ready.waitFor({ state: 'attached' });
+  const designator = await ready.getAttribute(options.designatorAttribute ?? 'data-designator');
+  if (!designator) throw new Error('the reloaded vat page did not report a designator');
+  return designator;
+}
+
 export interface PageSession {
   readonly designator: string;
   readonly path: string;
@@ -76,4 +96,20 @@ export async function sessionsOf(page: Page, handleName = 'capmeshTest'): Promis
 /** designator → path for each open session of the page. */
 export async function pathsOf(page: Page, handleName = 'capmeshTest'): Promise<Record<string, string>> {
   return Object.fromEntries((await sessionsOf(page, handleName)).map((s) => [s.designator, s.path]));
+}
+
+/**
+ * Waits until `page` has a session with `designator` carried by `path`
+ * (`webrtc` / `relay`), checking whenever the page is idle (Playwright's
+ * `waitForFunction` polling, default every 100 ms). Rejects after `timeoutMs`.
+ */
+export async function waitForPath(page: Page, designator: string, path: string, options: { timeoutMs?: number; handleName?: string } = {}): Promise<void> {
+  await page.waitForFunction(
+    async ([name, d, p]) => {
+      const handle = (window as unknown as Record<string, { vat: { sessions(): Promise<{ designator: string; path: string }[]> } }>)[name]!;
+      return (await handle.vat.sessions()).some((s) => s.designator === d && s.path === p);
+    },
+    [options.handleName ?? 'capmeshTest', designator, path] as const,
+    { polling: 100, timeout: options.timeoutMs ?? 30_000 },
+  );
 }
