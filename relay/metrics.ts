@@ -64,6 +64,7 @@ export class RelayMetrics {
     metric('capmesh_relay_bytes_forwarded_total', 'counter', 'Bytes forwarded, by kind.', Object.entries(this.bytes).map(([k, v]) => [`{kind="${k}"}`, v]));
     metric('capmesh_relay_drops_total', 'counter', 'Messages dropped or connections cut, by reason.', Object.entries(this.drops).map(([k, v]) => [`{reason="${k}"}`, v]));
     metric('capmesh_relay_uptime_seconds', 'gauge', 'Seconds since the relay started.', [['', Math.floor((Date.now() - this.startedAt) / 1000)]]);
+    metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [['', process.memoryUsage.rss()]]);
     return `${out.join('\n')}\n`;
   }
 }

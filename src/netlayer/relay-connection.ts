@@ -10,6 +10,10 @@ import { E2eInitiator, E2eResponder, type E2eChannel, type E2eChannelOptions, ty
  * (`relay-e2e.ts`). Made only by `dialOverCircuit` / `acceptOverCircuit`,
  * which resolve once the handshake has authenticated the peer's designator.
  *
+ * Sending: the messages of one turn are sealed together on a microtask (one
+ * frame for a CapTP message and the GC ops that follow it), in order; `close`
+ * sends what is pending first.
+ *
  * Contract (as the memory netlayer's): messages are delivered in order,
  * each once; what arrives before `setReceiver` is queued and handed over on a
  * microtask after it; `send` and `close` never call the receiver in their own
@@ -33,6 +37,8 @@ export class RelayConnection implements Connection {
   readonly #channel: E2eChannel;
   readonly #checkFirst: ((bytes: Uint8Array) => CapmeshError | undefined) | undefined;
   #receiver: ConnectionReceiver | undefined;
+  /** Messages sent in the current turn, sealed together on a microtask. */
+  #outbox: Uint8Array[] = [];
   readonly #inbox: ({ readonly bytes: Uint8Array } | { readonly reason: ConnectionCloseReason })[] = [];
   #open = true;
   #flushScheduled = false;
@@ -91,12 +97,22 @@ export class RelayConnection implements Connection {
   send(bytes: Uint8Array): void {
     assertBytes(bytes, 'bytes');
     if (!this.#open) return;
-    for (const frame of this.#channel.seal(bytes)) this.#circuit.send(frame);
+    this.#outbox.push(bytes);
+    if (this.#outbox.length === 1) queueMicrotask(() => this.#sendOutbox());
+  }
+
+  /** Seals what was sent in this turn into as few frames as fit, and sends them. */
+  #sendOutbox(): void {
+    if (this.#outbox.length === 0) return;
+    const batch = this.#outbox;
+    this.#outbox = [];
+    for (const frame of this.#channel.seal(batch)) this.#circuit.send(frame);
   }
 
   close(reason?: string): void {
     if (!this.#open) return;
     const message = reason ?? 'connection closed locally';
+    this.#sendOutbox(); // What was sent before close (an op:abort, say) still goes out.
     this.#circuit.close(message);
     this.#finish({ kind: 'local', message }, true);
   }
@@ -104,24 +120,25 @@ export class RelayConnection implements Connection {
   /** @internal A frame from the circuit (after the handshake). */
   frame(frame: Uint8Array): void {
     if (!this.#open) return;
-    let message: Uint8Array | undefined;
+    let messages: Uint8Array[];
     try {
-      message = this.#channel.open(frame);
+      messages = this.#channel.open(frame);
     } catch (error) {
       this.#fail(error);
       return;
     }
-    if (message === undefined) return;
-    if (!this.#firstChecked) {
-      this.#firstChecked = true;
-      const refusal = this.#checkFirst?.(message);
-      if (refusal) {
-        this.#fail(refusal);
-        return;
+    for (const message of messages) {
+      if (!this.#firstChecked) {
+        this.#firstChecked = true;
+        const refusal = this.#checkFirst?.(message);
+        if (refusal) {
+          this.#fail(refusal);
+          return;
+        }
       }
+      this.#inbox.push({ bytes: message });
     }
-    this.#inbox.push({ bytes: message });
-    this.#flushNow();
+    if (messages.length > 0) this.#flushNow();
   }
 
   /** @internal The circuit ended from outside. */

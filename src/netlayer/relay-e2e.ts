@@ -30,9 +30,9 @@ import { concatBytes } from '../util/bytes.js';
  * replayed, reordered, dropped or modified frame makes `open` throw
  * `E2E_REPLAY` or `E2E_TAMPERED`, and the channel is then dead.
  *
- * Messages: each plaintext message is cut into chunks that fit the relay's
- * frame limit; a chunk is `flag ‖ bytes` (flag 1 = more follows, 0 = last).
- * The receiver reassembles up to `maxMessageBytes` (else `LIMIT`).
+ * Messages: see `E2eChannel` — records packed into frames that fit the
+ * relay's frame limit; the receiver reassembles up to `maxMessageBytes`
+ * (else `LIMIT`).
  *
  * Handshake failures throw `E2E_HANDSHAKE`.
  */
@@ -186,8 +186,20 @@ export class E2eResponder {
 
 const MORE = 1;
 const LAST = 0;
+/** A record inside a frame: flag (1 byte) ‖ length (4 bytes, big-endian) ‖ bytes. */
+const RECORD_HEADER = 5;
 
-/** An open channel: seals outgoing messages into frames, opens incoming frames into messages. */
+/**
+ * An open channel: seals outgoing messages into frames, opens incoming
+ * frames into messages.
+ *
+ * Packing: a frame's plaintext is a run of records `flag ‖ length ‖ bytes`.
+ * `seal` packs the messages it is given into as few frames as fit
+ * `maxChunkBytes` (several small messages share a frame; a large one spans
+ * frames, flag 1 marking "continues in the next record"), so a caller that
+ * batches the messages of one turn pays one seal and one relay frame for
+ * them.
+ */
 export class E2eChannel {
   readonly #sealer: FrameSealer;
   readonly #opener: FrameOpener;
@@ -197,8 +209,8 @@ export class E2eChannel {
   #partialBytes = 0;
 
   constructor(sendKey: Uint8Array, receiveKey: Uint8Array, options: E2eChannelOptions) {
-    if (!Number.isSafeInteger(options.maxChunkBytes) || options.maxChunkBytes < 1) {
-      throw new CapmeshError('INVALID_ARGUMENT', '`maxChunkBytes` must be a positive integer');
+    if (!Number.isSafeInteger(options.maxChunkBytes) || options.maxChunkBytes <= RECORD_HEADER) {
+      throw new CapmeshError('INVALID_ARGUMENT', `\`maxChunkBytes\` must be an integer above ${RECORD_HEADER}`);
     }
     this.#sealer = new FrameSealer(sendKey);
     this.#opener = new FrameOpener(receiveKey);
@@ -211,45 +223,71 @@ export class E2eChannel {
     return { sent: this.#sealer.sent, received: this.#opener.received };
   }
 
-  /** The sealed frames of one message, in order. */
-  seal(message: Uint8Array): Uint8Array[] {
+  /** The sealed frames carrying `messages`, in order. */
+  seal(messages: readonly Uint8Array[]): Uint8Array[] {
     const frames: Uint8Array[] = [];
-    let offset = 0;
-    do {
-      const end = Math.min(message.length, offset + this.#maxChunk);
-      const chunk = new Uint8Array(1 + end - offset);
-      chunk[0] = end < message.length ? MORE : LAST;
-      chunk.set(message.subarray(offset, end), 1);
-      frames.push(this.#sealer.seal(chunk));
-      offset = end;
-    } while (offset < message.length);
+    const max = this.#maxChunk;
+    let chunk = new Uint8Array(max);
+    let used = 0;
+    const flush = (): void => {
+      frames.push(this.#sealer.seal(chunk.subarray(0, used)));
+      chunk = new Uint8Array(max);
+      used = 0;
+    };
+    for (const message of messages) {
+      let offset = 0;
+      do {
+        if (max - used <= RECORD_HEADER) flush();
+        const take = Math.min(message.length - offset, max - used - RECORD_HEADER);
+        const end = offset + take;
+        chunk[used] = end < message.length ? MORE : LAST;
+        new DataView(chunk.buffer).setUint32(used + 1, take);
+        chunk.set(message.subarray(offset, end), used + RECORD_HEADER);
+        used += RECORD_HEADER + take;
+        offset = end;
+      } while (offset < message.length);
+    }
+    if (used > 0) flush();
     return frames;
   }
 
   /**
-   * Opens the next frame: returns a whole message, or undefined when the
-   * frame was a non-final chunk. Throws `E2E_REPLAY` / `E2E_TAMPERED` (see
-   * the module note), or `LIMIT` when a message grows past the limit.
+   * Opens the next frame and returns the messages it completes (possibly
+   * none). Throws `E2E_REPLAY` / `E2E_TAMPERED` (see the module note), or
+   * `LIMIT` when a message grows past the limit.
    */
-  open(frame: Uint8Array): Uint8Array | undefined {
-    const chunk = this.#opener.open(frame);
-    const flag = chunk[0];
-    if (flag !== MORE && flag !== LAST) throw new CapmeshError('E2E_TAMPERED', 'a frame has an unknown chunk flag');
-    const body = chunk.subarray(1);
-    this.#partialBytes += body.length;
-    if (this.#partialBytes > this.#maxMessage) {
-      throw new CapmeshError('LIMIT', `an end-to-end message passed the ${this.#maxMessage}-byte limit`);
+  open(frame: Uint8Array): Uint8Array[] {
+    const plaintext = this.#opener.open(frame);
+    const view = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
+    const out: Uint8Array[] = [];
+    let at = 0;
+    if (plaintext.length === 0) throw new CapmeshError('E2E_TAMPERED', 'an empty frame');
+    while (at < plaintext.length) {
+      if (plaintext.length - at < RECORD_HEADER) throw new CapmeshError('E2E_TAMPERED', 'a frame ends inside a record header');
+      const flag = plaintext[at]!;
+      const length = view.getUint32(at + 1);
+      const start = at + RECORD_HEADER;
+      if ((flag !== MORE && flag !== LAST) || start + length > plaintext.length) {
+        throw new CapmeshError('E2E_TAMPERED', 'a frame holds a malformed record');
+      }
+      const body = plaintext.subarray(start, start + length);
+      at = start + length;
+      this.#partialBytes += length;
+      if (this.#partialBytes > this.#maxMessage) {
+        throw new CapmeshError('LIMIT', `an end-to-end message passed the ${this.#maxMessage}-byte limit`);
+      }
+      if (flag === MORE) {
+        this.#partial.push(body);
+        continue;
+      }
+      const parts = this.#partial;
+      this.#partial = [];
+      this.#partialBytes = 0;
+      out.push(parts.length === 0 ? body : concatBytes(...parts, body));
     }
-    if (flag === MORE) {
-      this.#partial.push(body);
-      return undefined;
-    }
-    const parts = this.#partial;
-    this.#partial = [];
-    this.#partialBytes = 0;
-    return parts.length === 0 ? body : concatBytes(...parts, body);
+    return out;
   }
 }
 
-/** Bytes a sealed chunk adds on top of its payload (flag + counter + tag). */
-export const E2E_CHUNK_OVERHEAD = 1 + FRAME_OVERHEAD;
+/** Bytes sealing adds to a frame's plaintext (counter + tag); `maxChunkBytes` is the plaintext budget. */
+export const E2E_CHUNK_OVERHEAD = FRAME_OVERHEAD;

@@ -105,7 +105,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     transport: RELAY_TRANSPORT,
     identity: { designator: binding!.designator, sign: binding!.signWithDesignatorKey },
     timeoutMs: connectTimeoutMs,
-    maxChunkBytes: Math.max(1, client.maxFrameBytes - DATA_HEADER_BYTES - E2E_CHUNK_OVERHEAD),
+    maxChunkBytes: Math.max(64, client.maxFrameBytes - DATA_HEADER_BYTES - E2E_CHUNK_OVERHEAD),
     maxMessageBytes,
     onEnded,
   });

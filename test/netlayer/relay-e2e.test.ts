@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { designatorOf, generateKeyPair, sign } from '../../src/crypto/index.js';
 import { decode, encode, isRecord, record } from '../../src/syrup/index.js';
 import { E2eInitiator, E2eResponder, type E2eIdentity } from '../../src/netlayer/relay-e2e.js';
@@ -24,12 +25,12 @@ describe('end-to-end handshake', () => {
   it('authenticates both designators and opens matching channels both ways', () => {
     const { alice, responder, aliceChannel, bobChannel } = handshake();
     expect(responder.peer).toBe(alice.designator);
-    const [toBob] = aliceChannel.seal(utf8Encode('hello bob'));
-    expect(bobChannel.open(toBob!)).toEqual(utf8Encode('hello bob'));
-    const [toAlice] = bobChannel.seal(utf8Encode('hello alice'));
-    expect(aliceChannel.open(toAlice!)).toEqual(utf8Encode('hello alice'));
+    const [toBob] = aliceChannel.seal([utf8Encode('hello bob')]);
+    expect(bobChannel.open(toBob!)).toEqual([utf8Encode('hello bob')]);
+    const [toAlice] = bobChannel.seal([utf8Encode('hello alice')]);
+    expect(aliceChannel.open(toAlice!)).toEqual([utf8Encode('hello alice')]);
     // A frame does not open in its own direction's opener (keys differ per direction).
-    const [again] = aliceChannel.seal(utf8Encode('x'));
+    const [again] = aliceChannel.seal([utf8Encode('x')]);
     expect(() => aliceChannel.open(again!)).toThrow(expect.objectContaining({ code: 'E2E_TAMPERED' }));
   });
 
@@ -40,20 +41,34 @@ describe('end-to-end handshake', () => {
     expect(isRecord(decode(responder.accept), 'capmesh-e2e:accept', 2)).toBe(true);
   });
 
-  it('cuts messages into chunks that fit the frame limit and reassembles them', () => {
+  it('packs small messages into one frame and spreads a large one over several, in order', () => {
     const { aliceChannel, bobChannel } = handshake(who(), who(), { maxChunkBytes: 100, maxMessageBytes: 10_000 });
+    const small = [utf8Encode('a'), new Uint8Array(0), utf8Encode('ccc')];
+    const packed = aliceChannel.seal(small);
+    expect(packed).toHaveLength(1);
+    expect(bobChannel.open(packed[0]!)).toEqual(small);
     const big = new Uint8Array(950).map((_, i) => i % 251);
-    const frames = aliceChannel.seal(big);
-    expect(frames).toHaveLength(10);
-    const results = frames.map((f) => bobChannel.open(f));
-    expect(results.slice(0, 9).every((r) => r === undefined)).toBe(true);
-    expect(equalBytes(results[9]!, big)).toBe(true);
-    expect(bobChannel.open(aliceChannel.seal(new Uint8Array(0))[0]!)).toEqual(new Uint8Array(0));
+    const frames = aliceChannel.seal([utf8Encode('before'), big, utf8Encode('after')]);
+    expect(frames.length).toBeGreaterThanOrEqual(10);
+    const results = frames.flatMap((f) => bobChannel.open(f));
+    expect(results).toHaveLength(3);
+    expect(results[0]).toEqual(utf8Encode('before'));
+    expect(equalBytes(results[1]!, big)).toBe(true);
+    expect(results[2]).toEqual(utf8Encode('after'));
+    // Property: any batch of messages comes out as the same messages, whatever the chunk size.
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 8 }), fc.integer({ min: 6, max: 400 }), (messages, chunk) => {
+        const pair = handshake(who(), who(), { maxChunkBytes: chunk, maxMessageBytes: 10_000 });
+        const out = pair.aliceChannel.seal(messages).flatMap((f) => pair.bobChannel.open(f));
+        expect(out).toEqual(messages);
+      }),
+      { seed: 11, numRuns: 60 },
+    );
   });
 
   it('refuses a reassembled message over maxMessageBytes with LIMIT', () => {
     const { aliceChannel, bobChannel } = handshake(who(), who(), { maxChunkBytes: 100, maxMessageBytes: 250 });
-    const frames = aliceChannel.seal(new Uint8Array(300));
+    const frames = aliceChannel.seal([new Uint8Array(300)]);
     expect(() => frames.forEach((f) => bobChannel.open(f))).toThrow(expect.objectContaining({ code: 'LIMIT' }));
   });
 

@@ -1,0 +1,272 @@
+/**
+ * Relay and WebSocket benchmarks (issue 7). Measurements, not tests.
+ *
+ * - Sequential call round trips between two vats over the direct `websocket`
+ *   netlayer and over the relay (end-to-end encrypted circuit), against a raw
+ *   `ws` echo on loopback measured in the same run. Goal: ≤ 1.5× the raw
+ *   round-trip time (ratio column ≥ 0.67, as it compares rates).
+ * - A raw circuit echo through the relay (no CapTP, no encryption), to show
+ *   what the extra hop itself costs.
+ * - Forwarding throughput: 1 KiB frames one way over a relay circuit, against
+ *   raw `ws` one way on loopback.
+ * - The relay's resident memory with 1,000 registered peers.
+ *
+ * The relay runs in its own process (rate limits lifted), as it would in
+ * production; the vats and the raw baselines run in this process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { WebSocket, WebSocketServer } from 'ws';
+import { capmesh } from './capmesh.js';
+import type { BenchRow, BenchSuite } from './harness.js';
+
+type NodeEntry = typeof import('../src/node.js');
+const fromSource = process.env.CAPMESH_BENCH_SOURCE === '1';
+const node = (await import(fromSource ? '../src/node.js' : '../dist/src/node.js')) as NodeEntry;
+const { createVat, E, far, generateKeyPair, designatorOf } = capmesh;
+const { sign } = (await import(fromSource ? '../src/crypto/index.js' : '../dist/src/crypto/index.js')) as typeof import('../src/crypto/index.js');
+
+const TIME_MS = Number(process.env.BENCH_TIME_MS) > 0 ? Number(process.env.BENCH_TIME_MS) : 1000;
+const PEERS = 1000;
+
+/** Runs `once()` repeatedly for `ms` after a warm-up; returns operations per second. */
+async function rate(once: () => Promise<unknown>, ms = TIME_MS): Promise<number> {
+  const warmEnd = performance.now() + Math.min(300, ms / 3);
+  while (performance.now() < warmEnd) await once();
+  let ops = 0;
+  const start = performance.now();
+  while (performance.now() - start < ms) {
+    await once();
+    ops++;
+  }
+  return (ops * 1000) / (performance.now() - start);
+}
+
+const best = async (f: () => Promise<unknown>): Promise<number> => Math.max(await rate(f, TIME_MS / 2), await rate(f, TIME_MS / 2));
+
+/**
+ * The relay in a child process (the built `dist/relay`, or the sources through
+ * tsx with CAPMESH_BENCH_SOURCE=1), rate limits lifted; resolves with its URL.
+ */
+async function spawnRelay(): Promise<{ url: string; child: ChildProcess; metric(name: string): Promise<number> }> {
+  const entry = fileURLToPath(new URL(fromSource ? '../relay/index.ts' : '../dist/relay/index.js', import.meta.url));
+  const script = `
+    const { startRelay, silentLog } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+    const relay = await startRelay({ port: 0, log: silentLog, limits: { maxMessagesPerSecond: 1e8, messageBurst: 1e8, heartbeatMs: 0 } });
+    process.stdout.write(relay.url + '\\n');
+    process.once('SIGTERM', () => relay.close().then(() => process.exit(0)));`;
+  const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`relay exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  const port = url.split(':')[2];
+  const metric = async (name: string): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return Number(line?.split(' ')[1]);
+  };
+  return { url, child, metric };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+/** A raw ws echo server and client on loopback: the baseline round trip. */
+async function rawEcho(): Promise<{ roundTrip(): Promise<void>; oneWay(frame: Uint8Array, count: number): Promise<void>; close(): Promise<void> }> {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  let sink: ((n: number) => void) | undefined;
+  let counted = 0;
+  server.on('connection', (ws: WebSocket) =>
+    ws.on('message', (data: Buffer) => {
+      if (data.length > 64) {
+        counted++;
+        sink?.(counted);
+      } else ws.send(data);
+    }),
+  );
+  const { port } = server.address() as { port: number };
+  const client = new WebSocket(`ws://127.0.0.1:${port}`, undefined, { perMessageDeflate: false });
+  await new Promise<void>((resolve) => client.once('open', () => resolve()));
+  let waiter: (() => void) | undefined;
+  client.on('message', () => waiter?.());
+  const small = new Uint8Array(40).fill(1);
+  return {
+    roundTrip: () =>
+      new Promise<void>((resolve) => {
+        waiter = resolve;
+        client.send(small);
+      }),
+    oneWay: (frame, count) =>
+      new Promise<void>((resolve) => {
+        counted = 0;
+        sink = (n) => n === count && resolve();
+        const pump = (): void => {
+          let sent = 0;
+          while (sent < 256 && client.bufferedAmount < 1 << 20) {
+            client.send(frame);
+            sent++;
+            if (--remaining === 0) return;
+          }
+          setImmediate(pump);
+        };
+        let remaining = count;
+        pump();
+      }),
+    close: async () => {
+      client.terminate();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+interface Echo {
+  echo(text: string): string;
+}
+
+async function roundTripRows(relayUrl: string): Promise<BenchRow[]> {
+  const raw = await rawEcho();
+  const rawRate = await best(() => raw.roundTrip());
+  const baseline = { name: 'raw ws echo (loopback)', opsPerSec: rawRate };
+  const rows: BenchRow[] = [];
+
+  const wsServer = await createVat({ netlayers: [node.websocketNetlayer()] });
+  const wsClient = await createVat({ netlayers: [node.websocketNetlayer()] });
+  const wsEcho = await wsClient.enliven<Echo>(await wsServer.register(far('echo', { echo: (t: string) => t })));
+  const wsRate = await best(() => E(wsEcho).echo('x'));
+  rows.push({ name: 'call round trip, direct websocket', opsPerSec: wsRate, baseline, note: 'goal ≥ 0.67× (≤ 1.5× the raw round-trip time)' });
+
+  const relayServer = await createVat({ netlayers: [node.relayNetlayer({ url: relayUrl })] });
+  const relayClientVat = await createVat({ netlayers: [node.relayNetlayer({ url: relayUrl })] });
+  const relayEcho = await relayClientVat.enliven<Echo>(await relayServer.register(far('echo', { echo: (t: string) => t })));
+  const relayRate = await best(() => E(relayEcho).echo('x'));
+  rows.push({ name: 'call round trip, relay (E2E encrypted)', opsPerSec: relayRate, baseline, note: 'two network hops each way, relay in another process' });
+
+  // The same echo over a bare relay circuit: what the extra hop costs without CapTP or encryption.
+  const a = node.createRelayClient(identityFor(relayUrl));
+  const bId = identityFor(relayUrl);
+  const b = node.createRelayClient(bId);
+  await Promise.all([a.whenRegistered(), b.whenRegistered()]);
+  b.on('circuit', (c) => c.setHandler({ message: (p) => c.send(p), closed: () => {} }));
+  const circuit = await a.openCircuit(bId.designator);
+  let waiter: (() => void) | undefined;
+  circuit.setHandler({ message: () => waiter?.(), closed: () => {} });
+  const small = new Uint8Array(40).fill(1);
+  const circuitRate = await best(
+    () =>
+      new Promise<void>((resolve) => {
+        waiter = resolve;
+        circuit.send(small);
+      }),
+  );
+  rows.push({ name: 'raw echo over a relay circuit (no CapTP, no E2E)', opsPerSec: circuitRate, baseline });
+  a.close();
+  b.close();
+  await Promise.all([wsServer.close(), wsClient.close(), relayServer.close(), relayClientVat.close()]);
+  await raw.close();
+  return rows;
+}
+
+function identityFor(url: string): { url: string; designator: string; sign: (m: Uint8Array) => Uint8Array } {
+  const keys = generateKeyPair();
+  return { url, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) };
+}
+
+async function throughputRows(relayUrl: string): Promise<BenchRow[]> {
+  const FRAME = 1024;
+  const COUNT = 50_000;
+  const frame = new Uint8Array(FRAME).fill(7);
+  const raw = await rawEcho();
+  await raw.oneWay(frame, 5_000);
+  let t0 = performance.now();
+  await raw.oneWay(frame, COUNT);
+  const rawRate = (COUNT * 1000) / (performance.now() - t0);
+  await raw.close();
+
+  const a = node.createRelayClient(identityFor(relayUrl));
+  const bId = identityFor(relayUrl);
+  const b = node.createRelayClient(bId);
+  await Promise.all([a.whenRegistered(), b.whenRegistered()]);
+  let received = 0;
+  let done: (() => void) | undefined;
+  let target = 0;
+  b.on('circuit', (c) =>
+    c.setHandler({
+      message: () => {
+        if (++received === target) done?.();
+      },
+      closed: () => {},
+    }),
+  );
+  const circuit = await a.openCircuit(bId.designator);
+  const pump = (count: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      received = 0;
+      target = count;
+      done = resolve;
+      let remaining = count;
+      const step = (): void => {
+        let sent = 0;
+        while (remaining > 0 && sent < 256 && circuit.bufferedAmount < 1 << 20) {
+          circuit.send(frame);
+          remaining--;
+          sent++;
+        }
+        if (remaining > 0) setImmediate(step);
+      };
+      step();
+    });
+  await pump(5_000);
+  t0 = performance.now();
+  await pump(COUNT);
+  const relayRate = (COUNT * 1000) / (performance.now() - t0);
+  a.close();
+  b.close();
+  return [
+    {
+      name: `relay forwarding, ${FRAME} B frames one way`,
+      opsPerSec: relayRate,
+      baseline: { name: 'raw ws one way (loopback)', opsPerSec: rawRate },
+      note: `${((relayRate * FRAME) / 1e6).toFixed(1)} MB/s through the relay vs ${((rawRate * FRAME) / 1e6).toFixed(1)} MB/s raw`,
+    },
+  ];
+}
+
+async function memoryRows(relay: { metric(name: string): Promise<number> }, relayUrl: string): Promise<BenchRow[]> {
+  const before = await relay.metric('process_resident_memory_bytes');
+  const t0 = performance.now();
+  const clients = Array.from({ length: PEERS }, () => node.createRelayClient({ ...identityFor(relayUrl), heartbeatMs: 0 }));
+  await Promise.all(clients.map((c) => c.whenRegistered(60_000)));
+  const seconds = (performance.now() - t0) / 1000;
+  const registered = await relay.metric('capmesh_relay_registered_designators');
+  const after = await relay.metric('process_resident_memory_bytes');
+  for (const c of clients) c.close();
+  const mib = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return [
+    {
+      name: `${PEERS} peers registering (registrations/s)`,
+      opsPerSec: PEERS / seconds,
+      note: `${registered} registered; relay RSS ${mib(before)} idle → ${mib(after)} (${((after - before) / PEERS / 1024).toFixed(1)} KiB per peer)`,
+    },
+  ];
+}
+
+const suite: BenchSuite = {
+  name: 'relay',
+  async run() {
+    const relay = await spawnRelay();
+    try {
+      return [...(await roundTripRows(relay.url)), ...(await throughputRows(relay.url)), ...(await memoryRows(relay, relay.url))];
+    } finally {
+      await stop(relay.child);
+    }
+  },
+};
+export default suite;
