@@ -10,6 +10,7 @@ import { formatTable, type BenchRow, type BenchSuite } from './harness.js';
 const SUITES: (() => Promise<{ default: BenchSuite }>)[] = [
   () => import('./syrup.js'),
   () => import('./engine.js'),
+  () => import('./relay.js'),
 ];
 
 async function main(): Promise<void> {
