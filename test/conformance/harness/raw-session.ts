@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { generateKeyPair, publicIdOf, sign, signLocation, type KeyPair } from '../../../src/crypto/index.js';
+import { generateKeyPair, publicIdOf, sessionIdOf, sign, signLocation, type KeyPair } from '../../../src/crypto/index.js';
 import { createMessageReader, frameMessage, type MessageReader } from '../../../src/netlayer/stream-messages.js';
 import { decode } from '../../../src/syrup/decode.js';
 import { Sym, SyrupRecord, type SyrupValue } from '../../../src/syrup/types.js';
@@ -189,6 +189,23 @@ export class RawSession {
   /** The Public ID of a session key. */
   static sideId(publicKey: Uint8Array): Uint8Array {
     return publicIdOf(publicKey);
+  }
+
+  /** Our Public ID in this session (the suite's `our_side_id`); needs our hello sent. */
+  ourSideId(): Uint8Array {
+    if (!this.keyPair) throw new Error('no hello of ours was sent on this session');
+    return publicIdOf(this.keyPair.publicKey);
+  }
+
+  /** The peer's Public ID in this session (`their_side_id`); needs its hello read. */
+  theirSideId(): Uint8Array {
+    if (!this.peerKey) throw new Error('the peer’s hello has not been read on this session');
+    return publicIdOf(this.peerKey);
+  }
+
+  /** The Session ID both sides compute from the two Public IDs (the suite's `session.id`). */
+  sessionId(): Uint8Array {
+    return sessionIdOf(this.ourSideId(), this.theirSideId());
   }
 
   /** A fresh export position of ours, handed to the peer as `desc:import-object` (0, 1, 2… as the suite does). */

@@ -22,6 +22,7 @@ export class SuiteListener {
   private readonly pending: Socket[] = [];
   private readonly waiters: ((s: Socket) => void)[] = [];
   private readonly sessions: RawSession[] = [];
+  private inbound = 0;
 
   private constructor(
     private readonly server: Server,
@@ -29,6 +30,7 @@ export class SuiteListener {
     private readonly side: SuiteSide,
   ) {
     server.on('connection', (socket) => {
+      this.inbound++;
       const w = this.waiters.shift();
       if (w) w(socket);
       else this.pending.push(socket);
@@ -49,6 +51,11 @@ export class SuiteListener {
     const session = new RawSession(socket, this.location, this.side);
     this.sessions.push(session);
     return session;
+  }
+
+  /** How many connections the peer has opened to this location so far (accepted or not). */
+  get inboundCount(): number {
+    return this.inbound;
   }
 
   /** Dials the peer at `uri`, presenting this listener's location. */
