@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, formatSturdyRef, type Remote, type Vat } from '../../src/index.js';
+import { createVat, E, far, type Remote, type Vat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import { decodeOp, descriptorFromSyrup, type PeerLocator } from '../../src/wire/index.js';
 import { Sym } from '../../src/syrup/types.js';
