@@ -32,6 +32,20 @@ export type DataInterceptor = (frame: Uint8Array, circuit: number, from: string,
  */
 export type SignalInterceptor = (payload: Uint8Array, kind: string, from: string, to: string) => readonly Uint8Array[];
 
+/**
+ * Closes a peer's socket with `code` and a reason cut to the 123 bytes a close
+ * frame allows (reasons may quote client input); never throws.
+ */
+export function closeSocket(peer: RelayPeer, code: number, reason: string): void {
+  let text = reason;
+  while (Buffer.byteLength(text) > 123) text = text.slice(0, -1);
+  try {
+    peer.socket.close(code, text);
+  } catch {
+    peer.socket.terminate();
+  }
+}
+
 interface Circuit {
   readonly id: number;
   readonly a: RelayPeer;
@@ -143,7 +157,7 @@ export class RelayRouter {
     this.log.warn('connection cut', { peer: peer.label, remote: peer.remote, reason, detail: message });
     this.detach(peer, reason);
     if (reason === 'slow_consumer' || reason === 'heartbeat') peer.socket.terminate();
-    else peer.socket.close(code, message.slice(0, 120));
+    else closeSocket(peer, code, message);
   }
 
   /** Sends a control message, subject to the backlog limit. */
@@ -187,7 +201,7 @@ export class RelayRouter {
       this.log.info('registration replaced', { designator: designator.slice(0, 12), old: previous.label, remote: peer.remote });
       this.send(previous, { type: 'replaced' });
       this.detach(previous, 'replaced');
-      previous.socket.close(RELAY_CLOSE.replaced, 'replaced by a newer registration');
+      closeSocket(previous, RELAY_CLOSE.replaced, 'replaced by a newer registration');
     }
     peer.designator = designator;
     this.#registry.set(designator, peer);

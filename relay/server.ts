@@ -8,7 +8,7 @@ import { TokenBucket, resolveRelayLimits, type RelayLimits } from './limits.js';
 import { jsonLineLog, type RelayLog } from './log.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayPeer } from './peer.js';
-import { RelayRouter, type DataInterceptor, type SignalInterceptor } from './router.js';
+import { RelayRouter, closeSocket, type DataInterceptor, type SignalInterceptor } from './router.js';
 
 export interface RelayOptions {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -122,7 +122,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
         router.cut(peer, 'protocol', RELAY_CLOSE.protocol, 'only binary messages are accepted');
         return;
       }
-      router.receive(peer, data);
+      try {
+        router.receive(peer, data);
+      } catch (error) {
+        // A bug, not the peer's fault; the peer goes, the relay stays up.
+        log.error('internal error while handling a message', { peer: peer.label, error: error instanceof Error ? error.message : String(error) });
+        router.cut(peer, 'protocol', RELAY_CLOSE.protocol, 'internal error');
+      }
     });
     socket.on('pong', () => {
       peer.alive = true;
@@ -200,7 +206,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         for (const peer of [...peers]) {
           router.detach(peer, 'shutdown');
-          peer.socket.close(RELAY_CLOSE.shutdown, 'relay shutting down');
+          closeSocket(peer, RELAY_CLOSE.shutdown, 'relay shutting down');
         }
         // Sockets that do not finish the closing handshake promptly are cut.
         const grace = setTimeout(() => {

@@ -83,6 +83,19 @@ describe('relay netlayer: two vats through a relay', () => {
     expect(connection!.counters.sent).toBeGreaterThan(0);
   });
 
+  it('reaches a vat registered at another relay (the locator\'s url hint), registering there on first use', async () => {
+    const home = await testRelay();
+    const away = await testRelay();
+    const alice = await node(away.url);
+    const bob = await node(home.url);
+    const ref = await alice.vat.register(far('far-away', { where: () => 'away' }));
+    expect(await E(await bob.vat.enliven<{ where(): string }>(ref)).where()).toBe('away');
+    expect(away.isRegistered(bob.vat.designator)).toBe(true);
+    expect(home.isRegistered(bob.vat.designator)).toBe(true);
+    expect(home.stats().circuits).toBe(0);
+    expect(away.stats().circuits).toBe(1);
+  });
+
   it('carries a message larger than the relay frame limit in several sealed chunks', async () => {
     const relay = await testRelay({ limits: { maxFrameBytes: 2048 } });
     const alice = await node(relay.url);

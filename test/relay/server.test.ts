@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { RELAY_CLOSE, registrationProof } from '../../src/netlayer/relay-protocol.js';
 import { equalBytes } from '../../src/util/bytes.js';
+import { encode, record } from '../../src/syrup/index.js';
 import { RawClient, httpGet, identity, onCleanup, testRelay } from './helpers.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
@@ -73,6 +74,16 @@ describe('relay registration', () => {
     expect(await fresh.control()).toMatchObject({ type: 'incoming', circuit });
     expect(relay.stats()).toMatchObject({ registered: 2 });
     expect(relay.metricsText()).toContain('capmesh_relay_registrations_total{result="replaced"} 1\n');
+  });
+
+  it('survives a malformed message whose label would make an over-long close reason', async () => {
+    const relay = await testRelay();
+    const client = await RawClient.connect(relay.url);
+    client.socket.send(encode(record(`relay:${'é'.repeat(200)}`)));
+    expect((await client.closed).code).toBe(RELAY_CLOSE.protocol);
+    const other = await RawClient.registered(relay.url, identity());
+    other.send({ type: 'ping', n: 2 });
+    expect(await other.control()).toEqual({ type: 'pong', n: 2 });
   });
 
   it('closes a connection that does anything but register first (4002), or does not register in time (4003)', async () => {
