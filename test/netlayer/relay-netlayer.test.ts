@@ -193,6 +193,24 @@ describe('relay netlayer: a hostile relay', () => {
 });
 
 describe('relay netlayer: relay restart', () => {
+  it('starts while the relay is down (attach does not hang), registers once it is up', async () => {
+    const probe = await startRelay({ port: 0, log: silentLog });
+    const { port, url } = probe;
+    await probe.close();
+    const alice = await node(url);
+    expect(alice.netlayer.client!.state).not.toBe('registered');
+    const registered = clientState(alice.netlayer.client!, 'registered');
+    const relay = await startRelay({ port, log: silentLog });
+    try {
+      await registered;
+      expect(relay.isRegistered(alice.vat.designator)).toBe(true);
+    } finally {
+      await Promise.all(vats.splice(0).map((v) => v.close()));
+      await relay.close();
+    }
+  });
+
+
   it('reconnects and re-registers after the relay restarts; the vat re-enlivens its sturdyref', async () => {
     const first = await startRelay({ port: 0, log: silentLog });
     const port = first.port;
