@@ -98,7 +98,9 @@ export class RelayConnection implements Connection {
     assertBytes(bytes, 'bytes');
     if (!this.#open) return;
     this.#outbox.push(bytes);
-    if (this.#outbox.length === 1) queueMicrotask(() => this.#sendOutbox());
+    // Two microtask hops: the session schedules its GC batch on a microtask right after a
+    // send, and waiting one more hop lets that batch share the frame.
+    if (this.#outbox.length === 1) queueMicrotask(() => queueMicrotask(() => this.#sendOutbox()));
   }
 
   /** Seals what was sent in this turn into as few frames as fit, and sends them. */

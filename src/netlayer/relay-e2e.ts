@@ -226,28 +226,33 @@ export class E2eChannel {
   /** The sealed frames carrying `messages`, in order. */
   seal(messages: readonly Uint8Array[]): Uint8Array[] {
     const frames: Uint8Array[] = [];
-    const max = this.#maxChunk;
-    let chunk = new Uint8Array(max);
+    // Bytes still to write, headers included: each chunk is allocated no larger than needed.
+    let pending = 0;
+    for (const message of messages) pending += RECORD_HEADER + message.length;
+    let chunk = new Uint8Array(Math.min(this.#maxChunk, pending));
     let used = 0;
-    const flush = (): void => {
-      frames.push(this.#sealer.seal(chunk.subarray(0, used)));
-      chunk = new Uint8Array(max);
-      used = 0;
-    };
     for (const message of messages) {
       let offset = 0;
       do {
-        if (max - used <= RECORD_HEADER) flush();
-        const take = Math.min(message.length - offset, max - used - RECORD_HEADER);
+        // Room for a header and at least one byte (none for an empty rest); a fresh chunk always has it.
+        if (chunk.length - used < RECORD_HEADER + Math.min(1, message.length - offset)) {
+          frames.push(this.#sealer.seal(chunk.subarray(0, used)));
+          chunk = new Uint8Array(Math.min(this.#maxChunk, pending));
+          used = 0;
+        }
+        const take = Math.min(message.length - offset, chunk.length - used - RECORD_HEADER);
         const end = offset + take;
-        chunk[used] = end < message.length ? MORE : LAST;
-        new DataView(chunk.buffer).setUint32(used + 1, take);
+        const more = end < message.length;
+        chunk[used] = more ? MORE : LAST;
+        new DataView(chunk.buffer, chunk.byteOffset).setUint32(used + 1, take);
         chunk.set(message.subarray(offset, end), used + RECORD_HEADER);
         used += RECORD_HEADER + take;
+        // The rest of a split message needs a header of its own.
+        pending -= take + (more ? 0 : RECORD_HEADER);
         offset = end;
       } while (offset < message.length);
     }
-    if (used > 0) flush();
+    if (used > 0) frames.push(this.#sealer.seal(chunk.subarray(0, used)));
     return frames;
   }
 

@@ -43,6 +43,11 @@ describe('end-to-end handshake', () => {
 
   it('packs small messages into one frame and spreads a large one over several, in order', () => {
     const { aliceChannel, bobChannel } = handshake(who(), who(), { maxChunkBytes: 100, maxMessageBytes: 10_000 });
+    expect(bobChannel.open(aliceChannel.seal([new Uint8Array(0)])[0]!)).toEqual([new Uint8Array(0)]);
+    expect(aliceChannel.seal([])).toEqual([]);
+    const exact = aliceChannel.seal([new Uint8Array(95)]); // 5-byte header + 95 bytes: exactly one chunk
+    expect(exact).toHaveLength(1);
+    expect(bobChannel.open(exact[0]!)).toEqual([new Uint8Array(95)]);
     const small = [utf8Encode('a'), new Uint8Array(0), utf8Encode('ccc')];
     const packed = aliceChannel.seal(small);
     expect(packed).toHaveLength(1);
