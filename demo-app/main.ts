@@ -1,36 +1,94 @@
 /**
- * The demo app's entry. Until browser vats and the chat demo land, it runs a
- * real two-vat exchange in the page (memory network, the same engine the
- * tabs will use) and says what is still to come.
+ * The demo's entry: picks this tab's identity, starts its vat (in a worker,
+ * with the page-hosted kinds for rooms and boards), then the app. Boot
+ * progress and failures are shown in the page, not only the console.
+ *
+ * Query parameters: `relay=ws://…` (default: the relay `npm start` runs),
+ * `profile=N` (use identity slot N instead of the first free one).
  */
-import { createVat, E, far } from 'capmesh';
-import { createMemoryNetwork } from 'capmesh/testing';
+import { startBrowserVat, type BrowserVat, type PageKindMaker } from 'capmesh/browser';
+import { DIRECT_TIMEOUT_MS, relayUrl } from './config.js';
+import { errorText, h, replace } from './dom.js';
+import { claimProfile } from './profile.js';
+import { appStorage } from './storage.js';
+import { startApp } from './app.js';
+import { ROOM_KIND, makeRoom } from './chat/room.js';
+import { BOARD_KIND, BOARD_READER_KIND, makeBoard, makeBoardReader, type BoardHostEnv } from './board/board.js';
 
-const app = document.getElementById('app')!;
-
-async function run(): Promise<string> {
-  const network = createMemoryNetwork();
-  const alice = await createVat({ netlayers: [network.netlayer()] });
-  const bob = await createVat({ netlayers: [network.netlayer()] });
-  const uri = await alice.register(far('greeter', { greet: (name: string) => `Hello, ${name}!` }));
-  const greeter = await bob.enliven<{ greet(name: string): string }>(uri);
-  const text = await E(greeter).greet('tab');
-  await Promise.all([alice.close(), bob.close()]);
-  return text;
+declare global {
+  interface Window {
+    /** For tests and curious users: this tab's vat handle. */
+    capmeshDemo?: { vat: BrowserVat };
+  }
 }
 
-app.innerHTML = `
-  <h1>capmesh</h1>
-  <p>Engine self-check in this tab: <span id="check" class="pending">running…</span></p>
-  <p>The chatroom across tabs arrives with browser vats (WebRTC between tabs, vats in workers).
-     See the README for what exists today.</p>`;
-run().then(
-  (text) => {
-    const check = document.getElementById('check')!;
-    check.textContent = `two vats exchanged a message: “${text}”`;
-    check.className = 'ok';
-  },
-  (error: unknown) => {
-    document.getElementById('check')!.textContent = `failed: ${String(error)}`;
-  },
-);
+const root = document.getElementById('app')!;
+const params = new URLSearchParams(location.search);
+const relay = relayUrl(params);
+
+/** The kinds this page hosts. Their makers may run before `startBrowserVat` returns, so the vat is late-bound. */
+function hostedKinds(vatReady: Promise<BrowserVat>): Record<string, PageKindMaker> {
+  const peerGone = new Set<() => void>();
+  void vatReady.then((vat) => vat.on('peer-disconnected', () => peerGone.forEach((fn) => fn())));
+  const env: BoardHostEnv = {
+    onPeerGone(fn) {
+      peerGone.add(fn);
+      return () => void peerGone.delete(fn);
+    },
+    registerPersistent: async (kind, data) => (await vatReady).registerPersistent(kind, data),
+    enliven: async (uri) => (await vatReady).enliven(uri),
+  };
+  return {
+    [ROOM_KIND]: (data, ctx) => makeRoom(data, ctx, env),
+    [BOARD_KIND]: (data, ctx) => makeBoard(data, ctx, env),
+    [BOARD_READER_KIND]: (data) => makeBoardReader(data, env) as unknown as object,
+  };
+}
+
+function bootMessage(text: string, detail?: string): void {
+  replace(
+    root,
+    h('div', { class: 'boot', role: 'status', 'aria-live': 'polite' }, h('h1', {}, 'capmesh demo'), h('p', {}, text), detail ? h('p', { class: 'muted' }, detail) : null),
+  );
+}
+
+async function boot(): Promise<void> {
+  bootMessage('Starting this tab’s vat…', `Connecting to the relay at ${relay}`);
+  const slow = setTimeout(
+    () => bootMessage('Still connecting to the relay…', `Is it running at ${relay}? \`npm start\` starts one; \`?relay=ws://host:port\` picks another.`),
+    8_000,
+  );
+  try {
+    const profile = await claimProfile(params.get('profile'));
+    let resolveVat!: (vat: BrowserVat) => void;
+    const vatReady = new Promise<BrowserVat>((r) => (resolveVat = r));
+    const vat = await startBrowserVat({
+      relay,
+      store: profile.store,
+      worker: new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'capmesh demo vat' }),
+      kinds: hostedKinds(vatReady),
+      directTimeoutMs: DIRECT_TIMEOUT_MS,
+    });
+    resolveVat(vat);
+    clearTimeout(slow);
+    window.capmeshDemo = { vat };
+    startApp(root, vat, appStorage(profile), relay);
+  } catch (e) {
+    clearTimeout(slow);
+    const retry = h('button', { type: 'button' }, 'Try again');
+    retry.addEventListener('click', () => location.reload());
+    replace(
+      root,
+      h(
+        'div',
+        { class: 'boot' },
+        h('h1', {}, 'capmesh demo'),
+        h('p', { class: 'error', role: 'alert' }, `This tab’s vat could not start: ${errorText(e)}`),
+        h('p', { class: 'muted' }, `Relay: ${relay}. Is it running? \`npm start\` starts one.`),
+        retry,
+      ),
+    );
+  }
+}
+
+void boot();

@@ -1,0 +1,48 @@
+/**
+ * The app shell: header, the current view (home, chat or board, chosen by
+ * the URL fragment) and the inspector beside it. Views are disposed on
+ * navigation so their connections and timers stop.
+ */
+import type { BrowserVat } from 'capmesh/browser';
+import { h, replace, short } from './dom.js';
+import type { AppContext, View } from './context.js';
+import { parseRoute, routeHash, type Route } from './links.js';
+import type { AppStorage } from './storage.js';
+import { openHome } from './home.js';
+import { openChat } from './chat/client.js';
+import { openBoard } from './board/client.js';
+import { createInspector } from './inspector.js';
+
+export function startApp(root: HTMLElement, vat: BrowserVat, storage: AppStorage, relay: string): void {
+  const main = h('main', { id: 'main', class: 'content' });
+  const inspector = createInspector(vat, relay);
+  const vatBadge = h(
+    'span',
+    { id: 'vat-status', class: 'vat-badge', 'data-designator': vat.designator, title: `This tab’s vat: ${vat.designator}` },
+    h('span', { class: 'dot', 'aria-hidden': 'true' }),
+    ` Your vat ${short(vat.designator, 8)}`,
+  );
+  const header = h('header', { class: 'top' }, h('a', { class: 'brand', href: '#' }, 'capmesh', h('span', {}, ' demo')), vatBadge);
+  replace(root, header, h('div', { class: 'layout' }, main, inspector.el));
+
+  let current: View | undefined;
+  const app: AppContext = {
+    vat,
+    storage,
+    navigate(route: Route) {
+      const hash = routeHash(route);
+      if (location.hash === hash || (hash === '' && location.hash === '')) show(true);
+      else location.hash = hash; // hashchange shows it
+    },
+  };
+
+  const show = (focus: boolean): void => {
+    current?.dispose();
+    const route = parseRoute(location.hash);
+    current = route.view === 'chat' ? openChat(app, route.uri) : route.view === 'board' ? openBoard(app, route.uri) : openHome(app);
+    replace(main, current.el);
+    if (focus) current.focus?.focus();
+  };
+  window.addEventListener('hashchange', () => show(true));
+  show(false);
+}
