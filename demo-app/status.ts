@@ -35,8 +35,10 @@ export function statusBanner(): StatusBanner {
       current = state;
       el.dataset['state'] = state;
       text.textContent = TEXT[state];
-      // Details matter when something is wrong; when connected they are noise.
-      detail.textContent = state === 'connected' || state === 'connecting' || !why ? '' : `(${why})`;
+      // The technical reason helps when something is wrong; "host offline" says it plainly already.
+      const shown = state === 'reconnecting' || state === 'failed';
+      detail.textContent = shown && why ? `(${why})` : '';
+      el.title = why ?? '';
     },
   };
   banner.set('connecting');

@@ -46,7 +46,14 @@ test('three tabs chat: every tab shows every message, names asked of each author
   await expect(carol.page.locator(`.inspector [data-peer="${bob.designator}"]`)).toBeVisible();
 
   for (const p of [alice, bob, carol]) await screenshot(p.page, testInfo, `chat-${p.name.toLowerCase()}`);
-  await closeAll([alice, bob, carol]);
+
+  // Presence is liveness: Carol's tab goes away, and the others see her go.
+  await carol.context.close();
+  for (const p of [alice, bob]) {
+    await expectOnline(p.page, ['Alice', 'Bob']);
+    await expect(p.page.locator('.messages li.system', { hasText: 'Carol went offline' })).toBeVisible();
+  }
+  await closeAll([alice, bob]);
 });
 
 test('the host reloads: the room and its history come back, and members reconnect', async ({ browser }, testInfo) => {
@@ -96,6 +103,7 @@ test('the host closes its tab: members see “host offline”; it reopens and th
   await expect(status(bob.page)).toHaveAttribute('data-state', 'host-offline');
   await expect(status(bob.page)).toContainText('Host offline');
   await expect(bob.page.getByRole('button', { name: 'Send' })).toBeDisabled();
+  await expect(bob.page.locator('.presence')).toHaveText('Unknown while disconnected');
   await screenshot(bob.page, testInfo, 'chat-host-offline');
 
   // Alice opens the app again in a new tab (same browser profile: same identity).

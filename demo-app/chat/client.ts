@@ -23,6 +23,7 @@ export function openChat(app: AppContext, uri: string): View {
   let myName = joinedAs ?? storage.name();
   let room: Remote<Room> | undefined;
   let membership: Remote<Membership> | undefined;
+  let memberId = -1;
   let connected = false;
 
   const user = far('chat user', { name: () => myName });
@@ -80,9 +81,17 @@ export function openChat(app: AppContext, uri: string): View {
 
   const listener = far('chat listener', {
     message: (entry: ChatEntry) => view.add(fromLive(entry), true),
-    presence: (list: PresenceEntry[]) => view.setPresence(list.map((p) => ({ name: Promise.resolve(String(p.name)), mine: mine(p.user) }))),
+    presence: (list: PresenceEntry[]) => {
+      lastPresence = list;
+      showPresence();
+    },
     ping: () => true,
   } satisfies ChatListener);
+
+  // Presence may arrive before the join's answer says which member we are.
+  let lastPresence: PresenceEntry[] = [];
+  const showPresence = (): void =>
+    view.setPresence(lastPresence.map((p) => ({ name: Promise.resolve(String(p.name)), mine: Number(p.id) === memberId })));
 
   const refresh = (): void => {
     view.setJoined(joinedAs, myName);
@@ -93,6 +102,8 @@ export function openChat(app: AppContext, uri: string): View {
     view.reset();
     const result = (await E(target).join(user as unknown as Remote<ChatUser>, listener as unknown as Remote<ChatListener>)) as JoinResult;
     membership = result.membership;
+    memberId = Number(result.memberId);
+    showPresence();
     view.setTitle(String(result.title));
     for (const e of result.history) view.add(fromHistory(e, result.authors), false);
     refresh();
@@ -151,7 +162,10 @@ export function openChat(app: AppContext, uri: string): View {
   const connection = keepConnected<Room>(vat, uri, {
     onState(state, detail) {
       connected = state === 'connected';
-      if (!connected) membership = undefined;
+      if (!connected) {
+        membership = undefined;
+        view.setPresence(null);
+      }
       view.status.set(state, detail);
       refresh();
     },

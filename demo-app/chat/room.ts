@@ -105,7 +105,7 @@ export function makeRoom(data: unknown, ctx: PageKindContext, env: RoomHostEnv):
     broadcast({ id: state.nextId++, kind: 'system', author: null, recordedName: '', text, at: Date.now() });
   };
 
-  const presence = (): PresenceEntry[] => [...members.values()].map((m) => ({ user: m.user, name: m.name }));
+  const presence = (): PresenceEntry[] => [...members.values()].map((m) => ({ id: m.id, name: m.name }));
 
   const drop = (m: Member, why: string): void => {
     if (!members.delete(m.id)) return;
@@ -154,7 +154,7 @@ export function makeRoom(data: unknown, ctx: PageKindContext, env: RoomHostEnv):
       });
       notice(`${name} joined`);
       pushPresence();
-      return { membership: membership as unknown as Remote<Membership>, title: state.title, ...historyForJoin() };
+      return { membership: membership as unknown as Remote<Membership>, memberId: member.id, title: state.title, ...historyForJoin() };
     },
   });
 }

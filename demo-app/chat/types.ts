@@ -35,8 +35,14 @@ export interface ChatEntry {
   readonly at: number;
 }
 
+/**
+ * One member online. Presence carries names, not user objects: passing every
+ * member's object to every other member would make each pair of tabs connect
+ * (a handoff each) just to show a list.
+ */
 export interface PresenceEntry {
-  readonly user: Remote<ChatUser>;
+  /** The member's number in this room (see `JoinResult.memberId`). */
+  readonly id: number;
   /** The name the member joined with (asked of its user object at join). */
   readonly name: string;
 }
@@ -69,6 +75,8 @@ export interface HistoryEntry {
 
 export interface JoinResult {
   readonly membership: Remote<Membership>;
+  /** This member's number, to find itself in presence lists. */
+  readonly memberId: number;
   readonly title: string;
   readonly history: HistoryEntry[];
   readonly authors: Remote<ChatUser>[];

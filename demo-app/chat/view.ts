@@ -42,7 +42,8 @@ export interface ChatView {
   reset(): void;
   /** Adds or replaces an entry; `announce` reads it out. */
   add(entry: ViewEntry, announce: boolean): void;
-  setPresence(names: { name: Promise<string>; mine: boolean }[]): void;
+  /** Who is online; `null` while not connected (unknown). */
+  setPresence(names: { name: Promise<string>; mine: boolean }[] | null): void;
   error(text: string): void;
 }
 
@@ -199,6 +200,11 @@ export function createChatView(shareUrl: string, actions: ChatViewActions): Chat
       }
     },
     setPresence(list) {
+      if (list === null) {
+        presenceHeading.textContent = 'Online';
+        replace(presenceList, h('li', { class: 'unknown' }, 'Unknown while disconnected'));
+        return;
+      }
       presenceHeading.textContent = `Online (${list.length})`;
       replace(
         presenceList,
