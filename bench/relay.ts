@@ -18,7 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
-import { capmesh } from './capmesh.js';
+import { capmesh, testing } from './capmesh.js';
 import type { BenchRow, BenchSuite } from './harness.js';
 
 type NodeEntry = typeof import('../src/node.js');
@@ -29,6 +29,8 @@ const { sign } = (await import(fromSource ? '../src/crypto/index.js' : '../dist/
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS) > 0 ? Number(process.env.BENCH_TIME_MS) : 1000;
 const PEERS = 1000;
+/** Frames in flight in the throughput runs (1 MiB of 1 KiB frames). */
+const WINDOW = 1024;
 
 /** Runs `once()` repeatedly for `ms` after a warm-up; returns operations per second. */
 async function rate(once: () => Promise<unknown>, ms = TIME_MS): Promise<number> {
@@ -108,16 +110,15 @@ async function rawEcho(): Promise<{ roundTrip(): Promise<void>; oneWay(frame: Ui
       new Promise<void>((resolve) => {
         counted = 0;
         sink = (n) => n === count && resolve();
+        let sent = 0;
+        // A window of frames in flight, as the relay measurement uses, so neither side's buffers balloon.
         const pump = (): void => {
-          let sent = 0;
-          while (sent < 256 && client.bufferedAmount < 1 << 20) {
+          while (sent < count && sent - counted < WINDOW) {
             client.send(frame);
             sent++;
-            if (--remaining === 0) return;
           }
-          setImmediate(pump);
+          if (sent < count) setImmediate(pump);
         };
-        let remaining = count;
         pump();
       }),
     close: async () => {
@@ -136,6 +137,14 @@ async function roundTripRows(relayUrl: string): Promise<BenchRow[]> {
   const rawRate = await best(() => raw.roundTrip());
   const baseline = { name: 'raw ws echo (loopback)', opsPerSec: rawRate };
   const rows: BenchRow[] = [];
+
+  // The engine's own cost, with no network at all: the floor for both rows below.
+  const network = testing.createMemoryNetwork({ log: false });
+  const memServer = await createVat({ netlayers: [network.netlayer()] });
+  const memClient = await createVat({ netlayers: [network.netlayer()] });
+  const memEcho = await memClient.enliven<Echo>(await memServer.register(far('echo', { echo: (t: string) => t })));
+  rows.push({ name: 'call round trip, memory netlayer (no network)', opsPerSec: await best(() => E(memEcho).echo('x')), baseline, note: 'CapTP engine alone' });
+  await Promise.all([memServer.close(), memClient.close()]);
 
   const wsServer = await createVat({ netlayers: [node.websocketNetlayer()] });
   const wsClient = await createVat({ netlayers: [node.websocketNetlayer()] });
@@ -196,30 +205,30 @@ async function throughputRows(relayUrl: string): Promise<BenchRow[]> {
   await Promise.all([a.whenRegistered(), b.whenRegistered()]);
   let received = 0;
   let done: (() => void) | undefined;
+  let failed: ((e: Error) => void) | undefined;
   let target = 0;
   b.on('circuit', (c) =>
     c.setHandler({
       message: () => {
         if (++received === target) done?.();
       },
-      closed: () => {},
+      closed: (reason) => failed?.(new Error(`the circuit closed: ${reason}`)),
     }),
   );
   const circuit = await a.openCircuit(bId.designator);
   const pump = (count: number): Promise<void> =>
-    new Promise<void>((resolve) => {
+    new Promise<void>((resolve, reject) => {
       received = 0;
       target = count;
       done = resolve;
-      let remaining = count;
+      failed = reject;
+      let sent = 0;
       const step = (): void => {
-        let sent = 0;
-        while (remaining > 0 && sent < 256 && circuit.bufferedAmount < 1 << 20) {
-          circuit.send(frame);
-          remaining--;
+        while (sent < count && sent - received < WINDOW) {
+          if (!circuit.send(frame)) return reject(new Error('the circuit closed'));
           sent++;
         }
-        if (remaining > 0) setImmediate(step);
+        if (sent < count) setImmediate(step);
       };
       step();
     });
