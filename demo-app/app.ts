@@ -4,7 +4,7 @@
  * navigation so their connections and timers stop.
  */
 import type { BrowserVat } from 'capmesh/browser';
-import { h, replace, short } from './dom.js';
+import { errorText, h, replace, short } from './dom.js';
 import type { AppContext, View } from './context.js';
 import { parseRoute, routeHash, type Route } from './links.js';
 import type { AppStorage } from './storage.js';
@@ -12,6 +12,19 @@ import { openHome } from './home.js';
 import { openChat } from './chat/client.js';
 import { openBoard } from './board/client.js';
 import { createInspector } from './inspector.js';
+
+/** What a link that cannot even be read shows (a truncated copy, usually). */
+function brokenLink(error: unknown): View {
+  const title = h('h1', { tabindex: '-1', id: 'view-title' }, 'This link does not work');
+  const el = h(
+    'section',
+    { class: 'view', 'aria-labelledby': 'view-title' },
+    title,
+    h('p', { class: 'error', role: 'alert' }, errorText(error)),
+    h('p', {}, 'It may have been cut short when it was copied. Ask for the link again, or ', h('a', { href: '#' }, 'start from the home page'), '.'),
+  );
+  return { el, focus: title, dispose() {} };
+}
 
 export function startApp(root: HTMLElement, vat: BrowserVat, storage: AppStorage, relay: string): void {
   const main = h('main', { id: 'main', class: 'content' });
@@ -39,7 +52,11 @@ export function startApp(root: HTMLElement, vat: BrowserVat, storage: AppStorage
   const show = (focus: boolean): void => {
     current?.dispose();
     const route = parseRoute(location.hash);
-    current = route.view === 'chat' ? openChat(app, route.uri) : route.view === 'board' ? openBoard(app, route.uri) : openHome(app);
+    try {
+      current = route.view === 'chat' ? openChat(app, route.uri) : route.view === 'board' ? openBoard(app, route.uri) : openHome(app);
+    } catch (e) {
+      current = brokenLink(e);
+    }
     replace(main, current.el);
     if (focus) current.focus?.focus();
   };

@@ -99,7 +99,12 @@ export function openHome(app: AppContext): View {
       { class: 'lead' },
       'This tab is a vat: it holds objects and hands out references to them. Create a chatroom or a board here — it lives in this tab — then open its link in another tab or browser. The relay only introduces tabs and carries encrypted bytes when no direct WebRTC path opens; it cannot read or forge anything.',
     ),
-    h('div', { class: 'cards' }, h('div', { class: 'card' }, h('h2', {}, 'Chatroom'), chatForm), h('div', { class: 'card' }, h('h2', {}, 'Collaborative board'), boardForm)),
+    h(
+      'div',
+      { class: 'cards' },
+      h('div', { class: 'card' }, h('h2', {}, 'Chatroom'), h('p', { class: 'muted' }, 'Hosted by this tab, with its history. Invite others with a link.'), chatForm),
+      h('div', { class: 'card' }, h('h2', {}, 'Collaborative board'), h('p', { class: 'muted' }, 'A shared list with two links: one to edit, one to watch.'), boardForm),
+    ),
     h('div', { class: 'card' }, h('h2', {}, 'Join'), openForm),
     hosted.length > 0 ? h('div', { class: 'card' }, h('h2', {}, 'Hosted by this tab’s vat'), hostedList) : null,
   );

@@ -177,11 +177,19 @@ export function openChat(app: AppContext, uri: string): View {
     },
   });
 
+  // Say goodbye when the tab goes away, so the others see it at once (best effort: the
+  // worker may be gone before the message leaves; the room's liveness check covers that).
+  const goodbye = (): void => {
+    if (membership) E.sendOnly(membership).leave();
+  };
+  window.addEventListener('pagehide', goodbye);
+
   return {
     el: view.el,
     focus: view.el.querySelector('h1') ?? undefined,
     dispose() {
-      if (membership) E.sendOnly(membership).leave();
+      window.removeEventListener('pagehide', goodbye);
+      goodbye();
       connection.close();
     },
   };
