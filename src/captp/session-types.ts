@@ -18,6 +18,13 @@ export interface SessionPorts {
   send(bytes: Uint8Array, op: SessionOp): void;
   /** Runs `turn` later (local deliveries, GC batch flushes). Must preserve order. */
   schedule: Scheduler;
+  /**
+   * When to send the batched `op:gc-exports` / `op:gc-answers`. Default
+   * `schedule` (the next turn). A shell may wait longer so that releases
+   * from many calls go out as one message instead of one per call; nothing
+   * depends on releases arriving promptly.
+   */
+  scheduleGc?: Scheduler;
   /** Makes the finalizer that tells the session when imports are collected. */
   finalizer: FinalizerFactory;
   /** The session ended (we aborted, the peer aborted, or the transport died). Called once. */

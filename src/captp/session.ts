@@ -544,7 +544,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   private scheduleGcFlush(): void {
     if (this.flushScheduled || this.closedWith) return;
     this.flushScheduled = true;
-    this.ports.schedule(() => this.flushGc());
+    (this.ports.scheduleGc ?? this.ports.schedule)(() => this.flushGc());
   }
 
   /** Sends the batched `op:gc-exports` / `op:gc-answers` now (normally done in a later turn). */

@@ -29,6 +29,9 @@ export interface ShellHost {
   closed(shell: ConnectionShell, error: CapmeshError): void;
 }
 
+/** How long releases (`op:gc-exports` / `op:gc-answers`) are held to batch them. */
+const GC_BATCH_MS = 5;
+
 export type ShellState = 'handshaking' | 'open' | 'closed';
 
 /**
@@ -131,6 +134,8 @@ export class ConnectionShell {
       {
         send: (bytes) => this.connection.send(bytes),
         schedule: (turn) => queueMicrotask(turn),
+        // Releases wait a little, so a stream of calls shares one gc message instead of one each.
+        scheduleGc: (flush) => void setTimeout(flush, GC_BATCH_MS),
         finalizer: this.host.finalizer,
         closed: (error) => {
           this.connection.close(error.message);
