@@ -12,6 +12,7 @@ import { openHome } from './home.js';
 import { openChat } from './chat/client.js';
 import { openBoard } from './board/client.js';
 import { createInspector } from './inspector.js';
+import { relayIndicator } from './relay-status.js';
 
 /** What a link that cannot even be read shows (a truncated copy, usually). */
 function brokenLink(error: unknown): View {
@@ -29,11 +30,13 @@ function brokenLink(error: unknown): View {
 export function startApp(root: HTMLElement, vat: BrowserVat, storage: AppStorage, relay: string): void {
   const main = h('main', { id: 'main', class: 'content' });
   const inspector = createInspector(vat, relay);
+  const relay$ = relayIndicator(vat);
   const vatBadge = h(
     'span',
     { id: 'vat-status', class: 'vat-badge', 'data-designator': vat.designator, title: `This tab’s vat: ${vat.designator}` },
     h('span', { class: 'dot', 'aria-hidden': 'true' }),
-    ` Your vat ${short(vat.designator, 8)}`,
+    ` Your vat ${short(vat.designator, 8)} · `,
+    relay$.el,
   );
   const header = h('header', { class: 'top' }, h('a', { class: 'brand', href: '#' }, 'capmesh', h('span', {}, ' demo')), vatBadge);
   replace(root, header, h('div', { class: 'layout' }, main, inspector.el));

@@ -7,6 +7,9 @@
  *   well-known swiss number; it answers `true` and nothing else, so knowing
  *   its name grants nothing. `rtt(designator)` fetches the peer's probe over
  *   the session already open to it (once per session) and times one call.
+ * - Relay reachability: the worker's only WebSockets are the relay client's;
+ *   `watchRelaySockets` (installed before the vat boots) observes them
+ *   opening and closing, and `relayState()` reports it. Observation only.
  * - Dropping a dead connection: when a peer's tab goes away without closing
  *   its data channel, the channel can look open for tens of seconds (until
  *   ICE consent fails), and the vat keeps reusing the dead session. The page
@@ -19,11 +22,40 @@ import { E, far, type Connection, type ConnectionReceiver, type Netlayer, type R
 /** The well-known swiss number of the probe (public on purpose). */
 const PROBE_SWISS = new TextEncoder().encode('capmesh-demo/rtt-probe');
 
+export type RelayState = 'connecting' | 'connected' | 'unreachable';
+
 export interface DemoWorkerTools {
+  /** Whether the vat's connection to its relay is open now. */
+  relayState(): RelayState;
   /** Microseconds for one call to the peer's probe over the open session; rejects when there is none. */
   rtt(designator: string): number;
   /** Closes the connections this vat dialled to `designator`; returns how many. */
   drop(designator: string): number;
+}
+
+let relayState: RelayState = 'connecting';
+
+/**
+ * Replaces the worker's `WebSocket` with a subclass that reports when its
+ * sockets open and close (call before `bootWorkerVat`: the relay client picks
+ * the constructor up when it starts).
+ */
+export function watchRelaySockets(scope: { WebSocket: typeof WebSocket }): void {
+  const Native = scope.WebSocket;
+  const open = new Set<WebSocket>();
+  scope.WebSocket = class WatchedWebSocket extends Native {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      this.addEventListener('open', () => {
+        open.add(this);
+        relayState = 'connected';
+      });
+      this.addEventListener('close', () => {
+        open.delete(this);
+        if (open.size === 0) relayState = 'unreachable';
+      });
+    }
+  };
 }
 
 /** Connections this vat dialled and that are still open. */
@@ -57,6 +89,7 @@ export function demoWorkerTools(vat: Vat): object {
   void vat.register(far('rtt probe', () => true), { swiss: PROBE_SWISS });
   const probes = new Map<string, Promise<Remote<() => boolean>>>();
   return far('demo worker tools', {
+    relayState: () => relayState,
     async rtt(designator: string): Promise<number> {
       const sessions = vat.sessions();
       const session = sessions.find((s) => s.designator === designator && s.transport !== 'port');
