@@ -40,13 +40,16 @@ bootWorkerVat(self as never, {
       },
       /** Registers an echo object in the worker vat; returns its sturdyref. */
       registerEcho: () => vat.register(far('echo', { ping: (x: unknown) => x, sink: (b: Uint8Array) => b.length })),
-      /** Calls `ping(payload)` on `uri` `rounds` times after `warmup`, one at a time; returns each round trip in ms. */
-      async pingLoop(uri: string, rounds: number, warmup: number, size: number): Promise<number[]> {
+      /**
+       * Calls `ping(payload)` on `uri` `rounds` times after `warmup`, one at a
+       * time; returns each round trip in ms. (Integers arrive as bigints.)
+       */
+      async pingLoop(uri: string, rounds: bigint, warmup: bigint, size: bigint): Promise<number[]> {
         const echo = await vat.enliven<{ ping(x: Uint8Array): Uint8Array }>(uri);
-        const payload = new Uint8Array(size);
-        for (let i = 0; i < warmup; i++) await E(echo).ping(payload);
+        const payload = new Uint8Array(Number(size));
+        for (let i = 0; i < Number(warmup); i++) await E(echo).ping(payload);
         const out: number[] = [];
-        for (let i = 0; i < rounds; i++) {
+        for (let i = 0; i < Number(rounds); i++) {
           const t0 = performance.now();
           await E(echo).ping(payload);
           out.push(performance.now() - t0);
@@ -54,9 +57,10 @@ bootWorkerVat(self as never, {
         return out;
       },
       /** Sends `count` × `size` bytes to `sink` on `uri`, `window` calls in flight; returns ms taken. */
-      async sinkLoop(uri: string, count: number, size: number, window: number): Promise<number> {
+      async sinkLoop(uri: string, countN: bigint, size: bigint, window: bigint): Promise<number> {
         const target = await vat.enliven<{ sink(b: Uint8Array): number }>(uri);
-        const chunk = new Uint8Array(size);
+        const chunk = new Uint8Array(Number(size));
+        const count = Number(countN);
         await E(target).sink(chunk);
         const t0 = performance.now();
         let next = 0;
@@ -66,7 +70,7 @@ bootWorkerVat(self as never, {
             await E(target).sink(chunk);
           }
         };
-        await Promise.all(Array.from({ length: window }, lane));
+        await Promise.all(Array.from({ length: Number(window) }, lane));
         return performance.now() - t0;
       },
     }),
