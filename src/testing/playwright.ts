@@ -2,6 +2,8 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { startRelay, silentLog, type RelayServer, type RelayOptions } from '../../relay/index.js';
 import { CONTEXT_PERMISSIONS } from './browser-path.js';
 
+export { CHROMIUM_ARGS, CONTEXT_PERMISSIONS, findChromium } from './browser-path.js';
+
 /**
  * Playwright helpers for testing apps built on capmesh (`capmesh/testing/playwright`).
  *
