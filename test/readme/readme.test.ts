@@ -47,6 +47,13 @@ describe('README examples are real, and they run', () => {
     expect(exampleBlock('persistence')).toBe(doc.slice(open, doc.indexOf('\n```', open) + 1));
   });
 
+  it('the browser example is the one e2e/docs-example.spec.ts runs in two tabs', () => {
+    const doc = readFileSync(new URL('../../docs/browser.md', import.meta.url), 'utf8');
+    const marker = '<!-- example: browser-two-tabs -->';
+    const open = doc.indexOf('```ts\n', doc.indexOf(marker)) + 6;
+    expect(exampleBlock('browser-two-tabs')).toBe(doc.slice(open, doc.indexOf('\n```', open) + 1));
+  });
+
   it('keeps the two-command quick start', () => {
     expect(readme).toContain('npm install && npm start');
     expect(readme).toContain('npm test');
