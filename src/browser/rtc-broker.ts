@@ -100,6 +100,26 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
       case 'remote':
         peers.get(m.id)?.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((e: unknown) => fail(m.id, e));
         return;
+      case 'restart': {
+        const pc = peers.get(m.id);
+        if (!pc) return;
+        pc.restartIce();
+        pc.setLocalDescription()
+          .then(() => gathered(pc))
+          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
+          .catch((e: unknown) => fail(m.id, e));
+        return;
+      }
+      case 'reaccept': {
+        const pc = peers.get(m.id);
+        if (!pc) return;
+        pc.setRemoteDescription({ type: 'offer', sdp: m.sdp })
+          .then(() => pc.setLocalDescription())
+          .then(() => gathered(pc))
+          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
+          .catch((e: unknown) => fail(m.id, e));
+        return;
+      }
       case 'close':
         peers.get(m.id)?.close();
         peers.delete(m.id);

@@ -26,7 +26,11 @@ export type ToBroker =
   /** The peer's answer to our offer. */
   | { readonly t: 'remote'; readonly id: number; readonly sdp: string }
   /** Drop the peer connection. */
-  | { readonly t: 'close'; readonly id: number };
+  | { readonly t: 'close'; readonly id: number }
+  /** ICE restart, offering side: restart ICE and report the new local offer. */
+  | { readonly t: 'restart'; readonly id: number }
+  /** ICE restart, answering side: apply the peer's restart offer and report the local answer. */
+  | { readonly t: 'reaccept'; readonly id: number; readonly sdp: string };
 
 /** Page → worker. */
 export type FromBroker =

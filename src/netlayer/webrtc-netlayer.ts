@@ -7,6 +7,7 @@ import type { RelayNetlayer } from './relay-netlayer.js';
 import type { RelaySignal } from './relay-client.js';
 import type { MessagePortLike } from './message-port.js';
 import { DataChannelConnection, type DataChannelLike } from './datachannel-connection.js';
+import { IceRestarts, REANSWER, REOFFER } from './webrtc-ice-restart.js';
 import { openSdp, signSdp, type SignedSdp } from './webrtc-signals.js';
 import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
 
@@ -67,7 +68,8 @@ const ANSWER = 'rtc-answer';
  * circuit instead. Accept: an offer signal is checked (signed by the
  * designator the relay says sent it, addressed to us), answered, and the
  * channel becomes an inbound connection whose first message must be that
- * designator's start-session.
+ * designator's start-session. Once up, an interrupted path gets an ICE
+ * restart (see `IceRestarts`), or is closed when it does not come back.
  */
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
@@ -81,11 +83,22 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   let closed = false;
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
+  const restarts = new IceRestarts({
+    post,
+    signal: (to, kind, sdp) => {
+      if (binding) relay.client?.signal(to, kind, signSdp({ ...sdp, from: binding.designator }, binding.signWithDesignatorKey));
+    },
+    timeoutMs,
+    log,
+  });
   options.broker.onmessage = (event: MessageEvent) => {
     const m = event.data as FromBroker;
     const x = exchanges.get(m.id);
     if (!x) {
-      if (m.t === 'channel') m.channel.close();
+      // Not being set up: a live connection's state or restart description, or a leftover.
+      if (m.t === 'state') restarts.onState(m.id, m.state);
+      else if (m.t === 'local') restarts.onLocal(m.id, m.sdp);
+      else if (m.t === 'channel') m.channel.close();
       return;
     }
     if (m.t === 'channel' || m.t === 'channel-port') {
@@ -107,7 +120,15 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     let wake = (): void => {};
     const x: Exchange = {
       wake: () => wake(),
-      makeConnection: (channel) => new DataChannelConnection(channel, { outbound, remoteLocator, onEnded: () => post({ t: 'close', id }) }),
+      makeConnection: (channel) =>
+        new DataChannelConnection(channel, {
+          outbound,
+          remoteLocator,
+          onEnded: () => {
+            restarts.forget(id);
+            post({ t: 'close', id });
+          },
+        }),
     };
     exchanges.set(id, x);
     start(id);
@@ -154,6 +175,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       post({ t: 'remote', id: ex.id, sdp: opened.sdp });
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
+      restarts.track({ id: ex.id, peer: locator.designator, dialId, offerer: true, connection });
       return connection;
     } catch (e) {
       ex.drop();
@@ -173,6 +195,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       relay.client?.signal(signal.from, ANSWER, signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signWithDesignatorKey));
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
+      restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection });
       binding.onConnection(new FirstMessageCheck(connection, signal.from));
     } catch (e) {
       ex.drop();
@@ -201,6 +224,13 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
         return;
       }
       acceptDirect(signal, offer).catch((e: unknown) => log.debug('a direct path offered to us did not open', { from: signal.from.slice(0, 12), error: String(e) }));
+    } else if ((signal.kind === REOFFER || signal.kind === REANSWER) && binding) {
+      const role = signal.kind === REOFFER ? 'offer' : 'answer';
+      try {
+        restarts.onSignal(signal.kind, signal.from, openSdp(signal.payload, signal.from, binding.designator, role));
+      } catch (e) {
+        refused(signal, role, e);
+      }
     } else if (signal.kind === ANSWER && binding) {
       try {
         const opened = openSdp(signal.payload, signal.from, binding.designator, 'answer');
