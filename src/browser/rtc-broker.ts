@@ -75,26 +75,29 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
 
   const fail = (id: number, e: unknown): void => post({ t: 'error', id, message: e instanceof Error ? e.message : String(e) });
 
+  /** Runs `step` (which sets the local description), waits for gathering, and reports the description. */
+  const reportLocal = (id: number, pc: RTCPeerConnection, step: () => Promise<void>): void => {
+    step()
+      .then(() => gathered(pc))
+      .then(() => post({ t: 'local', id, sdp: pc.localDescription!.sdp }))
+      .catch((e: unknown) => fail(id, e));
+  };
+  const answerOffer = (id: number, pc: RTCPeerConnection, sdp: string): void =>
+    reportLocal(id, pc, () => pc.setRemoteDescription({ type: 'offer', sdp }).then(() => pc.setLocalDescription()));
+
   port.onmessage = (event: MessageEvent) => {
     const m = event.data as ToBroker;
     switch (m.t) {
       case 'dial': {
         const pc = makePeer(m.id, m.peer);
         handOver(m.id, pc.createDataChannel('capmesh', { ordered: true }));
-        pc.setLocalDescription()
-          .then(() => gathered(pc))
-          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
-          .catch((e: unknown) => fail(m.id, e));
+        reportLocal(m.id, pc, () => pc.setLocalDescription());
         return;
       }
       case 'accept': {
         const pc = makePeer(m.id, m.peer);
         pc.addEventListener('datachannel', (e) => handOver(m.id, e.channel));
-        pc.setRemoteDescription({ type: 'offer', sdp: m.sdp })
-          .then(() => pc.setLocalDescription())
-          .then(() => gathered(pc))
-          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
-          .catch((e: unknown) => fail(m.id, e));
+        answerOffer(m.id, pc, m.sdp);
         return;
       }
       case 'remote':
@@ -104,20 +107,12 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
         const pc = peers.get(m.id);
         if (!pc) return;
         pc.restartIce();
-        pc.setLocalDescription()
-          .then(() => gathered(pc))
-          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
-          .catch((e: unknown) => fail(m.id, e));
+        reportLocal(m.id, pc, () => pc.setLocalDescription());
         return;
       }
       case 'reaccept': {
         const pc = peers.get(m.id);
-        if (!pc) return;
-        pc.setRemoteDescription({ type: 'offer', sdp: m.sdp })
-          .then(() => pc.setLocalDescription())
-          .then(() => gathered(pc))
-          .then(() => post({ t: 'local', id: m.id, sdp: pc.localDescription!.sdp }))
-          .catch((e: unknown) => fail(m.id, e));
+        if (pc) answerOffer(m.id, pc, m.sdp);
         return;
       }
       case 'close':

@@ -1,7 +1,7 @@
-import { assertBytes, assertFunction } from '../util/assert.js';
-import { CapmeshError } from '../util/errors.js';
+import { assertBytes } from '../util/assert.js';
 import type { PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
+import { ConnectionInbox } from './connection-inbox.js';
 
 /**
  * One end of an in-process memory link (see `memory-link.ts`).
@@ -29,11 +29,8 @@ export class MemoryConnection implements Connection {
   readonly remoteLocator: PeerLocator | undefined;
 
   #port: ConnectionPort | undefined;
-  #receiver: ConnectionReceiver | undefined;
-  readonly #inbox: InboxItem[] = [];
+  readonly #inbox = new ConnectionInbox();
   #open = true;
-  #flushScheduled = false;
-  #flushing = false;
   readonly #onEnded: (connection: MemoryConnection) => void;
 
   constructor(outbound: boolean, remoteLocator: PeerLocator | undefined, onEnded: (connection: MemoryConnection) => void) {
@@ -53,13 +50,7 @@ export class MemoryConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    if (this.#receiver !== undefined) {
-      throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
-    }
-    assertFunction(receiver?.message, 'receiver.message');
-    assertFunction(receiver?.closed, 'receiver.closed');
-    this.#receiver = receiver;
-    if (this.#inbox.length > 0) this.#scheduleFlush();
+    this.#inbox.setReceiver(receiver);
   }
 
   send(bytes: Uint8Array): void {
@@ -72,7 +63,7 @@ export class MemoryConnection implements Connection {
     if (!this.#open) return;
     const message = reason ?? 'connection closed locally';
     this.#end({ kind: 'local', message }, true);
-    this.#scheduleFlush();
+    this.#inbox.schedule();
     this.#port?.closeLocal(message);
   }
 
@@ -83,8 +74,8 @@ export class MemoryConnection implements Connection {
    */
   arrive(bytes: Uint8Array): boolean {
     if (!this.#open) return false;
-    this.#inbox.push({ kind: 'message', bytes });
-    if (!this.#flushScheduled) this.#flush();
+    this.#inbox.push(bytes);
+    this.#inbox.deliver();
     return true;
   }
 
@@ -98,46 +89,14 @@ export class MemoryConnection implements Connection {
   terminate(reason: ConnectionCloseReason, timing: 'sync' | 'async'): void {
     if (!this.#open) return;
     this.#end(reason, false);
-    if (timing === 'async') this.#scheduleFlush();
-    else if (!this.#flushScheduled) this.#flush();
+    if (timing === 'async') this.#inbox.schedule();
+    else this.#inbox.deliver();
   }
 
   #end(reason: ConnectionCloseReason, dropInbox: boolean): void {
     this.#open = false;
-    if (dropInbox) this.#inbox.length = 0;
-    this.#inbox.push({ kind: 'closed', reason });
+    this.#inbox.end(reason, dropInbox);
     this.#onEnded(this);
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#receiver === undefined) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
-  }
-
-  /** Hands the inbox to the receiver, in order. Re-entrant calls return at once; the outer loop continues. */
-  #flush(): void {
-    if (this.#flushing) return;
-    this.#flushing = true;
-    try {
-      while (this.#receiver !== undefined && this.#inbox.length > 0) {
-        const receiver = this.#receiver;
-        const item = this.#inbox.shift() as InboxItem;
-        try {
-          if (item.kind === 'message') receiver.message(item.bytes);
-          else receiver.closed(item.reason);
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error;
-          });
-        }
-      }
-    } finally {
-      this.#flushing = false;
-    }
   }
 }
 
@@ -148,7 +107,3 @@ export interface ConnectionPort {
   /** This end closed locally: tell the peer after what is already in flight. */
   closeLocal(reason: string): void;
 }
-
-type InboxItem =
-  | { readonly kind: 'message'; readonly bytes: Uint8Array }
-  | { readonly kind: 'closed'; readonly reason: ConnectionCloseReason };

@@ -1,5 +1,6 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
-import { assertBytes, assertFunction } from '../util/assert.js';
+import { assertBytes } from '../util/assert.js';
+import { ConnectionInbox } from './connection-inbox.js';
 import type { PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
 import type { RelayCircuit } from './relay-circuit.js';
@@ -36,12 +37,10 @@ export class RelayConnection implements Connection {
   readonly #circuit: RelayCircuit;
   readonly #channel: E2eChannel;
   readonly #checkFirst: ((bytes: Uint8Array) => CapmeshError | undefined) | undefined;
-  #receiver: ConnectionReceiver | undefined;
   /** Messages sent in the current turn, sealed together on a microtask. */
   #outbox: Uint8Array[] = [];
-  readonly #inbox: ({ readonly bytes: Uint8Array } | { readonly reason: ConnectionCloseReason })[] = [];
+  readonly #inbox = new ConnectionInbox();
   #open = true;
-  #flushScheduled = false;
   #firstChecked = false;
   #closeError: CapmeshError | undefined;
   readonly #onEnded: (connection: RelayConnection) => void;
@@ -87,11 +86,7 @@ export class RelayConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    if (this.#receiver) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
-    assertFunction(receiver?.message, 'receiver.message');
-    assertFunction(receiver?.closed, 'receiver.closed');
-    this.#receiver = receiver;
-    if (this.#inbox.length > 0) this.#scheduleFlush();
+    this.#inbox.setReceiver(receiver);
   }
 
   send(bytes: Uint8Array): void {
@@ -138,16 +133,16 @@ export class RelayConnection implements Connection {
           return;
         }
       }
-      this.#inbox.push({ bytes: message });
+      this.#inbox.push(message);
     }
-    if (messages.length > 0) this.#flushNow();
+    if (messages.length > 0) this.#inbox.deliver();
   }
 
   /** @internal The circuit ended from outside. */
   ended(reason: string, kind: 'remote' | 'error'): void {
     if (!this.#open) return;
     this.#finish({ kind, message: reason }, false);
-    this.#flushNow();
+    this.#inbox.deliver();
   }
 
   #fail(error: unknown): void {
@@ -156,45 +151,14 @@ export class RelayConnection implements Connection {
     const message = `${e.code}: ${e.message}`;
     this.#circuit.close(message);
     this.#finish({ kind: 'error', message }, true);
-    this.#flushNow();
+    this.#inbox.deliver();
   }
 
   #finish(reason: ConnectionCloseReason, dropInbox: boolean): void {
     this.#open = false;
-    if (dropInbox) this.#inbox.length = 0;
-    this.#inbox.push({ reason });
+    this.#inbox.end(reason, dropInbox);
     this.#onEnded(this);
-    this.#scheduleFlush();
-  }
-
-  /** Delivers now when nothing is queued behind a scheduled flush (keeps order). */
-  #flushNow(): void {
-    if (!this.#flushScheduled) this.#flush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#receiver === undefined) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
-  }
-
-  #flush(): void {
-    const receiver = this.#receiver;
-    if (receiver === undefined) return;
-    while (this.#inbox.length > 0) {
-      const item = this.#inbox.shift()!;
-      try {
-        if ('bytes' in item) receiver.message(item.bytes);
-        else receiver.closed(item.reason);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.#inbox.schedule();
   }
 }
 

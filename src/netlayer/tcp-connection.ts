@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
-import { assertBytes, assertFunction } from '../util/assert.js';
-import { CapmeshError } from '../util/errors.js';
+import { assertBytes } from '../util/assert.js';
 import type { PeerLocator } from '../wire/index.js';
 import { createMessageReader, frameMessage, type MessageReader, type MessageReaderOptions, type StreamFramingMode } from './stream-messages.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
+import { ConnectionInbox } from './connection-inbox.js';
 
 export interface TcpConnectionOptions extends MessageReaderOptions {
   readonly transport: string;
@@ -38,12 +38,8 @@ export class TcpConnection implements Connection {
   readonly #reader: MessageReader;
   readonly #lingerMs: number;
   readonly #onEnded: (connection: TcpConnection) => void;
-  #receiver: ConnectionReceiver | undefined;
-  readonly #inbox: Uint8Array[] = [];
+  readonly #inbox = new ConnectionInbox();
   #closeReason: ConnectionCloseReason | undefined;
-  #closedReported = false;
-  #flushScheduled = false;
-  #flushing = false;
 
   constructor(
     socket: Socket,
@@ -79,13 +75,7 @@ export class TcpConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    if (this.#receiver !== undefined) {
-      throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
-    }
-    assertFunction(receiver?.message, 'receiver.message');
-    assertFunction(receiver?.closed, 'receiver.closed');
-    this.#receiver = receiver;
-    if (this.#inbox.length > 0 || this.#closeReason !== undefined) this.#scheduleFlush();
+    this.#inbox.setReceiver(receiver);
   }
 
   send(bytes: Uint8Array): void {
@@ -96,7 +86,6 @@ export class TcpConnection implements Connection {
 
   close(reason?: string): void {
     if (this.#closeReason !== undefined) return;
-    this.#inbox.length = 0;
     this.#end({ kind: 'local', message: reason ?? 'connection closed locally' });
     const socket = this.#socket;
     if (socket.destroyed) return;
@@ -129,53 +118,16 @@ export class TcpConnection implements Connection {
       return;
     }
     for (const m of messages) this.#inbox.push(m);
-    if (!this.#flushScheduled) this.#flush();
+    this.#inbox.deliver();
   }
 
   #end(reason: ConnectionCloseReason): void {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
-    if (reason.kind === 'local') this.#scheduleFlush();
-    else if (!this.#flushScheduled) this.#flush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#receiver === undefined) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
-  }
-
-  /** Hands queued messages, then the close notice, to the receiver. Re-entrant calls return; the outer loop goes on. */
-  #flush(): void {
-    const receiver = this.#receiver;
-    if (this.#flushing || receiver === undefined) return;
-    this.#flushing = true;
-    try {
-      while (this.#inbox.length > 0 && (this.#closeReason === undefined || this.#closeReason.kind !== 'local')) {
-        const bytes = this.#inbox.shift() as Uint8Array;
-        guard(() => receiver.message(bytes));
-      }
-      if (this.#closeReason !== undefined && !this.#closedReported) {
-        this.#closedReported = true;
-        const reason = this.#closeReason;
-        guard(() => receiver.closed(reason));
-      }
-    } finally {
-      this.#flushing = false;
-    }
+    // Closed here: what has not been handed over yet is dropped, and the notice comes on a microtask.
+    this.#inbox.end(reason, reason.kind === 'local');
+    if (reason.kind === 'local') this.#inbox.schedule();
+    else this.#inbox.deliver();
   }
 }
 
-/** A receiver that throws does not stop delivery; its error resurfaces from a fresh microtask. */
-function guard(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
-}

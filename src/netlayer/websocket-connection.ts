@@ -1,5 +1,5 @@
-import { CapmeshError } from '../util/errors.js';
-import { assertBytes, assertFunction } from '../util/assert.js';
+import { assertBytes } from '../util/assert.js';
+import { ConnectionInbox } from './connection-inbox.js';
 import type { PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
 import { WS_OPEN, closeQuietly, messageBytes, type WebSocketLike } from './websocket-like.js';
@@ -21,10 +21,8 @@ export class WebSocketConnection implements Connection {
   readonly remoteLocator: PeerLocator | undefined;
 
   readonly #socket: WebSocketLike;
-  #receiver: ConnectionReceiver | undefined;
-  readonly #inbox: ({ readonly bytes: Uint8Array } | { readonly reason: ConnectionCloseReason })[] = [];
+  readonly #inbox = new ConnectionInbox();
   #open = true;
-  #flushScheduled = false;
   readonly #onEnded: (connection: WebSocketConnection) => void;
 
   constructor(
@@ -44,13 +42,13 @@ export class WebSocketConnection implements Connection {
         this.#finish({ kind: 'error', message: 'the peer sent a text message' });
         return;
       }
-      this.#inbox.push({ bytes });
-      if (!this.#flushScheduled) this.#flush();
+      this.#inbox.push(bytes);
+      this.#inbox.deliver();
     };
     socket.onclose = (event) => {
       if (!this.#open) return;
       this.#finish({ kind: event.code === 1000 || event.code === 1001 ? 'remote' : 'error', message: `WebSocket closed (${event.code}${event.reason ? ` ${event.reason}` : ''})` });
-      if (!this.#flushScheduled) this.#flush();
+      this.#inbox.deliver();
     };
     socket.onerror = () => {
       // The close event follows.
@@ -67,11 +65,7 @@ export class WebSocketConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    if (this.#receiver) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
-    assertFunction(receiver?.message, 'receiver.message');
-    assertFunction(receiver?.closed, 'receiver.closed');
-    this.#receiver = receiver;
-    if (this.#inbox.length > 0) this.#scheduleFlush();
+    this.#inbox.setReceiver(receiver);
   }
 
   send(bytes: Uint8Array): void {
@@ -84,39 +78,13 @@ export class WebSocketConnection implements Connection {
     if (!this.#open) return;
     const message = reason ?? 'connection closed locally';
     closeQuietly(this.#socket, 1000, message);
-    this.#inbox.length = 0;
-    this.#finish({ kind: 'local', message });
+    this.#finish({ kind: 'local', message }, true);
   }
 
-  #finish(reason: ConnectionCloseReason): void {
+  #finish(reason: ConnectionCloseReason, dropQueued = false): void {
     this.#open = false;
-    this.#inbox.push({ reason });
+    this.#inbox.end(reason, dropQueued);
     this.#onEnded(this);
-    this.#scheduleFlush();
-  }
-
-  #scheduleFlush(): void {
-    if (this.#flushScheduled || this.#receiver === undefined) return;
-    this.#flushScheduled = true;
-    queueMicrotask(() => {
-      this.#flushScheduled = false;
-      this.#flush();
-    });
-  }
-
-  #flush(): void {
-    const receiver = this.#receiver;
-    if (receiver === undefined) return;
-    while (this.#inbox.length > 0) {
-      const item = this.#inbox.shift()!;
-      try {
-        if ('bytes' in item) receiver.message(item.bytes);
-        else receiver.closed(item.reason);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.#inbox.schedule();
   }
 }
