@@ -16,7 +16,7 @@ import { assert } from '../util/assert.js';
  *
  * Every preset writes version "1.0" (newer Goblins report 1.0; override
  * `captpVersion` for older Goblins' "goblins-0.12" and the like) and typed
- * WebSocket peer-auth (`init:peer-auth`; `legacy` is Goblins ≤ 0.17).
+ * websocket peer-auth (`init:peer-auth`; `legacy` is Goblins ≤ 0.17).
  */
 
 export type FireAndForgetForm = 'deliver' | 'deliver-only';
