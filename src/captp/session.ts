@@ -580,9 +580,9 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     this.teardown(new CapmeshError(code, reason), sent);
   }
 
-  /** The transport went away: no abort is sent; everything breaks with `DISCONNECTED`. */
-  disconnected(message: string): void {
-    this.teardown(new CapmeshError('DISCONNECTED', message), false);
+  /** The transport went away: no abort is sent; everything breaks with `code` (default `DISCONNECTED`). */
+  disconnected(message: string, code: CapmeshErrorCode = 'DISCONNECTED'): void {
+    this.teardown(new CapmeshError(code, message), false);
   }
 
   private abortFor(e: unknown): void {

@@ -154,7 +154,7 @@ export class ConnectionShell {
   private onClosed(reason: ConnectionCloseReason): void {
     if (this.state === 'closed') return;
     if (this.session) {
-      this.session.disconnected(`connection closed (${reason.kind}): ${reason.message}`);
+      this.session.disconnected(`connection closed (${reason.kind}): ${reason.message}`, reason.code);
       return;
     }
     this.finish(new CapmeshError('DISCONNECTED', `connection closed during the handshake (${reason.kind}): ${reason.message}`));

@@ -150,7 +150,7 @@ export class RelayConnection implements Connection {
     this.#closeError = e;
     const message = `${e.code}: ${e.message}`;
     this.#circuit.close(message);
-    this.#finish({ kind: 'error', message }, true);
+    this.#finish({ kind: 'error', message, code: e.code }, true);
     this.#inbox.deliver();
   }
 

@@ -1,4 +1,5 @@
 import type { PeerLocator } from '../wire/index.js';
+import type { CapmeshErrorCode } from '../util/errors.js';
 
 /**
  * A netlayer moves whole OCapN messages between two vats. It owns framing,
@@ -51,6 +52,8 @@ export interface ConnectionCloseReason {
   /** `local` when we called close(); `remote` when the peer closed; `error` for a transport failure. */
   readonly kind: 'local' | 'remote' | 'error';
   readonly message: string;
+  /** For an `error`, why, when the transport knows (e.g. `E2E_TAMPERED`): the session's promises break with this code. */
+  readonly code?: CapmeshErrorCode;
 }
 
 export interface Connection {

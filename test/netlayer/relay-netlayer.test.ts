@@ -172,6 +172,7 @@ describe('relay netlayer: a hostile relay', () => {
       expect(await E(target).hit()).toBe(1n);
       const aliceEnded = nextEnded(alice.netlayer);
       const bobEnded = nextEnded(bob.netlayer);
+      const aliceSessionEnded = alice.vat.whenSessionEnds(bob.vat.locators()[0]!);
       // The relay meddles with Bob's next frame: the deliver of the second call.
       hostile.arm(mode, bob.vat.designator);
       const second = E(target).hit();
@@ -180,6 +181,8 @@ describe('relay netlayer: a hostile relay', () => {
       expect(hostile.fired()).toBe(1);
       const detected = await aliceEnded;
       expect(detected.closeError?.code).toBe(code);
+      // The session (and everything that depended on it) broke with that code too.
+      expect((await aliceSessionEnded).code).toBe(code);
       expect((await bobEnded).isOpen).toBe(false);
       await until(() => alice.vat.sessions().length === 0 && bob.vat.sessions().length === 0, 'both sessions closed');
       // The tampered deliver never reached Alice's object; the original was delivered once, its replay never.
