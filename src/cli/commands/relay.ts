@@ -1,24 +1,7 @@
 import { jsonLineLog, parseRelayArgs, RELAY_USAGE, startRelay, type RelayServer } from '../../../relay/index.js';
 import { isCapmeshError } from '../../util/errors.js';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.js';
-
-/** Resolves on the first SIGINT or SIGTERM; `cancel` removes the handlers. */
-function untilSignal(): { promise: Promise<NodeJS.Signals>; cancel(): void } {
-  let on!: (signal: NodeJS.Signals) => void;
-  const cancel = (): void => {
-    process.off('SIGINT', on);
-    process.off('SIGTERM', on);
-  };
-  const promise = new Promise<NodeJS.Signals>((resolve) => {
-    on = (signal) => {
-      cancel();
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-  return { promise, cancel };
-}
+import { untilSignal } from '../signals.js';
 
 /**
  * `capmesh relay`: runs the relay until SIGINT/SIGTERM. Prints its

@@ -7,6 +7,7 @@ import { DIALECT_FLAGS, DIALECT_USAGE, dialectFromArgs } from '../dialect-flags.
 import { gcRequester, obtainGc } from '../gc.js';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.js';
 import { registerSuiteObjects, type SuiteObjectName } from '../test-peer-objects.js';
+import { untilSignal } from '../signals.js';
 
 const USAGE = `Usage: capmesh test-peer [options]
 
@@ -68,24 +69,6 @@ export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer>
     await vat.close();
     throw e;
   }
-}
-
-/** Resolves on the first SIGINT or SIGTERM; `cancel` removes the handlers. */
-function untilSignal(): { promise: Promise<NodeJS.Signals>; cancel(): void } {
-  let on!: (signal: NodeJS.Signals) => void;
-  const cancel = (): void => {
-    process.off('SIGINT', on);
-    process.off('SIGTERM', on);
-  };
-  const promise = new Promise<NodeJS.Signals>((resolve) => {
-    on = (signal) => {
-      cancel();
-      resolve(signal);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-  return { promise, cancel };
 }
 
 export const testPeerCommand: Subcommand = {
