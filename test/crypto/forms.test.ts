@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { publicKeyFromSyrup, publicKeyToSyrup, signatureFromSyrup, signatureToSyrup } from '../../src/crypto/forms.js';
 import { record, sym, type SyrupValue } from '../../src/syrup/types.js';
-import { isCapmeshError, type CapmeshErrorCode } from '../../src/util/errors.js';
-
-function codeOf(fn: () => unknown): CapmeshErrorCode | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (isCapmeshError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/codes.js';
 
 const q = new Uint8Array(32).fill(7);
 const r = new Uint8Array(32).fill(1);

@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { publicIdOf, sessionIdOf } from '../../src/crypto/index.js';
 import { compareBytes, toHex } from '../../src/util/bytes.js';
-import { isCapmeshError, type CapmeshErrorCode } from '../../src/util/errors.js';
-
-function codeOf(fn: () => unknown): CapmeshErrorCode | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (isCapmeshError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/codes.js';
 
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { generateKeyPair, keyPairFromSecret, publicKeyOf, sign, verify } from '../../src/crypto/keys.js';
 import { fromHex, toHex, utf8Encode } from '../../src/util/bytes.js';
-import { isCapmeshError, type CapmeshErrorCode } from '../../src/util/errors.js';
+import { codeOf } from '../helpers/codes.js';
 
 /** RFC 8032 §7.1, tests 1 and 2. */
 const RFC1 = {
@@ -32,16 +32,6 @@ function fromLe(bytes: Uint8Array): bigint {
   let n = 0n;
   for (let i = bytes.length - 1; i >= 0; i--) n = (n << 8n) | BigInt(bytes[i]!);
   return n;
-}
-
-function codeOf(fn: () => unknown): CapmeshErrorCode | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (isCapmeshError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
 }
 
 describe('Ed25519 keys', () => {

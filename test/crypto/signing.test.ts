@@ -18,17 +18,7 @@ import {
 import { decode, encode } from '../../src/syrup/index.js';
 import { isRecord, record, sym, type SyrupRecord, type SyrupValue } from '../../src/syrup/types.js';
 import { equalBytes, fromHex } from '../../src/util/bytes.js';
-import { isCapmeshError, type CapmeshErrorCode } from '../../src/util/errors.js';
-
-function codeOf(fn: () => unknown): CapmeshErrorCode | undefined {
-  try {
-    fn();
-  } catch (e) {
-    if (isCapmeshError(e)) return e.code;
-    throw e;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/codes.js';
 
 /** Deterministic key pairs from a byte fill. */
 const keyOf = (fill: number) => keyPairFromSecret(new Uint8Array(32).fill(fill));

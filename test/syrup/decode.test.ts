@@ -4,21 +4,7 @@ import { Float64, SyrupDict, SyrupRecord, Sym, Tagged } from '../../src/syrup/ty
 import type { SyrupLimits, SyrupValue } from '../../src/syrup/types.js';
 import { type CapmeshErrorCode, isCapmeshError } from '../../src/util/errors.js';
 import { fromHex } from '../../src/util/bytes.js';
-
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-function codeOf(f: () => unknown): CapmeshErrorCode | 'no error' | 'foreign error' {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : 'foreign error';
-  }
-  return 'no error';
-}
+import { codeOf, latin1 } from '../helpers/codes.js';
 
 /** [description, input, expected code] */
 const REJECTED: [string, Uint8Array, CapmeshErrorCode][] = [

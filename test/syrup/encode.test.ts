@@ -4,12 +4,7 @@ import { Float64, SyrupDict, SyrupRecord, SyrupSet, Sym, Tagged, record, sym } f
 import type { SyrupValue } from '../../src/syrup/types.js';
 import { CapmeshError, isCapmeshError } from '../../src/util/errors.js';
 import { fromHex, utf8Encode } from '../../src/util/bytes.js';
-
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
+import { latin1 } from '../helpers/codes.js';
 
 function text(bytes: Uint8Array): string {
   return String.fromCharCode(...bytes);

@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_FRAME_BYTES, FrameReader, frame } from '../../src/syrup/index.js';
 import { concatBytes } from '../../src/util/bytes.js';
-import { type CapmeshErrorCode, isCapmeshError } from '../../src/util/errors.js';
-
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-function codeOf(f: () => unknown): CapmeshErrorCode | 'no error' | 'foreign error' {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : 'foreign error';
-  }
-  return 'no error';
-}
+import { isCapmeshError } from '../../src/util/errors.js';
+import { codeOf, latin1 } from '../helpers/codes.js';
 
 describe('frame', () => {
   it('writes <len>: then the payload, with no trailing comma', () => {

@@ -3,22 +3,8 @@ import { SyrupStreamReader, encode } from '../../src/syrup/index.js';
 import { record, sym } from '../../src/syrup/types.js';
 import type { SyrupValue } from '../../src/syrup/types.js';
 import { concatBytes } from '../../src/util/bytes.js';
-import { type CapmeshErrorCode, isCapmeshError } from '../../src/util/errors.js';
-
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
-
-function codeOf(f: () => unknown): CapmeshErrorCode | 'no error' | 'foreign error' {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : 'foreign error';
-  }
-  return 'no error';
-}
+import { isCapmeshError } from '../../src/util/errors.js';
+import { codeOf, latin1 } from '../helpers/codes.js';
 
 const MESSAGES: SyrupValue[] = [
   record('op:start-session', '1.0', [sym('public-key')], record('ocapn-peer', sym('tcp-testing-only'), 'x', { port: '1' })),

@@ -3,18 +3,13 @@ import { decode, encode, syrupEquals } from '../../src/syrup/index.js';
 import { Float64, SyrupRecord, SyrupSet, Sym, float64, record, sym } from '../../src/syrup/types.js';
 import type { SyrupValue } from '../../src/syrup/types.js';
 import { fromHex } from '../../src/util/bytes.js';
+import { latin1 } from '../helpers/codes.js';
 
 /**
  * Every byte vector of ocapn-notes §1, byte for byte, in both directions:
  * `encode(value)` gives the bytes and `decode(bytes)` gives the value back in
  * its canonical representation.
  */
-
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
-  return out;
-}
 
 /** [description, value as written, bytes, value as decoded (when it differs)] */
 type Vector = [string, SyrupValue, Uint8Array, SyrupValue?];

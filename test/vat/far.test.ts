@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { callLocal, far, farName, isFar } from '../../src/vat/far.js';
 import { CapmeshError, isCapmeshError } from '../../src/util/errors.js';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return e instanceof CapmeshError ? e.code : `not a CapmeshError: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/codes.js';
 
 describe('far objects', () => {
   it('copies the methods into a new frozen, branded object that keeps its name', () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { decode, encode, float64, record, sym } from '../../src/syrup/index.js';
-import { isCapmeshError } from '../../src/util/errors.js';
 import { asciiBytes, concatBytes, fromHex, toHex } from '../../src/util/bytes.js';
 import {
   DIALECTS,
@@ -20,6 +19,7 @@ import {
   type PeerLocator,
   type StartSessionOp,
 } from '../../src/wire/index.js';
+import { codeOf } from '../helpers/codes.js';
 
 const { spec, 'suite-2026-02': suite, endo, goblins } = DIALECTS;
 const ALL = Object.values(DIALECTS);
@@ -36,15 +36,6 @@ const SIG_A_MY_LOCATION = fromHex(
   'acc48558f63ed77178b62eff7f20afb01f46fbcd1c4c2d9a10dbe4dd504cdd98' +
     'd5f508f1568b3654966c80c73a4939c630e64c8bd883ff04a746d2bd5098ce0c',
 );
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : `non-capmesh: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('vectors from the notes', () => {
   const FETCH = `<10'op:deliver<11'desc:export0+>[5'fetch32:IO58l1laTyhcrgDKbEzFOO32MDd6zE5w]f<18'desc:import-object1+>>`;

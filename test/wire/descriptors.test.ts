@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { record, sym, tagged, type SyrupValue } from '../../src/syrup/types.js';
-import { isCapmeshError } from '../../src/util/errors.js';
 import { fromHex } from '../../src/util/bytes.js';
 import { publicKeyToSyrup, signatureToSyrup } from '../../src/crypto/forms.js';
 import {
@@ -18,6 +17,7 @@ import {
   type SigEnvelopeDesc,
 } from '../../src/wire/descriptors.js';
 import type { PeerLocator } from '../../src/wire/locators.js';
+import { codeOf } from '../helpers/codes.js';
 
 const KEY = fromHex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
 const SIG = Uint8Array.from({ length: 64 }, (_, i) => i);
@@ -40,15 +40,6 @@ const receive: HandoffReceiveDesc = {
   handoffCount: 0n,
   signedGive: giveEnvelope,
 };
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : `non-capmesh: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('descriptors', () => {
   const samples: [string, Descriptor][] = [

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { isCapmeshError } from '../../src/util/errors.js';
 import {
   DIALECTS,
   ENDO_DIALECT,
@@ -10,15 +9,7 @@ import {
   type DialectName,
   type DialectOverrides,
 } from '../../src/wire/dialect.js';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : `non-capmesh: ${String(e)}`;
-  }
-  return undefined;
-}
+import { codeOf } from '../helpers/codes.js';
 
 describe('dialect presets', () => {
   it('has the four presets under their names', () => {

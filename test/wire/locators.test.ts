@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { record, sym, type SyrupValue } from '../../src/syrup/types.js';
-import { isCapmeshError } from '../../src/util/errors.js';
 import {
   isLocatorRecord,
   locatorFromSyrup,
@@ -11,18 +10,10 @@ import {
   sturdyRefToSyrup,
   type PeerLocator,
 } from '../../src/wire/locators.js';
+import { codeOf } from '../helpers/codes.js';
 
 const TCP: PeerLocator = { transport: 'tcp-testing-only', designator: 'test', hints: { host: '127.0.0.1', port: '22046' } };
 const tcpRecord = () => record('ocapn-peer', sym('tcp-testing-only'), 'test', { host: '127.0.0.1', port: '22046' });
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : `non-capmesh: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('peer locators', () => {
   it('reads the tcp-testing peer of the notes', () => {

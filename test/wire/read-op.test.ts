@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SyrupRecord, float64, record, sym, type SyrupValue } from '../../src/syrup/types.js';
-import { isCapmeshError } from '../../src/util/errors.js';
 import { fromHex } from '../../src/util/bytes.js';
 import { publicKeyToSyrup, signatureToSyrup } from '../../src/crypto/forms.js';
 import { KNOWN_OP_LABELS, opFromRecord } from '../../src/wire/read-op.js';
 import { isObsoleteOp } from '../../src/wire/ops.js';
+import { codeOf } from '../helpers/codes.js';
 
 const KEY = fromHex('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
 const SIG = Uint8Array.from({ length: 64 }, (_, i) => 255 - i);
@@ -13,15 +13,6 @@ const ans = (n: bigint) => record('desc:answer', n);
 const iobj = (n: bigint) => record('desc:import-object', n);
 const iprom = (n: bigint) => record('desc:import-promise', n);
 const peer = () => record('ocapn-peer', sym('tcp-testing-only'), '0000', { host: '127.0.0.1', port: '22046' });
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : `non-capmesh: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('opFromRecord: current forms', () => {
   it('reads op:start-session', () => {

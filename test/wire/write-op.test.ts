@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { Float64, float64, record, sym } from '../../src/syrup/types.js';
-import { isCapmeshError } from '../../src/util/errors.js';
 import { fromHex } from '../../src/util/bytes.js';
 import { publicKeyToSyrup, signatureToSyrup } from '../../src/crypto/forms.js';
 import { DIALECTS, type Dialect } from '../../src/wire/dialect.js';
@@ -8,6 +7,7 @@ import { answerDesc, exportDesc, importObject, importPromise } from '../../src/w
 import { opFromRecord } from '../../src/wire/read-op.js';
 import { opToRecords } from '../../src/wire/write-op.js';
 import type { DeliverOp, GcAnswersOp, GcExportsOp, ListenOp, Op } from '../../src/wire/ops.js';
+import { codeOf } from '../helpers/codes.js';
 
 const { spec, 'suite-2026-02': suite, endo, goblins } = DIALECTS;
 const ALL: [string, Dialect][] = Object.entries(DIALECTS);
@@ -26,15 +26,6 @@ const gcExports: GcExportsOp = {
   ],
 };
 const gcAnswers: GcAnswersOp = { op: 'gc-answers', positions: [3, 0] };
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return isCapmeshError(e) ? e.code : `non-capmesh: ${String(e)}`;
-  }
-  return undefined;
-}
 
 describe('opToRecords: the dialect decides the written form', () => {
   it('fire-and-forget: op:deliver … f f versus op:deliver-only', () => {
