@@ -483,13 +483,18 @@ export class Encoder {
       } catch (e) {
         throw withPath(e, keySegment(key));
       }
-      spans[i * 3] = ks;
-      spans[i * 3 + 1] = vs;
-      spans[i * 3 + 2] = this.pos;
-      if (sorted && i > 0 && this.compare(spans[i * 3 - 3]!, spans[i * 3 - 2]!, ks, vs) >= 0) sorted = false;
+      sorted = this.entrySpan(spans, i, ks, vs, sorted);
     }
     if (!sorted) this.reorder(region, spans, 3, 'dictionary key');
     this.byte(RBRACE);
+  }
+
+  /** Records entry `i`'s span (key start, value start, end) and says whether the entries are still in canonical order. */
+  private entrySpan(spans: number[], i: number, ks: number, vs: number, sorted: boolean): boolean {
+    spans[i * 3] = ks;
+    spans[i * 3 + 1] = vs;
+    spans[i * 3 + 2] = this.pos;
+    return sorted && (i === 0 || this.compare(spans[i * 3 - 3]!, spans[i * 3 - 2]!, ks, vs) < 0);
   }
 
   private dict(d: SyrupDict, depth: number): void {
@@ -513,10 +518,7 @@ export class Encoder {
       } catch (e) {
         throw withPath(e, `{value ${i}}`);
       }
-      spans[i * 3] = ks;
-      spans[i * 3 + 1] = vs;
-      spans[i * 3 + 2] = this.pos;
-      if (sorted && i > 0 && this.compare(spans[i * 3 - 3]!, spans[i * 3 - 2]!, ks, vs) >= 0) sorted = false;
+      sorted = this.entrySpan(spans, i, ks, vs, sorted);
     }
     if (!sorted) this.reorder(region, spans, 3, 'dictionary key');
     this.byte(RBRACE);
