@@ -177,11 +177,15 @@ export class CaptpSession implements MarshalContext, RemoteOps {
         return;
       }
       case 'get':
-        return this.addAnswer(op.answerPos, this.E.get(this.resolveTarget(op.to), op.field));
       case 'index':
-        return this.addAnswer(op.answerPos, this.indexLocal(this.resolveTarget(op.to), op.index));
-      case 'untag':
-        return this.addAnswer(op.answerPos, this.E.untag(this.resolveTarget(op.to), op.tag));
+      case 'untag': {
+        // Refuse a taken answer position before starting any local work for it.
+        this.checkNewAnswer(op.answerPos);
+        const target = this.resolveTarget(op.to);
+        const result =
+          op.op === 'get' ? this.E.get(target, op.field) : op.op === 'index' ? this.indexLocal(target, op.index) : this.E.untag(target, op.tag);
+        return this.storeAnswer(op.answerPos, result);
+      }
       case 'gc-exports':
         for (const { position, delta } of op.entries) this.exports.release(exportPos(position), delta);
         return;
@@ -216,7 +220,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       return;
     }
     const result = this.invokeLocal(target, method, args);
-    if (answer !== null) this.addAnswer(answer, result);
+    if (answer !== null) this.storeAnswer(answer, result);
     else result.catch(noop);
     if (resolver !== undefined) this.notifyWhenSettled(result, resolver);
   }
@@ -259,8 +263,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     }
   }
 
-  private addAnswer(pos: number, promise: Promise<unknown>): void {
-    this.checkNewAnswer(pos);
+  /** Stores an answer whose position `checkNewAnswer` has already accepted. */
+  private storeAnswer(pos: number, promise: Promise<unknown>): void {
     const entry: Answer = { promise, state: 'pending' };
     promise.then(
       () => {
@@ -283,8 +287,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     if (desc.type === 'import-promise') return this.importPromise(desc.position);
     if (this.imports.has(pos)) {
       // Seen before: it may have other users, so never release it on our own.
-      const rep = this.importRepresentative(pos, false);
-      return rep;
+      return this.importRepresentative(pos, false);
     }
     return this.importRepresentative(pos, true);
   }

@@ -93,8 +93,8 @@ export class RelayConnection implements Connection {
     assertBytes(bytes, 'bytes');
     if (!this.#open) return;
     this.#outbox.push(bytes);
-    // Two microtask hops: the session schedules its GC batch on a microtask right after a
-    // send, and waiting one more hop lets that batch share the frame.
+    // Two microtask hops: whatever the session sends in this turn, and in work it schedules
+    // right after, shares one sealed frame.
     if (this.#outbox.length === 1) queueMicrotask(() => queueMicrotask(() => this.#sendOutbox()));
   }
 
