@@ -8,8 +8,6 @@ export interface WorkerInit {
   readonly relay: string;
   /** The IndexedDB database holding this vat's identity and persistent objects. */
   readonly storeName: string;
-  /** Names of the kinds whose makers live in the page. */
-  readonly kinds: readonly string[];
   /** The worker's end of the vat link. */
   readonly vatPort: MessagePort;
   /** The worker's end of the RTC broker link. */

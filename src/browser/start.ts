@@ -125,7 +125,6 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     type: 'capmesh-init',
     relay: options.relay,
     storeName: options.store ?? 'capmesh',
-    kinds: Object.keys(kinds),
     vatPort: vatLink.port2,
     brokerPort: brokerLink.port2,
     direct,

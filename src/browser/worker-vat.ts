@@ -108,7 +108,6 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   const uri = await vat.register(admin);
   const portLocator = vat.locators().find((l) => l.transport === 'port')!;
   const adminUri = formatSturdyRef({ peer: portLocator, swiss: parseSturdyRef(uri).swiss });
-  void init.kinds;
   return { type: 'capmesh-ready', adminUri, designator: vat.designator };
 }
 
