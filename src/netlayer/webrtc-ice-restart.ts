@@ -14,12 +14,14 @@ export interface LiveDirect {
   /** True on the side that made the first offer; that side also offers the restarts. */
   readonly offerer: boolean;
   readonly connection: DataChannelConnection;
+  /** `sentAt` of the peer's description that made the connection; each restart description must be later. */
+  readonly remoteSentAt: number;
 }
 
 export interface IceRestartDeps {
   post(message: ToBroker): void;
   /** Sends a signed description to `to` through the relay, as a signal of `kind`. */
-  signal(to: string, kind: string, sdp: Omit<SignedSdp, 'from'>): void;
+  signal(to: string, kind: string, sdp: Omit<SignedSdp, 'from' | 'sentAt'>): void;
   /** How long a restart may take before the connection is given up. */
   readonly timeoutMs: number;
   readonly log: { debug(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
@@ -30,6 +32,8 @@ export const REANSWER = 'rtc-reanswer';
 
 interface Tracked extends LiveDirect {
   restarting: ReturnType<typeof setTimeout> | undefined;
+  /** The latest `sentAt` applied from the peer: a restart description not later than it is a replay. */
+  lastRemoteSentAt: number;
 }
 
 /**
@@ -41,7 +45,10 @@ interface Tracked extends LiveDirect {
  * restart. If the connection is not `connected` again within `timeoutMs`, it
  * is closed: the session ends, its references break with `DISCONNECTED`, and
  * the next `enliven` dials afresh. That is also how a peer whose tab closed is
- * noticed.
+ * noticed. A restart description is applied only when its `sentAt` is later
+ * than every description applied from that peer on the connection (the
+ * netlayer has checked its signature and window), so a replayed one is
+ * ignored.
  */
 export class IceRestarts {
   private readonly live = new Map<number, Tracked>();
@@ -49,7 +56,7 @@ export class IceRestarts {
   constructor(private readonly deps: IceRestartDeps) {}
 
   track(direct: LiveDirect): void {
-    this.live.set(direct.id, { ...direct, restarting: undefined });
+    this.live.set(direct.id, { ...direct, restarting: undefined, lastRemoteSentAt: direct.remoteSentAt });
   }
 
   forget(id: number): void {
@@ -90,6 +97,11 @@ export class IceRestarts {
   onSignal(kind: string, from: string, opened: SignedSdp): void {
     for (const t of this.live.values()) {
       if (t.peer !== from || !equalBytes(t.dialId, opened.dialId)) continue;
+      if (opened.sentAt <= t.lastRemoteSentAt) {
+        this.deps.log.debug('ignored a replayed restart description', { peer: t.peer.slice(0, 12) });
+        return;
+      }
+      if ((kind === REOFFER && !t.offerer) || (kind === REANSWER && t.offerer)) t.lastRemoteSentAt = opened.sentAt;
       if (kind === REOFFER && !t.offerer) {
         this.begin(t);
         this.deps.post({ t: 'reaccept', id: t.id, sdp: opened.sdp });

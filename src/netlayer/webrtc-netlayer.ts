@@ -9,9 +9,15 @@ import type { MessagePortLike } from './message-port.js';
 import { DataChannelConnection, type DataChannelLike } from './datachannel-connection.js';
 import { IceRestarts, REANSWER, REOFFER } from './webrtc-ice-restart.js';
 import { openSdp, signSdp, type SignedSdp } from './webrtc-signals.js';
+import { OfferGate, type OfferLimits, type OfferRefusal } from './webrtc-offer-policy.js';
 import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
 
-export interface WebRtcOptions {
+/**
+ * Options of `webRtcNetlayer`. The offer limits (`OfferLimits`: answer
+ * policy, pending-offer and peer-connection caps, rate limits, freshness
+ * window) are documented there, with their defaults.
+ */
+export interface WebRtcOptions extends OfferLimits {
   /** The relay netlayer: signalling goes through its client, and it is the fallback path. */
   readonly relay: RelayNetlayer;
   /** The port to the page's RTC broker. */
@@ -25,9 +31,13 @@ export interface WebRtcOptions {
   readonly forceRelay?: boolean;
   readonly logger?: { debug(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
   /**
-   * Called when a signed description from `peer` is refused (bad signature,
-   * wrong sender/receiver/role, not Syrup): the relay or someone on the way
-   * tampered with it, or a peer misbehaves. The dial falls back to the relay.
+   * Called when a signed description from `peer` is refused: bad signature,
+   * wrong sender/receiver/role, not Syrup (the relay or someone on the way
+   * tampered with it, or a peer misbehaves; the dial falls back to the
+   * relay), or an offer over a limit (`OFFER_REFUSED`, with `limit`), outside
+   * the freshness window (`OFFER_STALE`) or replayed (`OFFER_REPLAYED`),
+   * which is dropped unanswered. Called once per refused signal: a flood
+   * means many calls, so keep it cheap (count, don't log each).
    */
   readonly onRefused?: (refusal: DirectPathRefusal) => void;
 }
@@ -37,8 +47,10 @@ export interface DirectPathRefusal {
   /** The designator the relay says sent it. */
   readonly peer: string;
   readonly role: 'offer' | 'answer';
-  /** The `CapmeshError` code (`CRYPTO_BAD_SIGNATURE`, `PROTOCOL`, …). */
+  /** The `CapmeshError` code (`CRYPTO_BAD_SIGNATURE`, `PROTOCOL`, `OFFER_REFUSED`, `OFFER_STALE`, `OFFER_REPLAYED`, …). */
   readonly code: string;
+  /** For `OFFER_*` codes: the option that tripped (`maxPendingOffersPerPeer`, `answerPolicy`, `offerWindowMs`, …). */
+  readonly limit?: keyof OfferLimits;
   readonly message: string;
 }
 
@@ -68,7 +80,11 @@ const ANSWER = 'rtc-answer';
  * circuit instead. Accept: an offer signal is checked (signed by the
  * designator the relay says sent it, addressed to us), answered, and the
  * channel becomes an inbound connection whose first message must be that
- * designator's start-session. Once up, an interrupted path gets an ICE
+ * designator's start-session. Before any of that, an offer passes the
+ * `OfferGate` (answer policy, caps, rate limits: before its signature is
+ * checked) and, once its signature is good, the freshness checks (window,
+ * replayed dial id); an offer that fails is dropped without an answer, so the
+ * broker builds nothing and no ICE candidate leaves. Once up, an interrupted path gets an ICE
  * restart (see `IceRestarts`), or is closed when it does not come back.
  */
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
@@ -77,17 +93,22 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const peerSettings: PeerSettings = { iceServers: options.iceServers ?? [], iceTransportPolicy: options.iceTransportPolicy ?? 'all' };
   const log = options.logger ?? { debug() {}, warn() {} };
   const exchanges = new Map<number, Exchange>();
-  const pending = new Map<string, (signal: RelaySignal) => void>();
+  /** Our dials waiting for their answer, by `designator/dial-id hex`: resolved with the checked answer. */
+  const pending = new Map<string, (answer: SignedSdp) => void>();
   let binding: NetlayerBinding | undefined;
   let nextId = 1;
   let closed = false;
+  const gate = new OfferGate(options, (peer) => relay.connections().some((c) => c.peer === peer));
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
+  /** The one place that signs a description (stamping sender and time) and sends it through the relay. */
+  const sendSigned = (kind: string, sdp: Omit<SignedSdp, 'from' | 'sentAt'>): void => {
+    if (!binding) return;
+    relay.client?.signal(sdp.to, kind, signSdp({ ...sdp, from: binding.designator, sentAt: Date.now() }, binding.signWithDesignatorKey));
+  };
   const restarts = new IceRestarts({
     post,
-    signal: (to, kind, sdp) => {
-      if (binding) relay.client?.signal(to, kind, signSdp({ ...sdp, from: binding.designator }, binding.signWithDesignatorKey));
-    },
+    signal: (to, kind, sdp) => sendSigned(kind, { ...sdp, to }),
     timeoutMs,
     log,
   });
@@ -115,8 +136,9 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   options.broker.start?.();
 
   /** Runs an exchange with the broker until `ready(x)` or failure/timeout. */
-  const exchange = (outbound: boolean, remoteLocator: PeerLocator | undefined, start: (id: number) => void) => {
+  const exchange = (outbound: boolean, peer: string, remoteLocator: PeerLocator | undefined, start: (id: number) => void) => {
     const id = nextId++;
+    gate.add(id, peer, !outbound);
     let wake = (): void => {};
     const x: Exchange = {
       wake: () => wake(),
@@ -126,6 +148,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
           remoteLocator,
           onEnded: () => {
             restarts.forget(id);
+            gate.remove(id);
             post({ t: 'close', id });
           },
         }),
@@ -152,6 +175,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       });
     const drop = (): void => {
       exchanges.delete(id);
+      gate.remove(id);
       x.connection?.close('no direct path');
       post({ t: 'close', id });
     };
@@ -162,20 +186,23 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const dialDirect = async (locator: PeerLocator): Promise<Connection> => {
     const client = relay.client;
     if (!client || !binding) throw new CapmeshError('DISCONNECTED', 'not registered at the relay');
+    const over = gate.mayDial(locator.designator);
+    if (over) throw new CapmeshError('LIMIT', `no direct dial: ${over} reached`);
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
-    const ex = exchange(true, locator, (id) => post({ t: 'dial', id, peer: peerSettings }));
+    const ex = exchange(true, locator.designator, locator, (id) => post({ t: 'dial', id, peer: peerSettings }));
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
-      const answerSignal = new Promise<RelaySignal>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
-      client.signal(locator.designator, OFFER, signSdp({ role: 'offer', from: binding.designator, to: locator.designator, dialId, sdp: offer }, binding.signWithDesignatorKey));
+      const answerSignal = new Promise<SignedSdp>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
+      sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer });
+      // The answer was opened and checked (signature, sender, receiver, window) by onSignal, and matched to this dial by its id.
       const answer = await Promise.race([answerSignal, ex.until<never>(() => undefined, deadline)]);
-      const opened = openSdp(answer.payload, answer.from, binding.designator, 'answer');
-      if (!equalBytes(opened.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
-      post({ t: 'remote', id: ex.id, sdp: opened.sdp });
+      if (!equalBytes(answer.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
+      post({ t: 'remote', id: ex.id, sdp: answer.sdp });
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
-      restarts.track({ id: ex.id, peer: locator.designator, dialId, offerer: true, connection });
+      gate.opened(ex.id);
+      restarts.track({ id: ex.id, peer: locator.designator, dialId, offerer: true, connection, remoteSentAt: answer.sentAt });
       return connection;
     } catch (e) {
       ex.drop();
@@ -189,13 +216,14 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const acceptDirect = async (signal: RelaySignal, offer: SignedSdp): Promise<void> => {
     if (!binding || closed) return;
     const deadline = Date.now() + timeoutMs;
-    const ex = exchange(false, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
+    const ex = exchange(false, signal.from, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
-      relay.client?.signal(signal.from, ANSWER, signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signWithDesignatorKey));
+      sendSigned(ANSWER, { role: 'answer', to: signal.from, dialId: offer.dialId, sdp: answer });
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
-      restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection });
+      gate.opened(ex.id);
+      restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection, remoteSentAt: offer.sentAt });
       binding.onConnection(new FirstMessageCheck(connection, signal.from));
     } catch (e) {
       ex.drop();
@@ -203,41 +231,64 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     }
   };
 
-  const refused = (signal: RelaySignal, role: 'offer' | 'answer', e: unknown): void => {
-    const message = e instanceof Error ? e.message : String(e);
-    log.warn(`refused a direct-path ${role}`, { from: signal.from.slice(0, 12), error: message });
+  const report = (refusal: DirectPathRefusal): void => {
     try {
-      options.onRefused?.({ peer: signal.from, role, code: isCapmeshError(e) ? e.code : 'INTERNAL', message });
+      options.onRefused?.(refusal);
     } catch {
       // a listener's fault is not the netlayer's
     }
   };
+  const refused = (signal: RelaySignal, role: 'offer' | 'answer', e: unknown): void => {
+    const message = e instanceof Error ? e.message : String(e);
+    log.warn(`refused a direct-path ${role}`, { from: signal.from.slice(0, 12), error: message });
+    report({ peer: signal.from, role, code: isCapmeshError(e) ? e.code : 'INTERNAL', message });
+  };
+  /** An offer dropped unanswered by the gate: logged at debug (a flood would drown a warn log), reported, counted by the listener. */
+  const declined = (signal: RelaySignal, role: 'offer' | 'answer', r: OfferRefusal): void => {
+    log.debug(`dropped a direct-path ${role} unanswered`, { from: signal.from.slice(0, 12), code: r.code, limit: r.limit });
+    report({ peer: signal.from, role, code: r.code, limit: r.limit, message: r.message });
+  };
+  /** Opens a signed description and checks its window (and, for a first offer, its dial id against replays); undefined when refused. */
+  const openFresh = (signal: RelaySignal, role: 'offer' | 'answer', replayCheck: boolean): SignedSdp | undefined => {
+    let opened: SignedSdp;
+    try {
+      opened = openSdp(signal.payload, signal.from, binding!.designator, role);
+    } catch (e) {
+      refused(signal, role, e);
+      return undefined;
+    }
+    const stale = gate.fresh(signal.from, opened.sentAt, Date.now(), replayCheck ? hex(opened.dialId) : undefined);
+    if (stale) {
+      declined(signal, role, stale);
+      return undefined;
+    }
+    return opened;
+  };
 
   const onSignal = (signal: RelaySignal): void => {
+    if (!binding || closed) return;
     if (signal.kind === OFFER) {
-      if (!binding || closed) return;
-      let offer: SignedSdp;
-      try {
-        offer = openSdp(signal.payload, signal.from, binding.designator, 'offer');
-      } catch (e) {
-        refused(signal, 'offer', e);
-        return;
-      }
+      // Policy, caps and rates first: cheap, and before the signature is checked.
+      const over = gate.admit(signal.from, Date.now());
+      if (over) return declined(signal, 'offer', over);
+      const offer = openFresh(signal, 'offer', true);
+      if (!offer) return;
       acceptDirect(signal, offer).catch((e: unknown) => log.debug('a direct path offered to us did not open', { from: signal.from.slice(0, 12), error: String(e) }));
-    } else if ((signal.kind === REOFFER || signal.kind === REANSWER) && binding) {
+    } else if (signal.kind === REOFFER || signal.kind === REANSWER) {
+      // Only for a live direct connection with the sender; restart offers share the sender's rate bucket.
+      if (!gate.hasPeerConnection(signal.from, 'live')) return;
       const role = signal.kind === REOFFER ? 'offer' : 'answer';
-      try {
-        restarts.onSignal(signal.kind, signal.from, openSdp(signal.payload, signal.from, binding.designator, role));
-      } catch (e) {
-        refused(signal, role, e);
+      if (role === 'offer') {
+        const over = gate.admitRestart(signal.from, Date.now());
+        if (over) return declined(signal, role, over);
       }
-    } else if (signal.kind === ANSWER && binding) {
-      try {
-        const opened = openSdp(signal.payload, signal.from, binding.designator, 'answer');
-        pending.get(`${signal.from}/${hex(opened.dialId)}`)?.(signal);
-      } catch (e) {
-        refused(signal, 'answer', e);
-      }
+      const opened = openFresh(signal, role, false);
+      if (opened) restarts.onSignal(signal.kind, signal.from, opened);
+    } else if (signal.kind === ANSWER) {
+      // Only while a dial of ours to the sender waits for its answer.
+      if (!gate.hasPeerConnection(signal.from, 'outbound-pending')) return;
+      const opened = openFresh(signal, 'answer', false);
+      if (opened) pending.get(`${signal.from}/${hex(opened.dialId)}`)?.(opened);
     }
   };
 
@@ -263,6 +314,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       closed = true;
       for (const id of [...exchanges.keys()]) post({ t: 'close', id });
       exchanges.clear();
+      gate.clear();
       await relay.close();
     },
   };

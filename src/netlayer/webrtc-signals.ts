@@ -7,11 +7,18 @@ import { SyrupRecord, Sym, isRecord, type SyrupValue } from '../syrup/types.js';
  * Signed session descriptions. A description carries the DTLS fingerprint
  * that the WebRTC connection will authenticate, so whoever may substitute it
  * could sit in the middle: the relay that routes it, for one. Each side signs
- * its description with its designator key, naming sender, receiver and the
- * dial it belongs to; the other side checks all of that before it applies
- * the description.
+ * its description with its designator key, naming sender, receiver, the
+ * dial it belongs to and when it was sent; the other side checks all of that
+ * before it applies the description (the netlayer then checks `sentAt`
+ * against its window and an offer's dial id against replays: see
+ * `OfferLimits.offerWindowMs`).
  *
- *   payload = Syrup [ <capmesh-rtc-sdp role from to dial-id sdp>  signature ]
+ *   payload = Syrup [ <capmesh-rtc-sdp-2 role from to dial-id sent-at sdp>  signature ]
+ *
+ * Version 2 (this one) added `sent-at`, an integer of milliseconds since the
+ * Unix epoch, and took a new label so no version-1 record can pass for one.
+ * A version-1 record (`capmesh-rtc-sdp`, five fields) is refused with
+ * `PROTOCOL`; such a peer reaches us over the relay path.
  */
 export type SdpRole = 'offer' | 'answer';
 
@@ -20,13 +27,16 @@ export interface SignedSdp {
   readonly from: string;
   readonly to: string;
   readonly dialId: Uint8Array;
+  /** When the sender signed it: milliseconds since the Unix epoch, by the sender's clock. */
+  readonly sentAt: number;
   readonly sdp: string;
 }
 
-const LABEL = 'capmesh-rtc-sdp';
+const LABEL = 'capmesh-rtc-sdp-2';
+const LABEL_V1 = 'capmesh-rtc-sdp';
 
 function recordOf(s: SignedSdp): SyrupRecord {
-  return new SyrupRecord(new Sym(LABEL), [new Sym(s.role), s.from, s.to, s.dialId, s.sdp]);
+  return new SyrupRecord(new Sym(LABEL), [new Sym(s.role), s.from, s.to, s.dialId, BigInt(Math.trunc(s.sentAt)), s.sdp]);
 }
 
 export function signSdp(s: SignedSdp, sign: (message: Uint8Array) => Uint8Array): Uint8Array {
@@ -36,7 +46,7 @@ export function signSdp(s: SignedSdp, sign: (message: Uint8Array) => Uint8Array)
 
 /**
  * Opens and checks a signed description that the relay says came from
- * `relayFrom`. Throws `CRYPTO_BAD_SIGNATURE` when it is not signed by the
+ * `relayFrom` (its freshness is the caller's to check). Throws `CRYPTO_BAD_SIGNATURE` when it is not signed by the
  * designator it names, and `PROTOCOL` when it names another sender, another
  * receiver than `us`, or another role than `role`.
  */
@@ -47,12 +57,24 @@ export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role
   } catch {
     throw new CapmeshError('PROTOCOL', 'a session description signal is not Syrup');
   }
-  if (!Array.isArray(value) || value.length !== 2 || !isRecord(value[0], LABEL, 5) || !(value[1] instanceof Uint8Array)) {
+  if (Array.isArray(value) && isRecord(value[0], LABEL_V1)) {
+    throw new CapmeshError('PROTOCOL', 'a version-1 session description signal (no sent-at); the sender must upgrade');
+  }
+  if (!Array.isArray(value) || value.length !== 2 || !isRecord(value[0], LABEL, 6) || !(value[1] instanceof Uint8Array)) {
     throw new CapmeshError('PROTOCOL', 'a session description signal has the wrong shape');
   }
   const [body, signature] = value as [SyrupRecord, Uint8Array];
-  const [roleSym, from, to, dialId, sdp] = body.fields;
-  if (!(roleSym instanceof Sym) || typeof from !== 'string' || typeof to !== 'string' || !(dialId instanceof Uint8Array) || typeof sdp !== 'string') {
+  const [roleSym, from, to, dialId, sentAt, sdp] = body.fields;
+  if (
+    !(roleSym instanceof Sym) ||
+    typeof from !== 'string' ||
+    typeof to !== 'string' ||
+    !(dialId instanceof Uint8Array) ||
+    typeof sentAt !== 'bigint' ||
+    sentAt < 0n ||
+    sentAt > BigInt(Number.MAX_SAFE_INTEGER) ||
+    typeof sdp !== 'string'
+  ) {
     throw new CapmeshError('PROTOCOL', 'a session description signal has the wrong fields');
   }
   if (signature.length !== 64 || !verify(publicKeyOfDesignator(from), encode(body), signature)) {
@@ -61,5 +83,5 @@ export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role
   if (from !== relayFrom) throw new CapmeshError('PROTOCOL', 'a session description names another sender than the one it came from');
   if (to !== us) throw new CapmeshError('PROTOCOL', 'a session description is addressed to another vat');
   if (roleSym.name !== role) throw new CapmeshError('PROTOCOL', `expected a signed ${role}, got ${roleSym.name}`);
-  return { role, from, to, dialId, sdp };
+  return { role, from, to, dialId, sentAt: Number(sentAt), sdp };
 }

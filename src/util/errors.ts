@@ -60,6 +60,13 @@ export const ERROR_CODES = [
   'E2E_HANDSHAKE',
   'E2E_TAMPERED',
   'E2E_REPLAY',
+  // WebRTC offers (webrtc netlayer): an offer dropped unanswered before any peer
+  // connection is built. OFFER_REFUSED: over a limit or the answer policy
+  // (`DirectPathRefusal.limit` names which); OFFER_STALE: its signed sent-at is
+  // outside the freshness window; OFFER_REPLAYED: its dial id was already answered.
+  'OFFER_REFUSED',
+  'OFFER_STALE',
+  'OFFER_REPLAYED',
   // internal invariants (a bug in capmesh, never the peer's fault)
   'INTERNAL',
 ] as const;

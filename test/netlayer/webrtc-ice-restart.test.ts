@@ -15,7 +15,7 @@ function setup(offerer: boolean) {
   });
   const dialId = new Uint8Array([1, 2, 3]);
   const connection = { close: (why: string) => void closed.push(why) } as unknown as DataChannelConnection;
-  restarts.track({ id: 7, peer: 'bob', dialId, offerer, connection });
+  restarts.track({ id: 7, peer: 'bob', dialId, offerer, connection, remoteSentAt: 1_000 });
   return { restarts, posted, signals, closed, dialId };
 }
 
@@ -29,7 +29,7 @@ describe('ICE restarts of live direct connections', () => {
     expect(t.posted).toEqual([{ t: 'restart', id: 7 }]);
     expect(t.restarts.onLocal(7, 'offer-sdp')).toBe(true);
     expect(t.signals).toEqual([{ to: 'bob', kind: REOFFER, role: 'offer', sdp: 'offer-sdp' }]);
-    t.restarts.onSignal(REANSWER, 'bob', { role: 'answer', from: 'bob', to: 'us', dialId: t.dialId, sdp: 'answer-sdp' });
+    t.restarts.onSignal(REANSWER, 'bob', { role: 'answer', from: 'bob', to: 'us', dialId: t.dialId, sentAt: 2_000, sdp: 'answer-sdp' });
     expect(t.posted.at(-1)).toEqual({ t: 'remote', id: 7, sdp: 'answer-sdp' });
     t.restarts.onState(7, 'connected');
     vi.advanceTimersByTime(60_000);
@@ -38,13 +38,26 @@ describe('ICE restarts of live direct connections', () => {
 
   it('the answering side answers a restart offer for the same dial, and only that one', () => {
     const t = setup(false);
-    t.restarts.onSignal(REOFFER, 'bob', { role: 'offer', from: 'bob', to: 'us', dialId: new Uint8Array([9]), sdp: 'other' });
-    t.restarts.onSignal(REOFFER, 'mallory', { role: 'offer', from: 'mallory', to: 'us', dialId: t.dialId, sdp: 'forged' });
+    t.restarts.onSignal(REOFFER, 'bob', { role: 'offer', from: 'bob', to: 'us', dialId: new Uint8Array([9]), sentAt: 2_000, sdp: 'other' });
+    t.restarts.onSignal(REOFFER, 'mallory', { role: 'offer', from: 'mallory', to: 'us', dialId: t.dialId, sentAt: 2_000, sdp: 'forged' });
     expect(t.posted).toEqual([]);
-    t.restarts.onSignal(REOFFER, 'bob', { role: 'offer', from: 'bob', to: 'us', dialId: t.dialId, sdp: 'offer-sdp' });
+    t.restarts.onSignal(REOFFER, 'bob', { role: 'offer', from: 'bob', to: 'us', dialId: t.dialId, sentAt: 2_000, sdp: 'offer-sdp' });
     expect(t.posted).toEqual([{ t: 'reaccept', id: 7, sdp: 'offer-sdp' }]);
     t.restarts.onLocal(7, 'answer-sdp');
     expect(t.signals).toEqual([{ to: 'bob', kind: REANSWER, role: 'answer', sdp: 'answer-sdp' }]);
+  });
+
+  it('ignores a replayed restart offer: one not later than the last description applied from the peer', () => {
+    const t = setup(false);
+    const reoffer = { role: 'offer' as const, from: 'bob', to: 'us', dialId: t.dialId, sdp: 'offer-sdp' };
+    // As old as the offer that made the connection: a replay of something older.
+    t.restarts.onSignal(REOFFER, 'bob', { ...reoffer, sentAt: 1_000 });
+    expect(t.posted).toEqual([]);
+    t.restarts.onSignal(REOFFER, 'bob', { ...reoffer, sentAt: 2_000 });
+    expect(t.posted).toEqual([{ t: 'reaccept', id: 7, sdp: 'offer-sdp' }]);
+    // The same restart offer again (the relay replays it): ignored.
+    t.restarts.onSignal(REOFFER, 'bob', { ...reoffer, sentAt: 2_000 });
+    expect(t.posted).toHaveLength(1);
   });
 
   it('gives the connection up when the path does not come back in time (a closed tab)', () => {
