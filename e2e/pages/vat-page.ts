@@ -5,7 +5,8 @@
  * the public entry points.
  *
  * Query: `relay` (ws URL), `store` (IndexedDB name), `forceRelay=1`,
- * `directTimeoutMs`, `iceTransportPolicy` (`all` | `relay`), `worker=test`
+ * `directTimeoutMs`, `iceTransportPolicy` (`all` | `relay`), `answerPolicy`
+ * (`anyone` | `known`), `worker=test`
  * (the test worker with its extension, see test-worker.ts).
  */
 import { E, far } from 'capmesh';
@@ -35,12 +36,14 @@ declare global {
 }
 
 const policy = params.get('iceTransportPolicy');
+const answerPolicy = params.get('answerPolicy');
 const vat = await startBrowserVat({
   relay: params.get('relay') ?? 'ws://127.0.0.1:8787',
   store: params.get('store') ?? 'capmesh-e2e',
   forceRelay: params.get('forceRelay') === '1',
   directTimeoutMs: Number(params.get('directTimeoutMs') ?? 5000),
   ...(policy === 'relay' || policy === 'all' ? { iceTransportPolicy: policy } : {}),
+  ...(answerPolicy === 'anyone' || answerPolicy === 'known' ? { answerPolicy } : {}),
   ...(params.get('worker') === 'test' ? { worker: new Worker(new URL('./test-worker.ts', import.meta.url), { type: 'module', name: 'capmesh test vat' }) } : {}),
   kinds: testKinds,
 });

@@ -1,3 +1,5 @@
+import type { OfferLimits } from '../netlayer/webrtc-offer-policy.js';
+
 /**
  * The two messages that set a worker vat up; everything after them goes over
  * the vat link (a CapTP session on a MessagePort) and the broker port.
@@ -25,7 +27,14 @@ export interface DirectPathSettings {
   readonly timeoutMs: number;
   /** Tests: never open a direct path (as if ICE always failed). */
   readonly forceRelay: boolean;
+  /** Which offers the worker answers (`OfferLimits.answerPolicy`); with `known`, the vat's open sessions count as known. */
+  readonly answerPolicy: 'anyone' | 'known';
+  /** Offer caps, rate limits and window (`OfferLimits`; unset ones take their defaults). */
+  readonly offerLimits: DirectOfferLimits;
 }
+
+/** The numeric offer limits, as a page may set them (see `OfferLimits` for each, with its default). */
+export type DirectOfferLimits = Omit<OfferLimits, 'answerPolicy' | 'isKnownPeer'>;
 
 export type WorkerReply =
   | { readonly type: 'capmesh-ready'; readonly adminUri: string; readonly designator: string }

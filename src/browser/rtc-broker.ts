@@ -13,6 +13,16 @@ import type { FromBroker, PeerSettings, PipeMessage, ToBroker } from '../netlaye
  */
 const GATHER_CAP_MS = 2_000;
 
+export interface RtcBrokerOptions {
+  /**
+   * Peer connections the broker holds at most; a `dial` or `accept` beyond
+   * it is answered with `error` and builds nothing. A second line behind the
+   * worker's own limits (`OfferLimits.maxPeerConnections`, which the worker
+   * checks before it asks). Default 64.
+   */
+  readonly maxPeerConnections?: number;
+}
+
 export interface RtcBroker {
   /** Peer connections open now, by id (for `getStats()`-based round-trip times). */
   readonly peers: ReadonlyMap<number, RTCPeerConnection>;
@@ -35,7 +45,8 @@ function gathered(pc: RTCPeerConnection): Promise<void> {
   });
 }
 
-export function startRtcBroker(port: MessagePort): RtcBroker {
+export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}): RtcBroker {
+  const maxPeers = options.maxPeerConnections ?? 64;
   const peers = new Map<number, RTCPeerConnection>();
   const post = (message: FromBroker, transfer: Transferable[] = []): void => port.postMessage(message, transfer);
 
@@ -60,7 +71,12 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
     }
   };
 
-  const makePeer = (id: number, settings: PeerSettings): RTCPeerConnection => {
+  /** Makes the peer connection for `id`, or reports `error` and returns undefined when `maxPeerConnections` are held. */
+  const makePeer = (id: number, settings: PeerSettings): RTCPeerConnection | undefined => {
+    if (peers.size >= maxPeers) {
+      post({ t: 'error', id, message: `the page holds ${peers.size} peer connections (maxPeerConnections)` });
+      return undefined;
+    }
     const pc = new RTCPeerConnection({
       iceServers: settings.iceServers as RTCIceServer[],
       iceTransportPolicy: settings.iceTransportPolicy ?? 'all',
@@ -90,12 +106,14 @@ export function startRtcBroker(port: MessagePort): RtcBroker {
     switch (m.t) {
       case 'dial': {
         const pc = makePeer(m.id, m.peer);
+        if (!pc) return;
         handOver(m.id, pc.createDataChannel('capmesh', { ordered: true }));
         reportLocal(m.id, pc, () => pc.setLocalDescription());
         return;
       }
       case 'accept': {
         const pc = makePeer(m.id, m.peer);
+        if (!pc) return;
         pc.addEventListener('datachannel', (e) => handOver(m.id, e.channel));
         answerOffer(m.id, pc, m.sdp);
         return;

@@ -3,17 +3,22 @@ import { createVat, type Vat } from '../mesh/index.js';
 import { E, far, type Remote } from '../vat/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
-import type { DirectPathSettings, WorkerInit, WorkerReply } from './messages.js';
+import type { DirectOfferLimits, DirectPathSettings, WorkerInit, WorkerReply } from './messages.js';
 import type { BrowserSessionInfo } from './worker-vat.js';
 import { startRtcBroker } from './rtc-broker.js';
+import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc-offer-policy.js';
 
 /**
  * Events of `BrowserVat.on`, with their detail:
  * - `peer-connected` `{ designator, path }`, `peer-disconnected` `{ designator }`;
  * - `path-changed` `{ designator, from, to }` (`webrtc` ↔ `relay`);
- * - `direct-refused` `{ designator, role, code, message }`: a signed session
- *   description that failed its checks (someone on the way, e.g. the relay,
- *   altered it, or the peer misbehaves); the connection uses the relay path.
+ * - `direct-refused` `{ designator, role, code, message, limit? }`: a signed
+ *   session description that failed its checks (someone on the way, e.g. the
+ *   relay, altered it, or the peer misbehaves; the connection uses the relay
+ *   path), or an offer dropped unanswered: `OFFER_REFUSED` (over the limit
+ *   named by `limit`, or not allowed by `answerPolicy`), `OFFER_STALE`,
+ *   `OFFER_REPLAYED`. `OFFER_*` events come at most once a second per peer,
+ *   code and limit, so a flood does not flood the page.
  */
 export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed' | 'direct-refused';
 
@@ -48,6 +53,23 @@ export interface BrowserVatOptions {
   readonly directTimeoutMs?: number;
   /** Tests: never open a direct path. */
   readonly forceRelay?: boolean;
+  /**
+   * Which WebRTC offers the tab answers. `anyone` (default): any well-signed,
+   * fresh offer within `offerLimits` (a first call from a new tab goes
+   * direct). `known`: only vats this tab already has a session or a direct
+   * connection with, or is dialling; others reach it over the relay path, and
+   * never see its ICE candidates (its addresses).
+   */
+  readonly answerPolicy?: 'anyone' | 'known';
+  /**
+   * Caps and rate limits on offers and peer connections (see `OfferLimits`):
+   * `maxPendingOffersPerPeer` 2, `maxPendingOffers` 16,
+   * `maxPeerConnectionsPerPeer` 4, `maxPeerConnections` 64,
+   * `offersPerPeerPerMinute` 12, `offersPerMinute` 240, `offerWindowMs`
+   * 60 000, `maxRememberedOffers` 4 096. The page's broker also refuses to
+   * build more than `maxPeerConnections` peer connections.
+   */
+  readonly offerLimits?: DirectOfferLimits;
 }
 
 /** The page's handle on the vat in its worker. References it returns work with `E`. */
@@ -119,6 +141,8 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     iceTransportPolicy: options.iceTransportPolicy ?? 'all',
     timeoutMs: options.directTimeoutMs ?? 5_000,
     forceRelay: options.forceRelay ?? false,
+    answerPolicy: options.answerPolicy ?? 'anyone',
+    offerLimits: { ...options.offerLimits },
   };
   const kinds = options.kinds ?? {};
   const init: WorkerInit = {
@@ -131,7 +155,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   };
   const ready = waitReady(worker);
   worker.postMessage(init, [vatLink.port2, brokerLink.port2]);
-  const broker = startRtcBroker(brokerLink.port1);
+  const broker = startRtcBroker(brokerLink.port1, { maxPeerConnections: options.offerLimits?.maxPeerConnections ?? OFFER_LIMIT_DEFAULTS.maxPeerConnections });
   const { adminUri, designator } = await ready;
   const pageVat: Vat = await createVat({ netlayers: [messagePortNetlayer(vatLink.port1, 'a')] });
   const admin = (await pageVat.enliven<Admin>(adminUri)) as unknown as Remote<Admin>;

@@ -4,7 +4,7 @@ import { E, far } from '../vat/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
 import { relayNetlayer } from '../netlayer/relay-netlayer.js';
-import { webRtcNetlayer } from '../netlayer/webrtc-netlayer.js';
+import { webRtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc-netlayer.js';
 import type { Netlayer } from '../netlayer/types.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
 import type { WorkerInit, WorkerReply } from './messages.js';
@@ -90,6 +90,8 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   const emit = (name: string, detail: Record<string, unknown>): void => {
     for (const l of listeners) E.sendOnly(l).event(name, detail);
   };
+  let vat: Vat | undefined;
+  const refusalEvents = new RefusalThrottle();
   const rtc = webRtcNetlayer({
     relay: relayNetlayer({ url: init.relay }),
     broker: init.brokerPort,
@@ -97,11 +99,17 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
     iceTransportPolicy: init.direct.iceTransportPolicy,
     timeoutMs: init.direct.timeoutMs,
     forceRelay: init.direct.forceRelay,
-    onRefused: (r) => emit('direct-refused', { designator: r.peer, role: r.role, code: r.code, message: r.message }),
+    ...init.direct.offerLimits,
+    answerPolicy: init.direct.answerPolicy,
+    isKnownPeer: (designator) => vat?.sessions().some((s) => s.transport !== 'port' && s.designator === designator) ?? false,
+    onRefused: (r) => {
+      if (refusalEvents.quiet(r)) return;
+      emit('direct-refused', { designator: r.peer, role: r.role, code: r.code, message: r.message, ...(r.limit ? { limit: r.limit } : {}) });
+    },
   });
   const network = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
   const pageLink = messagePortNetlayer(init.vatPort, 'b');
-  const vat = await createVat({ netlayers: [network, pageLink], store: indexedDbStore(init.storeName) });
+  vat = await createVat({ netlayers: [network, pageLink], store: indexedDbStore(init.storeName) });
   watchSessions(vat, emit);
   const extension = hooks.extension?.(vat);
   const admin = makeAdmin(vat, listeners, extension);
@@ -109,6 +117,27 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   const portLocator = vat.locators().find((l) => l.transport === 'port')!;
   const adminUri = formatSturdyRef({ peer: portLocator, swiss: parseSturdyRef(uri).swiss });
   return { type: 'capmesh-ready', adminUri, designator: vat.designator };
+}
+
+/**
+ * Keeps an offer flood from becoming an event flood to the page: an
+ * `OFFER_*` refusal is reported at most once a second per peer, code and
+ * limit (other refusals, e.g. bad signatures, always are). Remembers at most
+ * 1 024 keys, then starts afresh.
+ */
+class RefusalThrottle {
+  private readonly last = new Map<string, number>();
+
+  quiet(r: DirectPathRefusal): boolean {
+    if (!r.code.startsWith('OFFER_')) return false;
+    const key = `${r.peer}/${r.code}/${r.limit ?? ''}`;
+    const now = Date.now();
+    const at = this.last.get(key);
+    if (at !== undefined && now - at < 1_000) return true;
+    if (this.last.size >= 1_024) this.last.clear();
+    this.last.set(key, now);
+    return false;
+  }
 }
 
 function makeAdmin(vat: Vat, listeners: Set<EventListener>, extension: object | undefined): object {
