@@ -44,6 +44,8 @@ function setup(timeoutMs = 1_000) {
   const handoffs = new Handoffs({
     openShells: () => open,
     sessionTo: () => Promise.reject(new Error('not used')),
+    hasSession: () => false,
+    hasNetlayer: () => true,
     isSelf: (p) => p.designator === 'E',
     logger: silentLogger,
     giftTimeoutMs: timeoutMs,
