@@ -1,3 +1,5 @@
+import { assertInteger } from '../util/assert.js';
+
 /**
  * Budgets for third-party handoffs (see `Handoffs`). Every field is optional
  * in `VatLimits`; `resolveHandoffLimits` fills in the defaults below.
@@ -71,12 +73,18 @@ export const DEFAULT_HANDOFF_LIMITS: ResolvedHandoffLimits = Object.freeze({
   maxWithdrawalsWaitingPerSession: 64,
 });
 
-/** The defaults, overridden by each field of `limits` that is set. */
+/**
+ * The defaults, overridden by each field of `limits` that is set. Throws
+ * `INVALID_ARGUMENT` for a field that is not a safe integer (at least 1 for the
+ * window and the timeout, at least 0 for the counts: 0 turns the thing off).
+ */
 export function resolveHandoffLimits(limits: HandoffLimits = {}): ResolvedHandoffLimits {
   const out = { ...DEFAULT_HANDOFF_LIMITS };
   for (const name of Object.keys(DEFAULT_HANDOFF_LIMITS) as (keyof ResolvedHandoffLimits)[]) {
     const value = limits[name];
-    if (value !== undefined) out[name] = value;
+    if (value === undefined) continue;
+    assertInteger(value, `limits.${name}`, name === 'handoffWindowMs' || name === 'handoffDialTimeoutMs' ? 1 : 0);
+    out[name] = value;
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { codeOf } from '../helpers/codes.js';
 import { DEFAULT_HANDOFF_LIMITS, HandoffDialBudget, resolveHandoffLimits } from '../../src/mesh/handoff-limits.js';
 
 describe('handoff limits', () => {
@@ -15,6 +16,13 @@ describe('handoff limits', () => {
       maxGifts: 16_384,
       maxWithdrawalsWaitingPerSession: 64,
     });
+  });
+
+  it('refuse a limit that is not a whole number in range', () => {
+    expect(codeOf(() => resolveHandoffLimits({ maxGifts: -1 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => resolveHandoffLimits({ handoffWindowMs: 0 }))).toBe('INVALID_ARGUMENT');
+    expect(codeOf(() => resolveHandoffLimits({ maxHandoffDials: 1.5 }))).toBe('INVALID_ARGUMENT');
+    expect(resolveHandoffLimits({ maxHandoffDials: 0 }).maxHandoffDials).toBe(0);
   });
 });
 
