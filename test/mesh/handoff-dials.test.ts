@@ -9,6 +9,7 @@ import { CapmeshError } from '../../src/util/errors.js';
 import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/message-port.js';
 import type { Connection, Netlayer } from '../../src/netlayer/types.js';
 import { exportDesc, type PeerLocator } from '../../src/wire/index.js';
+import { formatPeerUri } from '../../src/mesh/uri.js';
 import { signGive } from '../conformance/harness/handoffs.js';
 import { RawPeer, type Settled } from '../helpers/raw-peer.js';
 
@@ -84,11 +85,11 @@ function spied(inner: Netlayer) {
  */
 async function receiver(limits: VatLimits = {}, extra: Netlayer[] = []) {
   const tcp = spied(tcpTestingOnlyNetlayer());
-  const failures: { exporter: unknown; reason: unknown }[] = [];
+  const failures: { exporter: unknown; code: unknown; reason: unknown }[] = [];
   const drop = (): void => {};
   const logger: Logger = {
     debug: (message, fields) => {
-      if (message.startsWith('handoff: could not withdraw')) failures.push({ exporter: fields?.['exporter'], reason: fields?.['reason'] });
+      if (message.startsWith('handoff: could not withdraw')) failures.push({ exporter: fields?.['exporter'], code: fields?.['code'], reason: fields?.['reason'] });
     },
     info: drop,
     warn: drop,
@@ -98,7 +99,8 @@ async function receiver(limits: VatLimits = {}, extra: Netlayer[] = []) {
   cleanups.push(() => vat.close());
   const uri = await vat.register(far('inbox', { take: (x: unknown) => x }), { swiss: INBOX_SWISS });
   const causes = (designator: string): unknown[] => failures.filter((f) => f.exporter === designator).map((f) => f.reason);
-  return { vat, uri, tcp, causes };
+  const codes = (designator: string): unknown[] => failures.filter((f) => f.exporter === designator).map((f) => f.code);
+  return { vat, uri, tcp, causes, codes };
 }
 
 /** A hostile gifter with a session to `r`: `give(location)` sends `inbox.take(<signed give naming location>)`. */
@@ -112,7 +114,7 @@ async function gifter(r: { uri: string }) {
       new Sym('take'),
       signGive(key, { receiverKey: peer.peerKey, exporterLocation, session: randomBytes(32), gifterSide: randomBytes(32), giftId: randomBytes(16) }),
     ]);
-  return { peer, give };
+  return { peer, give, inbox };
 }
 
 const tcpAt = (port: number, designator: string): PeerLocator => ({ transport: 'tcp-testing-only', designator, hints: { host: '127.0.0.1', port: String(port) } });
@@ -142,6 +144,31 @@ describe('handoff dials: what the gifter learns', () => {
     expect(String(r.causes('nobody'))).toMatch(/ECONNREFUSED/);
     expect(String(r.causes('listening'))).not.toMatch(/ECONNREFUSED/);
     expect(await stillServes(g.peer)).toBe(true);
+  });
+});
+
+describe('handoff dials: what the gifter learns when the exporter refuses', () => {
+  it('a give the exporter refuses (bad gifter signature, unknown gifter session) breaks alike for the gifter; the exporter’s code stays in the receiver’s log', async () => {
+    const r = await receiver();
+    const g = await gifter(r);
+    const exporter = await createVat({ netlayers: [tcpTestingOnlyNetlayer()] });
+    cleanups.push(() => exporter.close());
+    const location = exporter.locators()[0]!;
+    // The gifter has a real session with the exporter, but signs the give with another key.
+    const atExporter = await RawPeer.open(formatPeerUri(location));
+    cleanups.push(() => atExporter.close());
+    await atExporter.roundTrip();
+    const forged = signGive(generateKeyPair(), {
+      receiverKey: g.peer.peerKey,
+      exporterLocation: location,
+      session: atExporter.session.sessionId(),
+      gifterSide: atExporter.session.ourSideId(),
+      giftId: randomBytes(16),
+    });
+    const badSignature = await g.peer.ask(exportDesc(g.inbox), [new Sym('take'), forged]);
+    const unknownSession = await g.give(location);
+    expectUniform([badSignature, unknownSession]);
+    expect(r.codes(location.designator)).toEqual(['HANDOFF_BAD_GIVE', 'HANDOFF_UNKNOWN_SESSION']);
   });
 });
 
