@@ -32,8 +32,11 @@ export class GiftTable {
   private readonly waiters = new Map<string, Waiter[]>();
   /** Per withdrawing session: how many of its withdrawals wait for a deposit. */
   private readonly waitingBy = new Map<object, number>();
-  /** Per gifter session: gift keys already withdrawn (so a replay gets a clear error, not a timeout). */
+  /** Per gifter session: gift keys already withdrawn (so a replay gets a clear error, not a timeout), oldest first. */
   private readonly withdrawn = new Map<string, Set<string>>();
+
+  /** `maxWithdrawnPerSession`: how many withdrawn gift keys are remembered per gifter session (the oldest go first). */
+  constructor(private readonly maxWithdrawnPerSession = Number.POSITIVE_INFINITY) {}
 
   static key(sessionId: Uint8Array, giftId: GiftId): { session: string; gift: string } {
     const gift =
@@ -167,5 +170,6 @@ export class GiftTable {
     let set = this.withdrawn.get(session);
     if (!set) this.withdrawn.set(session, (set = new Set()));
     set.add(gift);
+    if (set.size > this.maxWithdrawnPerSession) set.delete(set.values().next().value!);
   }
 }

@@ -57,6 +57,16 @@ export interface HandoffLimits {
    * session (`BUDGET_EXCEEDED`, `maxWithdrawalsWaitingPerSession`). Default 64.
    */
   maxWithdrawalsWaitingPerSession?: number;
+  /**
+   * What the exporter remembers per session to refuse replays: used handoff
+   * counts per E–R session, and withdrawn gift ids per G–E session. Past it,
+   * the lowest half of the counts is forgotten and every count at or below the
+   * highest forgotten one is refused as reused (`HANDOFF_COUNT_REUSED`; honest
+   * receivers count up), and the oldest withdrawn ids are forgotten (a replay
+   * of one then waits for a deposit and times out instead of failing with
+   * `HANDOFF_GIFT_WITHDRAWN`; the gift itself is gone either way). Default 4096.
+   */
+  handoffMemoryPerSession?: number;
 }
 
 export type ResolvedHandoffLimits = Required<HandoffLimits>;
@@ -71,19 +81,22 @@ export const DEFAULT_HANDOFF_LIMITS: ResolvedHandoffLimits = Object.freeze({
   maxGiftsPerSession: 1024,
   maxGifts: 16_384,
   maxWithdrawalsWaitingPerSession: 64,
+  handoffMemoryPerSession: 4096,
 });
 
 /**
  * The defaults, overridden by each field of `limits` that is set. Throws
  * `INVALID_ARGUMENT` for a field that is not a safe integer (at least 1 for the
- * window and the timeout, at least 0 for the counts: 0 turns the thing off).
+ * window, the timeout and the memory, at least 0 for the counts: 0 refuses every
+ * handoff dial, or every gift).
  */
 export function resolveHandoffLimits(limits: HandoffLimits = {}): ResolvedHandoffLimits {
   const out = { ...DEFAULT_HANDOFF_LIMITS };
   for (const name of Object.keys(DEFAULT_HANDOFF_LIMITS) as (keyof ResolvedHandoffLimits)[]) {
     const value = limits[name];
     if (value === undefined) continue;
-    assertInteger(value, `limits.${name}`, name === 'handoffWindowMs' || name === 'handoffDialTimeoutMs' ? 1 : 0);
+    const atLeastOne = name === 'handoffWindowMs' || name === 'handoffDialTimeoutMs' || name === 'handoffMemoryPerSession';
+    assertInteger(value, `limits.${name}`, atLeastOne ? 1 : 0);
     out[name] = value;
   }
   return out;

@@ -43,7 +43,8 @@ import type { Logger } from './logger.js';
  * rule; the monotonic rule some peers use would also refuse counts an honest
  * receiver never reuses but that arrive out of order (concurrent handoffs whose
  * withdrawals race), so the set is both stricter against replay and kinder to
- * honest receivers.
+ * honest receivers. The set is bounded (`handoffMemoryPerSession`): past it,
+ * its lowest half becomes a floor at or below which every count is refused.
  *
  * Policy (see `HandoffLimits`). The exporter a give names is peer-chosen, so
  * the receiver dials it only through a netlayer the vat configured (never a
@@ -113,18 +114,19 @@ const noop = (): void => {};
 const PRIVATE_TRANSPORTS: ReadonlySet<string> = new Set(['port']);
 
 export class Handoffs {
-  readonly gifts = new GiftTable();
+  readonly gifts: GiftTable;
   readonly limits: ResolvedHandoffLimits;
   /** Receiver: the next handoff count per E–R session. */
   private readonly nextCount = new WeakMap<ConnectionShell, bigint>();
-  /** Exporter: counts already used per E–R session. */
-  private readonly usedCounts = new WeakMap<ConnectionShell, Set<bigint>>();
+  /** Exporter: counts already used per E–R session (see `UsedCounts`). */
+  private readonly usedCounts = new WeakMap<ConnectionShell, UsedCounts>();
   /** Receiver: handoff dials in flight, by exporter (transport + designator); later gives naming it join. */
   private readonly dialling = new Map<string, Promise<ConnectionShell>>();
   private readonly dialBudget: HandoffDialBudget;
 
   constructor(private readonly host: HandoffHost) {
     this.limits = resolveHandoffLimits(host.limits);
+    this.gifts = new GiftTable(this.limits.handoffMemoryPerSession);
     this.dialBudget = new HandoffDialBudget(this.limits, host.now ?? Date.now);
   }
 
@@ -309,9 +311,8 @@ export class Handoffs {
     // e. Each handoff count once per E–R session.
     if (count !== undefined) {
       let used = this.usedCounts.get(on);
-      if (!used) this.usedCounts.set(on, (used = new Set()));
-      if (used.has(count)) fail('HANDOFF_COUNT_REUSED', `handoff count ${count} was already used on this session`);
-      used.add(count);
+      if (!used) this.usedCounts.set(on, (used = new UsedCounts(this.limits.handoffMemoryPerSession)));
+      if (!used.take(count)) fail('HANDOFF_COUNT_REUSED', `handoff count ${count} was already used on this session`);
     }
     // f. The gift, once (a withdrawal that must wait for its deposit takes a slot of `on`'s budget).
     const key = GiftTable.key(give.session, give.giftId);
@@ -333,6 +334,31 @@ export class Handoffs {
   sessionClosed(shell: ConnectionShell): void {
     if (shell.sessionId !== undefined) this.gifts.dropSession(toHex(shell.sessionId));
     this.gifts.dropOwner(shell);
+  }
+}
+
+/**
+ * The handoff counts used on one E–R session: a set of at most `max` counts
+ * above a floor. Past `max`, the lowest half is dropped and the floor rises to
+ * the highest dropped count; counts at or below the floor count as used.
+ */
+class UsedCounts {
+  private floor = -1n;
+  private readonly used = new Set<bigint>();
+
+  constructor(private readonly max: number) {}
+
+  /** Records `count`; false when it was used before (or is at or below the floor). */
+  take(count: bigint): boolean {
+    if (count <= this.floor || this.used.has(count)) return false;
+    this.used.add(count);
+    if (this.used.size > this.max) {
+      const sorted = [...this.used].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const dropped = sorted.slice(0, Math.max(1, sorted.length >> 1));
+      for (const c of dropped) this.used.delete(c);
+      this.floor = dropped[dropped.length - 1]!;
+    }
+    return true;
   }
 }
 

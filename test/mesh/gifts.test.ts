@@ -38,4 +38,16 @@ describe('GiftTable counts', () => {
     await expect(dropped[1]).resolves.toBe(gift);
     expect(t.withdrawalsWaiting(r2)).toBe(0);
   });
+
+  it('remembers at most maxWithdrawnPerSession withdrawn gifts per gifter session, the oldest forgotten first', async () => {
+    const t = new GiftTable(2);
+    for (const id of ['a', 'b', 'c']) {
+      t.deposit('s', id, gift);
+      await t.withdraw('s', id, 1_000, {});
+    }
+    await expect(t.withdraw('s', 'c', 1_000, {})).rejects.toMatchObject({ code: 'HANDOFF_GIFT_WITHDRAWN' });
+    await expect(t.withdraw('s', 'b', 1_000, {})).rejects.toMatchObject({ code: 'HANDOFF_GIFT_WITHDRAWN' });
+    // 'a' is forgotten: a replay of it would wait for a deposit (and time out), not be told it was withdrawn.
+    expect(t.wouldWait('s', 'a')).toBe(true);
+  });
 });

@@ -15,6 +15,7 @@ describe('handoff limits', () => {
       maxGiftsPerSession: 1024,
       maxGifts: 16_384,
       maxWithdrawalsWaitingPerSession: 64,
+      handoffMemoryPerSession: 4096,
     });
   });
 
