@@ -16,6 +16,7 @@ import {
 import { E } from '../vat/index.js';
 import type { ConnectionShell } from './connection-shell.js';
 import { GiftTable } from './gifts.js';
+import { HandoffDialBudget, resolveHandoffLimits, type HandoffLimits, type ResolvedHandoffLimits } from './handoff-limits.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -42,19 +43,39 @@ import type { Logger } from './logger.js';
  * rule; the monotonic rule some peers use would also refuse counts an honest
  * receiver never reuses but that arrive out of order (concurrent handoffs whose
  * withdrawals race), so the set is both stricter against replay and kinder to
- * honest receivers.
+ * honest receivers. The set is bounded (`handoffMemoryPerSession`): past it,
+ * its lowest half becomes a floor at or below which every count is refused.
+ *
+ * Policy (see `HandoffLimits`). The exporter a give names is peer-chosen, so
+ * the receiver dials it only through a netlayer the vat configured (never a
+ * private one), and only within the dial budgets; and whatever goes wrong
+ * after the give's own checks, the gifter is told one thing:
+ * `HANDOFF_UNREACHABLE` with `UNREACHABLE_MESSAGE` (the cause is logged
+ * locally at debug level). The exporter's gift budgets abort the session
+ * that trips them with `BUDGET_EXCEEDED`.
  */
 export interface HandoffHost {
   /** Every shell with an open session. */
   openShells(): Iterable<ConnectionShell>;
   /** An open session to `peer`, dialling if needed. */
   sessionTo(peer: PeerLocator): Promise<ConnectionShell>;
+  /** True when a session to `peer` is open that `sessionTo` would reuse (so no dial is needed). */
+  hasSession(peer: PeerLocator): boolean;
+  /** True when the vat has a netlayer for `transport` (the only transports a handoff may dial). */
+  hasNetlayer(transport: string): boolean;
   /** True when `peer` names this vat. */
   isSelf(peer: PeerLocator): boolean;
   readonly logger: Logger;
   /** How long a withdrawal waits for its deposit. */
   readonly giftTimeoutMs: number;
+  /** Handoff and gift budgets; unset fields take `DEFAULT_HANDOFF_LIMITS`. */
+  readonly limits?: HandoffLimits;
+  /** The clock of the dial windows (ms). Default `Date.now`. */
+  readonly now?: () => number;
 }
+
+/** What the gifter is told, whatever made a handoff fail on the receiver's side after the give's own checks. */
+export const UNREACHABLE_MESSAGE = 'the receiver could not complete this handoff';
 
 /** A signed `desc:handoff-receive` that arrived as an argument: meaningful only to `withdraw-gift`. */
 export class HandoffReceipt {
@@ -93,13 +114,21 @@ const noop = (): void => {};
 const PRIVATE_TRANSPORTS: ReadonlySet<string> = new Set(['port']);
 
 export class Handoffs {
-  readonly gifts = new GiftTable();
+  readonly gifts: GiftTable;
+  readonly limits: ResolvedHandoffLimits;
   /** Receiver: the next handoff count per E–R session. */
   private readonly nextCount = new WeakMap<ConnectionShell, bigint>();
-  /** Exporter: counts already used per E–R session. */
-  private readonly usedCounts = new WeakMap<ConnectionShell, Set<bigint>>();
+  /** Exporter: counts already used per E–R session (see `UsedCounts`). */
+  private readonly usedCounts = new WeakMap<ConnectionShell, UsedCounts>();
+  /** Receiver: handoff dials in flight, by exporter (transport + designator); later gives naming it join. */
+  private readonly dialling = new Map<string, Promise<ConnectionShell>>();
+  private readonly dialBudget: HandoffDialBudget;
 
-  constructor(private readonly host: HandoffHost) {}
+  constructor(private readonly host: HandoffHost) {
+    this.limits = resolveHandoffLimits(host.limits);
+    this.gifts = new GiftTable(this.limits.handoffMemoryPerSession);
+    this.dialBudget = new HandoffDialBudget(this.limits, host.now ?? Date.now);
+  }
 
   // ------------------------------------------------------------------ gifter
 
@@ -149,6 +178,11 @@ export class Handoffs {
     return result;
   }
 
+  /**
+   * The give's own checks (malformed, wrong receiver) fail with their own codes: they tell the gifter
+   * only about what it sent. Everything after — policy, budgets, the dial, the exporter's answer —
+   * fails with `HANDOFF_UNREACHABLE` and `UNREACHABLE_MESSAGE`, the cause logged here only.
+   */
   private async receive(on: ConnectionShell, envelope: SigEnvelopeDesc): Promise<unknown> {
     const give = readGive(envelope);
     if (!equalBytes(give.receiverKey, on.hello.keyPair.publicKey)) {
@@ -158,7 +192,23 @@ export class Handoffs {
       // We are the exporter too: the gifter deposited with us, on the very session the give came on.
       return this.withdrawChecked(on, envelope, give);
     }
-    const exporter = await this.host.sessionTo(give.exporterLocation);
+    try {
+      return await this.withdrawFrom(on, envelope, give.exporterLocation);
+    } catch (e) {
+      this.host.logger.debug('handoff: could not withdraw the gift (the gifter is told only HANDOFF_UNREACHABLE)', {
+        gifter: on.peer?.location.designator,
+        exporter: give.exporterLocation.designator,
+        transport: give.exporterLocation.transport,
+        code: isCapmeshError(e) ? e.code : undefined,
+        reason: e instanceof Error ? e.message : String(e),
+      });
+      throw new CapmeshError('HANDOFF_UNREACHABLE', UNREACHABLE_MESSAGE);
+    }
+  }
+
+  /** Receiver: a session to the exporter (under policy), then `withdraw-gift` on it. */
+  private async withdrawFrom(on: ConnectionShell, envelope: SigEnvelopeDesc, exporterLocation: PeerLocator): Promise<unknown> {
+    const exporter = await this.exporterSession(on, exporterLocation);
     const count = this.nextCount.get(exporter) ?? 0n;
     this.nextCount.set(exporter, count + 1n);
     const receive = descriptorToSyrup({
@@ -173,6 +223,34 @@ export class Handoffs {
     return E(bootstrap)['withdraw-gift']!(signed);
   }
 
+  /**
+   * The session to the exporter a give named: an open one as is; else a dial, only through a
+   * netlayer the vat configured (not a private one) and within the dial budgets, checked before
+   * dialling. A dial already in flight to the same exporter is joined without a new claim.
+   */
+  private exporterSession(on: ConnectionShell, exporter: PeerLocator): Promise<ConnectionShell> {
+    const { transport } = exporter;
+    if (!this.host.hasNetlayer(transport) || PRIVATE_TRANSPORTS.has(transport)) {
+      return Promise.reject(new CapmeshError('HANDOFF', `the give names transport "${transport}", which this vat does not dial for handoffs`));
+    }
+    if (this.host.hasSession(exporter)) return this.host.sessionTo(exporter);
+    const key = `${transport}\u0000${exporter.designator}`;
+    const joined = this.dialling.get(key);
+    if (joined) return withTimeout(joined, this.limits.handoffDialTimeoutMs);
+    const claim = this.dialBudget.claim(on);
+    if ('refused' in claim) {
+      return Promise.reject(new CapmeshError('HANDOFF', `handoff dial budget ${claim.refused} is spent`, { detail: { budget: claim.refused } }));
+    }
+    const dial = this.host.sessionTo(exporter);
+    this.dialling.set(key, dial);
+    const settled = (): void => {
+      claim.release();
+      if (this.dialling.get(key) === dial) this.dialling.delete(key);
+    };
+    dial.then(settled, settled);
+    return withTimeout(dial, this.limits.handoffDialTimeoutMs);
+  }
+
   // ---------------------------------------------------------------- exporter
 
   /** `deposit-gift` arrived on session `on` (G–E). */
@@ -183,6 +261,13 @@ export class Handoffs {
     if (typeof value !== 'object' && typeof value !== 'function') fail('HANDOFF_MALFORMED', 'deposit-gift takes a reference');
     if (value === null) fail('HANDOFF_MALFORMED', 'deposit-gift takes a reference');
     const key = GiftTable.key(on.sessionId!, giftId);
+    if (this.gifts.wouldHold(key.session, key.gift)) {
+      const { maxGiftsPerSession, maxGifts } = this.limits;
+      if (this.gifts.depositsWaiting(key.session) >= maxGiftsPerSession) {
+        return this.overBudget(on, 'maxGiftsPerSession', `${maxGiftsPerSession} gifts deposited on this session wait for withdrawal`);
+      }
+      if (this.gifts.size >= maxGifts) return this.overBudget(on, 'maxGifts', `${maxGifts} gifts wait for withdrawal at this vat`);
+    }
     this.gifts.deposit(key.session, key.gift, value);
   }
 
@@ -226,19 +311,64 @@ export class Handoffs {
     // e. Each handoff count once per E–R session.
     if (count !== undefined) {
       let used = this.usedCounts.get(on);
-      if (!used) this.usedCounts.set(on, (used = new Set()));
-      if (used.has(count)) fail('HANDOFF_COUNT_REUSED', `handoff count ${count} was already used on this session`);
-      used.add(count);
+      if (!used) this.usedCounts.set(on, (used = new UsedCounts(this.limits.handoffMemoryPerSession)));
+      if (!used.take(count)) fail('HANDOFF_COUNT_REUSED', `handoff count ${count} was already used on this session`);
     }
-    // f. The gift, once.
+    // f. The gift, once (a withdrawal that must wait for its deposit takes a slot of `on`'s budget).
     const key = GiftTable.key(give.session, give.giftId);
-    return this.gifts.withdraw(key.session, key.gift, this.host.giftTimeoutMs);
+    const max = this.limits.maxWithdrawalsWaitingPerSession;
+    if (this.gifts.wouldWait(key.session, key.gift) && this.gifts.withdrawalsWaiting(on) >= max) {
+      this.overBudget(on, 'maxWithdrawalsWaitingPerSession', `${max} withdrawals on this session wait for their deposit`);
+      fail('BUDGET_EXCEEDED', 'maxWithdrawalsWaitingPerSession');
+    }
+    return this.gifts.withdraw(key.session, key.gift, this.host.giftTimeoutMs, on);
   }
 
-  /** A session ended: gifts deposited through it go, withdrawals waiting on it fail. */
+  /** A gift budget tripped: `on` is aborted with `BUDGET_EXCEEDED`, the reason naming `budget`; nothing else is touched. */
+  private overBudget(on: ConnectionShell, budget: string, what: string): void {
+    this.host.logger.warn('handoff: gift budget exceeded, aborting the session', { peer: on.peer?.location.designator, budget });
+    on.abort(`BUDGET_EXCEEDED: ${budget}: ${what}`, 'BUDGET_EXCEEDED');
+  }
+
+  /** A session ended: gifts deposited through it go; withdrawals waiting on its gifts, or asked on it, fail. */
   sessionClosed(shell: ConnectionShell): void {
     if (shell.sessionId !== undefined) this.gifts.dropSession(toHex(shell.sessionId));
+    this.gifts.dropOwner(shell);
   }
+}
+
+/**
+ * The handoff counts used on one E–R session: a set of at most `max` counts
+ * above a floor. Past `max`, the lowest half is dropped and the floor rises to
+ * the highest dropped count; counts at or below the floor count as used.
+ */
+class UsedCounts {
+  private floor = -1n;
+  private readonly used = new Set<bigint>();
+
+  constructor(private readonly max: number) {}
+
+  /** Records `count`; false when it was used before (or is at or below the floor). */
+  take(count: bigint): boolean {
+    if (count <= this.floor || this.used.has(count)) return false;
+    this.used.add(count);
+    if (this.used.size > this.max) {
+      const sorted = [...this.used].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const dropped = sorted.slice(0, Math.max(1, sorted.length >> 1));
+      for (const c of dropped) this.used.delete(c);
+      this.floor = dropped[dropped.length - 1]!;
+    }
+    return true;
+  }
+}
+
+/** `promise`, or a `HANDOFF` rejection after `ms` (the promise itself goes on). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new CapmeshError('HANDOFF', `no session to the exporter opened within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function broken(code: CapmeshErrorCode, message: string): Promise<never> {

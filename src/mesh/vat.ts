@@ -11,13 +11,15 @@ import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello }
 import { silentLogger, type Logger } from './logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
 import { Handoffs } from './handoffs.js';
+import type { HandoffLimits } from './handoff-limits.js';
 import { formatSturdyRef, parseSturdyRef } from './uri.js';
 import { loadOrCreateIdentity, memoryStore, type Store } from '../persistence/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import { PersistentObjects, type KindMaker } from './persistent-objects.js';
 import { SessionEnds } from './session-ends.js';
 
-export interface VatLimits extends SessionLimits, SyrupLimits {
+/** Session, decoder, frame and handoff/gift budgets (see `HandoffLimits` for the handoff ones and their defaults). */
+export interface VatLimits extends SessionLimits, SyrupLimits, HandoffLimits {
   /** Largest message accepted from a peer; a larger one aborts that session with `LIMIT`. Default 16 MiB. */
   maxFrameBytes?: number;
 }
@@ -246,9 +248,12 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const handoffs = new Handoffs({
     openShells: () => [...shells].filter((s) => s.state === 'open'),
     sessionTo: (peer) => sessionTo(peer),
+    hasSession: (peer) => established.get(peerKey(peer))?.state === 'open',
+    hasNetlayer: (transport) => netlayers.has(transport),
     isSelf: (peer) => isSelf(peer),
     logger,
     giftTimeoutMs: options.giftTimeoutMs ?? 30_000,
+    limits,
   });
 
   const adopt = (connection: Connection, transport: string): ConnectionShell => {

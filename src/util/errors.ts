@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'BAD_VERSION',
   'BAD_LOCATION_SIGNATURE',
   'LIMIT',
+  /** A peer-driven resource budget tripped; the reason names the budget (e.g. `maxGiftsPerSession`). The offending session is aborted. */
+  'BUDGET_EXCEEDED',
   'NOT_FOUND',
   'BROKEN',
   'NOT_PASSABLE',
@@ -51,6 +53,12 @@ export const ERROR_CODES = [
   'HANDOFF_COUNT_REUSED',
   'HANDOFF_GIFT_WITHDRAWN',
   'HANDOFF_TIMEOUT',
+  /**
+   * A receiver could not complete a handoff (exporter unreachable, refused, closed, timed out, refused
+   * the withdrawal, or a dial budget tripped). One fixed message for all causes, so the gifter learns
+   * nothing about the exporter's address (e.g. whether a port is open); the cause goes to the local log.
+   */
+  'HANDOFF_UNREACHABLE',
   // relay and websocket netlayers
   'RELAY_REFUSED',
   'RELAY_REPLACED',

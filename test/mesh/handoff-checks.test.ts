@@ -4,6 +4,7 @@ import { descriptorFromSyrup, descriptorToSyrup, type PeerLocator, type SigEnvel
 import { HandoffReceipt, Handoffs } from '../../src/mesh/handoffs.js';
 import type { ConnectionShell } from '../../src/mesh/connection-shell.js';
 import { silentLogger } from '../../src/mesh/logger.js';
+import type { HandoffLimits } from '../../src/mesh/handoff-limits.js';
 import { far } from '../../src/vat/index.js';
 
 /**
@@ -32,7 +33,7 @@ function shell(me: Side, them: Side, peerLocation: PeerLocator): ConnectionShell
   } as unknown as ConnectionShell;
 }
 
-function setup(timeoutMs = 1_000) {
+function setup(timeoutMs = 1_000, limits: HandoffLimits = {}) {
   const gAtE = side(); // G's key in G–E
   const eAtG = side(); // E's key in G–E
   const rAtE = side(); // R's key in E–R
@@ -44,9 +45,12 @@ function setup(timeoutMs = 1_000) {
   const handoffs = new Handoffs({
     openShells: () => open,
     sessionTo: () => Promise.reject(new Error('not used')),
+    hasSession: () => false,
+    hasNetlayer: () => true,
     isSelf: (p) => p.designator === 'E',
     logger: silentLogger,
     giftTimeoutMs: timeoutMs,
+    limits,
   });
   const giftId = randomBytes(32);
   const give = (over: Partial<Record<string, unknown>> = {}, signer = gAtE.key) =>
@@ -161,6 +165,19 @@ describe('handoffs: the exporter', () => {
       }
     });
   }
+
+  it('remembers at most handoffMemoryPerSession counts: past it, counts at or below the forgotten ones are refused', async () => {
+    const t = setup(1_000, { handoffMemoryPerSession: 4 });
+    const withdrawWith = (count: bigint) => {
+      const giftId = randomBytes(32);
+      t.handoffs.deposit(t.ge, giftId, far('g', {}));
+      return t.handoffs.withdraw(t.er, t.receipt(count, t.give({ giftId })));
+    };
+    for (const count of [10n, 11n, 12n, 13n, 14n]) await expect(withdrawWith(count)).resolves.toBeDefined();
+    // Five counts over a memory of four: 10 and 11 were forgotten, so 11 and below are refused.
+    for (const count of [11n, 5n, 12n, 14n]) await expect(withdrawWith(count)).rejects.toMatchObject({ code: 'HANDOFF_COUNT_REUSED' });
+    await expect(withdrawWith(15n)).resolves.toBeDefined();
+  });
 
   it('refuses withdraw-gift without a signed receive', async () => {
     const t = setup();

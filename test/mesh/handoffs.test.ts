@@ -179,6 +179,8 @@ describe('handoffs only over the transport the receiver reached us by, never ove
     const handoffs = new Handoffs({
       openShells: () => [source, to],
       sessionTo: () => Promise.reject(new Error('not used')),
+      hasSession: () => false,
+      hasNetlayer: () => true,
       isSelf: () => false,
       logger: silentLogger,
       giftTimeoutMs: 1_000,
