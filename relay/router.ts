@@ -203,6 +203,8 @@ export class RelayRouter {
       clearTimeout(peer.throttle.timer);
       peer.throttle.on.waiting.delete(peer);
       peer.throttle = undefined;
+      // Read again, so the closing handshake completes; what arrives now is ignored (`closed`).
+      peer.socket.resume();
     }
     for (const id of [...peer.circuits]) this.#endCircuit(id, peer, `the peer disconnected (${why})`);
     for (const sender of [...peer.waiting]) this.#release(sender);
