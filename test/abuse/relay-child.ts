@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { request } from 'node:http';
 import { onCleanup } from '../relay/helpers.js';
 
 const CLI = fileURLToPath(new URL('../../bin/capmesh.mjs', import.meta.url));
@@ -25,7 +26,7 @@ export interface ChildRelay {
   readonly pid: number;
   readonly logs: readonly RelayLogLine[];
   logged(predicate: (line: RelayLogLine) => boolean): Promise<RelayLogLine>;
-  /** `GET /healthz` as JSON; rejects when the relay does not answer. */
+  /** `GET /healthz` as JSON (from `OTHER_ADDRESS`); rejects when the relay does not answer. */
   health(): Promise<{ status: string; connections: number; sockets: number; registered: number; circuits: number }>;
   /** A counter or gauge from `/metrics`, e.g. `capmesh_relay_drops_total{reason="throttled"}`. */
   metric(name: string): Promise<number>;
@@ -79,11 +80,10 @@ export async function childRelay(flags: readonly string[] = []): Promise<ChildRe
       return new Promise((resolve) => watchers.push({ predicate, resolve }));
     },
     async health() {
-      const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      return (await res.json()) as Awaited<ReturnType<ChildRelay['health']>>;
+      return JSON.parse(await httpGet(port, '/healthz')) as Awaited<ReturnType<ChildRelay['health']>>;
     },
     async metric(name) {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      const text = await httpGet(port, '/metrics');
       const line = text.split('\n').find((l) => l.startsWith(`${name} `));
       if (line === undefined) throw new Error(`no metric ${name}`);
       return Number(line.slice(name.length + 1));
@@ -94,6 +94,26 @@ export async function childRelay(flags: readonly string[] = []): Promise<ChildRe
     },
     alive: () => !exited,
   };
+}
+
+/**
+ * Attackers in these tests connect from 127.0.0.1; the test's own look-ups
+ * and well-behaved peers come from this other loopback address, so the
+ * per-address caps the attackers trip do not apply to them.
+ */
+export const OTHER_ADDRESS = '127.0.0.2';
+
+/** GET `path` from the relay, from `OTHER_ADDRESS`. */
+function httpGet(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, localAddress: OTHER_ADDRESS }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** A cut of `reason` logged by the relay. */
