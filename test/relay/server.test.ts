@@ -247,6 +247,26 @@ describe('relay limits', () => {
     expect(await alice.control()).toEqual({ type: 'pong', n: 9 });
   });
 
+  it('closes a circuit for both ends past maxCircuitBytes or maxCircuitDurationMs', async () => {
+    const relay = await testRelay({ limits: { maxCircuitBytes: 100, maxCircuitDurationMs: 50 } });
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, identity());
+    const bob = await RawClient.registered(relay.url, bobId);
+    const big = await alice.open(bobId.designator, 1);
+    await bob.control();
+    alice.sendData(big, new Uint8Array(60));
+    alice.sendData(big, new Uint8Array(60));
+    expect(await bob.data()).toMatchObject({ circuit: big });
+    expect(await bob.data()).toMatchObject({ circuit: big });
+    expect(await bob.control()).toEqual({ type: 'closed', circuit: big, reason: 'circuits carry at most 100 bytes' });
+    expect(await alice.control()).toEqual({ type: 'closed', circuit: big, reason: 'circuits carry at most 100 bytes' });
+    const brief = await alice.open(bobId.designator, 2);
+    expect(await bob.control()).toMatchObject({ type: 'incoming', circuit: brief });
+    expect(await bob.control()).toEqual({ type: 'closed', circuit: brief, reason: 'circuits last at most 50 ms' });
+    expect(await alice.control()).toEqual({ type: 'closed', circuit: brief, reason: 'circuits last at most 50 ms' });
+    expect(relay.stats()).toMatchObject({ circuits: 0, drops: expect.objectContaining({ circuit_limit: 2 }) });
+  });
+
   it('refuses connections over maxConnections at the upgrade with 503', async () => {
     const relay = await testRelay({ limits: { maxConnections: 2 } });
     await RawClient.connect(relay.url);
