@@ -13,10 +13,25 @@ export interface RelayArgs {
 const LIMIT_FLAGS: Readonly<Record<string, keyof RelayLimits>> = {
   '--max-frame-bytes': 'maxFrameBytes',
   '--max-connections': 'maxConnections',
+  '--max-connections-per-ip': 'maxConnectionsPerIp',
+  '--upgrade-timeout-ms': 'upgradeTimeoutMs',
   '--max-messages-per-second': 'maxMessagesPerSecond',
   '--message-burst': 'messageBurst',
   '--max-buffered-bytes': 'maxBufferedBytes',
+  '--max-forward-buffered-bytes': 'maxForwardBufferedBytes',
+  '--max-pair-buffered-bytes': 'maxPairBufferedBytes',
+  '--max-throttle-ms': 'maxThrottleMs',
   '--max-circuits': 'maxCircuitsPerConnection',
+  '--max-circuits-per-source': 'maxCircuitsPerSource',
+  '--max-circuits-per-pair': 'maxCircuitsPerPair',
+  '--max-pending-circuits-per-target': 'maxPendingCircuitsPerTarget',
+  '--pending-circuit-timeout-ms': 'pendingCircuitTimeoutMs',
+  '--circuit-opens-per-second': 'circuitOpensPerSecond',
+  '--circuit-open-burst': 'circuitOpenBurst',
+  '--incoming-circuits-per-second': 'incomingCircuitsPerSecond',
+  '--incoming-circuit-burst': 'incomingCircuitBurst',
+  '--max-circuit-bytes': 'maxCircuitBytes',
+  '--max-circuit-duration-ms': 'maxCircuitDurationMs',
   '--max-signal-bytes': 'maxSignalBytes',
   '--heartbeat-ms': 'heartbeatMs',
   '--register-timeout-ms': 'registerTimeoutMs',
@@ -34,11 +49,26 @@ Options:
   --host <addr>                    interface to listen on (default 127.0.0.1)
   --port <n>                       port, 0 for any free one (default 8787)
   --max-frame-bytes <n>            largest WebSocket message (default ${d.maxFrameBytes})
-  --max-connections <n>            open connections (default ${d.maxConnections})
+  --max-connections <n>            open TCP connections, upgraded or not (default ${d.maxConnections})
+  --max-connections-per-ip <n>     open TCP connections from one address, IPv6 per /64; 0 = no cap (default ${d.maxConnectionsPerIp})
+  --upgrade-timeout-ms <n>         time to complete the HTTP upgrade; 0 = none (default ${d.upgradeTimeoutMs})
   --max-messages-per-second <n>    per connection, sustained (default ${d.maxMessagesPerSecond})
   --message-burst <n>              per connection, burst (default ${d.messageBurst})
   --max-buffered-bytes <n>         unsent bytes per connection before it is cut (default ${d.maxBufferedBytes})
-  --max-circuits <n>               circuits per connection (default ${d.maxCircuitsPerConnection})
+  --max-forward-buffered-bytes <n> unsent forwarded bytes per receiver; senders past it are throttled (default ${d.maxForwardBufferedBytes})
+  --max-pair-buffered-bytes <n>    unsent forwarded bytes per sender→receiver; past it the sender is throttled (default ${d.maxPairBufferedBytes})
+  --max-throttle-ms <n>            a sender throttled this long is cut; 0 = never (default ${d.maxThrottleMs})
+  --max-circuits <n>               circuits per connection, either end (default ${d.maxCircuitsPerConnection})
+  --max-circuits-per-source <n>    open circuits a connection opened (default ${d.maxCircuitsPerSource})
+  --max-circuits-per-pair <n>      open circuits from one caller to one callee (default ${d.maxCircuitsPerPair})
+  --max-pending-circuits-per-target <n>  circuits the callee has not answered yet (default ${d.maxPendingCircuitsPerTarget})
+  --pending-circuit-timeout-ms <n> unanswered circuits are closed after this; 0 = never (default ${d.pendingCircuitTimeoutMs})
+  --circuit-opens-per-second <n>   new circuits per caller, sustained (default ${d.circuitOpensPerSecond})
+  --circuit-open-burst <n>         new circuits per caller, burst (default ${d.circuitOpenBurst})
+  --incoming-circuits-per-second <n>  new circuits per callee, sustained (default ${d.incomingCircuitsPerSecond})
+  --incoming-circuit-burst <n>     new circuits per callee, burst (default ${d.incomingCircuitBurst})
+  --max-circuit-bytes <n>          bytes one circuit may carry; 0 = no cap (default ${d.maxCircuitBytes})
+  --max-circuit-duration-ms <n>    lifetime of one circuit; 0 = no cap (default ${d.maxCircuitDurationMs})
   --max-signal-bytes <n>           largest signal payload (default ${d.maxSignalBytes})
   --heartbeat-ms <n>               ping interval, 0 = off (default ${d.heartbeatMs})
   --register-timeout-ms <n>        time allowed to register (default ${d.registerTimeoutMs})

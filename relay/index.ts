@@ -5,10 +5,11 @@
  */
 export { startRelay } from './server.js';
 export type { RelayOptions, RelayServer, RelayStats } from './server.js';
-export { DEFAULT_RELAY_LIMITS, resolveRelayLimits, TokenBucket } from './limits.js';
+export { DEFAULT_RELAY_LIMITS, addressKey, resolveRelayLimits, TokenBucket } from './limits.js';
 export type { RelayLimits } from './limits.js';
 export { jsonLineLog, silentLog } from './log.js';
 export type { RelayLog, RelayLogLevel } from './log.js';
+export { mayOpenCircuits } from './router.js';
 export type { DataInterceptor, SignalInterceptor } from './router.js';
 export { DROP_REASONS } from './metrics.js';
 export type { DropReason } from './metrics.js';

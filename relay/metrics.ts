@@ -16,12 +16,22 @@ export const DROP_REASONS = [
   'bad_registration',
   'signal_too_large',
   'too_many_circuits',
+  'unregistered',
+  'max_connections_per_ip',
+  'upgrade_timeout',
+  'circuit_rate',
+  'pair_circuits',
+  'pending_circuits',
+  'pending_timeout',
+  'circuit_limit',
+  'throttled',
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 
 /** Gauges read at scrape time. */
 export interface RelayGauges {
   readonly connections: number;
+  readonly sockets: number;
   readonly registered: number;
   readonly circuits: number;
   readonly bufferedBytes: number;
@@ -33,6 +43,8 @@ export class RelayMetrics {
   registrations = { ok: 0, refused: 0, replaced: 0 };
   frames = { data: 0, signal: 0 };
   bytes = { data: 0, signal: 0 };
+  /** Times a sender was throttled (the relay stopped reading from it because a receiver it floods is full). */
+  throttles = 0;
   /** Largest unsent backlog seen on any one connection right after a send. */
   peakBufferedBytes = 0;
   readonly drops: Record<DropReason, number> = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>;
@@ -49,6 +61,7 @@ export class RelayMetrics {
       for (const [labels, value] of samples) out.push(`${name}${labels} ${value}`);
     };
     metric('capmesh_relay_connections', 'gauge', 'Open WebSocket connections.', [['', gauges.connections]]);
+    metric('capmesh_relay_sockets', 'gauge', 'Open TCP connections, upgraded or not.', [['', gauges.sockets]]);
     metric('capmesh_relay_registered_designators', 'gauge', 'Designators currently registered.', [['', gauges.registered]]);
     metric('capmesh_relay_circuits', 'gauge', 'Open circuits.', [['', gauges.circuits]]);
     metric('capmesh_relay_buffered_bytes', 'gauge', 'Bytes queued for sending, all connections.', [['', gauges.bufferedBytes]]);
@@ -62,6 +75,7 @@ export class RelayMetrics {
     );
     metric('capmesh_relay_frames_forwarded_total', 'counter', 'Frames forwarded, by kind.', Object.entries(this.frames).map(([k, v]) => [`{kind="${k}"}`, v]));
     metric('capmesh_relay_bytes_forwarded_total', 'counter', 'Bytes forwarded, by kind.', Object.entries(this.bytes).map(([k, v]) => [`{kind="${k}"}`, v]));
+    metric('capmesh_relay_throttles_total', 'counter', 'Times a sender was held back because its receiver was full.', [['', this.throttles]]);
     metric('capmesh_relay_drops_total', 'counter', 'Messages dropped or connections cut, by reason.', Object.entries(this.drops).map(([k, v]) => [`{reason="${k}"}`, v]));
     metric('capmesh_relay_uptime_seconds', 'gauge', 'Seconds since the relay started.', [['', Math.floor((Date.now() - this.startedAt) / 1000)]]);
     metric('process_resident_memory_bytes', 'gauge', 'Resident memory size in bytes.', [['', process.memoryUsage.rss()]]);

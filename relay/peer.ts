@@ -1,5 +1,24 @@
 import type { WebSocket } from 'ws';
-import { TokenBucket } from './limits.js';
+import type { TokenBucket } from './limits.js';
+
+/**
+ * A sender the relay stopped reading from because a receiver it forwards to
+ * is full (see `RelayRouter`): `queue` holds, in arrival order, the messages
+ * that arrived after (and including) the one that did not fit; they are
+ * handled in order on release.
+ */
+export interface Throttle {
+  /** The receiver whose buffer the sender waits on. */
+  readonly on: RelayPeer;
+  readonly queue: Uint8Array[];
+  readonly timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** The buckets that limit how often a connection may open circuits (as caller) and be opened to (as callee). */
+export interface CircuitBuckets {
+  readonly opens: TokenBucket;
+  readonly incoming: TokenBucket;
+}
 
 /**
  * One client connection to the relay. Owned by the router: it registers the
@@ -15,21 +34,37 @@ export class RelayPeer {
   /** The registration challenge sent to this connection. */
   readonly nonce: Uint8Array;
   readonly bucket: TokenBucket;
+  readonly circuitBuckets: CircuitBuckets;
   /** Set once the registration checked out. */
   designator: string | undefined;
   /** Circuits this connection is an end of. */
   readonly circuits = new Set<number>();
+  /** Open circuits this connection opened (it is the caller), by callee. */
+  readonly openedTo = new Map<RelayPeer, number>();
+  /** Sum of `openedTo`. */
+  openedCount = 0;
+  /** Circuits to this connection (callee) it has not sent on yet. */
+  pendingIncoming = 0;
+  /** Forwarded bytes (others' data frames and signals) queued to this connection and not yet written to its socket. */
+  forwardQueued = 0;
+  /** Per sender: its share of `forwardQueued`. */
+  readonly queuedFrom = new Map<RelayPeer, number>();
+  /** Senders throttled on this connection's buffer. */
+  readonly waiting = new Set<RelayPeer>();
+  /** Set while the relay does not read from this connection (it flooded a slow receiver). */
+  throttle: Throttle | undefined;
   /** Answered the last ping. */
   alive = true;
   closed = false;
   registerTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(id: number, socket: WebSocket, remote: string, nonce: Uint8Array, bucket: TokenBucket) {
+  constructor(id: number, socket: WebSocket, remote: string, nonce: Uint8Array, bucket: TokenBucket, circuitBuckets: CircuitBuckets) {
     this.id = id;
     this.socket = socket;
     this.remote = remote;
     this.nonce = nonce;
     this.bucket = bucket;
+    this.circuitBuckets = circuitBuckets;
   }
 
   /** A short name for logs. */

@@ -45,11 +45,29 @@ export function closeSocket(peer: RelayPeer, code: number, reason: string): void
     peer.socket.terminate();
   }
 }
-
 interface Circuit {
   readonly id: number;
+  /** The caller (sent `open`). */
   readonly a: RelayPeer;
+  /** The callee. */
   readonly b: RelayPeer;
+  /** True until the callee sends its first data frame on it. */
+  pending: boolean;
+  /** Bytes carried, both directions (for `maxCircuitBytes`). */
+  bytes: number;
+  /** Closes the circuit if the callee has not sent in time; cleared when it does. */
+  pendingTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Closes the circuit at `maxCircuitDurationMs`. */
+  lifeTimer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/**
+ * Whether `peer` may open circuits, send data frames and signals. The one
+ * place that says so: today a peer must have registered; a declared dial-only
+ * client mode would be added here.
+ */
+export function mayOpenCircuits(peer: RelayPeer): boolean {
+  return peer.designator !== undefined;
 }
 
 /**
@@ -59,16 +77,34 @@ interface Circuit {
  * bytes unchanged.
  *
  * Rules:
- * - Until registered, a peer may only send `register` (and `ping`).
+ * - Until `mayOpenCircuits(peer)`, a peer may only send `register` (and
+ *   `ping`); anything else — a data frame included — cuts it (`unregistered`).
  * - Registration: the signature over `registrationProof(nonce, designator)`
  *   must verify under the key the designator names. The newest good
  *   registration of a designator wins; the older connection gets `replaced`
  *   and is closed, and its circuits close.
+ * - `open` is checked, in order, against: the caller's open rate
+ *   (`circuitOpensPerSecond`), its open circuits (`maxCircuitsPerSource`),
+ *   circuits per connection on either end (`maxCircuitsPerConnection`),
+ *   circuits caller→callee (`maxCircuitsPerPair`), the callee's unanswered
+ *   circuits (`maxPendingCircuitsPerTarget`), and last the callee's incoming
+ *   rate (`incomingCircuitsPerSecond`, so refused opens do not spend the
+ *   callee's tokens). A refusal is `open-failed` with the reason; the caller
+ *   stays connected.
  * - A data frame or `close` for a circuit the sender is not an end of is
  *   refused (dropped, counted as `not_member`, answered with `error`).
- * - Every send to a peer first checks its unsent backlog: if the frame would
- *   take it past `maxBufferedBytes`, the peer is cut off instead (a slow
- *   consumer never grows the relay's memory past the limit).
+ * - Forwarded traffic (data frames, signals) costs its sender: when the frame
+ *   would take the sender's share of the receiver's unsent bytes past
+ *   `maxPairBufferedBytes`, or all forwarded bytes queued to the receiver past
+ *   `maxForwardBufferedBytes`, the relay holds the frame and stops reading
+ *   from the sender (throttle) until the receiver's socket has taken the
+ *   backlog down to half of both; frames keep their order. A sender held
+ *   longer than `maxThrottleMs` is cut (`throttled`). The receiver is not cut
+ *   for this.
+ * - The relay's own messages to a peer (challenge, pong, opened, incoming,
+ *   closed…) first check the peer's whole unsent backlog: past
+ *   `maxBufferedBytes` the peer is cut as a slow consumer — its own
+ *   slowness, since others' traffic to it is held at the lower forward cap.
  */
 export class RelayRouter {
   readonly #registry = new Map<string, RelayPeer>();
@@ -101,14 +137,29 @@ export class RelayRouter {
     this.send(peer, { type: 'challenge', version: RELAY_PROTOCOL_VERSION, nonce: peer.nonce, maxFrameBytes: this.limits.maxFrameBytes });
   }
 
-  /** One WebSocket message from `peer`. */
+  /**
+   * One WebSocket message from `peer`: charged to its message bucket, then
+   * handled — or queued behind earlier messages while the peer is throttled.
+   */
   receive(peer: RelayPeer, bytes: Uint8Array): void {
     if (peer.closed) return;
     if (!peer.bucket.take()) {
       this.cut(peer, 'rate', RELAY_CLOSE.rateLimited, 'message rate limit exceeded');
       return;
     }
+    if (peer.throttle !== undefined) {
+      peer.throttle.queue.push(bytes);
+      return;
+    }
+    this.#handle(peer, bytes);
+  }
+
+  #handle(peer: RelayPeer, bytes: Uint8Array): void {
     if (isDataFrame(bytes)) {
+      if (!mayOpenCircuits(peer)) {
+        this.cut(peer, 'unregistered', RELAY_CLOSE.protocol, 'a data frame before registering');
+        return;
+      }
       this.#forward(peer, bytes);
       return;
     }
@@ -119,8 +170,8 @@ export class RelayRouter {
       this.cut(peer, 'protocol', RELAY_CLOSE.protocol, isCapmeshError(error) ? error.message : 'malformed message');
       return;
     }
-    if (peer.designator === undefined && message.type !== 'register' && message.type !== 'ping') {
-      this.cut(peer, 'protocol', RELAY_CLOSE.protocol, `relay:${message.type} before registering`);
+    if (!mayOpenCircuits(peer) && message.type !== 'register' && message.type !== 'ping') {
+      this.cut(peer, 'unregistered', RELAY_CLOSE.protocol, `relay:${message.type} before registering`);
       return;
     }
     switch (message.type) {
@@ -134,7 +185,7 @@ export class RelayRouter {
         this.#close(peer, message.circuit, message.reason);
         return;
       case 'signal':
-        this.#signal(peer, message.peer, message.kind, message.payload);
+        this.#signal(peer, message.peer, message.kind, message.payload, bytes);
         return;
       case 'ping':
         this.send(peer, { type: 'pong', n: message.n });
@@ -142,12 +193,21 @@ export class RelayRouter {
     }
   }
 
-  /** The peer's socket is gone (or is being dropped): forget it and close its circuits. */
+  /** The peer's socket is gone (or is being dropped): forget it, close its circuits, release senders held on it. */
   detach(peer: RelayPeer, why: string): void {
+    if (peer.closed) return;
     peer.closed = true;
     clearTimeout(peer.registerTimer);
     if (peer.designator !== undefined && this.#registry.get(peer.designator) === peer) this.#registry.delete(peer.designator);
+    if (peer.throttle !== undefined) {
+      clearTimeout(peer.throttle.timer);
+      peer.throttle.on.waiting.delete(peer);
+      peer.throttle = undefined;
+      // Read again, so the closing handshake completes; what arrives now is ignored (`closed`).
+      peer.socket.resume();
+    }
     for (const id of [...peer.circuits]) this.#endCircuit(id, peer, `the peer disconnected (${why})`);
+    for (const sender of [...peer.waiting]) this.#release(sender);
   }
 
   /** Drops `peer` for `reason`: counts it, logs it, closes the socket (terminates it for a slow consumer). */
@@ -160,11 +220,12 @@ export class RelayRouter {
     else closeSocket(peer, code, message);
   }
 
-  /** Sends a control message, subject to the backlog limit. */
+  /** Sends one of the relay's own control messages, subject to the backlog limit. */
   send(peer: RelayPeer, message: RelayServerMessage): boolean {
     return this.sendBytes(peer, encodeRelayMessage(message));
   }
 
+  /** Sends bytes of the relay's own; past `maxBufferedBytes` of backlog the peer is cut instead (its own slowness). */
   sendBytes(peer: RelayPeer, bytes: Uint8Array): boolean {
     if (peer.closed) return false;
     const socket = peer.socket;
@@ -173,9 +234,80 @@ export class RelayRouter {
       return false;
     }
     socket.send(bytes);
-    const backlog = socket.bufferedAmount;
-    if (backlog > this.metrics.peakBufferedBytes) this.metrics.peakBufferedBytes = backlog;
+    this.#notePeak(socket.bufferedAmount);
     return true;
+  }
+
+  #notePeak(backlog: number): void {
+    if (backlog > this.metrics.peakBufferedBytes) this.metrics.peakBufferedBytes = backlog;
+  }
+
+  /**
+   * Forwards `bytes` from `from` to `to` within the per-pair and per-receiver
+   * forward budgets. Returns `held` when they do not fit (the caller throttles
+   * `from`), `sent`, or `gone` when `to` is closed. A frame is always admitted
+   * when nothing of `from` is queued to `to`, so one frame larger than the
+   * budget cannot wait forever.
+   */
+  #forwardBytes(from: RelayPeer, to: RelayPeer, bytes: Uint8Array): 'sent' | 'held' | 'gone' {
+    if (to.closed) return 'gone';
+    const n = bytes.length;
+    const pair = to.queuedFrom.get(from) ?? 0;
+    const overPair = pair + n > this.limits.maxPairBufferedBytes;
+    const overForward = to.forwardQueued + n > this.limits.maxForwardBufferedBytes;
+    if ((overPair || overForward) && (pair > 0 || to.forwardQueued > 0)) return 'held';
+    if (to.socket.bufferedAmount + n > this.limits.maxBufferedBytes && to.forwardQueued > 0) return 'held';
+    to.forwardQueued += n;
+    to.queuedFrom.set(from, pair + n);
+    to.socket.send(bytes, () => this.#written(from, to, n));
+    this.#notePeak(to.socket.bufferedAmount);
+    return 'sent';
+  }
+
+  /** `n` forwarded bytes from `from` left the relay for `to`'s socket: maybe release senders held on `to`. */
+  #written(from: RelayPeer, to: RelayPeer, n: number): void {
+    to.forwardQueued -= n;
+    const left = (to.queuedFrom.get(from) ?? n) - n;
+    if (left > 0) to.queuedFrom.set(from, left);
+    else to.queuedFrom.delete(from);
+    if (to.waiting.size === 0 || to.forwardQueued > this.limits.maxForwardBufferedBytes / 2) return;
+    for (const sender of [...to.waiting]) {
+      if ((to.queuedFrom.get(sender) ?? 0) <= this.limits.maxPairBufferedBytes / 2) this.#release(sender);
+    }
+  }
+
+  /** Stops reading from `sender`, keeping `bytes` (the frame that did not fit) first in its queue. */
+  #hold(sender: RelayPeer, on: RelayPeer, bytes: Uint8Array): void {
+    const max = this.limits.maxThrottleMs;
+    const timer =
+      max > 0
+        ? setTimeout(() => this.cut(sender, 'throttled', RELAY_CLOSE.rateLimited, `held back over ${max} ms: its receiver does not read what it sends`), max)
+        : undefined;
+    sender.throttle = { on, queue: [bytes], timer };
+    on.waiting.add(sender);
+    sender.socket.pause();
+    this.metrics.throttles++;
+    this.log.debug('sender throttled', { peer: sender.label, receiver: on.label, queued: on.forwardQueued });
+  }
+
+  /** Resumes `sender`: handles its queued messages in order until done or held again. */
+  #release(sender: RelayPeer): void {
+    const throttle = sender.throttle;
+    if (throttle === undefined) return;
+    clearTimeout(throttle.timer);
+    throttle.on.waiting.delete(sender);
+    sender.throttle = undefined;
+    if (sender.closed) return;
+    const queue = throttle.queue;
+    for (let i = 0; i < queue.length; i++) {
+      if (sender.closed) return;
+      this.#handle(sender, queue[i]!);
+      if (sender.throttle !== undefined) {
+        (sender.throttle as { queue: Uint8Array[] }).queue.push(...queue.slice(i + 1));
+        return;
+      }
+    }
+    if (!sender.closed) sender.socket.resume();
   }
 
   #register(peer: RelayPeer, designator: string, signature: Uint8Array): void {
@@ -216,6 +348,24 @@ export class RelayRouter {
     this.cut(peer, 'bad_registration', RELAY_CLOSE.refused, reason);
   }
 
+  /** Why `peer` may not open a circuit to `target` now, or undefined. Spends no callee token. */
+  #openRefusal(peer: RelayPeer, target: RelayPeer): [DropReason, string] | undefined {
+    const l = this.limits;
+    if (!peer.circuitBuckets.opens.take()) return ['circuit_rate', `at most ${l.circuitOpensPerSecond} new circuits per second (burst ${l.circuitOpenBurst})`];
+    if (peer.openedCount >= l.maxCircuitsPerSource) return ['too_many_circuits', `a connection may have opened at most ${l.maxCircuitsPerSource} open circuits`];
+    if (peer.circuits.size >= l.maxCircuitsPerConnection || target.circuits.size >= l.maxCircuitsPerConnection) {
+      return ['too_many_circuits', `a connection may have at most ${l.maxCircuitsPerConnection} circuits`];
+    }
+    if ((peer.openedTo.get(target) ?? 0) >= l.maxCircuitsPerPair) return ['pair_circuits', `at most ${l.maxCircuitsPerPair} open circuits to one peer`];
+    if (target.pendingIncoming >= l.maxPendingCircuitsPerTarget) {
+      return ['pending_circuits', `that peer has ${l.maxPendingCircuitsPerTarget} circuits it has not answered yet`];
+    }
+    if (!target.circuitBuckets.incoming.take()) {
+      return ['circuit_rate', `that peer accepts at most ${l.incomingCircuitsPerSecond} new circuits per second (burst ${l.incomingCircuitBurst})`];
+    }
+    return undefined;
+  }
+
   #open(peer: RelayPeer, request: number, to: string): void {
     const target = this.#registry.get(to);
     if (target === undefined || target.closed) {
@@ -227,16 +377,34 @@ export class RelayRouter {
       this.send(peer, { type: 'open-failed', request, reason: 'a circuit to yourself is not allowed' });
       return;
     }
-    const max = this.limits.maxCircuitsPerConnection;
-    if (peer.circuits.size >= max || target.circuits.size >= max) {
-      this.metrics.drop('too_many_circuits');
-      this.send(peer, { type: 'open-failed', request, reason: `a connection may have at most ${max} circuits` });
+    const refusal = this.#openRefusal(peer, target);
+    if (refusal !== undefined) {
+      this.metrics.drop(refusal[0]);
+      this.log.debug('circuit refused', { peer: peer.label, to: target.label, reason: refusal[0] });
+      this.send(peer, { type: 'open-failed', request, reason: refusal[1] });
       return;
     }
     const id = this.#allocateCircuit();
-    this.#circuits.set(id, { id, a: peer, b: target });
+    const circuit: Circuit = { id, a: peer, b: target, pending: true, bytes: 0, pendingTimer: undefined, lifeTimer: undefined };
+    this.#circuits.set(id, circuit);
     peer.circuits.add(id);
     target.circuits.add(id);
+    peer.openedTo.set(target, (peer.openedTo.get(target) ?? 0) + 1);
+    peer.openedCount++;
+    target.pendingIncoming++;
+    if (this.limits.pendingCircuitTimeoutMs > 0) {
+      circuit.pendingTimer = setTimeout(() => {
+        if (!circuit.pending) return;
+        this.metrics.drop('pending_timeout');
+        this.#endCircuit(id, undefined, `the callee did not answer within ${this.limits.pendingCircuitTimeoutMs} ms`);
+      }, this.limits.pendingCircuitTimeoutMs);
+    }
+    if (this.limits.maxCircuitDurationMs > 0) {
+      circuit.lifeTimer = setTimeout(() => {
+        this.metrics.drop('circuit_limit');
+        this.#endCircuit(id, undefined, `circuits last at most ${this.limits.maxCircuitDurationMs} ms`);
+      }, this.limits.maxCircuitDurationMs);
+    }
     // The callee learns of the circuit before the caller can send on it.
     if (!this.send(target, { type: 'incoming', circuit: id, from: peer.designator! })) {
       this.send(peer, { type: 'open-failed', request, reason: 'that designator was just disconnected' });
@@ -273,15 +441,24 @@ export class RelayRouter {
     this.#endCircuit(id, peer, reason);
   }
 
-  /** Removes circuit `id`; tells the end that is not `by`. */
-  #endCircuit(id: number, by: RelayPeer, reason: string): void {
+  /** Removes circuit `id`; tells the end that is not `by` (both ends when `by` is undefined: the relay ended it). */
+  #endCircuit(id: number, by: RelayPeer | undefined, reason: string): void {
     const circuit = this.#circuits.get(id);
     if (circuit === undefined) return;
     this.#circuits.delete(id);
-    circuit.a.circuits.delete(id);
-    circuit.b.circuits.delete(id);
-    const other = circuit.a === by ? circuit.b : circuit.a;
-    this.send(other, { type: 'closed', circuit: id, reason: reason.slice(0, 200) });
+    clearTimeout(circuit.pendingTimer);
+    clearTimeout(circuit.lifeTimer);
+    const { a, b } = circuit;
+    a.circuits.delete(id);
+    b.circuits.delete(id);
+    const pair = (a.openedTo.get(b) ?? 1) - 1;
+    if (pair > 0) a.openedTo.set(b, pair);
+    else a.openedTo.delete(b);
+    a.openedCount--;
+    if (circuit.pending) b.pendingIncoming--;
+    const text = reason.slice(0, 200);
+    if (by !== a) this.send(a, { type: 'closed', circuit: id, reason: text });
+    if (by !== b) this.send(b, { type: 'closed', circuit: id, reason: text });
   }
 
   #forward(peer: RelayPeer, frame: Uint8Array): void {
@@ -294,13 +471,31 @@ export class RelayRouter {
     const other = circuit.a === peer ? circuit.b : circuit.a;
     const frames = this.intercept ? this.intercept(frame, id, peer.designator!, other.designator!) : [frame];
     for (const out of frames) {
-      if (!this.sendBytes(other, out)) return;
+      const result = this.#forwardBytes(peer, other, out);
+      if (result === 'held') {
+        // Interceptors are test-only; a held frame is retried whole, so hold only un-intercepted traffic.
+        this.#hold(peer, other, frame);
+        return;
+      }
+      if (result === 'gone') return;
+      if (circuit.pending && peer === circuit.b) {
+        circuit.pending = false;
+        circuit.b.pendingIncoming--;
+        clearTimeout(circuit.pendingTimer);
+      }
+      circuit.bytes += out.length;
       this.metrics.frames.data++;
       this.metrics.bytes.data += out.length;
+      if (this.limits.maxCircuitBytes > 0 && circuit.bytes > this.limits.maxCircuitBytes) {
+        this.metrics.drop('circuit_limit');
+        this.#endCircuit(id, undefined, `circuits carry at most ${this.limits.maxCircuitBytes} bytes`);
+        return;
+      }
     }
   }
 
-  #signal(peer: RelayPeer, to: string, kind: string, payload: Uint8Array): void {
+  /** `raw` is the client's message as received, kept to be handled again if the sender is held. */
+  #signal(peer: RelayPeer, to: string, kind: string, payload: Uint8Array, raw: Uint8Array): void {
     if (payload.length > this.limits.maxSignalBytes) {
       this.metrics.drop('signal_too_large');
       this.send(peer, { type: 'undeliverable', peer: to, kind, reason: `signals are at most ${this.limits.maxSignalBytes} bytes` });
@@ -314,7 +509,12 @@ export class RelayRouter {
     }
     const payloads = this.interceptSignal ? this.interceptSignal(payload, kind, peer.designator!, to) : [payload];
     for (const out of payloads) {
-      if (!this.send(target, { type: 'signal', peer: peer.designator!, kind, payload: out })) return;
+      const result = this.#forwardBytes(peer, target, encodeRelayMessage({ type: 'signal', peer: peer.designator!, kind, payload: out }));
+      if (result === 'held') {
+        this.#hold(peer, target, raw);
+        return;
+      }
+      if (result === 'gone') return;
       this.metrics.frames.signal++;
       this.metrics.bytes.signal += out.length;
     }

@@ -1,10 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { randomBytes } from '../src/crypto/index.js';
 import { RELAY_CLOSE } from '../src/netlayer/relay-protocol.js';
-import { TokenBucket, resolveRelayLimits, type RelayLimits } from './limits.js';
+import { TokenBucket, addressKey, resolveRelayLimits, type RelayLimits } from './limits.js';
 import { jsonLineLog, type RelayLog } from './log.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayPeer } from './peer.js';
@@ -27,7 +27,12 @@ export interface RelayOptions {
 }
 
 export interface RelayStats {
+  /** Open WebSocket connections. */
   readonly connections: number;
+  /** Open TCP connections, upgraded or not (what `maxConnections` counts). */
+  readonly sockets: number;
+  /** Times a sender was throttled (see `RelayRouter`). */
+  readonly throttles: number;
   readonly registered: number;
   readonly circuits: number;
   /** Bytes queued for sending now, over all connections. */
@@ -58,10 +63,15 @@ export interface RelayServer {
  * serves `GET /healthz` (JSON) and `GET /metrics` (Prometheus text).
  *
  * Each connection is a `RelayPeer` driven by the `RelayRouter`. The server
- * owns what the router does not: the connection limit (503 at upgrade), the
- * frame-size limit (ws `maxPayload`, the sender is closed with 1009), the
- * registration deadline, and heartbeats (a ping every `heartbeatMs`; a
- * connection that did not answer the previous one is terminated).
+ * owns what the router does not: connection limits, counted per TCP
+ * connection from the moment it is accepted, upgraded or not (`maxConnections`
+ * overall and `maxConnectionsPerIp` per address: over either, HTTP 503 and
+ * close); the upgrade deadline (`upgradeTimeoutMs`: a socket that has not
+ * completed its WebSocket upgrade by then is destroyed); the frame-size limit
+ * (ws `maxPayload`, the sender is closed with 1009); the registration
+ * deadline; and heartbeats (a ping every `heartbeatMs`; a connection that did
+ * not answer the previous one is terminated). Plain HTTP responses close
+ * their connection, so no socket outlives its one request.
  */
 export async function startRelay(options: RelayOptions = {}): Promise<RelayServer> {
   const limits = resolveRelayLimits(options.limits);
@@ -71,6 +81,13 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const metrics = new RelayMetrics();
   const router = new RelayRouter(limits, metrics, log, options.interceptData, options.interceptSignal);
   const peers = new Set<RelayPeer>();
+  /** Open TCP connections per `addressKey`, upgraded or not. */
+  const perAddress = new Map<string, number>();
+  let openSockets = 0;
+  /** Upgrade deadlines of sockets not yet upgraded. */
+  const upgradeTimers = new WeakMap<Duplex, ReturnType<typeof setTimeout>>();
+  /** Sockets refused at accept (503 on its way); their requests are ignored. */
+  const refused = new WeakSet<Duplex>();
   let nextId = 1;
   let closing: Promise<void> | undefined;
 
@@ -81,6 +98,8 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     for (const peer of peers) bufferedBytes += peer.socket.bufferedAmount;
     return {
       connections: peers.size,
+      sockets: openSockets,
+      throttles: metrics.throttles,
       registered: router.registeredCount,
       circuits: router.circuitCount,
       bufferedBytes,
@@ -93,27 +112,31 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
 
   const metricsText = (): string => {
     const s = stats();
-    return metrics.render({ connections: s.connections, registered: s.registered, circuits: s.circuits, bufferedBytes: s.bufferedBytes });
+    return metrics.render({ connections: s.connections, sockets: s.sockets, registered: s.registered, circuits: s.circuits, bufferedBytes: s.bufferedBytes });
   };
 
   const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (refused.has(req.socket)) return; // a 503 is already on its way
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/healthz') {
       const s = stats();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: closing ? 'closing' : 'ok', connections: s.connections, registered: s.registered, circuits: s.circuits }));
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ status: closing ? 'closing' : 'ok', connections: s.connections, sockets: s.sockets, registered: s.registered, circuits: s.circuits }));
     } else if (req.method === 'GET' && path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', connection: 'close' });
       res.end(metricsText());
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.writeHead(404, { 'content-type': 'text/plain', connection: 'close' });
       res.end('capmesh relay: connect with WebSocket, or GET /healthz or /metrics\n');
     }
   });
 
   const accept = (socket: WebSocket, request: IncomingMessage): void => {
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
-    const peer = new RelayPeer(nextId++, socket, remote, randomBytes(32), new TokenBucket(limits.maxMessagesPerSecond, limits.messageBurst, now));
+    const peer = new RelayPeer(nextId++, socket, remote, randomBytes(32), new TokenBucket(limits.maxMessagesPerSecond, limits.messageBurst, now), {
+      opens: new TokenBucket(limits.circuitOpensPerSecond, limits.circuitOpenBurst, now),
+      incoming: new TokenBucket(limits.incomingCircuitsPerSecond, limits.incomingCircuitBurst, now),
+    });
     peers.add(peer);
     metrics.connectionsTotal++;
     log.debug('connected', { peer: peer.label, remote });
@@ -154,14 +177,57 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     router.welcome(peer);
   };
 
-  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    if (closing || peers.size >= limits.maxConnections) {
-      metrics.drop('max_connections');
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  const refuse = (socket: Duplex, reason: 'max_connections' | 'max_connections_per_ip'): void => {
+    refused.add(socket);
+    metrics.drop(reason);
+    log.debug('connection refused', { reason });
+    socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n', () => socket.destroy());
+  };
+
+  // Every TCP connection counts from accept to close, upgraded or not.
+  http.on('connection', (socket: Socket) => {
+    const key = addressKey(socket.remoteAddress);
+    const count = (perAddress.get(key) ?? 0) + 1;
+    perAddress.set(key, count);
+    openSockets++;
+    socket.once('close', () => {
+      openSockets--;
+      const left = (perAddress.get(key) ?? 1) - 1;
+      if (left > 0) perAddress.set(key, left);
+      else perAddress.delete(key);
+      clearTimeout(upgradeTimers.get(socket));
+    });
+    if (closing || openSockets > limits.maxConnections) {
+      refuse(socket, 'max_connections');
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => accept(ws, request));
+    if (limits.maxConnectionsPerIp > 0 && count > limits.maxConnectionsPerIp) {
+      refuse(socket, 'max_connections_per_ip');
+      return;
+    }
+    if (limits.upgradeTimeoutMs > 0) {
+      const timer = setTimeout(() => {
+        metrics.drop('upgrade_timeout');
+        log.debug('connection cut', { remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, reason: 'upgrade_timeout' });
+        socket.destroy();
+      }, limits.upgradeTimeoutMs);
+      timer.unref();
+      upgradeTimers.set(socket, timer);
+    }
+  });
+
+  http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (refused.has(socket) || socket.destroyed) return;
+    if (closing) {
+      refuse(socket, 'max_connections');
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      clearTimeout(upgradeTimers.get(socket));
+      upgradeTimers.delete(socket);
+      accept(ws, request);
+    });
   });
 
   const heartbeat =

@@ -8,6 +8,7 @@ import { DATA_HEADER_BYTES } from './relay-protocol.js';
 import { E2E_CHUNK_OVERHEAD } from './relay-e2e.js';
 import { RelayConnection, acceptOverCircuit, dialOverCircuit, type CircuitHandshakeOptions } from './relay-connection.js';
 import type { WebSocketConstructor } from './websocket-like.js';
+import { HandshakeGate, type HandshakeGateOptions, type HandshakeGateStats } from './relay-handshake-gate.js';
 
 /** The transport name of relay locators: `ocapn://<designator>.relay?url=ws://…`. */
 export const RELAY_TRANSPORT = 'relay';
@@ -26,6 +27,12 @@ export interface RelayNetlayerOptions {
   /** Largest message accepted from a peer after reassembly. Default 16 MiB. */
   readonly maxMessageBytes?: number;
   readonly logger?: RelayLogger;
+  /**
+   * Admission of inbound end-to-end handshakes (see `relay-handshake-gate.ts`):
+   * `perSecond` (20), `burst` (40), `maxPending` (32). A circuit over budget is
+   * closed with `RATE_LIMITED: …` before its init is read (no crypto done).
+   */
+  readonly inboundHandshakes?: HandshakeGateOptions;
 }
 
 export interface RelayNetlayer extends Netlayer {
@@ -37,6 +44,8 @@ export interface RelayNetlayer extends Netlayer {
   connections(): RelayConnection[];
   /** Called after any of our connections ended; `connection.closeError` says why when it failed. Returns an unsubscribe function. */
   onConnectionEnded(listener: (connection: RelayConnection) => void): () => void;
+  /** Inbound handshakes admitted, refused (rate or pending cap) and in progress. */
+  inboundHandshakeStats(): HandshakeGateStats;
 }
 
 const quiet: RelayLogger = { debug() {}, info() {}, warn() {} };
@@ -86,6 +95,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
   const live = new Set<RelayConnection>();
   const endedListeners = new Set<(connection: RelayConnection) => void>();
   let binding: NetlayerBinding | undefined;
+  const gate = new HandshakeGate(options.inboundHandshakes);
   let closed = false;
 
   const onEnded = (connection: RelayConnection): void => {
@@ -147,7 +157,15 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         circuit.close('the netlayer is closed');
         return;
       }
-      acceptOverCircuit(circuit, { ...handshakeOptions(c), checkFirst }).then(
+      const admission = gate.admit();
+      if ('refused' in admission) {
+        log.warn('refused an inbound relay circuit before its handshake', { from: circuit.peer.slice(0, 12), reason: admission.refused });
+        circuit.close(`RATE_LIMITED: ${admission.refused}`);
+        return;
+      }
+      const handshake = acceptOverCircuit(circuit, { ...handshakeOptions(c), checkFirst });
+      handshake.then(admission.done, admission.done);
+      handshake.then(
         (connection) => {
           if (closed) {
             connection.close('the netlayer is closed');
@@ -174,6 +192,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
       return clients.get(homeKey);
     },
     connections: () => [...live],
+    inboundHandshakeStats: () => gate.stats(),
     onConnectionEnded(listener) {
       endedListeners.add(listener);
       return () => endedListeners.delete(listener);

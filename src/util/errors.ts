@@ -64,6 +64,8 @@ export const ERROR_CODES = [
   'RELAY_REPLACED',
   'RELAY_PROTOCOL',
   'WEBSOCKET_AUTH',
+  /** A peer-driven action over its rate or count budget (e.g. inbound relay handshakes); the excess is refused before any work. */
+  'RATE_LIMITED',
   // end-to-end encrypted channel (relay fallback path)
   'E2E_HANDSHAKE',
   'E2E_TAMPERED',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { relayCommand } from '../../src/cli/commands/relay.js';
-import { DEFAULT_RELAY_LIMITS, TokenBucket, parseRelayArgs, resolveRelayLimits } from '../../relay/index.js';
+import { DEFAULT_RELAY_LIMITS, TokenBucket, addressKey, parseRelayArgs, resolveRelayLimits } from '../../relay/index.js';
 
 describe('capmesh relay flags', () => {
   it('parses host, port, every limit flag (both --flag v and --flag=v) and the log level', () => {
@@ -19,6 +19,37 @@ describe('capmesh relay flags', () => {
         maxCircuitsPerConnection: 8, maxSignalBytes: 4096, heartbeatMs: 0, registerTimeoutMs: 500,
       },
     });
+  });
+
+  it('parses every quota flag', () => {
+    const flags: [string, keyof typeof DEFAULT_RELAY_LIMITS][] = [
+      ['--max-connections-per-ip', 'maxConnectionsPerIp'], ['--upgrade-timeout-ms', 'upgradeTimeoutMs'],
+      ['--max-forward-buffered-bytes', 'maxForwardBufferedBytes'], ['--max-pair-buffered-bytes', 'maxPairBufferedBytes'],
+      ['--max-throttle-ms', 'maxThrottleMs'], ['--max-circuits-per-source', 'maxCircuitsPerSource'], ['--max-circuits-per-pair', 'maxCircuitsPerPair'],
+      ['--max-pending-circuits-per-target', 'maxPendingCircuitsPerTarget'], ['--pending-circuit-timeout-ms', 'pendingCircuitTimeoutMs'],
+      ['--circuit-opens-per-second', 'circuitOpensPerSecond'], ['--circuit-open-burst', 'circuitOpenBurst'],
+      ['--incoming-circuits-per-second', 'incomingCircuitsPerSecond'], ['--incoming-circuit-burst', 'incomingCircuitBurst'],
+      ['--max-circuit-bytes', 'maxCircuitBytes'], ['--max-circuit-duration-ms', 'maxCircuitDurationMs'],
+    ];
+    const args = parseRelayArgs(flags.flatMap(([flag], i) => [flag, String(i + 1)]));
+    expect(args.limits).toEqual(Object.fromEntries(flags.map(([, key], i) => [key, i + 1])));
+    expect(Object.keys(DEFAULT_RELAY_LIMITS)).toEqual(expect.arrayContaining(flags.map(([, key]) => key)));
+  });
+
+  it('keeps forwarded bytes under the hard buffer cap', () => {
+    expect(resolveRelayLimits({ maxBufferedBytes: 1024 * 1024 }).maxForwardBufferedBytes).toBe(512 * 1024);
+    expect(() => resolveRelayLimits({ maxBufferedBytes: 1024, maxForwardBufferedBytes: 2048 })).toThrow(/at most `maxBufferedBytes`/);
+  });
+
+  it('counts IPv4 addresses as they are and IPv6 addresses by /64', () => {
+    expect(addressKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(addressKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressKey('2001:db8::5')).toBe('2001:db8:0:0::/64');
+    expect(addressKey('::1')).toBe('0:0:0:0::/64');
+    expect(addressKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+    expect(addressKey(undefined)).toBe('?');
   });
 
   it('refuses unknown flags, missing or bad values', () => {

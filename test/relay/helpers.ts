@@ -81,8 +81,12 @@ export class RawClient {
   }
 
   /** Connects and reads the challenge. */
-  static async connect(url: string, options: { maxPayload?: number } = {}): Promise<RawClient> {
-    const socket = new WebSocket(url, undefined, { perMessageDeflate: false, maxPayload: options.maxPayload ?? 1 << 26 });
+  static async connect(url: string, options: { maxPayload?: number; localAddress?: string } = {}): Promise<RawClient> {
+    const socket = new WebSocket(url, undefined, {
+      perMessageDeflate: false,
+      maxPayload: options.maxPayload ?? 1 << 26,
+      ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+    });
     const client = new RawClient(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
@@ -96,8 +100,8 @@ export class RawClient {
   }
 
   /** Connects and registers as `who`. */
-  static async registered(url: string, who: Identity): Promise<RawClient> {
-    const client = await RawClient.connect(url);
+  static async registered(url: string, who: Identity, options: { localAddress?: string } = {}): Promise<RawClient> {
+    const client = await RawClient.connect(url, options);
     client.send({ type: 'register', designator: who.designator, signature: who.sign(registrationProof(client.challenge!.nonce, who.designator)) });
     const reply = await client.control();
     if (reply.type !== 'registered') throw new Error(`registration failed: ${JSON.stringify(reply)}`);

@@ -87,13 +87,15 @@ describe('relay registration', () => {
   });
 
   it('closes a connection that does anything but register first (4002), or does not register in time (4003)', async () => {
-    const relay = await testRelay({ limits: { registerTimeoutMs: 20 } });
-    const eager = await RawClient.connect(relay.url);
+    const patient = await testRelay();
+    const eager = await RawClient.connect(patient.url);
     eager.send({ type: 'open', request: 1, to: identity().designator });
     expect((await eager.closed).code).toBe(RELAY_CLOSE.protocol);
+    expect(patient.stats().drops).toMatchObject({ unregistered: 1 });
+    const relay = await testRelay({ limits: { registerTimeoutMs: 20 } });
     const idle = await RawClient.connect(relay.url);
     expect((await idle.closed).code).toBe(RELAY_CLOSE.refused);
-    expect(relay.stats().drops).toMatchObject({ protocol: 1, register_timeout: 1 });
+    expect(relay.stats().drops).toMatchObject({ register_timeout: 1 });
   });
 });
 
@@ -148,15 +150,16 @@ describe('relay circuits', () => {
     expect(await mallory.control()).toEqual({ type: 'error', reason: `circuit ${circuit} is not yours` });
     mallory.send({ type: 'close', circuit, reason: 'hijack' });
     expect(await mallory.control()).toMatchObject({ type: 'error' });
-    // An unregistered connection cannot inject either.
+    // An unregistered connection cannot inject either: its data frame cuts it.
     const anonymous = await RawClient.connect(relay.url);
     anonymous.sendData(circuit, bytes(7));
-    expect(await anonymous.control()).toMatchObject({ type: 'error' });
+    expect((await anonymous.closed).code).toBe(RELAY_CLOSE.protocol);
+    expect(relay.stats().drops.unregistered).toBe(1);
     // The circuit still works, and what Bob gets next is Alice's frame, not Mallory's.
     alice.sendData(circuit, bytes(1));
     expect(await bob.data()).toEqual({ circuit, payload: bytes(1) });
     expect(bob.pending).toBe(0);
-    expect(relay.stats().drops.not_member).toBe(3);
+    expect(relay.stats().drops.not_member).toBe(2);
   });
 });
 
@@ -209,33 +212,59 @@ describe('relay limits', () => {
     expect(relay.stats().drops.rate).toBe(1);
   });
 
-  it('cuts a slow consumer while the relay\'s unsent bytes for it stay under the limit', async () => {
-    const limit = 512 * 1024;
-    const relay = await testRelay({ limits: { maxBufferedBytes: limit, maxMessagesPerSecond: 1_000_000, messageBurst: 1_000_000 } });
+  it('throttles the sender of a flood to a slow reader instead of cutting the reader, and loses nothing', async () => {
+    const relay = await testRelay({
+      limits: { maxBufferedBytes: 1024 * 1024, maxForwardBufferedBytes: 512 * 1024, maxPairBufferedBytes: 256 * 1024, maxMessagesPerSecond: 1_000_000, messageBurst: 1_000_000 },
+    });
     const bobId = identity();
     const alice = await RawClient.registered(relay.url, identity());
     const bob = await RawClient.registered(relay.url, bobId);
     const circuit = await alice.open(bobId.designator);
     await bob.control();
     bob.socket.pause(); // Bob stops reading; the kernel buffers fill, then the relay's.
-    const frame = new Uint8Array(64 * 1024);
     let sent = 0;
-    const cut = alice.control();
-    let done = false;
-    void cut.then(() => (done = true));
-    // Send in bursts, yielding to the event loop, until the relay gives up on Bob (bounded: 256 MiB).
-    while (!done && sent < 4096) {
-      for (let i = 0; i < 16; i++) alice.sendData(circuit, frame);
-      sent += 16;
+    // Send in bursts, yielding to the event loop, until the relay holds Alice back (bounded: 256 MiB).
+    while (relay.stats().throttles === 0 && sent < 4096) {
+      for (let i = 0; i < 16; i++) {
+        const frame = new Uint8Array(64 * 1024);
+        new DataView(frame.buffer).setUint32(0, sent++);
+        alice.sendData(circuit, frame);
+      }
       await new Promise((r) => setImmediate(r));
     }
-    expect(await cut).toMatchObject({ type: 'closed', circuit });
+    expect(relay.stats().throttles).toBeGreaterThan(0);
+    expect(relay.stats().drops.slow_consumer).toBe(0);
+    expect(relay.isRegistered(bobId.designator)).toBe(true);
+    bob.socket.resume();
+    for (let n = 0; n < sent; n++) {
+      const got = await bob.data();
+      expect(new DataView(got.payload.buffer, got.payload.byteOffset).getUint32(0)).toBe(n);
+    }
     const stats = relay.stats();
-    expect(stats.drops.slow_consumer).toBe(1);
-    expect(stats.peakBufferedBytes).toBeLessThanOrEqual(limit);
-    expect(stats.peakBufferedBytes).toBeGreaterThan(0);
-    expect(stats.connections).toBe(1);
-    expect(relay.isRegistered(bobId.designator)).toBe(false);
+    expect(stats.peakBufferedBytes).toBeLessThanOrEqual(1024 * 1024);
+    expect(stats.drops.slow_consumer).toBe(0);
+    alice.send({ type: 'ping', n: 9 });
+    expect(await alice.control()).toEqual({ type: 'pong', n: 9 });
+  });
+
+  it('closes a circuit for both ends past maxCircuitBytes or maxCircuitDurationMs', async () => {
+    const relay = await testRelay({ limits: { maxCircuitBytes: 100, maxCircuitDurationMs: 50 } });
+    const bobId = identity();
+    const alice = await RawClient.registered(relay.url, identity());
+    const bob = await RawClient.registered(relay.url, bobId);
+    const big = await alice.open(bobId.designator, 1);
+    await bob.control();
+    alice.sendData(big, new Uint8Array(60));
+    alice.sendData(big, new Uint8Array(60));
+    expect(await bob.data()).toMatchObject({ circuit: big });
+    expect(await bob.data()).toMatchObject({ circuit: big });
+    expect(await bob.control()).toEqual({ type: 'closed', circuit: big, reason: 'circuits carry at most 100 bytes' });
+    expect(await alice.control()).toEqual({ type: 'closed', circuit: big, reason: 'circuits carry at most 100 bytes' });
+    const brief = await alice.open(bobId.designator, 2);
+    expect(await bob.control()).toMatchObject({ type: 'incoming', circuit: brief });
+    expect(await bob.control()).toEqual({ type: 'closed', circuit: brief, reason: 'circuits last at most 50 ms' });
+    expect(await alice.control()).toEqual({ type: 'closed', circuit: brief, reason: 'circuits last at most 50 ms' });
+    expect(relay.stats()).toMatchObject({ circuits: 0, drops: expect.objectContaining({ circuit_limit: 2 }) });
   });
 
   it('refuses connections over maxConnections at the upgrade with 503', async () => {
