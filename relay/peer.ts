@@ -17,6 +17,12 @@ export class RelayPeer {
   readonly bucket: TokenBucket;
   /** Set once the registration checked out. */
   designator: string | undefined;
+  /**
+   * Set when the peer declared itself dial-only: the designator it claims
+   * (unproven; the end-to-end handshake proves it to the callee). Never in
+   * the registry.
+   */
+  dialOnly: string | undefined;
   /** Circuits this connection is an end of. */
   readonly circuits = new Set<number>();
   /** Answered the last ping. */
@@ -32,8 +38,15 @@ export class RelayPeer {
     this.bucket = bucket;
   }
 
+  /** The registered designator, else the declared dial-only one, else `''`. */
+  get designatorOrDeclared(): string {
+    return this.designator ?? this.dialOnly ?? '';
+  }
+
   /** A short name for logs. */
   get label(): string {
-    return this.designator === undefined ? `#${this.id}` : `#${this.id}:${this.designator.slice(0, 12)}`;
+    if (this.designator !== undefined) return `#${this.id}:${this.designator.slice(0, 12)}`;
+    if (this.dialOnly !== undefined) return `#${this.id}:dial-only:${this.dialOnly.slice(0, 12)}`;
+    return `#${this.id}`;
   }
 }

@@ -55,6 +55,8 @@ export const ERROR_CODES = [
   'RELAY_REFUSED',
   'RELAY_REPLACED',
   'RELAY_PROTOCOL',
+  /** A relay named by a peer (a locator hint) that `relayPolicy` refuses, or one over `maxForeignRelays`. */
+  'RELAY_POLICY',
   'WEBSOCKET_AUTH',
   // end-to-end encrypted channel (relay fallback path)
   'E2E_HANDSHAKE',

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { RELAY_CLOSE, registrationProof } from '../../src/netlayer/relay-protocol.js';
+import { RELAY_CLOSE } from '../../src/netlayer/relay-protocol.js';
 import { equalBytes } from '../../src/util/bytes.js';
 import { encode, record } from '../../src/syrup/index.js';
-import { RawClient, httpGet, identity, onCleanup, testRelay } from './helpers.js';
+import { RawClient, httpGet, identity, onCleanup, registerMessage, testRelay } from './helpers.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 
@@ -12,9 +12,9 @@ describe('relay registration', () => {
     const relay = await testRelay();
     const alice = identity();
     const client = await RawClient.connect(relay.url);
-    expect(client.challenge).toMatchObject({ version: 'capmesh-relay/1', maxFrameBytes: relay.limits.maxFrameBytes });
+    expect(client.challenge).toMatchObject({ version: 'capmesh-relay/2', maxFrameBytes: relay.limits.maxFrameBytes });
     expect(client.challenge!.nonce).toHaveLength(32);
-    client.send({ type: 'register', designator: alice.designator, signature: alice.sign(registrationProof(client.challenge!.nonce, alice.designator)) });
+    client.register(alice);
     expect(await client.control()).toEqual({ type: 'registered', designator: alice.designator });
     expect(relay.isRegistered(alice.designator)).toBe(true);
 
@@ -35,7 +35,7 @@ describe('relay registration', () => {
     const victim = identity();
     const mallory = identity();
     const client = await RawClient.connect(relay.url);
-    client.send({ type: 'register', designator: victim.designator, signature: mallory.sign(registrationProof(client.challenge!.nonce, victim.designator)) });
+    client.send(registerMessage(mallory, client.challenge!.nonce, relay.url, victim.designator));
     expect(await client.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('does not verify') });
     expect((await client.closed).code).toBe(RELAY_CLOSE.refused);
     expect(relay.isRegistered(victim.designator)).toBe(false);
@@ -46,10 +46,10 @@ describe('relay registration', () => {
     const relay = await testRelay();
     const alice = identity();
     const first = await RawClient.connect(relay.url);
-    const signature = alice.sign(registrationProof(first.challenge!.nonce, alice.designator));
+    const stolen = registerMessage(alice, first.challenge!.nonce, relay.url);
     const eavesdropper = await RawClient.connect(relay.url);
     expect(equalBytes(eavesdropper.challenge!.nonce, first.challenge!.nonce)).toBe(false);
-    eavesdropper.send({ type: 'register', designator: alice.designator, signature });
+    eavesdropper.send(stolen);
     expect(await eavesdropper.control()).toMatchObject({ type: 'refused' });
     expect(relay.isRegistered(alice.designator)).toBe(false);
   });
@@ -58,7 +58,7 @@ describe('relay registration', () => {
     const relay = await testRelay();
     const alice = identity();
     const client = await RawClient.connect(relay.url);
-    client.send({ type: 'register', designator: 'NOT-BASE32', signature: alice.sign(registrationProof(client.challenge!.nonce, 'NOT-BASE32')) });
+    client.send(registerMessage(alice, client.challenge!.nonce, relay.url, 'NOT-BASE32'));
     expect(await client.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('not base32') });
   });
 
