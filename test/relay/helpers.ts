@@ -94,8 +94,8 @@ export class RawClient {
   }
 
   /** Connects and reads the challenge. */
-  static async connect(url: string, options: { maxPayload?: number } = {}): Promise<RawClient> {
-    const socket = new WebSocket(url, undefined, { perMessageDeflate: false, maxPayload: options.maxPayload ?? 1 << 26 });
+  static async connect(url: string, options: { maxPayload?: number; headers?: Record<string, string> } = {}): Promise<RawClient> {
+    const socket = new WebSocket(url, undefined, { perMessageDeflate: false, maxPayload: options.maxPayload ?? 1 << 26, ...(options.headers ? { headers: options.headers } : {}) });
     const client = new RawClient(socket, url);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
