@@ -253,6 +253,27 @@ describe('relay netlayer: relay restart', () => {
 });
 
 describe('relay netlayer: peer-named relays under relayPolicy', () => {
+  it('a third-party handoff from an honest gifter to an exporter at another relay is followed dial-only: the receiver never registers there', async () => {
+    const home = await testRelay();
+    const lure = await testRelay();
+    const mallory = await node(lure.url);
+    const alice = await node(home.url);
+    const bob = await node(home.url);
+    const bait = await mallory.vat.register(far('bait', { hello: () => 'from mallory' }));
+    const fromMallory = await alice.vat.enliven<{ hello(): string }>(bait);
+    // Alice (honest) hands Mallory's object on to Bob: the give names Mallory's self-claimed relay.
+    const room = await alice.vat.register(far('room', { member: () => fromMallory }));
+    const member = await E(await bob.vat.enliven<{ member(): { hello(): string } }>(room)).member();
+    expect(await E(member).hello()).toBe('from mallory');
+    // Bob talks to Mallory directly (the handoff was followed), through the lure relay, dial-only.
+    expect(bob.netlayer.connections().map((c) => c.peer)).toContain(mallory.vat.designator);
+    expect(bob.netlayer.foreignClients().map((c) => c.state)).toEqual(['dial-only']);
+    expect(lure.isRegistered(bob.vat.designator)).toBe(false);
+    expect(lure.isRegistered(alice.vat.designator)).toBe(false);
+    expect(lure.metricsText()).toContain('capmesh_relay_registrations_total{result="ok"} 1\n');
+    expect(lure.metricsText()).toContain('capmesh_relay_registrations_total{result="dial_only"} 2\n');
+  });
+
   it('relayPolicy \'never\' refuses to dial a relay a peer named (RELAY_POLICY), and connects nowhere', async () => {
     const home = await testRelay();
     const lure = await testRelay();
