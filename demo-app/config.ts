@@ -1,14 +1,25 @@
 /**
- * Where the relay is. `npm start` passes the URL of the relay it started
- * (Vite `define`, see vite.config.ts); `?relay=ws://…` in the page's URL wins
- * over it (the e2e tests use their own relay), and without either the demo
- * tries the default port on the page's own host.
+ * Where this tab's home relay is — the one relay its vat registers at. It
+ * comes only from this origin's own configuration, never from a link:
+ *
+ * 1. `localStorage['capmesh-demo:relay']`, if set (from the devtools console,
+ *    or by a test before the page loads);
+ * 2. else the URL `npm start` passes (Vite `define`, see vite.config.ts);
+ * 3. else the default port on the page's own host.
+ *
+ * A `?relay=…` query parameter in a link is ignored: a link (from a chat
+ * member, say) could otherwise make the tab register at a relay of the link
+ * maker's choosing. Sturdyrefs in links still name their host's relay; the
+ * vat reaches such a relay dial-only (`relayPolicy`), without registering.
  */
 declare const __CAPMESH_RELAY__: string;
 
-export function relayUrl(params: URLSearchParams): string {
-  const fromQuery = params.get('relay');
-  if (fromQuery) return fromQuery;
+/** The localStorage key of the home relay setting. */
+export const RELAY_SETTING_KEY = 'capmesh-demo:relay';
+
+export function relayUrl(storage: Pick<Storage, 'getItem'> | undefined = globalThis.localStorage): string {
+  const chosen = storage?.getItem(RELAY_SETTING_KEY);
+  if (chosen) return chosen;
   const injected = typeof __CAPMESH_RELAY__ === 'string' ? __CAPMESH_RELAY__ : '';
   if (injected) return injected;
   return `ws://${location.hostname || '127.0.0.1'}:8787`;

@@ -2,8 +2,10 @@
  * Routes and share links. A link carries a sturdyref in its fragment
  * (`#chat=ocapn://…` or `#board=ocapn://…`): the fragment never reaches the
  * web server, so the server that serves the page never sees the capability.
- * The query string (e.g. `?relay=…`) is kept, so a link made in a tab that
- * uses a non-default relay works for whoever opens it.
+ * The query string is not part of a link: in particular no `?relay=`, which
+ * the app ignores anyway (a link must not choose the opener's home relay).
+ * The sturdyref itself names the host's relay, which the opener's vat
+ * reaches dial-only.
  */
 export type Route = { readonly view: 'home' } | { readonly view: 'chat' | 'board'; readonly uri: string };
 
@@ -23,7 +25,7 @@ export function routeHash(route: Route): string {
 
 /** The full URL someone else opens to reach `route`. */
 export function shareLink(route: Route): string {
-  return `${location.origin}${location.pathname}${location.search}${routeHash(route)}`;
+  return `${location.origin}${location.pathname}${routeHash(route)}`;
 }
 
 /** Reads a pasted share link into a route, or undefined. */

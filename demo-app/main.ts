@@ -3,11 +3,12 @@
  * with the page-hosted kinds for rooms and boards), then the app. Boot
  * progress and failures are shown in the page, not only the console.
  *
- * Query parameters: `relay=ws://…` (default: the relay `npm start` runs),
- * `profile=N` (use identity slot N instead of the first free one).
+ * Query parameters: `profile=N` (use identity slot N instead of the first
+ * free one). The home relay is configured, not taken from the link (see
+ * config.ts); a `?relay=` in a link is ignored.
  */
 import { startBrowserVat, type BrowserVat, type PageKindMaker } from 'capmesh/browser';
-import { DIRECT_TIMEOUT_MS, relayUrl } from './config.js';
+import { DIRECT_TIMEOUT_MS, RELAY_SETTING_KEY, relayUrl } from './config.js';
 import { errorText, h, replace } from './dom.js';
 import { claimProfile } from './profile.js';
 import { appStorage } from './storage.js';
@@ -24,7 +25,10 @@ declare global {
 
 const root = document.getElementById('app')!;
 const params = new URLSearchParams(location.search);
-const relay = relayUrl(params);
+const relay = relayUrl();
+if (params.has('relay') && params.get('relay') !== relay) {
+  console.warn(`capmesh demo: ignoring ?relay=${params.get('relay')} from the link; this tab's home relay is ${relay} (set localStorage['${RELAY_SETTING_KEY}'] to change it)`);
+}
 
 /** The kinds this page hosts. Their makers may run before `startBrowserVat` returns, so the vat is late-bound. */
 function hostedKinds(vatReady: Promise<BrowserVat>): Record<string, PageKindMaker> {
@@ -55,7 +59,7 @@ function bootMessage(text: string, detail?: string): void {
 async function boot(): Promise<void> {
   bootMessage('Starting this tab’s vat…', `Connecting to the relay at ${relay}`);
   const slow = setTimeout(
-    () => bootMessage('Still connecting to the relay…', `Is it running at ${relay}? \`npm start\` starts one; \`?relay=ws://host:port\` picks another.`),
+    () => bootMessage('Still connecting to the relay…', `Is it running at ${relay}? \`npm start\` starts one; localStorage['${RELAY_SETTING_KEY}'] = 'ws://host:port' picks another.`),
     8_000,
   );
   try {

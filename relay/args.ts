@@ -1,4 +1,5 @@
 import { CapmeshError } from '../src/util/errors.js';
+import { normalizeRelayUrl } from '../src/netlayer/relay-protocol.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 import type { RelayLogLevel } from './log.js';
 
@@ -8,6 +9,10 @@ export interface RelayArgs {
   readonly port: number;
   readonly limits: Partial<RelayLimits>;
   readonly logLevel: RelayLogLevel;
+  /** `--public-url` (repeatable); absent → the relay's default from its listen address. */
+  readonly publicUrls?: readonly string[];
+  /** `--no-dial-only` → false; absent → the relay's default (true). */
+  readonly allowDialOnly?: boolean;
 }
 
 const LIMIT_FLAGS: Readonly<Record<string, keyof RelayLimits>> = {
@@ -72,6 +77,11 @@ Options:
   --max-signal-bytes <n>           largest signal payload (default ${d.maxSignalBytes})
   --heartbeat-ms <n>               ping interval, 0 = off (default ${d.heartbeatMs})
   --register-timeout-ms <n>        time allowed to register (default ${d.registerTimeoutMs})
+  --public-url <ws(s)://…>         a URL vats dial to reach this relay; registration
+                                   proofs must name one (repeatable; default: the
+                                   listen address, plus localhost forms on loopback)
+  --no-dial-only                   refuse dial-only clients (vats reaching a peer here
+                                   without registering; default: served)
   --log-level <debug|info|warn|error>  (default info)
 
 Endpoints: ws://host:port (any path), GET /healthz, GET /metrics (Prometheus).`;
@@ -89,6 +99,8 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
   let port = 8787;
   let logLevel: RelayLogLevel = 'info';
   const limits: { -readonly [K in keyof RelayLimits]?: number } = {};
+  const publicUrls: string[] = [];
+  let allowDialOnly: boolean | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -105,11 +117,21 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
       const v = value();
       if (v !== 'debug' && v !== 'info' && v !== 'warn' && v !== 'error') throw new CapmeshError('INVALID_ARGUMENT', '--log-level is one of debug, info, warn, error');
       logLevel = v;
+    } else if (flag === '--public-url') {
+      const v = value();
+      if (!v) throw new CapmeshError('INVALID_ARGUMENT', '--public-url takes a ws:// or wss:// URL');
+      try {
+        publicUrls.push(normalizeRelayUrl(v));
+      } catch (cause) {
+        throw new CapmeshError('INVALID_ARGUMENT', `--public-url takes a ws:// or wss:// URL, got ${JSON.stringify(v)}`, { cause });
+      }
+    } else if (flag === '--no-dial-only' && eq < 0) {
+      allowDialOnly = false;
     } else if (Object.hasOwn(LIMIT_FLAGS, flag)) {
       limits[LIMIT_FLAGS[flag]!] = integer(flag, value());
     } else {
       throw new CapmeshError('INVALID_ARGUMENT', `unknown option ${flag} (see capmesh relay --help)`);
     }
   }
-  return { host, port, limits, logLevel };
+  return { host, port, limits, logLevel, ...(publicUrls.length > 0 ? { publicUrls } : {}), ...(allowDialOnly !== undefined ? { allowDialOnly } : {}) };
 }

@@ -3,7 +3,7 @@
  * encrypted fallback forwarding for capmesh vats. It routes by designator and
  * never reads what it carries. See docs/relay.md.
  */
-export { startRelay } from './server.js';
+export { defaultPublicUrls, startRelay } from './server.js';
 export type { RelayOptions, RelayServer, RelayStats } from './server.js';
 export { DEFAULT_RELAY_LIMITS, addressKey, resolveRelayLimits, TokenBucket } from './limits.js';
 export type { RelayLimits } from './limits.js';

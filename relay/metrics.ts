@@ -40,7 +40,7 @@ export interface RelayGauges {
 export class RelayMetrics {
   readonly startedAt = Date.now();
   connectionsTotal = 0;
-  registrations = { ok: 0, refused: 0, replaced: 0 };
+  registrations = { ok: 0, refused: 0, replaced: 0, dial_only: 0 };
   frames = { data: 0, signal: 0 };
   bytes = { data: 0, signal: 0 };
   /** Times a sender was throttled (the relay stopped reading from it because a receiver it floods is full). */

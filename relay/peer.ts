@@ -37,6 +37,12 @@ export class RelayPeer {
   readonly circuitBuckets: CircuitBuckets;
   /** Set once the registration checked out. */
   designator: string | undefined;
+  /**
+   * Set when the peer declared itself dial-only: the designator it claims
+   * (unproven; the end-to-end handshake proves it to the callee). Never in
+   * the registry.
+   */
+  dialOnly: string | undefined;
   /** Circuits this connection is an end of. */
   readonly circuits = new Set<number>();
   /** Open circuits this connection opened (it is the caller), by callee. */
@@ -67,8 +73,15 @@ export class RelayPeer {
     this.circuitBuckets = circuitBuckets;
   }
 
+  /** The registered designator, else the declared dial-only one, else `''`. */
+  get designatorOrDeclared(): string {
+    return this.designator ?? this.dialOnly ?? '';
+  }
+
   /** A short name for logs. */
   get label(): string {
-    return this.designator === undefined ? `#${this.id}` : `#${this.id}:${this.designator.slice(0, 12)}`;
+    if (this.designator !== undefined) return `#${this.id}:${this.designator.slice(0, 12)}`;
+    if (this.dialOnly !== undefined) return `#${this.id}:dial-only:${this.dialOnly.slice(0, 12)}`;
+    return `#${this.id}`;
   }
 }

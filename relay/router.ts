@@ -8,6 +8,7 @@ import {
   decodeRelayMessage,
   encodeRelayMessage,
   isDataFrame,
+  normalizeRelayUrl,
   registrationProof,
   type RelayClientMessage,
   type RelayServerMessage,
@@ -45,6 +46,17 @@ export function closeSocket(peer: RelayPeer, code: number, reason: string): void
     peer.socket.terminate();
   }
 }
+
+/**
+ * Who the relay is, for registration: the normalised URLs (`normalizeRelayUrl`)
+ * a registration proof may name — configured, never taken from a request —
+ * and whether dial-only clients are served.
+ */
+export interface RelayIdentity {
+  readonly publicUrls: ReadonlySet<string>;
+  readonly allowDialOnly: boolean;
+}
+
 interface Circuit {
   readonly id: number;
   /** The caller (sent `open`). */
@@ -62,12 +74,12 @@ interface Circuit {
 }
 
 /**
- * Whether `peer` may open circuits, send data frames and signals. The one
- * place that says so: today a peer must have registered; a declared dial-only
- * client mode would be added here.
+ * Whether `peer` may open circuits and send data frames: the one place that
+ * says so. A peer must have registered, or declared itself dial-only (then it
+ * still may not send signals, and nobody can reach it).
  */
 export function mayOpenCircuits(peer: RelayPeer): boolean {
-  return peer.designator !== undefined;
+  return peer.designator !== undefined || peer.dialOnly !== undefined;
 }
 
 /**
@@ -77,12 +89,18 @@ export function mayOpenCircuits(peer: RelayPeer): boolean {
  * bytes unchanged.
  *
  * Rules:
- * - Until `mayOpenCircuits(peer)`, a peer may only send `register` (and
- *   `ping`); anything else — a data frame included — cuts it (`unregistered`).
- * - Registration: the signature over `registrationProof(nonce, designator)`
- *   must verify under the key the designator names. The newest good
- *   registration of a designator wins; the older connection gets `replaced`
- *   and is closed, and its circuits close.
+ * - Until `mayOpenCircuits(peer)` (registered, or declared dial-only), a peer
+ *   may only send `register`, `dial-only` and `ping`; anything else — a data
+ *   frame included — cuts it (`unregistered`).
+ * - Registration: the proof must name one of the relay's own public URLs
+ *   (`RelayIdentity.publicUrls`) and the signature over
+ *   `registrationProof(nonce, designator, url)` must verify under the key the
+ *   designator names. The newest good registration of a designator wins; the
+ *   older connection gets `replaced` and is closed, and its circuits close.
+ * - A dial-only peer (`dial-only`, allowed unless `allowDialOnly` is off)
+ *   may open and close circuits and send data on them; it is not in the
+ *   registry, so nobody can open a circuit or signal to it, and it may not
+ *   send signals (their `from` would be unproven).
  * - `open` is checked, in order, against: the caller's open rate
  *   (`circuitOpensPerSecond`), its open circuits (`maxCircuitsPerSource`),
  *   circuits per connection on either end (`maxCircuitsPerConnection`),
@@ -113,6 +131,7 @@ export class RelayRouter {
 
   constructor(
     private readonly limits: RelayLimits,
+    private readonly identity: RelayIdentity,
     private readonly metrics: RelayMetrics,
     private readonly log: RelayLog,
     private readonly intercept: DataInterceptor | undefined,
@@ -170,13 +189,16 @@ export class RelayRouter {
       this.cut(peer, 'protocol', RELAY_CLOSE.protocol, isCapmeshError(error) ? error.message : 'malformed message');
       return;
     }
-    if (!mayOpenCircuits(peer) && message.type !== 'register' && message.type !== 'ping') {
+    if (!mayOpenCircuits(peer) && message.type !== 'register' && message.type !== 'dial-only' && message.type !== 'ping') {
       this.cut(peer, 'unregistered', RELAY_CLOSE.protocol, `relay:${message.type} before registering`);
       return;
     }
     switch (message.type) {
       case 'register':
-        this.#register(peer, message.designator, message.signature);
+        this.#register(peer, message.designator, message.relayUrl, message.signature);
+        return;
+      case 'dial-only':
+        this.#dialOnly(peer, message.designator);
         return;
       case 'open':
         this.#open(peer, message.request, message.to);
@@ -185,6 +207,10 @@ export class RelayRouter {
         this.#close(peer, message.circuit, message.reason);
         return;
       case 'signal':
+        if (peer.designator === undefined) {
+          this.cut(peer, 'protocol', RELAY_CLOSE.protocol, 'a dial-only connection may not send signals');
+          return;
+        }
         this.#signal(peer, message.peer, message.kind, message.payload, bytes);
         return;
       case 'ping':
@@ -310,8 +336,8 @@ export class RelayRouter {
     if (!sender.closed) sender.socket.resume();
   }
 
-  #register(peer: RelayPeer, designator: string, signature: Uint8Array): void {
-    if (peer.designator !== undefined) {
+  #register(peer: RelayPeer, designator: string, relayUrl: string, signature: Uint8Array): void {
+    if (peer.designator !== undefined || peer.dialOnly !== undefined) {
       this.cut(peer, 'protocol', RELAY_CLOSE.protocol, 'this connection is already registered');
       return;
     }
@@ -322,7 +348,20 @@ export class RelayRouter {
       this.#refuse(peer, 'the designator is not base32 of an Ed25519 key');
       return;
     }
-    if (!verify(key, registrationProof(peer.nonce, designator), signature)) {
+    let url: string;
+    try {
+      url = normalizeRelayUrl(relayUrl);
+    } catch {
+      this.#refuse(peer, 'the registration names no valid relay URL');
+      return;
+    }
+    if (!this.identity.publicUrls.has(url)) {
+      // A proof for another relay: typically one a hostile relay obtained by
+      // passing our challenge on to its own client.
+      this.#refuse(peer, `the registration is for another relay (${url.slice(0, 100)}), not this one`);
+      return;
+    }
+    if (!verify(key, registrationProof(peer.nonce, designator, url), signature)) {
       this.#refuse(peer, 'the signature does not verify under the designator key');
       return;
     }
@@ -340,6 +379,29 @@ export class RelayRouter {
     this.metrics.registrations.ok++;
     this.log.debug('registered', { peer: peer.label, remote: peer.remote });
     this.send(peer, { type: 'registered', designator });
+  }
+
+  /** `dial-only designator`: the peer may open circuits under that declared (unproven) designator, and is never reachable here. */
+  #dialOnly(peer: RelayPeer, designator: string): void {
+    if (peer.designator !== undefined || peer.dialOnly !== undefined) {
+      this.cut(peer, 'protocol', RELAY_CLOSE.protocol, 'this connection is already registered');
+      return;
+    }
+    if (!this.identity.allowDialOnly) {
+      this.#refuse(peer, 'this relay does not accept dial-only clients');
+      return;
+    }
+    try {
+      publicKeyOfDesignator(designator);
+    } catch {
+      this.#refuse(peer, 'the designator is not base32 of an Ed25519 key');
+      return;
+    }
+    clearTimeout(peer.registerTimer);
+    peer.dialOnly = designator;
+    this.metrics.registrations.dial_only++;
+    this.log.debug('dial-only client', { peer: peer.label, remote: peer.remote });
+    this.send(peer, { type: 'dial-only-ok', designator });
   }
 
   #refuse(peer: RelayPeer, reason: string): void {
@@ -406,7 +468,7 @@ export class RelayRouter {
       }, this.limits.maxCircuitDurationMs);
     }
     // The callee learns of the circuit before the caller can send on it.
-    if (!this.send(target, { type: 'incoming', circuit: id, from: peer.designator! })) {
+    if (!this.send(target, { type: 'incoming', circuit: id, from: (peer.designator ?? peer.dialOnly)! })) {
       this.send(peer, { type: 'open-failed', request, reason: 'that designator was just disconnected' });
       return;
     }
@@ -469,7 +531,7 @@ export class RelayRouter {
       return;
     }
     const other = circuit.a === peer ? circuit.b : circuit.a;
-    const frames = this.intercept ? this.intercept(frame, id, peer.designator!, other.designator!) : [frame];
+    const frames = this.intercept ? this.intercept(frame, id, peer.designatorOrDeclared, other.designatorOrDeclared) : [frame];
     for (const out of frames) {
       const result = this.#forwardBytes(peer, other, out);
       if (result === 'held') {

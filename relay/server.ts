@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { randomBytes } from '../src/crypto/index.js';
-import { RELAY_CLOSE } from '../src/netlayer/relay-protocol.js';
+import { RELAY_CLOSE, normalizeRelayUrl } from '../src/netlayer/relay-protocol.js';
 import { TokenBucket, addressKey, resolveRelayLimits, type RelayLimits } from './limits.js';
 import { jsonLineLog, type RelayLog } from './log.js';
 import { RelayMetrics } from './metrics.js';
@@ -16,6 +17,23 @@ export interface RelayOptions {
   /** Port; 0 picks a free one. Default 8787. */
   readonly port?: number;
   readonly limits?: Partial<RelayLimits>;
+  /**
+   * The URLs vats dial to reach this relay (`ws://…`/`wss://…`, e.g. the
+   * `wss://` URL of the TLS proxy in front of it). A registration proof must
+   * name one of them (normalised, `normalizeRelayUrl`), so a proof captured
+   * by another relay is refused here. Never derived from a request's `Host`
+   * header, which the client controls. A cluster lists every URL of every
+   * node. Default: `defaultPublicUrls(host, port)` — the listen address, plus
+   * `localhost` and `[::1]` forms on loopback. A client that dialled any other
+   * URL is refused (`refused`, close 4003, `bad_registration`).
+   */
+  readonly publicUrls?: readonly string[];
+  /**
+   * Serve dial-only clients (connections that open circuits under a declared
+   * designator without registering; see `relay-protocol.ts`). Default true;
+   * when false a `dial-only` is refused like a bad registration.
+   */
+  readonly allowDialOnly?: boolean;
   /** Structured log sink. Default: JSON lines on stderr at `info`. */
   readonly log?: RelayLog;
   /** Clock for rate limiting (ms). Default `performance.now`. */
@@ -48,6 +66,8 @@ export interface RelayServer {
   readonly port: number;
   /** `ws://host:port` — what vats put in `relayNetlayer({ url })`. */
   readonly url: string;
+  /** The normalised URLs a registration proof may name (see `RelayOptions.publicUrls`). */
+  readonly publicUrls: readonly string[];
   readonly limits: RelayLimits;
   stats(): RelayStats;
   /** The `/metrics` text. */
@@ -79,7 +99,9 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const log = options.log ?? jsonLineLog((line) => process.stderr.write(`${line}\n`));
   const now = options.now ?? (() => performance.now());
   const metrics = new RelayMetrics();
-  const router = new RelayRouter(limits, metrics, log, options.interceptData, options.interceptSignal);
+  // Filled once the port is known (before any connection is accepted).
+  const publicUrls = new Set<string>((options.publicUrls ?? []).map(normalizeRelayUrl));
+  const router = new RelayRouter(limits, { publicUrls, allowDialOnly: options.allowDialOnly ?? true }, metrics, log, options.interceptData, options.interceptSignal);
   const peers = new Set<RelayPeer>();
   /** Open TCP connections per `addressKey`, upgraded or not. */
   const perAddress = new Map<string, number>();
@@ -256,12 +278,14 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const port = (http.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `ws://${urlHost}:${port}`;
-  log.info('relay listening', { url, limits });
+  if (publicUrls.size === 0) for (const u of defaultPublicUrls(host, port)) publicUrls.add(u);
+  log.info('relay listening', { url, publicUrls: [...publicUrls], limits });
 
   return {
     host,
     port,
     url,
+    publicUrls: [...publicUrls],
     limits,
     stats,
     metricsText,
@@ -288,4 +312,24 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
       return closing;
     },
   };
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/**
+ * The public URLs a relay listening on `host:port` answers to when none are
+ * configured: `ws://host:port/`; for a loopback host also the `127.0.0.1`,
+ * `localhost` and `[::1]` forms; for a wildcard host (`0.0.0.0`, `::`) the
+ * loopback forms and `ws://<os hostname>:port/` — set `publicUrls`
+ * (`--public-url`) for anything reached from elsewhere, and always for
+ * `wss://` behind a proxy.
+ */
+export function defaultPublicUrls(host: string, port: number): string[] {
+  const form = (h: string): string => normalizeRelayUrl(`ws://${h.includes(':') && !h.startsWith('[') ? `[${h}]` : h}:${port}`);
+  const urls = new Set<string>();
+  if (LOOPBACK.has(host) || WILDCARD.has(host)) for (const h of ['127.0.0.1', 'localhost', '::1']) urls.add(form(h));
+  if (WILDCARD.has(host)) urls.add(form(hostname().toLowerCase()));
+  else urls.add(form(host));
+  return [...urls];
 }

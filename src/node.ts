@@ -26,5 +26,16 @@ export type { WebSocketNetlayer, WebSocketNetlayerOptions } from './netlayer/web
 export { WEBSOCKET_TRANSPORT } from './netlayer/websocket-client.js';
 export { relayNetlayer, createRelayClient } from './netlayer/relay-node.js';
 export { RELAY_TRANSPORT, RelayClient, RelayCircuit, RelayConnection } from './netlayer/relay.js';
-export type { RelayNetlayer, RelayNetlayerOptions, RelayClientOptions, RelayClientState, RelayClientEvents, RelaySignal, RelayCircuitHandler } from './netlayer/relay.js';
+export type {
+  RelayNetlayer,
+  RelayNetlayerOptions,
+  RelayPolicy,
+  RelayPolicyDecision,
+  RelayClientOptions,
+  RelayClientState,
+  RelayClientEvents,
+  RelayReplacedNotice,
+  RelaySignal,
+  RelayCircuitHandler,
+} from './netlayer/relay.js';
 export { NodeWebSocket } from './netlayer/websocket-ws.js';

@@ -35,16 +35,19 @@ export async function reload(page: Page): Promise<string> {
   return (await ready.getAttribute('data-designator'))!;
 }
 
-/** The app's start URL on the test relay. */
-export function home(relay: Pick<RelayServer, 'url'>): string {
-  return `/?${new URLSearchParams({ relay: relay.url })}`;
-}
+/** The app's start URL. */
+export const HOME = '/';
 
-/** A new person: a browser context (own storage) with one tab on the app's home page. */
+/**
+ * A new person: a browser context (own storage) with one tab on the app's
+ * home page, whose home relay is the test relay — configured the way a user
+ * would, in the origin's localStorage (a link cannot choose it).
+ */
 export async function person(browser: Browser, relay: Pick<RelayServer, 'url'>, name: string): Promise<Person> {
   const context = await browser.newContext({ permissions: [...CONTEXT_PERMISSIONS], viewport: { width: 1280, height: 900 } });
+  await context.addInitScript((url: string) => localStorage.setItem('capmesh-demo:relay', url), relay.url);
   const page = await context.newPage();
-  const designator = await load(page, home(relay));
+  const designator = await load(page, HOME);
   return { name, context, page, designator };
 }
 

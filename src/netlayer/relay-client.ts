@@ -9,6 +9,7 @@ import {
   encodeDataFrame,
   encodeRelayMessage,
   isDataFrame,
+  normalizeRelayUrl,
   registrationProof,
   type RelayClientMessage,
   type RelayServerMessage,
@@ -23,12 +24,25 @@ import { WS_OPEN, closeQuietly, defaultWebSocket, messageBytes, openWebSocket, t
  * and **circuits** (`openCircuit`/`on('circuit')`).
  *
  * Lifecycle: the client connects at once, answers the relay's challenge by
- * signing it with the designator key, and reaches `registered`. When the
- * socket drops it goes `disconnected` (every circuit closes, every pending
- * open fails) and reconnects after a capped exponential backoff with jitter,
- * then registers again. `replaced` (a newer registration of the same
- * designator took over) and `refused` are final: the client stops, so two
- * copies of one vat never fight over the designator. `close()` is final too.
+ * signing it — together with the URL it dialled, so the proof is good at
+ * this relay only — with the designator key, and reaches `registered`. In
+ * `mode: 'dial-only'` it instead declares its designator without signing and
+ * reaches `dial-only`: it may open circuits, receives none, and sends no
+ * signals. When the socket drops it goes `disconnected` (every circuit
+ * closes, every pending open fails) and reconnects after a capped
+ * exponential backoff with jitter, then registers again.
+ *
+ * `replaced` (a newer registration of the same designator took over at the
+ * relay) is reported — state `replaced` and the `replaced` event — and, by
+ * default, recovered from: the client registers again after a delay that
+ * starts at `replaceRecovery.initialDelayMs` and doubles with each
+ * consecutive replacement up to `maxDelayMs` (jittered to 50–100 %); the count
+ * resets once a registration has lasted twice `maxDelayMs`. The newest
+ * registration wins at the relay and the loser is told, so two copies of one
+ * vat trade the designator ever more slowly rather than fight; the app stops
+ * for good with `close()` (e.g. from a `replaced` listener), or sets
+ * `replaceRecovery: false` to make `replaced` final. `refused` and `close()`
+ * are final.
  *
  * Liveness: while registered the client sends `ping` every `heartbeatMs`; if
  * nothing at all arrives from the relay for two intervals the socket is
@@ -41,7 +55,21 @@ import { WS_OPEN, closeQuietly, defaultWebSocket, messageBytes, openWebSocket, t
  * the relay says, authenticated only by its registration check.
  */
 
-export type RelayClientState = 'connecting' | 'registered' | 'disconnected' | 'replaced' | 'refused' | 'closed';
+/**
+ * `registered` and `dial-only` are the two ready states (home and dial-only
+ * mode). `replaced` is final only with `replaceRecovery: false`.
+ */
+export type RelayClientState = 'connecting' | 'registered' | 'dial-only' | 'disconnected' | 'replaced' | 'refused' | 'closed';
+
+/** What the `replaced` event reports. */
+export interface RelayReplacedNotice {
+  /** The relay URL (as given). */
+  readonly url: string;
+  /** Consecutive replacements so far (1 for the first). */
+  readonly count: number;
+  /** When the client registers again, in ms; undefined when it will not (`replaceRecovery: false`). */
+  readonly retryInMs: number | undefined;
+}
 
 /** A routed signal as received: the sender (as the relay registered it), a kind, opaque bytes. */
 export interface RelaySignal {
@@ -58,6 +86,12 @@ export interface RelayClientEvents {
   undeliverable: (notice: { readonly to: string; readonly kind: string; readonly reason: string }) => void;
   /** A peer opened a circuit to us. Call `circuit.setHandler` (or `close`) at once. */
   circuit: (circuit: RelayCircuit) => void;
+  /**
+   * A newer registration of our designator took over at the relay (another
+   * copy of this vat, or whoever holds its key). Emitted after the state
+   * became `replaced` and everything on the old connection was torn down.
+   */
+  replaced: (notice: RelayReplacedNotice) => void;
 }
 
 /** Structural logger (the mesh `Logger` fits it). */
@@ -82,6 +116,19 @@ export interface RelayClientOptions {
   readonly connectTimeoutMs?: number;
   /** Client ping interval; 0 disables. Default 25 000 ms. */
   readonly heartbeatMs?: number;
+  /**
+   * `register` (default): prove the designator and be reachable here (a home
+   * relay). `dial-only`: declare the designator without signing anything and
+   * only open circuits (a relay a peer named; see `relayPolicy`).
+   */
+  readonly mode?: 'register' | 'dial-only';
+  /**
+   * After `replaced`, register again after `initialDelayMs` (1 000), doubling
+   * per consecutive replacement up to `maxDelayMs` (300 000), jittered to
+   * 50–100 %; the count resets after a registration lasted 2 × `maxDelayMs`.
+   * `false`: `replaced` is final.
+   */
+  readonly replaceRecovery?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number } | false;
   readonly logger?: RelayLogger;
 }
 
@@ -103,6 +150,8 @@ function unref(timer: unknown): void {
 export class RelayClient {
   readonly url: string;
   readonly designator: string;
+  /** `register` or `dial-only` (see `RelayClientOptions.mode`). */
+  readonly mode: 'register' | 'dial-only';
 
   readonly #sign: (message: Uint8Array) => Uint8Array;
   readonly #WebSocket: WebSocketConstructor;
@@ -110,7 +159,11 @@ export class RelayClient {
   readonly #connectTimeoutMs: number;
   readonly #heartbeatMs: number;
   readonly #log: RelayLogger;
-  readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set() };
+  readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set(), replaced: new Set() };
+  readonly #replaceRecovery: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
+  /** Consecutive replacements (reset after a registration lasted 2 × `replaceRecovery.maxDelayMs`). */
+  #replacedCount = 0;
+  #registeredAt = 0;
 
   #state: RelayClientState = 'connecting';
   #socket: WebSocketLike | undefined;
@@ -130,9 +183,15 @@ export class RelayClient {
     assertNonEmptyString(options?.url, 'url');
     assertNonEmptyString(options.designator, 'designator');
     assertFunction(options.sign, 'sign');
-    if (!/^wss?:\/\//i.test(options.url)) throw new CapmeshError('INVALID_ARGUMENT', `a relay URL starts with ws:// or wss://, got ${JSON.stringify(options.url)}`);
+    normalizeRelayUrl(options.url);
     this.url = options.url;
     this.designator = options.designator;
+    this.mode = options.mode ?? 'register';
+    if (this.mode !== 'register' && this.mode !== 'dial-only') throw new CapmeshError('INVALID_ARGUMENT', `mode is 'register' or 'dial-only', got ${JSON.stringify(this.mode)}`);
+    this.#replaceRecovery =
+      options.replaceRecovery === false
+        ? false
+        : { initialDelayMs: options.replaceRecovery?.initialDelayMs ?? 1_000, maxDelayMs: options.replaceRecovery?.maxDelayMs ?? 300_000 };
     this.#sign = options.sign;
     this.#WebSocket = options.WebSocket ?? defaultWebSocket();
     this.#reconnect =
@@ -175,18 +234,25 @@ export class RelayClient {
     return () => set.delete(listener);
   }
 
+  /** True in the ready state of our mode (`registered`, or `dial-only`). */
+  get ready(): boolean {
+    return this.#state === 'registered' || this.#state === 'dial-only';
+  }
+
   /**
-   * Resolves once registered (at once if already). Rejects with
-   * `DISCONNECTED` after `timeoutMs`, or when the client reaches a final
-   * state (`RELAY_REPLACED`, `RELAY_REFUSED`, `DISCONNECTED` for closed).
+   * Resolves once ready — `registered`, or `dial-only` in that mode — (at
+   * once if already). Rejects with `DISCONNECTED` after `timeoutMs`, or when
+   * the client reaches a final state (`RELAY_REPLACED` when replaced without
+   * recovery, `RELAY_REFUSED`, `DISCONNECTED` for closed). While a replaced
+   * client waits to register again it keeps waiting (up to `timeoutMs`).
    */
   whenRegistered(timeoutMs = this.#connectTimeoutMs): Promise<void> {
-    if (this.#state === 'registered') return Promise.resolve();
+    if (this.ready) return Promise.resolve();
     const final = this.#finalError();
     if (final) return Promise.reject(final);
     return new Promise((resolve, reject) => {
       const off = this.on('state', () => {
-        if (this.#state === 'registered') done(resolve);
+        if (this.ready) done(resolve);
         else {
           const error = this.#finalError();
           if (error) done(() => reject(error));
@@ -212,6 +278,7 @@ export class RelayClient {
   signal(to: string, kind: string, payload: Uint8Array): void {
     assertNonEmptyString(to, 'to');
     assertNonEmptyString(kind, 'kind');
+    if (this.mode === 'dial-only') throw new CapmeshError('RELAY_POLICY', `a dial-only relay client (${this.url}) sends no signals`);
     this.#requireRegistered();
     const bytes = encodeRelayMessage({ type: 'signal', peer: to, kind, payload });
     if (bytes.length > this.#maxFrameBytes) {
@@ -318,23 +385,34 @@ export class RelayClient {
           throw new CapmeshError('RELAY_PROTOCOL', `the relay speaks ${JSON.stringify(m.version)}, we speak ${RELAY_PROTOCOL_VERSION}`);
         }
         this.#maxFrameBytes = m.maxFrameBytes;
-        this.#send({ type: 'register', designator: this.designator, signature: this.#sign(registrationProof(m.nonce, this.designator)) });
+        if (this.mode === 'dial-only') {
+          this.#send({ type: 'dial-only', designator: this.designator });
+        } else {
+          const relayUrl = normalizeRelayUrl(this.url);
+          this.#send({ type: 'register', designator: this.designator, relayUrl, signature: this.#sign(registrationProof(m.nonce, this.designator, relayUrl)) });
+        }
         return;
       }
       case 'registered':
+      case 'dial-only-ok': {
+        const expected = this.mode === 'dial-only' ? 'dial-only-ok' : 'registered';
+        if (m.type !== expected) throw new CapmeshError('RELAY_PROTOCOL', `the relay answered ${m.type} to a ${this.mode} client`);
         if (m.designator !== this.designator) throw new CapmeshError('RELAY_PROTOCOL', 'the relay registered another designator');
-        if (this.#state === 'registered') throw new CapmeshError('RELAY_PROTOCOL', 'the relay said registered twice');
+        if (this.ready) throw new CapmeshError('RELAY_PROTOCOL', 'the relay said registered twice');
         clearTimeout(this.#registerTimer);
         this.#attempt = 0;
         this.#registrations++;
+        this.#registeredAt = Date.now();
         this.#startHeartbeat();
-        this.#setState('registered', `registered at ${this.url}`);
+        if (this.mode === 'dial-only') this.#setState('dial-only', `dial-only at ${this.url}`);
+        else this.#setState('registered', `registered at ${this.url}`);
         return;
+      }
       case 'refused':
         this.#final('refused', `the relay refused the registration: ${m.reason}`);
         return;
       case 'replaced':
-        this.#final('replaced', 'a newer connection registered this designator at the relay');
+        this.#replaced();
         return;
       case 'opened': {
         const pending = this.#takePending(m.request);
@@ -352,7 +430,8 @@ export class RelayClient {
         return;
       case 'incoming': {
         const circuit = this.#newCircuit(m.circuit, m.from, false);
-        if (this.#listeners.circuit.size === 0) circuit.close('nobody accepts circuits here');
+        if (this.mode === 'dial-only') circuit.close('a dial-only client accepts no circuits');
+        else if (this.#listeners.circuit.size === 0) circuit.close('nobody accepts circuits here');
         else this.#emit('circuit', circuit);
         return;
       }
@@ -360,6 +439,7 @@ export class RelayClient {
         this.#circuits.get(m.circuit)?.end(`the peer closed the circuit: ${m.reason}`, 'remote');
         return;
       case 'signal':
+        if (this.mode === 'dial-only') return; // Nobody can address a dial-only client: a relay that says otherwise is ignored.
         this.#emit('signal', { from: m.peer, kind: m.kind, payload: m.payload });
         return;
       case 'undeliverable':
@@ -410,7 +490,7 @@ export class RelayClient {
     clearInterval(this.#heartbeatTimer);
     if (this.#heartbeatMs <= 0) return;
     this.#heartbeatTimer = setInterval(() => {
-      if (this.#state !== 'registered') return;
+      if (!this.ready) return;
       if (Date.now() - this.#lastHeard > 2 * this.#heartbeatMs) {
         this.#dropSocket('the relay stopped answering', 1000);
         return;
@@ -426,7 +506,7 @@ export class RelayClient {
     this.#socket = undefined;
     if (socket) closeQuietly(socket, code, reason);
     this.#teardown(reason);
-    if (this.#state === 'registered' || this.#state === 'connecting') this.#lost(reason);
+    if (this.ready || this.#state === 'connecting') this.#lost(reason);
   }
 
   #teardown(reason: string): void {
@@ -457,6 +537,29 @@ export class RelayClient {
     }, delay);
   }
 
+  /**
+   * The relay said a newer registration took over: tear down, report, and —
+   * unless recovery is off — register again after the replacement backoff.
+   */
+  #replaced(): void {
+    const recovery = this.#replaceRecovery;
+    if (recovery === false) {
+      this.#final('replaced', 'a newer connection registered this designator at the relay');
+      this.#emit('replaced', { url: this.url, count: ++this.#replacedCount, retryInMs: undefined });
+      return;
+    }
+    if (Date.now() - this.#registeredAt >= 2 * recovery.maxDelayMs) this.#replacedCount = 0;
+    const base = Math.min(recovery.maxDelayMs, recovery.initialDelayMs * 2 ** Math.min(this.#replacedCount, 30));
+    const delay = Math.round(base * (0.5 + Math.random() / 2));
+    const count = ++this.#replacedCount;
+    this.#final('replaced', `a newer connection registered this designator at the relay; registering again in ${delay} ms`);
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => {
+      if (this.#state === 'replaced') this.#connect();
+    }, delay);
+    this.#emit('replaced', { url: this.url, count, retryInMs: delay });
+  }
+
   #final(state: 'replaced' | 'refused', reason: string): void {
     const socket = this.#socket;
     this.#socket = undefined;
@@ -469,7 +572,7 @@ export class RelayClient {
   #finalError(): CapmeshError | undefined {
     switch (this.#state) {
       case 'replaced':
-        return new CapmeshError('RELAY_REPLACED', 'a newer connection registered this designator at the relay');
+        return this.#replaceRecovery === false ? new CapmeshError('RELAY_REPLACED', 'a newer connection registered this designator at the relay') : undefined;
       case 'refused':
         return new CapmeshError('RELAY_REFUSED', 'the relay refused our registration');
       case 'closed':
@@ -480,7 +583,8 @@ export class RelayClient {
   }
 
   #requireRegistered(): void {
-    if (this.#state !== 'registered') {
+    if (!this.ready) {
+      if (this.#state === 'replaced') throw new CapmeshError('RELAY_REPLACED', `a newer connection registered this designator at ${this.url}; not registered now`);
       throw this.#finalError() ?? new CapmeshError('DISCONNECTED', `not registered at the relay ${this.url} (state ${this.#state})`);
     }
   }

@@ -2,7 +2,7 @@ import { decode, encode, isRecord, record, type SyrupValue } from '../syrup/inde
 import { CapmeshError } from '../util/errors.js';
 
 /**
- * The capmesh relay protocol (version `capmesh-relay/1`), spoken over one
+ * The capmesh relay protocol (version `capmesh-relay/2`), spoken over one
  * WebSocket between a vat and the relay. Shared by the relay server
  * (`relay/`) and the client (`relay-client.ts`).
  *
@@ -13,11 +13,24 @@ import { CapmeshError } from '../util/errors.js';
  * - a **control message**: one Syrup record (first byte `<`), listed below.
  *
  * Registration: on connect the relay sends `challenge`; the client answers
- * `register` with its designator and an Ed25519 signature, by the designator
- * key, over `registrationProof(nonce, designator)`. The relay checks it
- * against the key the designator names and answers `registered` or `refused`.
- * A later registration of the same designator replaces the earlier one, which
- * is sent `replaced` and closed.
+ * `register` with its designator, the relay URL it dialled (normalised by
+ * `normalizeRelayUrl`) and an Ed25519 signature, by the designator key, over
+ * `registrationProof(nonce, designator, relayUrl)`. The relay accepts only a
+ * proof naming one of its own configured public URLs (never one derived from
+ * the request), checks the signature against the key the designator names and
+ * answers `registered` or `refused`. So a proof a hostile relay obtained by
+ * passing on another relay's challenge names the hostile relay and is refused
+ * everywhere else. A later registration of the same designator replaces the
+ * earlier one, which is sent `replaced` and closed.
+ *
+ * Dial-only: instead of `register`, a client may answer the challenge with
+ * `dial-only` and the designator it declares (unproven, nothing signed). The
+ * relay answers `dial-only-ok` (or `refused` when it does not take dial-only
+ * clients). Such a connection may `open`, `close`, send data frames on its own
+ * circuits and `ping`; it is never in the registry, so it receives no incoming
+ * circuits and no signals, and may not send signals. The declared designator
+ * is what the callee's `incoming` says; the end-to-end handshake inside the
+ * circuit proves it (or fails).
  *
  * Circuits carry the fallback path: `open` asks the relay for a circuit to a
  * registered designator; the relay numbers it, tells the callee `incoming`,
@@ -34,7 +47,8 @@ import { CapmeshError } from '../util/errors.js';
  * authenticates peers itself (see `relay-e2e.ts`).
  */
 
-export const RELAY_PROTOCOL_VERSION = 'capmesh-relay/1';
+/** `capmesh-relay/2`: the registration proof names the relay's URL; dial-only clients. */
+export const RELAY_PROTOCOL_VERSION = 'capmesh-relay/2';
 export const DATA_FRAME_TAG = 0x00;
 export const DATA_HEADER_BYTES = 5;
 export const RELAY_NONCE_BYTES = 32;
@@ -63,6 +77,7 @@ export const RELAY_CLOSE = Object.freeze({
 export type RelayServerMessage =
   | { readonly type: 'challenge'; readonly version: string; readonly nonce: Uint8Array; readonly maxFrameBytes: number }
   | { readonly type: 'registered'; readonly designator: string }
+  | { readonly type: 'dial-only-ok'; readonly designator: string }
   | { readonly type: 'refused'; readonly reason: string }
   | { readonly type: 'replaced' }
   | { readonly type: 'opened'; readonly request: number; readonly circuit: number }
@@ -76,7 +91,8 @@ export type RelayServerMessage =
 
 /** What a client sends. In `signal`, `peer` is the destination. */
 export type RelayClientMessage =
-  | { readonly type: 'register'; readonly designator: string; readonly signature: Uint8Array }
+  | { readonly type: 'register'; readonly designator: string; readonly relayUrl: string; readonly signature: Uint8Array }
+  | { readonly type: 'dial-only'; readonly designator: string }
   | { readonly type: 'open'; readonly request: number; readonly to: string }
   | { readonly type: 'close'; readonly circuit: number; readonly reason: string }
   | { readonly type: 'signal'; readonly peer: string; readonly kind: string; readonly payload: Uint8Array }
@@ -86,9 +102,35 @@ export type RelayMessage = RelayServerMessage | RelayClientMessage;
 
 const LABEL = 'relay:';
 
-/** The bytes a registration signature covers: `<relay:register-proof version nonce designator>`. */
-export function registrationProof(nonce: Uint8Array, designator: string): Uint8Array {
-  return encode(record('relay:register-proof', RELAY_PROTOCOL_VERSION, nonce, designator));
+/**
+ * The bytes a registration signature covers:
+ * `<relay:register-proof version nonce designator relayUrl>`, with `relayUrl`
+ * normalised (`normalizeRelayUrl`; throws `INVALID_ARGUMENT` when it is not a
+ * relay URL). Binding the URL the client dialled makes a proof useless at any
+ * relay that does not answer to that URL.
+ */
+export function registrationProof(nonce: Uint8Array, designator: string, relayUrl: string): Uint8Array {
+  return encode(record('relay:register-proof', RELAY_PROTOCOL_VERSION, nonce, designator, normalizeRelayUrl(relayUrl)));
+}
+
+/**
+ * The canonical form of a relay URL, the one registration proofs name:
+ * `ws:` or `wss:`, lowercase host, no default port, no credentials, query or
+ * fragment, and a path (`/` when empty). `ws://LocalHost:80` →
+ * `ws://localhost/`. Throws `INVALID_ARGUMENT` for anything else.
+ */
+export function normalizeRelayUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CapmeshError('INVALID_ARGUMENT', `not a relay URL: ${JSON.stringify(url.slice(0, 200))}`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new CapmeshError('INVALID_ARGUMENT', `a relay URL starts with ws:// or wss://, got ${JSON.stringify(url.slice(0, 200))}`);
+  }
+  if (parsed.username !== '' || parsed.password !== '') throw new CapmeshError('INVALID_ARGUMENT', 'a relay URL carries no credentials');
+  return `${parsed.protocol}//${parsed.host}${parsed.pathname || '/'}`;
 }
 
 /** Encodes one control message. */
@@ -102,6 +144,8 @@ function toRecord(m: RelayMessage): SyrupValue {
     case 'challenge':
       return record(label, m.version, m.nonce, BigInt(m.maxFrameBytes));
     case 'registered':
+    case 'dial-only-ok':
+    case 'dial-only':
       return record(label, m.designator);
     case 'refused':
     case 'error':
@@ -125,7 +169,7 @@ function toRecord(m: RelayMessage): SyrupValue {
     case 'ping':
       return record(label, BigInt(m.n));
     case 'register':
-      return record(label, m.designator, m.signature);
+      return record(label, m.designator, m.relayUrl, m.signature);
     case 'open':
       return record(label, BigInt(m.request), m.to);
   }
@@ -156,9 +200,9 @@ export function dataFramePayload(bytes: Uint8Array): Uint8Array {
 }
 
 const SERVER_TYPES: ReadonlySet<string> = new Set([
-  'challenge', 'registered', 'refused', 'replaced', 'opened', 'open-failed', 'incoming', 'closed', 'signal', 'undeliverable', 'error', 'pong',
+  'challenge', 'registered', 'dial-only-ok', 'refused', 'replaced', 'opened', 'open-failed', 'incoming', 'closed', 'signal', 'undeliverable', 'error', 'pong',
 ]);
-const CLIENT_TYPES: ReadonlySet<string> = new Set(['register', 'open', 'close', 'signal', 'ping']);
+const CLIENT_TYPES: ReadonlySet<string> = new Set(['register', 'dial-only', 'open', 'close', 'signal', 'ping']);
 
 function bad(problem: string): never {
   throw new CapmeshError('RELAY_PROTOCOL', `malformed relay message: ${problem}`);
@@ -205,6 +249,8 @@ export function decodeRelayMessage(side: 'server' | 'client', input: Uint8Array,
       arity(3);
       return { type, version: str(f[0], 'version'), nonce: bytes(f[1], 'nonce', RELAY_NONCE_BYTES), maxFrameBytes: uint(f[2], 'maxFrameBytes') };
     case 'registered':
+    case 'dial-only-ok':
+    case 'dial-only':
       arity(1);
       return { type, designator: str(f[0], 'designator') };
     case 'refused':
@@ -238,8 +284,8 @@ export function decodeRelayMessage(side: 'server' | 'client', input: Uint8Array,
       arity(1);
       return { type, n: uint(f[0], 'n') };
     case 'register':
-      arity(2);
-      return { type, designator: str(f[0], 'designator'), signature: bytes(f[1], 'signature', 64) };
+      arity(3);
+      return { type, designator: str(f[0], 'designator'), relayUrl: str(f[1], 'relayUrl', 2048), signature: bytes(f[2], 'signature', 64) };
     case 'open':
       arity(2);
       return { type, request: uint(f[0], 'request'), to: str(f[1], 'to') };

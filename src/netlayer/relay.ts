@@ -4,9 +4,9 @@
  * re-exports Node flavours with `ws` injected).
  */
 export { RELAY_TRANSPORT, relayNetlayer } from './relay-netlayer.js';
-export type { RelayNetlayer, RelayNetlayerOptions } from './relay-netlayer.js';
+export type { RelayNetlayer, RelayNetlayerOptions, RelayPolicy, RelayPolicyDecision } from './relay-netlayer.js';
 export { RelayClient } from './relay-client.js';
-export type { RelayClientEvents, RelayClientOptions, RelayClientState, RelayLogger, RelaySignal } from './relay-client.js';
+export type { RelayClientEvents, RelayClientOptions, RelayClientState, RelayLogger, RelayReplacedNotice, RelaySignal } from './relay-client.js';
 export { RelayCircuit } from './relay-circuit.js';
 export type { RelayCircuitHandler } from './relay-circuit.js';
 export { RelayConnection } from './relay-connection.js';

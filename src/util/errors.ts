@@ -63,6 +63,8 @@ export const ERROR_CODES = [
   'RELAY_REFUSED',
   'RELAY_REPLACED',
   'RELAY_PROTOCOL',
+  /** A relay named by a peer (a locator hint) that `relayPolicy` refuses, or one over `maxForeignRelays`. */
+  'RELAY_POLICY',
   'WEBSOCKET_AUTH',
   /** A peer-driven action over its rate or count budget (e.g. inbound relay handshakes); the excess is refused before any work. */
   'RATE_LIMITED',

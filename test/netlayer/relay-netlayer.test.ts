@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVat, E, far, type Vat } from '../../src/index.js';
 import { relayNetlayer } from '../../src/netlayer/relay-node.js';
-import type { RelayConnection, RelayNetlayer } from '../../src/netlayer/relay.js';
+import type { RelayConnection, RelayNetlayer, RelayNetlayerOptions } from '../../src/netlayer/relay.js';
+import type { RelayReplacedNotice } from '../../src/netlayer/relay-client.js';
+import { designatorOf, generateKeyPair, sign, type KeyPair } from '../../src/crypto/index.js';
 import { DATA_HEADER_BYTES } from '../../src/netlayer/relay-protocol.js';
 import { silentLog, startRelay, type RelayServer } from '../../relay/index.js';
 import { dialOverCircuit } from '../../src/netlayer/relay-connection.js';
@@ -18,9 +20,9 @@ interface Node {
   readonly netlayer: RelayNetlayer;
 }
 
-async function node(url: string): Promise<Node> {
-  const netlayer = relayNetlayer({ url, reconnect: { initialDelayMs: 5, maxDelayMs: 40 } });
-  const vat = await createVat({ netlayers: [netlayer] });
+async function node(url: string, options: Partial<RelayNetlayerOptions> = {}, identity?: KeyPair): Promise<Node> {
+  const netlayer = relayNetlayer({ url, reconnect: { initialDelayMs: 5, maxDelayMs: 40 }, ...options });
+  const vat = await createVat({ netlayers: [netlayer], ...(identity ? { identity } : {}) });
   vats.push(vat);
   return { vat, netlayer };
 }
@@ -83,17 +85,24 @@ describe('relay netlayer: two vats through a relay', () => {
     expect(connection!.counters.sent).toBeGreaterThan(0);
   });
 
-  it('reaches a vat registered at another relay (the locator\'s url hint), registering there on first use', async () => {
+  it('reaches a vat at a relay a sturdyref names (the lure) dial-only: the caller never registers there', async () => {
     const home = await testRelay();
-    const away = await testRelay();
-    const alice = await node(away.url);
+    const lure = await testRelay();
+    const alice = await node(lure.url);
     const bob = await node(home.url);
     const ref = await alice.vat.register(far('far-away', { where: () => 'away' }));
     expect(await E(await bob.vat.enliven<{ where(): string }>(ref)).where()).toBe('away');
-    expect(away.isRegistered(bob.vat.designator)).toBe(true);
+    // The lure relay got one registration (Alice's), none from Bob — not even a refused one: Bob only declared himself dial-only.
+    expect(lure.isRegistered(bob.vat.designator)).toBe(false);
+    expect(lure.metricsText()).toContain('capmesh_relay_registrations_total{result="ok"} 1\n');
+    expect(lure.metricsText()).toContain('capmesh_relay_registrations_total{result="refused"} 0\n');
+    expect(lure.metricsText()).toContain('capmesh_relay_registrations_total{result="dial_only"} 1\n');
     expect(home.isRegistered(bob.vat.designator)).toBe(true);
     expect(home.stats().circuits).toBe(0);
-    expect(away.stats().circuits).toBe(1);
+    expect(lure.stats().circuits).toBe(1);
+    expect(bob.netlayer.foreignClients().map((c) => [c.url, c.mode, c.state])).toEqual([[lure.url, 'dial-only', 'dial-only']]);
+    // The session is proven both ways all the same: Alice sees Bob's designator.
+    expect(alice.netlayer.connections()[0]).toMatchObject({ peer: bob.vat.designator, outbound: false });
   });
 
   it('carries a message larger than the relay frame limit in several sealed chunks', async () => {
@@ -240,5 +249,106 @@ describe('relay netlayer: relay restart', () => {
       await Promise.all(vats.splice(0).map((v) => v.close()));
       await second.close();
     }
+  });
+});
+
+describe('relay netlayer: peer-named relays under relayPolicy', () => {
+  it('a third-party handoff from an honest gifter to an exporter at another relay is followed dial-only: the receiver never registers there', async () => {
+    const home = await testRelay();
+    const lure = await testRelay();
+    const mallory = await node(lure.url);
+    const alice = await node(home.url);
+    const bob = await node(home.url);
+    const bait = await mallory.vat.register(far('bait', { hello: () => 'from mallory' }));
+    const fromMallory = await alice.vat.enliven<{ hello(): string }>(bait);
+    // Alice (honest) hands Mallory's object on to Bob: the give names Mallory's self-claimed relay.
+    const room = await alice.vat.register(far('room', { member: () => fromMallory }));
+    const member = await E(await bob.vat.enliven<{ member(): { hello(): string } }>(room)).member();
+    expect(await E(member).hello()).toBe('from mallory');
+    // Bob talks to Mallory directly (the handoff was followed), through the lure relay, dial-only.
+    expect(bob.netlayer.connections().map((c) => c.peer)).toContain(mallory.vat.designator);
+    expect(bob.netlayer.foreignClients().map((c) => c.state)).toEqual(['dial-only']);
+    expect(lure.isRegistered(bob.vat.designator)).toBe(false);
+    expect(lure.isRegistered(alice.vat.designator)).toBe(false);
+    expect(lure.metricsText()).toContain('capmesh_relay_registrations_total{result="ok"} 1\n');
+    expect(lure.metricsText()).toContain('capmesh_relay_registrations_total{result="dial_only"} 2\n');
+  });
+
+  it('relayPolicy \'never\' refuses to dial a relay a peer named (RELAY_POLICY), and connects nowhere', async () => {
+    const home = await testRelay();
+    const lure = await testRelay();
+    const alice = await node(lure.url);
+    const bob = await node(home.url, { relayPolicy: 'never' });
+    const ref = await alice.vat.register(far('far-away', { where: () => 'away' }));
+    const error = await bob.vat.enliven<{ where(): string }>(ref).then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message?: string },
+    );
+    expect(error?.code).toBe('DISCONNECTED');
+    expect(error?.message).toContain('RELAY_POLICY');
+    expect(bob.netlayer.foreignClients()).toEqual([]);
+    expect(lure.stats().connections).toBe(1);
+  });
+
+  it('a relayPolicy function decides per normalised URL', async () => {
+    const home = await testRelay();
+    const allowed = await testRelay();
+    const denied = await testRelay();
+    const asked: string[] = [];
+    const policy = (url: string): 'dial-only' | 'never' => (asked.push(url), url === `ws://127.0.0.1:${allowed.port}/` ? 'dial-only' : 'never');
+    const bob = await node(home.url, { relayPolicy: policy });
+    const a = await node(allowed.url);
+    const d = await node(denied.url);
+    const okRef = await a.vat.register(far('ok', { ok: () => true }));
+    const noRef = await d.vat.register(far('no', { ok: () => true }));
+    expect(await E(await bob.vat.enliven<{ ok(): boolean }>(okRef)).ok()).toBe(true);
+    await expect(bob.vat.enliven(noRef)).rejects.toMatchObject({ message: expect.stringContaining('RELAY_POLICY') });
+    expect(asked).toEqual(expect.arrayContaining([`ws://127.0.0.1:${allowed.port}/`, `ws://127.0.0.1:${denied.port}/`]));
+    expect(denied.stats().connections).toBe(1);
+  });
+
+  it('caps foreign relays (maxForeignRelays) and closes one when it has been idle foreignRelayIdleMs', async () => {
+    const home = await testRelay();
+    const first = await testRelay();
+    const second = await testRelay();
+    const bob = await node(home.url, { maxForeignRelays: 1, foreignRelayIdleMs: 30 });
+    const a = await node(first.url);
+    const c = await node(second.url);
+    const aRef = await a.vat.register(far('a', { who: () => 'a' }));
+    const cRef = await c.vat.register(far('c', { who: () => 'c' }));
+    expect(await E(await bob.vat.enliven<{ who(): string }>(aRef)).who()).toBe('a');
+    const [foreign] = bob.netlayer.foreignClients();
+    // The first foreign client is busy (its session is open): no room for a second.
+    await expect(bob.vat.enliven(cRef)).rejects.toMatchObject({ message: expect.stringContaining('maxForeignRelays') });
+    expect(second.stats().connections).toBe(1);
+    // The session ends; the client has nothing open and is closed after the idle time.
+    const closed = clientState(foreign!, 'closed');
+    for (const connection of bob.netlayer.connections()) connection.close('done');
+    await closed;
+    expect(bob.netlayer.foreignClients()).toEqual([]);
+    // Now there is room again.
+    expect(await E(await bob.vat.enliven<{ who(): string }>(cRef)).who()).toBe('c');
+    expect(bob.netlayer.foreignClients().map((x) => x.url)).toEqual([second.url]);
+  });
+});
+
+describe('relay netlayer: replaced at home', () => {
+  it('reports replaced (onReplaced), registers again and is reachable again', async () => {
+    const relay = await testRelay();
+    const keys = generateKeyPair();
+    const alice = await node(relay.url, { replaceRecovery: { initialDelayMs: 5, maxDelayMs: 50 } }, keys);
+    const bob = await node(relay.url);
+    const uri = await alice.vat.register(far('home', { ping: () => 'pong' }));
+    await alice.netlayer.client!.whenRegistered();
+    const replaced = new Promise<RelayReplacedNotice>((resolve) => alice.netlayer.onReplaced(resolve));
+    // Whoever holds Alice's key registers elsewhere (and does not fight back).
+    const squatter = relayClient(relay.url, { keys, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) }, { replaceRecovery: false });
+    const squatterLost = clientState(squatter, 'replaced');
+    await squatter.whenRegistered();
+    expect(await replaced).toMatchObject({ url: relay.url, count: 1 });
+    await squatterLost;
+    await clientState(alice.netlayer.client!, 'registered');
+    expect(alice.netlayer.client!.registrations).toBe(2);
+    expect(await E(await bob.vat.enliven<{ ping(): string }>(uri)).ping()).toBe('pong');
   });
 });

@@ -30,7 +30,7 @@ describe('websocket peer-auth', () => {
   });
 
   it('signs nothing but a challenge (no signing oracle for the relay proof or anything else)', () => {
-    const proof = registrationProof(new Uint8Array(32), 'a'.repeat(52));
+    const proof = registrationProof(new Uint8Array(32), 'a'.repeat(52), 'ws://127.0.0.1:8787');
     expect(answerChallenge(proof, signer)).toBeUndefined();
     expect(answerChallenge(new Uint8Array(65), signer)).toBeUndefined();
     expect(answerChallenge(encode(record('init:peer-auth', new Uint8Array(31))), signer)).toBeUndefined();

@@ -52,6 +52,19 @@ describe('capmesh relay flags', () => {
     expect(addressKey(undefined)).toBe('?');
   });
 
+  it('parses --public-url (repeatable, normalised) and --no-dial-only', () => {
+    expect(parseRelayArgs(['--public-url', 'wss://Relay.Example/', '--public-url=ws://10.0.0.7:8787', '--no-dial-only'])).toEqual({
+      host: '127.0.0.1',
+      port: 8787,
+      limits: {},
+      logLevel: 'info',
+      publicUrls: ['wss://relay.example/', 'ws://10.0.0.7:8787/'],
+      allowDialOnly: false,
+    });
+    expect(() => parseRelayArgs(['--public-url', 'http://relay.example'])).toThrow(/--public-url takes a ws:\/\/ or wss:\/\/ URL/);
+    expect(() => parseRelayArgs(['--public-url'])).toThrow(/--public-url/);
+  });
+
   it('refuses unknown flags, missing or bad values', () => {
     expect(() => parseRelayArgs(['--nope'])).toThrow(/unknown option --nope/);
     expect(() => parseRelayArgs(['--port'])).toThrow(/--port takes a non-negative integer/);

@@ -8,6 +8,7 @@ import {
   encodeDataFrame,
   encodeRelayMessage,
   isDataFrame,
+  normalizeRelayUrl,
   registrationProof,
   type RelayClientMessage,
   type RelayServerMessage,
@@ -45,6 +46,15 @@ export function identity(): Identity {
   return { keys, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) };
 }
 
+/**
+ * A `register` message answering `nonce`, naming the relay URL `relayUrl`
+ * (normalised) as dialled, for `designator` (default `who`'s), signed by `who`.
+ */
+export function registerMessage(who: Identity, nonce: Uint8Array, relayUrl: string, designator = who.designator): RelayClientMessage {
+  const url = normalizeRelayUrl(relayUrl);
+  return { type: 'register', designator, relayUrl: url, signature: who.sign(registrationProof(nonce, designator, url)) };
+}
+
 /** A RelayClient over `ws`, closed after the test. */
 export function relayClient(url: string, who: Identity = identity(), options: Partial<RelayClientOptions> = {}): RelayClient {
   const client = new RelayClient({ url, designator: who.designator, sign: who.sign, WebSocket: NodeWebSocket, reconnect: false, ...options });
@@ -64,9 +74,12 @@ export class RawClient {
   readonly #waiters: ((m: Received) => void)[] = [];
   readonly closed: Promise<{ code: number; reason: string }>;
   challenge: Extract<RelayServerMessage, { type: 'challenge' }> | undefined;
+  /** The URL this client dialled. */
+  readonly url: string;
 
-  private constructor(socket: WebSocket) {
+  private constructor(socket: WebSocket, url: string) {
     this.socket = socket;
+    this.url = url;
     socket.on('error', () => {});
     socket.on('message', (data: unknown) => {
       const bytes = messageBytes(data)!;
@@ -81,13 +94,14 @@ export class RawClient {
   }
 
   /** Connects and reads the challenge. */
-  static async connect(url: string, options: { maxPayload?: number; localAddress?: string } = {}): Promise<RawClient> {
+  static async connect(url: string, options: { maxPayload?: number; localAddress?: string; headers?: Record<string, string> } = {}): Promise<RawClient> {
     const socket = new WebSocket(url, undefined, {
       perMessageDeflate: false,
       maxPayload: options.maxPayload ?? 1 << 26,
       ...(options.localAddress !== undefined ? { localAddress: options.localAddress } : {}),
+      ...(options.headers ? { headers: options.headers } : {}),
     });
-    const client = new RawClient(socket);
+    const client = new RawClient(socket, url);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('error', reject);
@@ -102,10 +116,15 @@ export class RawClient {
   /** Connects and registers as `who`. */
   static async registered(url: string, who: Identity, options: { localAddress?: string } = {}): Promise<RawClient> {
     const client = await RawClient.connect(url, options);
-    client.send({ type: 'register', designator: who.designator, signature: who.sign(registrationProof(client.challenge!.nonce, who.designator)) });
+    client.register(who);
     const reply = await client.control();
     if (reply.type !== 'registered') throw new Error(`registration failed: ${JSON.stringify(reply)}`);
     return client;
+  }
+
+  /** Sends `register` for `who`, signed over this connection's challenge and the URL it dialled. */
+  register(who: Identity): void {
+    this.send(registerMessage(who, this.challenge!.nonce, this.url));
   }
 
   send(message: RelayClientMessage): void {

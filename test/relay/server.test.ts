@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { RELAY_CLOSE, registrationProof } from '../../src/netlayer/relay-protocol.js';
+import { RELAY_CLOSE } from '../../src/netlayer/relay-protocol.js';
 import { equalBytes } from '../../src/util/bytes.js';
 import { encode, record } from '../../src/syrup/index.js';
-import { RawClient, httpGet, identity, onCleanup, testRelay } from './helpers.js';
+import { defaultPublicUrls } from '../../relay/index.js';
+import { RawClient, httpGet, identity, onCleanup, registerMessage, testRelay } from './helpers.js';
 
 const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
 
@@ -12,9 +13,9 @@ describe('relay registration', () => {
     const relay = await testRelay();
     const alice = identity();
     const client = await RawClient.connect(relay.url);
-    expect(client.challenge).toMatchObject({ version: 'capmesh-relay/1', maxFrameBytes: relay.limits.maxFrameBytes });
+    expect(client.challenge).toMatchObject({ version: 'capmesh-relay/2', maxFrameBytes: relay.limits.maxFrameBytes });
     expect(client.challenge!.nonce).toHaveLength(32);
-    client.send({ type: 'register', designator: alice.designator, signature: alice.sign(registrationProof(client.challenge!.nonce, alice.designator)) });
+    client.register(alice);
     expect(await client.control()).toEqual({ type: 'registered', designator: alice.designator });
     expect(relay.isRegistered(alice.designator)).toBe(true);
 
@@ -35,7 +36,7 @@ describe('relay registration', () => {
     const victim = identity();
     const mallory = identity();
     const client = await RawClient.connect(relay.url);
-    client.send({ type: 'register', designator: victim.designator, signature: mallory.sign(registrationProof(client.challenge!.nonce, victim.designator)) });
+    client.send(registerMessage(mallory, client.challenge!.nonce, relay.url, victim.designator));
     expect(await client.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('does not verify') });
     expect((await client.closed).code).toBe(RELAY_CLOSE.refused);
     expect(relay.isRegistered(victim.designator)).toBe(false);
@@ -46,10 +47,10 @@ describe('relay registration', () => {
     const relay = await testRelay();
     const alice = identity();
     const first = await RawClient.connect(relay.url);
-    const signature = alice.sign(registrationProof(first.challenge!.nonce, alice.designator));
+    const stolen = registerMessage(alice, first.challenge!.nonce, relay.url);
     const eavesdropper = await RawClient.connect(relay.url);
     expect(equalBytes(eavesdropper.challenge!.nonce, first.challenge!.nonce)).toBe(false);
-    eavesdropper.send({ type: 'register', designator: alice.designator, signature });
+    eavesdropper.send(stolen);
     expect(await eavesdropper.control()).toMatchObject({ type: 'refused' });
     expect(relay.isRegistered(alice.designator)).toBe(false);
   });
@@ -58,7 +59,7 @@ describe('relay registration', () => {
     const relay = await testRelay();
     const alice = identity();
     const client = await RawClient.connect(relay.url);
-    client.send({ type: 'register', designator: 'NOT-BASE32', signature: alice.sign(registrationProof(client.challenge!.nonce, 'NOT-BASE32')) });
+    client.send(registerMessage(alice, client.challenge!.nonce, relay.url, 'NOT-BASE32'));
     expect(await client.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('not base32') });
   });
 
@@ -96,6 +97,100 @@ describe('relay registration', () => {
     const idle = await RawClient.connect(relay.url);
     expect((await idle.closed).code).toBe(RELAY_CLOSE.refused);
     expect(relay.stats().drops).toMatchObject({ register_timeout: 1 });
+  });
+});
+
+describe('relay registration is bound to the relay\'s own URLs', () => {
+  it('refuses a proof that names another relay (one a hostile relay got by passing our challenge on), and keeps the victim registered', async () => {
+    const relay = await testRelay();
+    const victim = identity();
+    const home = await RawClient.registered(relay.url, victim);
+    const attacker = await RawClient.connect(relay.url);
+    // The victim signed this challenge believing it talks to ws://evil.example (the URL it dialled).
+    attacker.send(registerMessage(victim, attacker.challenge!.nonce, 'ws://evil.example:8787'));
+    expect(await attacker.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('for another relay (ws://evil.example:8787/)') });
+    expect((await attacker.closed).code).toBe(RELAY_CLOSE.refused);
+    expect(relay.isRegistered(victim.designator)).toBe(true);
+    expect(home.pending).toBe(0);
+    expect(relay.stats().drops.bad_registration).toBe(1);
+  });
+
+  it('by default answers to its listen address and the loopback forms of it, normalised', async () => {
+    const relay = await testRelay();
+    expect(relay.publicUrls).toEqual([`ws://127.0.0.1:${relay.port}/`, `ws://localhost:${relay.port}/`, `ws://[::1]:${relay.port}/`]);
+    expect(defaultPublicUrls('10.0.0.7', 9000)).toEqual(['ws://10.0.0.7:9000/']);
+    expect(defaultPublicUrls('0.0.0.0', 9000)).toEqual(expect.arrayContaining(['ws://127.0.0.1:9000/', 'ws://localhost:9000/']));
+    const alice = identity();
+    const client = await RawClient.connect(relay.url);
+    client.send(registerMessage(alice, client.challenge!.nonce, `WS://LOCALHOST:${relay.port}`));
+    expect(await client.control()).toEqual({ type: 'registered', designator: alice.designator });
+  });
+
+  it('with publicUrls, accepts only those — never what the Host header says', async () => {
+    const relay = await testRelay({ publicUrls: ['wss://relay.example/capmesh'] });
+    expect(relay.publicUrls).toEqual(['wss://relay.example/capmesh']);
+    const alice = identity();
+    const direct = await RawClient.connect(relay.url);
+    direct.send(registerMessage(alice, direct.challenge!.nonce, relay.url));
+    expect(await direct.control()).toMatchObject({ type: 'refused' });
+    const spoofed = await RawClient.connect(relay.url, { headers: { host: 'evil.example:1' } });
+    spoofed.send(registerMessage(alice, spoofed.challenge!.nonce, 'ws://evil.example:1'));
+    expect(await spoofed.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('another relay') });
+    const proper = await RawClient.connect(relay.url);
+    proper.send(registerMessage(alice, proper.challenge!.nonce, 'wss://relay.example/capmesh'));
+    expect(await proper.control()).toEqual({ type: 'registered', designator: alice.designator });
+  });
+
+  it('a signature over one URL does not verify for another the relay answers to', async () => {
+    const relay = await testRelay();
+    const alice = identity();
+    const client = await RawClient.connect(relay.url);
+    const signedForLocalhost = registerMessage(alice, client.challenge!.nonce, `ws://localhost:${relay.port}`);
+    client.send({ ...signedForLocalhost, relayUrl: `ws://127.0.0.1:${relay.port}/` } as typeof signedForLocalhost);
+    expect(await client.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('does not verify') });
+  });
+});
+
+describe('relay dial-only clients', () => {
+  it('may open circuits under the declared designator and send on them, but nobody can reach them and they send no signals', async () => {
+    const relay = await testRelay();
+    const bobId = identity();
+    const bob = await RawClient.registered(relay.url, bobId);
+    const visitor = identity();
+    const dialer = await RawClient.connect(relay.url);
+    dialer.send({ type: 'dial-only', designator: visitor.designator });
+    expect(await dialer.control()).toEqual({ type: 'dial-only-ok', designator: visitor.designator });
+    expect(relay.isRegistered(visitor.designator)).toBe(false);
+    const circuit = await dialer.open(bobId.designator);
+    expect(await bob.control()).toEqual({ type: 'incoming', circuit, from: visitor.designator });
+    dialer.sendData(circuit, bytes(3));
+    expect(await bob.data()).toEqual({ circuit, payload: bytes(3) });
+    bob.sendData(circuit, bytes(4));
+    expect(await dialer.data()).toEqual({ circuit, payload: bytes(4) });
+    bob.send({ type: 'open', request: 7, to: visitor.designator });
+    expect(await bob.control()).toMatchObject({ type: 'open-failed', request: 7 });
+    bob.send({ type: 'signal', peer: visitor.designator, kind: 'x', payload: bytes() });
+    expect(await bob.control()).toMatchObject({ type: 'undeliverable', peer: visitor.designator });
+    dialer.send({ type: 'signal', peer: bobId.designator, kind: 'x', payload: bytes() });
+    expect((await dialer.closed).code).toBe(RELAY_CLOSE.protocol);
+    expect(relay.metricsText()).toContain('capmesh_relay_registrations_total{result="dial_only"} 1\n');
+  });
+
+  it('a dial-only connection cannot register afterwards, and a relay with allowDialOnly: false refuses them', async () => {
+    const relay = await testRelay();
+    const me = identity();
+    const dialer = await RawClient.connect(relay.url);
+    dialer.send({ type: 'dial-only', designator: me.designator });
+    expect(await dialer.control()).toMatchObject({ type: 'dial-only-ok' });
+    dialer.register(me);
+    expect((await dialer.closed).code).toBe(RELAY_CLOSE.protocol);
+    expect(relay.isRegistered(me.designator)).toBe(false);
+
+    const strict = await testRelay({ allowDialOnly: false });
+    const refused = await RawClient.connect(strict.url);
+    refused.send({ type: 'dial-only', designator: me.designator });
+    expect(await refused.control()).toMatchObject({ type: 'refused', reason: expect.stringContaining('dial-only') });
+    expect((await refused.closed).code).toBe(RELAY_CLOSE.refused);
   });
 });
 

@@ -23,7 +23,14 @@ export const relayCommand: Subcommand = {
     const signalled = untilSignal();
     let relay: RelayServer;
     try {
-      relay = await startRelay({ host: parsed.host, port: parsed.port, limits: parsed.limits, log: jsonLineLog(io.err, parsed.logLevel) });
+      relay = await startRelay({
+        host: parsed.host,
+        port: parsed.port,
+        limits: parsed.limits,
+        log: jsonLineLog(io.err, parsed.logLevel),
+        ...(parsed.publicUrls ? { publicUrls: parsed.publicUrls } : {}),
+        ...(parsed.allowDialOnly !== undefined ? { allowDialOnly: parsed.allowDialOnly } : {}),
+      });
     } catch (e) {
       signalled.cancel();
       io.err(`capmesh relay: ${isCapmeshError(e) ? `${e.code}: ` : ''}${e instanceof Error ? e.message : String(e)}`);
