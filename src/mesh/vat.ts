@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { toHex } from '../util/bytes.js';
-import { designatorOf, generateKeyPair, randomSwiss, sessionIdOf, sign, type KeyPair } from '../crypto/index.js';
+import { designatorOf, designatorSigner, generateKeyPair, isKeyPair, keyPairDesignatorKey, randomSwiss, sessionIdOf, type DesignatorKey, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
 import { finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
@@ -34,9 +34,13 @@ export interface VatOptions {
    * saved there on first start), so the designator and every sturdyref this
    * vat issues stay valid across restarts. With neither `identity` nor
    * `store`, a fresh key: an ephemeral identity, gone with the process.
-   * An explicit `identity` wins and is not written to the store.
+   * An explicit `identity` wins and is not written to the store: a `KeyPair`
+   * (seed in memory) or a `DesignatorKey` (a signing function + public key,
+   * e.g. a non-extractable WebCrypto key from `loadOrCreateBrowserIdentity`).
+   * Netlayers never see the key: each gets a `DesignatorSigner` over it that
+   * signs labelled statements only.
    */
-  readonly identity?: KeyPair;
+  readonly identity?: KeyPair | DesignatorKey;
   /**
    * Where the identity key and the persistent objects' records live
    * (`memoryStore()`, `fileStore(dir)` from `capmesh/node`, `indexedDbStore()`
@@ -137,7 +141,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
   const logger = options.logger ?? silentLogger;
   const store = options.store ?? memoryStore();
-  const identity = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : generateKeyPair());
+  const identityOption = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : generateKeyPair());
+  const identity: DesignatorKey = isKeyPair(identityOption) ? keyPairDesignatorKey(identityOption) : identityOption;
   const designator = designatorOf(identity.publicKey);
   const limits = options.limits ?? {};
   const decodeLimits: SyrupLimits = {
@@ -266,7 +271,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     }
     const attachment = await netlayer.attach({
       designator,
-      signWithDesignatorKey: (message) => sign(identity.secretKey, message),
+      signer: designatorSigner(identity, { legacyPeerAuth: netlayer.legacyPeerAuth === true }),
       onConnection: (connection) => {
         if (closing) {
           connection.close('vat is closing');

@@ -14,6 +14,7 @@ import {
   type RelayServerMessage,
 } from './relay-protocol.js';
 import { RelayCircuit } from './relay-circuit.js';
+import type { DesignatorSigner } from '../crypto/signer.js';
 import { WS_OPEN, closeQuietly, defaultWebSocket, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './websocket-like.js';
 
 /**
@@ -72,8 +73,8 @@ export interface RelayClientOptions {
   readonly url: string;
   /** Our designator (base32 of the designator key). */
   readonly designator: string;
-  /** Signs with the designator key. */
-  readonly sign: (message: Uint8Array) => Uint8Array;
+  /** Signs labelled statements with the designator key (here: `<relay:register-proof …>`). */
+  readonly signer: DesignatorSigner;
   /** Default: `globalThis.WebSocket` (browsers, workers, Node ≥ 22). Node entries inject `ws`. */
   readonly WebSocket?: WebSocketConstructor;
   /** Backoff between reconnects: starts at `initialDelayMs` (250), doubles, capped at `maxDelayMs` (30 000). `false`: never reconnect. */
@@ -104,7 +105,7 @@ export class RelayClient {
   readonly url: string;
   readonly designator: string;
 
-  readonly #sign: (message: Uint8Array) => Uint8Array;
+  readonly #signer: DesignatorSigner;
   readonly #WebSocket: WebSocketConstructor;
   readonly #reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   readonly #connectTimeoutMs: number;
@@ -129,11 +130,11 @@ export class RelayClient {
   constructor(options: RelayClientOptions) {
     assertNonEmptyString(options?.url, 'url');
     assertNonEmptyString(options.designator, 'designator');
-    assertFunction(options.sign, 'sign');
+    assertFunction(options.signer?.signEncoded, 'signer.signEncoded');
     if (!/^wss?:\/\//i.test(options.url)) throw new CapmeshError('INVALID_ARGUMENT', `a relay URL starts with ws:// or wss://, got ${JSON.stringify(options.url)}`);
     this.url = options.url;
     this.designator = options.designator;
-    this.#sign = options.sign;
+    this.#signer = options.signer;
     this.#WebSocket = options.WebSocket ?? defaultWebSocket();
     this.#reconnect =
       options.reconnect === false
@@ -318,7 +319,19 @@ export class RelayClient {
           throw new CapmeshError('RELAY_PROTOCOL', `the relay speaks ${JSON.stringify(m.version)}, we speak ${RELAY_PROTOCOL_VERSION}`);
         }
         this.#maxFrameBytes = m.maxFrameBytes;
-        this.#send({ type: 'register', designator: this.designator, signature: this.#sign(registrationProof(m.nonce, this.designator)) });
+        // Signing is asynchronous: the answer goes on the socket that asked, if it is still ours.
+        const socket = this.#socket;
+        this.#signer.signEncoded(registrationProof(m.nonce, this.designator)).then(
+          (signature) => {
+            if (this.#socket === socket && socket !== undefined) this.#send({ type: 'register', designator: this.designator, signature });
+          },
+          (error: unknown) => {
+            if (this.#socket !== socket) return;
+            const message = error instanceof Error ? error.message : String(error);
+            this.#log.warn('cannot sign the relay registration', { url: this.url, error: message });
+            this.#dropSocket(`cannot sign the registration: ${message}`, RELAY_CLOSE.protocol);
+          },
+        );
         return;
       }
       case 'registered':

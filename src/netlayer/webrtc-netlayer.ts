@@ -83,10 +83,16 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   let closed = false;
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
+  /** Restart descriptions go out in the order the broker made them, though each is signed asynchronously. */
+  let restartSignals: Promise<void> = Promise.resolve();
   const restarts = new IceRestarts({
     post,
     signal: (to, kind, sdp) => {
-      if (binding) relay.client?.signal(to, kind, signSdp({ ...sdp, from: binding.designator }, binding.signWithDesignatorKey));
+      const b = binding;
+      if (!b) return;
+      restartSignals = restartSignals
+        .then(async () => relay.client?.signal(to, kind, await signSdp({ ...sdp, from: b.designator }, b.signer)))
+        .catch((e: unknown) => log.warn('cannot send a restart description', { to: to.slice(0, 12), error: e instanceof Error ? e.message : String(e) }));
     },
     timeoutMs,
     log,
@@ -168,7 +174,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<RelaySignal>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
-      client.signal(locator.designator, OFFER, signSdp({ role: 'offer', from: binding.designator, to: locator.designator, dialId, sdp: offer }, binding.signWithDesignatorKey));
+      client.signal(locator.designator, OFFER, await signSdp({ role: 'offer', from: binding.designator, to: locator.designator, dialId, sdp: offer }, binding.signer));
       const answer = await Promise.race([answerSignal, ex.until<never>(() => undefined, deadline)]);
       const opened = openSdp(answer.payload, answer.from, binding.designator, 'answer');
       if (!equalBytes(opened.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
@@ -192,7 +198,8 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     const ex = exchange(false, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
-      relay.client?.signal(signal.from, ANSWER, signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signWithDesignatorKey));
+      const signedAnswer = await signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signer);
+      relay.client?.signal(signal.from, ANSWER, signedAnswer);
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
       restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection });

@@ -1,5 +1,5 @@
 import { CapmeshError } from '../util/errors.js';
-import { publicKeyOfDesignator, verify } from '../crypto/index.js';
+import { publicKeyOfDesignator, verify, type DesignatorSigner } from '../crypto/index.js';
 import { decode, encode } from '../syrup/index.js';
 import { SyrupRecord, Sym, isRecord, type SyrupValue } from '../syrup/types.js';
 
@@ -29,9 +29,10 @@ function recordOf(s: SignedSdp): SyrupRecord {
   return new SyrupRecord(new Sym(LABEL), [new Sym(s.role), s.from, s.to, s.dialId, s.sdp]);
 }
 
-export function signSdp(s: SignedSdp, sign: (message: Uint8Array) => Uint8Array): Uint8Array {
+/** Signs `s` with the designator signer (label `capmesh-rtc-sdp`); resolves with the signal payload. */
+export async function signSdp(s: SignedSdp, signer: DesignatorSigner): Promise<Uint8Array> {
   const body = recordOf(s);
-  return encode([body, sign(encode(body))]);
+  return encode([body, await signer.sign(body)]);
 }
 
 /**
