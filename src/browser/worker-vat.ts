@@ -1,5 +1,5 @@
 import { isCapmeshError } from '../util/errors.js';
-import { createVat, formatSturdyRef, parseSturdyRef, type SessionInfo, type Vat } from '../mesh/index.js';
+import { createVat, type SessionInfo, type Vat } from '../mesh/index.js';
 import { E, far } from '../vat/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
@@ -63,7 +63,8 @@ function plainSession(s: SessionInfo): BrowserSessionInfo {
  * page's `capmesh-init`, opens the IndexedDB store (identity and persistent
  * objects), attaches the relay netlayer and the page link, and answers
  * `capmesh-ready` with the sturdyref of an admin object that only the page can
- * reach (it is offered on the page link alone).
+ * reach (registered `onlyOver: 'port'`: sessions on any other transport cannot
+ * fetch it, even with its swiss number).
  */
 export function bootWorkerVat(
   scope: { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: WorkerReply): void } = self as never,
@@ -105,9 +106,8 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   watchSessions(vat, emit);
   const extension = hooks.extension?.(vat);
   const admin = makeAdmin(vat, listeners, extension);
-  const uri = await vat.register(admin);
-  const portLocator = vat.locators().find((l) => l.transport === 'port')!;
-  const adminUri = formatSturdyRef({ peer: portLocator, swiss: parseSturdyRef(uri).swiss });
+  // Private to the page link: a peer on the network that learns this swiss number gets NOT_FOUND.
+  const adminUri = await vat.register(admin, { onlyOver: 'port' });
   return { type: 'capmesh-ready', adminUri, designator: vat.designator };
 }
 

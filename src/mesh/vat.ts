@@ -80,8 +80,15 @@ export interface Vat {
    * Exports `obj` under a fresh swiss number (or the one given, e.g. a
    * well-known one) and returns its `ocapn://…/s/<swiss>` sturdyref. Lives as
    * long as this vat (ephemeral).
+   *
+   * `onlyOver: transport` makes it private to one transport: only sessions
+   * whose connection came through that netlayer (e.g. `port`, a browser
+   * tab's private page↔worker link) can fetch it; a peer on any other
+   * transport that learns the swiss number gets `NOT_FOUND`, as for an
+   * unknown one. The URI then names our locator on that transport. Throws
+   * `INVALID_ARGUMENT` when the vat has no such netlayer.
    */
-  register(obj: object, options?: { swiss?: Uint8Array }): Promise<string>;
+  register(obj: object, options?: { swiss?: Uint8Array; onlyOver?: string }): Promise<string>;
   /** Reaches the object a sturdyref names: reuses or opens a session to its vat, then `fetch`es it. */
   enliven<T = unknown>(ref: string | SturdyRef): Promise<Remote<T>>;
   /**
@@ -150,6 +157,13 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes']),
   };
   const swissTable = new SwissTable();
+  /** Objects registered `onlyOver` a transport, by transport: consulted only by that transport's sessions. */
+  const transportTables = new Map<string, SwissTable>();
+  /** What a fetch over `transport` may reach: that transport's private objects, then the vat-wide table. */
+  const lookupFor = (transport: string): Pick<SwissTable, 'get'> => {
+    const own = transportTables.get(transport);
+    return own === undefined ? swissTable : { get: (swiss) => own.get(swiss) ?? swissTable.get(swiss) };
+  };
   const sessionEnds = new SessionEnds();
   /** A sturdyref of ours, named by our first netlayer's locator (called only once it is attached). */
   const uriFor = (swiss: Uint8Array): string => formatSturdyRef({ peer: netlayers.get(options.netlayers[0]!.transport)!.locator, swiss });
@@ -204,7 +218,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     },
     bootstrapFor(shell) {
       return makeBootstrap({
-        swissTable,
+        swissTable: lookupFor(shell.connection.transport),
         restore: (swiss) => persistent.restore(swiss),
         logger,
         peer: () => shell.peer?.location,
@@ -332,6 +346,15 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     async register(obj, registerOptions = {}) {
       const swiss = registerOptions.swiss ?? randomSwiss();
       if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
+      const only = registerOptions.onlyOver;
+      if (only !== undefined) {
+        const entry = netlayers.get(only);
+        if (!entry) throw new CapmeshError('INVALID_ARGUMENT', `\`onlyOver\`: this vat has no netlayer for transport "${only}"`);
+        let table = transportTables.get(only);
+        if (!table) transportTables.set(only, (table = new SwissTable()));
+        table.set(swiss, obj);
+        return formatSturdyRef({ peer: entry.locator, swiss });
+      }
       swissTable.set(swiss, obj);
       return uriFor(swiss);
     },
@@ -345,7 +368,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
       if (!isSelf(ref.peer)) throw new CapmeshError('INVALID_ARGUMENT', 'a vat can revoke only its own sturdyrefs');
       const ephemeral = swissTable.delete(ref.swiss);
-      return (await persistent.revoke(ref.swiss)) || ephemeral;
+      const privateOne = transportTables.get(ref.peer.transport)?.delete(ref.swiss) ?? false;
+      return (await persistent.revoke(ref.swiss)) || ephemeral || privateOne;
     },
     onSessionsChanged(listener) {
       sessionListeners.add(listener);
@@ -360,7 +384,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
       if (closing) throw new CapmeshError('DISCONNECTED', 'the vat is closed', { detail: { vatClosed: true } });
       if (isSelf(ref.peer)) {
-        const local = swissTable.get(ref.swiss) ?? (await persistent.restore(ref.swiss));
+        const local = lookupFor(ref.peer.transport).get(ref.swiss) ?? (await persistent.restore(ref.swiss));
         if (local === undefined) throw new CapmeshError('NOT_FOUND', 'no object is registered under that swiss number');
         return local as Remote<T>;
       }
