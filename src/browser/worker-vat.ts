@@ -7,6 +7,7 @@ import { relayNetlayer } from '../netlayer/relay-netlayer.js';
 import { webRtcNetlayer } from '../netlayer/webrtc-netlayer.js';
 import type { Netlayer } from '../netlayer/types.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
+import { loadOrCreateBrowserIdentity } from '../persistence/browser-identity.js';
 import type { WorkerInit, WorkerReply } from './messages.js';
 
 /** A session as the page sees it (plain data, structured-cloneable and passable). */
@@ -60,8 +61,9 @@ function plainSession(s: SessionInfo): BrowserSessionInfo {
 
 /**
  * Runs the vat of a browser tab inside its dedicated worker. Waits for the
- * page's `capmesh-init`, opens the IndexedDB store (identity and persistent
- * objects), attaches the relay netlayer and the page link, and answers
+ * page's `capmesh-init`, opens the IndexedDB store (identity — a
+ * non-extractable WebCrypto key, see `loadOrCreateBrowserIdentity` — and
+ * persistent objects), attaches the relay netlayer and the page link, and answers
  * `capmesh-ready` with the sturdyref of an admin object that only the page can
  * reach (registered `onlyOver: 'port'`: sessions on any other transport cannot
  * fetch it, even with its swiss number).
@@ -102,7 +104,10 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   });
   const network = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
   const pageLink = messagePortNetlayer(init.vatPort, 'b');
-  const vat = await createVat({ netlayers: [network, pageLink], store: indexedDbStore(init.storeName) });
+  const store = indexedDbStore(init.storeName);
+  // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).
+  const identity = await loadOrCreateBrowserIdentity(init.storeName, store);
+  const vat = await createVat({ netlayers: [network, pageLink], store, identity });
   watchSessions(vat, emit);
   const extension = hooks.extension?.(vat);
   const admin = makeAdmin(vat, listeners, extension);
