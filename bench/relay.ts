@@ -24,8 +24,7 @@ import type { BenchRow, BenchSuite } from './harness.js';
 type NodeEntry = typeof import('../src/node.js');
 const fromSource = process.env.CAPMESH_BENCH_SOURCE === '1';
 const node = (await import(fromSource ? '../src/node.js' : '../dist/src/node.js')) as NodeEntry;
-const { createVat, E, far, generateKeyPair, designatorOf } = capmesh;
-const { sign } = (await import(fromSource ? '../src/crypto/index.js' : '../dist/src/crypto/index.js')) as typeof import('../src/crypto/index.js');
+const { createVat, E, far, generateKeyPair, designatorOf, designatorSigner, keyPairDesignatorKey } = capmesh;
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS) > 0 ? Number(process.env.BENCH_TIME_MS) : 1000;
 const PEERS = 1000;
@@ -183,9 +182,9 @@ async function roundTripRows(relayUrl: string): Promise<BenchRow[]> {
   return rows;
 }
 
-function identityFor(url: string): { url: string; designator: string; sign: (m: Uint8Array) => Uint8Array } {
+function identityFor(url: string): { url: string; designator: string; signer: ReturnType<typeof designatorSigner> } {
   const keys = generateKeyPair();
-  return { url, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) };
+  return { url, designator: designatorOf(keys.publicKey), signer: designatorSigner(keyPairDesignatorKey(keys)) };
 }
 
 async function throughputRows(relayUrl: string): Promise<BenchRow[]> {

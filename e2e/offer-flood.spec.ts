@@ -4,7 +4,9 @@ import type { RelayServer } from '../relay/index.js';
 import { designatorOf, generateKeyPair, randomBytes, sign } from '../src/crypto/index.js';
 import { RelayClient } from '../src/netlayer/relay-client.js';
 import { NodeWebSocket } from '../src/netlayer/websocket-ws.js';
-import { signSdp } from '../src/netlayer/webrtc-signals.js';
+import { sdpStatement } from '../src/netlayer/webrtc-signals.js';
+import { encode } from '../src/syrup/index.js';
+import { designatorSigner, keyPairDesignatorKey } from '../src/crypto/signer.js';
 import { VAT_PAGE, closeTabs, greet, openTabs, registerGreeter, waitForVatEvent } from './helpers.js';
 
 /**
@@ -67,7 +69,7 @@ async function stranger(relay: RelayServer) {
   const keys = generateKeyPair();
   const designator = designatorOf(keys.publicKey);
   const signBytes = (m: Uint8Array): Uint8Array => sign(keys.secretKey, m);
-  const client = new RelayClient({ url: relay.url, designator, sign: signBytes, WebSocket: NodeWebSocket, reconnect: false });
+  const client = new RelayClient({ url: relay.url, designator, signer: designatorSigner(keyPairDesignatorKey(keys)), WebSocket: NodeWebSocket, reconnect: false });
   let answers = 0;
   client.on('signal', (s) => {
     if (s.kind === 'rtc-answer') answers++;
@@ -80,7 +82,8 @@ async function stranger(relay: RelayServer) {
     /** Sends `n` well-signed, fresh offers (each its own dial) to `to`. */
     flood(to: string, sdp: string, n: number): void {
       for (let i = 0; i < n; i++) {
-        client.signal(to, 'rtc-offer', signSdp({ role: 'offer', from: designator, to, dialId: randomBytes(16), sentAt: Date.now(), sdp }, signBytes));
+        const body = sdpStatement({ role: 'offer', from: designator, to, dialId: randomBytes(16), sentAt: Date.now(), sdp });
+        client.signal(to, 'rtc-offer', encode([body, signBytes(encode(body))]));
       }
     },
   };

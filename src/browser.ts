@@ -7,4 +7,5 @@ export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, PageKindMaker, Pag
 export type { BrowserSessionInfo, WorkerVatHooks } from './browser/worker-vat.js';
 export { bootWorkerVat } from './browser/worker-vat.js';
 export { indexedDbStore } from './persistence/indexeddb-store.js';
+export { loadOrCreateBrowserIdentity, CRYPTO_IDENTITY_KEY } from './persistence/browser-identity.js';
 export { relayNetlayer } from './netlayer/relay-netlayer.js';

@@ -19,5 +19,5 @@ export { sym, record, tagged, float64, Sym, Tagged, Float64 } from './syrup/type
 export { dialectFor, DIALECTS } from './wire/index.js';
 export type { Dialect, DialectName, PeerLocator, SturdyRef } from './wire/index.js';
 export type { Netlayer, Connection, ConnectionReceiver, NetlayerBinding, NetlayerAttachment } from './netlayer/types.js';
-export { generateKeyPair, designatorOf } from './crypto/index.js';
-export type { KeyPair } from './crypto/index.js';
+export { generateKeyPair, designatorOf, designatorSigner, keyPairDesignatorKey, DESIGNATOR_STATEMENT_LABELS } from './crypto/index.js';
+export type { KeyPair, DesignatorKey, DesignatorSigner, DesignatorSignerOptions } from './crypto/index.js';

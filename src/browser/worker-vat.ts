@@ -1,5 +1,5 @@
 import { isCapmeshError } from '../util/errors.js';
-import { createVat, formatSturdyRef, parseSturdyRef, type SessionInfo, type Vat } from '../mesh/index.js';
+import { createVat, type SessionInfo, type Vat } from '../mesh/index.js';
 import { E, far } from '../vat/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
@@ -7,6 +7,7 @@ import { relayNetlayer } from '../netlayer/relay-netlayer.js';
 import { webRtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc-netlayer.js';
 import type { Netlayer } from '../netlayer/types.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
+import { loadOrCreateBrowserIdentity } from '../persistence/browser-identity.js';
 import type { WorkerInit, WorkerReply } from './messages.js';
 
 /** A session as the page sees it (plain data, structured-cloneable and passable). */
@@ -60,10 +61,12 @@ function plainSession(s: SessionInfo): BrowserSessionInfo {
 
 /**
  * Runs the vat of a browser tab inside its dedicated worker. Waits for the
- * page's `capmesh-init`, opens the IndexedDB store (identity and persistent
- * objects), attaches the relay netlayer and the page link, and answers
+ * page's `capmesh-init`, opens the IndexedDB store (identity — a
+ * non-extractable WebCrypto key, see `loadOrCreateBrowserIdentity` — and
+ * persistent objects), attaches the relay netlayer and the page link, and answers
  * `capmesh-ready` with the sturdyref of an admin object that only the page can
- * reach (it is offered on the page link alone).
+ * reach (registered `onlyOver: 'port'`: sessions on any other transport cannot
+ * fetch it, even with its swiss number).
  */
 export function bootWorkerVat(
   scope: { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: WorkerReply): void } = self as never,
@@ -109,13 +112,15 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   });
   const network = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
   const pageLink = messagePortNetlayer(init.vatPort, 'b');
-  vat = await createVat({ netlayers: [network, pageLink], store: indexedDbStore(init.storeName) });
+  const store = indexedDbStore(init.storeName);
+  // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).
+  const identity = await loadOrCreateBrowserIdentity(init.storeName, store);
+  vat = await createVat({ netlayers: [network, pageLink], store, identity });
   watchSessions(vat, emit);
   const extension = hooks.extension?.(vat);
   const admin = makeAdmin(vat, listeners, extension);
-  const uri = await vat.register(admin);
-  const portLocator = vat.locators().find((l) => l.transport === 'port')!;
-  const adminUri = formatSturdyRef({ peer: portLocator, swiss: parseSturdyRef(uri).swiss });
+  // Private to the page link: a peer on the network that learns this swiss number gets NOT_FOUND.
+  const adminUri = await vat.register(admin, { onlyOver: 'port' });
   return { type: 'capmesh-ready', adminUri, designator: vat.designator };
 }
 

@@ -13,13 +13,17 @@ import { UsageError } from './subcommand.js';
 export interface CliNetlayerOptions {
   /** Stream framing (tcp-testing-only). */
   readonly framing: StreamFraming;
-  /** WebSocket peer-auth form. */
+  /**
+   * WebSocket peer-auth form. `legacy` (the `goblins-0.17`-style dialect
+   * override) also turns on `legacyPeerAuth` for the listener, explicitly:
+   * such a CLI vat answers unlabelled 64-byte challenges too.
+   */
   readonly websocketAuth: WebSocketAuth;
 }
 
 const FACTORIES: Readonly<Record<string, (options: CliNetlayerOptions) => Netlayer>> = {
   [TCP_TESTING_ONLY_TRANSPORT]: ({ framing }) => tcpTestingOnlyNetlayer({ host: '127.0.0.1', port: 0, framing }),
-  [WEBSOCKET_TRANSPORT]: ({ websocketAuth }) => websocketNetlayer({ host: '127.0.0.1', port: 0, auth: websocketAuth }),
+  [WEBSOCKET_TRANSPORT]: ({ websocketAuth }) => websocketNetlayer({ host: '127.0.0.1', port: 0, auth: websocketAuth, legacyPeerAuth: websocketAuth === 'legacy' }),
 };
 
 export const CLI_TRANSPORTS: readonly string[] = Object.keys(FACTORIES);

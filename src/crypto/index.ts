@@ -20,3 +20,13 @@ export {
 } from './signing.js';
 export type { OpenedSigEnvelope } from './signing.js';
 export { designatorOf, publicKeyOfDesignator } from './designator.js';
+export {
+  DESIGNATOR_STATEMENT_LABELS,
+  DEFAULT_MAX_STATEMENT_BYTES,
+  LEGACY_PEER_AUTH_BYTES,
+  designatorSigner,
+  keyPairDesignatorKey,
+  cryptoKeyDesignatorKey,
+  isKeyPair,
+} from './signer.js';
+export type { DesignatorKey, DesignatorSigner, DesignatorSignerOptions } from './signer.js';

@@ -18,9 +18,9 @@ import { sign, verify } from './keys.js';
  * - `desc:handoff-give` and `desc:handoff-receive` are signed as they are and
  *   carried in `<desc:sig-envelope signed [sig-val …]>` (`makeSigEnvelope` /
  *   `openSigEnvelope`). The websocket `init:peer-auth` reply uses the same
- *   envelope, but there the server signs **the exact bytes it received**: a
- *   netlayer should `sign` those bytes itself rather than re-encode the
- *   decoded value, in case the client's bytes were not canonical.
+ *   envelope, but there the server signs **the exact bytes it received**,
+ *   through `DesignatorSigner.signEncoded` (signer.ts), which refuses bytes
+ *   that are not the canonical encoding of a labelled statement.
  *
  * Errors: bad key / signature lengths throw as in `keys.ts`; a value Syrup
  * cannot encode throws the encoder's `SYRUP_UNENCODABLE`. A signature that does

@@ -29,7 +29,8 @@ export class SwissTable {
 }
 
 export interface BootstrapContext {
-  readonly swissTable: SwissTable;
+  /** Where `fetch` looks first (the vat's table, or a per-transport view over it). */
+  readonly swissTable: Pick<SwissTable, 'get'>;
   /** Rebuilds a persistent object that is not live (undefined when there is none). */
   readonly restore?: (swiss: Uint8Array) => Promise<object | undefined>;
   readonly logger: Logger;

@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { toHex } from '../util/bytes.js';
-import { designatorOf, generateKeyPair, randomSwiss, sessionIdOf, sign, type KeyPair } from '../crypto/index.js';
+import { designatorOf, designatorSigner, generateKeyPair, isKeyPair, keyPairDesignatorKey, randomSwiss, sessionIdOf, type DesignatorKey, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
 import { finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
@@ -36,9 +36,13 @@ export interface VatOptions {
    * saved there on first start), so the designator and every sturdyref this
    * vat issues stay valid across restarts. With neither `identity` nor
    * `store`, a fresh key: an ephemeral identity, gone with the process.
-   * An explicit `identity` wins and is not written to the store.
+   * An explicit `identity` wins and is not written to the store: a `KeyPair`
+   * (seed in memory) or a `DesignatorKey` (a signing function + public key,
+   * e.g. a non-extractable WebCrypto key from `loadOrCreateBrowserIdentity`).
+   * Netlayers never see the key: each gets a `DesignatorSigner` over it that
+   * signs labelled statements only.
    */
-  readonly identity?: KeyPair;
+  readonly identity?: KeyPair | DesignatorKey;
   /**
    * Where the identity key and the persistent objects' records live
    * (`memoryStore()`, `fileStore(dir)` from `capmesh/node`, `indexedDbStore()`
@@ -78,8 +82,15 @@ export interface Vat {
    * Exports `obj` under a fresh swiss number (or the one given, e.g. a
    * well-known one) and returns its `ocapn://…/s/<swiss>` sturdyref. Lives as
    * long as this vat (ephemeral).
+   *
+   * `onlyOver: transport` makes it private to one transport: only sessions
+   * whose connection came through that netlayer (e.g. `port`, a browser
+   * tab's private page↔worker link) can fetch it; a peer on any other
+   * transport that learns the swiss number gets `NOT_FOUND`, as for an
+   * unknown one. The URI then names our locator on that transport. Throws
+   * `INVALID_ARGUMENT` when the vat has no such netlayer.
    */
-  register(obj: object, options?: { swiss?: Uint8Array }): Promise<string>;
+  register(obj: object, options?: { swiss?: Uint8Array; onlyOver?: string }): Promise<string>;
   /** Reaches the object a sturdyref names: reuses or opens a session to its vat, then `fetch`es it. */
   enliven<T = unknown>(ref: string | SturdyRef): Promise<Remote<T>>;
   /**
@@ -139,7 +150,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
   const logger = options.logger ?? silentLogger;
   const store = options.store ?? memoryStore();
-  const identity = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : generateKeyPair());
+  const identityOption = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : generateKeyPair());
+  const identity: DesignatorKey = isKeyPair(identityOption) ? keyPairDesignatorKey(identityOption) : identityOption;
   const designator = designatorOf(identity.publicKey);
   const limits = options.limits ?? {};
   const decodeLimits: SyrupLimits = {
@@ -147,6 +159,13 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes']),
   };
   const swissTable = new SwissTable();
+  /** Objects registered `onlyOver` a transport, by transport: consulted only by that transport's sessions. */
+  const transportTables = new Map<string, SwissTable>();
+  /** What a fetch over `transport` may reach: that transport's private objects, then the vat-wide table. */
+  const lookupFor = (transport: string): Pick<SwissTable, 'get'> => {
+    const own = transportTables.get(transport);
+    return own === undefined ? swissTable : { get: (swiss) => own.get(swiss) ?? swissTable.get(swiss) };
+  };
   const sessionEnds = new SessionEnds();
   /** A sturdyref of ours, named by our first netlayer's locator (called only once it is attached). */
   const uriFor = (swiss: Uint8Array): string => formatSturdyRef({ peer: netlayers.get(options.netlayers[0]!.transport)!.locator, swiss });
@@ -201,7 +220,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     },
     bootstrapFor(shell) {
       return makeBootstrap({
-        swissTable,
+        swissTable: lookupFor(shell.connection.transport),
         restore: (swiss) => persistent.restore(swiss),
         logger,
         peer: () => shell.peer?.location,
@@ -271,7 +290,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     }
     const attachment = await netlayer.attach({
       designator,
-      signWithDesignatorKey: (message) => sign(identity.secretKey, message),
+      signer: designatorSigner(identity, { legacyPeerAuth: netlayer.legacyPeerAuth === true }),
       onConnection: (connection) => {
         if (closing) {
           connection.close('vat is closing');
@@ -332,6 +351,15 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     async register(obj, registerOptions = {}) {
       const swiss = registerOptions.swiss ?? randomSwiss();
       if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
+      const only = registerOptions.onlyOver;
+      if (only !== undefined) {
+        const entry = netlayers.get(only);
+        if (!entry) throw new CapmeshError('INVALID_ARGUMENT', `\`onlyOver\`: this vat has no netlayer for transport "${only}"`);
+        let table = transportTables.get(only);
+        if (!table) transportTables.set(only, (table = new SwissTable()));
+        table.set(swiss, obj);
+        return formatSturdyRef({ peer: entry.locator, swiss });
+      }
       swissTable.set(swiss, obj);
       return uriFor(swiss);
     },
@@ -345,7 +373,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
       if (!isSelf(ref.peer)) throw new CapmeshError('INVALID_ARGUMENT', 'a vat can revoke only its own sturdyrefs');
       const ephemeral = swissTable.delete(ref.swiss);
-      return (await persistent.revoke(ref.swiss)) || ephemeral;
+      const privateOne = transportTables.get(ref.peer.transport)?.delete(ref.swiss) ?? false;
+      return (await persistent.revoke(ref.swiss)) || ephemeral || privateOne;
     },
     onSessionsChanged(listener) {
       sessionListeners.add(listener);
@@ -360,7 +389,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
       if (closing) throw new CapmeshError('DISCONNECTED', 'the vat is closed', { detail: { vatClosed: true } });
       if (isSelf(ref.peer)) {
-        const local = swissTable.get(ref.swiss) ?? (await persistent.restore(ref.swiss));
+        const local = lookupFor(ref.peer.transport).get(ref.swiss) ?? (await persistent.restore(ref.swiss));
         if (local === undefined) throw new CapmeshError('NOT_FOUND', 'no object is registered under that swiss number');
         return local as Remote<T>;
       }

@@ -15,6 +15,7 @@ import {
   type RelayServerMessage,
 } from './relay-protocol.js';
 import { RelayCircuit } from './relay-circuit.js';
+import type { DesignatorSigner } from '../crypto/signer.js';
 import { WS_OPEN, closeQuietly, defaultWebSocket, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './websocket-like.js';
 
 /**
@@ -106,8 +107,8 @@ export interface RelayClientOptions {
   readonly url: string;
   /** Our designator (base32 of the designator key). */
   readonly designator: string;
-  /** Signs with the designator key. */
-  readonly sign: (message: Uint8Array) => Uint8Array;
+  /** Signs labelled statements with the designator key (here: `<relay:register-proof …>`). */
+  readonly signer: DesignatorSigner;
   /** Default: `globalThis.WebSocket` (browsers, workers, Node ≥ 22). Node entries inject `ws`. */
   readonly WebSocket?: WebSocketConstructor;
   /** Backoff between reconnects: starts at `initialDelayMs` (250), doubles, capped at `maxDelayMs` (30 000). `false`: never reconnect. */
@@ -153,7 +154,7 @@ export class RelayClient {
   /** `register` or `dial-only` (see `RelayClientOptions.mode`). */
   readonly mode: 'register' | 'dial-only';
 
-  readonly #sign: (message: Uint8Array) => Uint8Array;
+  readonly #signer: DesignatorSigner;
   readonly #WebSocket: WebSocketConstructor;
   readonly #reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   readonly #connectTimeoutMs: number;
@@ -182,7 +183,7 @@ export class RelayClient {
   constructor(options: RelayClientOptions) {
     assertNonEmptyString(options?.url, 'url');
     assertNonEmptyString(options.designator, 'designator');
-    assertFunction(options.sign, 'sign');
+    assertFunction(options.signer?.signEncoded, 'signer.signEncoded');
     normalizeRelayUrl(options.url);
     this.url = options.url;
     this.designator = options.designator;
@@ -192,7 +193,7 @@ export class RelayClient {
       options.replaceRecovery === false
         ? false
         : { initialDelayMs: options.replaceRecovery?.initialDelayMs ?? 1_000, maxDelayMs: options.replaceRecovery?.maxDelayMs ?? 300_000 };
-    this.#sign = options.sign;
+    this.#signer = options.signer;
     this.#WebSocket = options.WebSocket ?? defaultWebSocket();
     this.#reconnect =
       options.reconnect === false
@@ -387,10 +388,22 @@ export class RelayClient {
         this.#maxFrameBytes = m.maxFrameBytes;
         if (this.mode === 'dial-only') {
           this.#send({ type: 'dial-only', designator: this.designator });
-        } else {
-          const relayUrl = normalizeRelayUrl(this.url);
-          this.#send({ type: 'register', designator: this.designator, relayUrl, signature: this.#sign(registrationProof(m.nonce, this.designator, relayUrl)) });
+          break;
         }
+        // Signing is asynchronous: the answer goes on the socket that asked, if it is still ours.
+        const socket = this.#socket;
+        const relayUrl = normalizeRelayUrl(this.url);
+        this.#signer.signEncoded(registrationProof(m.nonce, this.designator, relayUrl)).then(
+          (signature) => {
+            if (this.#socket === socket && socket !== undefined) this.#send({ type: 'register', designator: this.designator, relayUrl, signature });
+          },
+          (error: unknown) => {
+            if (this.#socket !== socket) return;
+            const message = error instanceof Error ? error.message : String(error);
+            this.#log.warn('cannot sign the relay registration', { url: this.url, error: message });
+            this.#dropSocket(`cannot sign the registration: ${message}`, RELAY_CLOSE.protocol);
+          },
+        );
         return;
       }
       case 'registered':

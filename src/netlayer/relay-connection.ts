@@ -170,15 +170,26 @@ export interface CircuitHandshakeOptions extends E2eChannelOptions {
   readonly onEnded: (connection: RelayConnection) => void;
 }
 
-/** Runs a handshake on `circuit`: `step` gets each payload until it returns the connection. */
+type Step = RelayConnection | undefined;
+
+/**
+ * Runs a handshake on `circuit`: `step` gets each payload until it returns
+ * (or resolves with) the connection. A step that signs is asynchronous; the
+ * peer owes us nothing while we sign, so a payload that arrives then fails
+ * the handshake (`E2E_HANDSHAKE`) rather than being queued. A step that
+ * returns the connection synchronously (the responder's check of `confirm`)
+ * installs it at once, so data the initiator sends right after its confirm
+ * is delivered in order.
+ */
 function handshake(
   circuit: RelayCircuit,
   options: CircuitHandshakeOptions,
-  step: (payload: Uint8Array) => RelayConnection | undefined,
+  step: (payload: Uint8Array) => Step | Promise<Step>,
 ): Promise<RelayConnection> {
   return new Promise((resolve, reject) => {
     let connection: RelayConnection | undefined;
     let settled = false;
+    let busy = false;
     const timer = setTimeout(() => fail(new CapmeshError('E2E_HANDSHAKE', `no end-to-end handshake within ${options.timeoutMs} ms`)), options.timeoutMs);
     const fail = (error: unknown): void => {
       if (settled) return;
@@ -195,17 +206,44 @@ function handshake(
           return;
         }
         if (settled) return;
+        if (busy) {
+          fail(new CapmeshError('E2E_HANDSHAKE', 'the peer sent a handshake message out of turn'));
+          return;
+        }
+        const done = (made: Step): void => {
+          if (settled) {
+            made?.close('the handshake was abandoned');
+            return;
+          }
+          if (made) {
+            connection = made;
+            settled = true;
+            clearTimeout(timer);
+            resolve(made);
+          }
+        };
+        let result: Step | Promise<Step>;
         try {
-          connection = step(payload);
+          result = step(payload);
         } catch (error) {
           fail(error);
           return;
         }
-        if (connection) {
-          settled = true;
-          clearTimeout(timer);
-          resolve(connection);
+        if (!(result instanceof Promise)) {
+          done(result);
+          return;
         }
+        busy = true;
+        result.then(
+          (made) => {
+            busy = false;
+            done(made);
+          },
+          (error: unknown) => {
+            busy = false;
+            fail(error);
+          },
+        );
       },
       closed: (reason, kind) => {
         if (connection) {
@@ -227,8 +265,8 @@ export function dialOverCircuit(circuit: RelayCircuit, locator: PeerLocator, opt
     circuit.close('bad designator');
     return Promise.reject(error);
   }
-  const connection = handshake(circuit, options, (payload) => {
-    const { confirm, channel } = initiator.accept(payload);
+  const connection = handshake(circuit, options, async (payload) => {
+    const { confirm, channel } = await initiator.accept(payload);
     circuit.send(confirm);
     return new RelayConnection({ transport: options.transport, outbound: true, remoteLocator: locator, peer: locator.designator, circuit, channel, onEnded: options.onEnded });
   });
@@ -246,14 +284,19 @@ export function acceptOverCircuit(
   options: CircuitHandshakeOptions & { readonly checkFirst?: (peer: string, bytes: Uint8Array) => CapmeshError | undefined },
 ): Promise<RelayConnection> {
   let responder: E2eResponder | undefined;
+  let starting = false;
   return handshake(circuit, options, (payload) => {
     if (responder === undefined) {
-      responder = new E2eResponder(options.identity, payload, options);
-      if (responder.peer !== circuit.peer) {
-        throw new CapmeshError('E2E_HANDSHAKE', 'the init names another initiator than the relay reported');
-      }
-      circuit.send(responder.accept);
-      return undefined;
+      if (starting) throw new CapmeshError('E2E_HANDSHAKE', 'the peer sent a handshake message out of turn');
+      starting = true;
+      return E2eResponder.create(options.identity, payload, options).then((made) => {
+        if (made.peer !== circuit.peer) {
+          throw new CapmeshError('E2E_HANDSHAKE', 'the init names another initiator than the relay reported');
+        }
+        responder = made;
+        circuit.send(made.accept);
+        return undefined;
+      });
     }
     const channel = responder.confirm(payload);
     const peer = responder.peer;

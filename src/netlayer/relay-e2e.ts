@@ -1,5 +1,5 @@
-import { decode, encode, isRecord, record, type SyrupValue } from '../syrup/index.js';
-import { publicKeyOfDesignator, verify } from '../crypto/index.js';
+import { decode, encode, isRecord, record, type SyrupRecord, type SyrupValue } from '../syrup/index.js';
+import { publicKeyOfDesignator, verify, type DesignatorSigner } from '../crypto/index.js';
 import { generateX25519KeyPair, x25519SharedSecret } from '../crypto/x25519.js';
 import { FRAME_OVERHEAD, FrameOpener, FrameSealer, deriveChannelKeys } from '../crypto/aead.js';
 import { CapmeshError } from '../util/errors.js';
@@ -17,7 +17,8 @@ import { concatBytes } from '../util/bytes.js';
  *   I → R  <capmesh-e2e:confirm sigI>       sigI = Ed25519_I(transcript("initiator"))
  *
  * where `transcript(role) = <capmesh-e2e:transcript role "1" I R ephI ephR>`
- * (canonical Syrup) and the signing keys are the two vats' long-lived
+ * (canonical Syrup; its label is the statement label the designator signer
+ * requires, see `crypto/signer.ts`) and the signing keys are the two vats' long-lived
  * designator keys (the designator is base32 of the public key, so a verifier
  * needs nothing but the designator). Each side signs both fresh ephemeral
  * keys, so an old accept or confirm cannot be replayed into a new handshake;
@@ -34,7 +35,9 @@ import { concatBytes } from '../util/bytes.js';
  * relay's frame limit; the receiver reassembles up to `maxMessageBytes`
  * (else `LIMIT`).
  *
- * Handshake failures throw `E2E_HANDSHAKE`.
+ * Handshake failures throw `E2E_HANDSHAKE`. Signing is asynchronous (the
+ * designator key may be a platform key): `E2eInitiator.accept` and
+ * `E2eResponder.create` resolve once the signature is made.
  */
 
 export const E2E_VERSION = '1';
@@ -42,8 +45,8 @@ export const E2E_VERSION = '1';
 /** The local side of a handshake: who we are and how we sign. */
 export interface E2eIdentity {
   readonly designator: string;
-  /** Signs with the designator key (`NetlayerBinding.signWithDesignatorKey`). */
-  readonly sign: (message: Uint8Array) => Uint8Array;
+  /** Signs labelled statements with the designator key (`NetlayerBinding.signer`). */
+  readonly signer: DesignatorSigner;
 }
 
 export interface E2eChannelOptions {
@@ -95,8 +98,12 @@ interface Transcript {
   readonly ephR: Uint8Array;
 }
 
+function transcript(role: 'initiator' | 'responder', t: Transcript): SyrupRecord {
+  return record('capmesh-e2e:transcript', role, E2E_VERSION, t.initiator, t.responder, t.ephI, t.ephR);
+}
+
 function signedBytes(role: 'initiator' | 'responder', t: Transcript): Uint8Array {
-  return encode(record('capmesh-e2e:transcript', role, E2E_VERSION, t.initiator, t.responder, t.ephI, t.ephR));
+  return encode(transcript(role, t));
 }
 
 function channelFor(role: 'initiator' | 'responder', t: Transcript, secret: Uint8Array, options: E2eChannelOptions): E2eChannel {
@@ -136,19 +143,19 @@ export class E2eInitiator {
    * channel. Throws `E2E_HANDSHAKE` when the accept is malformed or not signed
    * by the responder's designator key.
    */
-  accept(bytes: Uint8Array): { readonly confirm: Uint8Array; readonly channel: E2eChannel } {
+  async accept(bytes: Uint8Array): Promise<{ readonly confirm: Uint8Array; readonly channel: E2eChannel }> {
     const [ephR, sigR] = parse(bytes, 'capmesh-e2e:accept', 2);
     const t: Transcript = { initiator: this.#identity.designator, responder: this.#peer, ephI: this.#eph.publicKey, ephR: key32(ephR, 'the responder ephemeral key') };
     if (!verify(this.#peerKey, signedBytes('responder', t), sig64(sigR, 'the responder signature'))) {
       fail(`the accept is not signed by ${this.#peer.slice(0, 12)}…'s designator key`);
     }
     const channel = channelFor('initiator', t, this.#eph.secretKey, this.#options);
-    const confirm = encode(record('capmesh-e2e:confirm', this.#identity.sign(signedBytes('initiator', t))));
+    const confirm = encode(record('capmesh-e2e:confirm', await this.#identity.signer.sign(transcript('initiator', t))));
     return { confirm, channel };
   }
 }
 
-/** The responder's handshake: built from the peer's init; send `accept`, then feed the confirm to `confirm`. */
+/** The responder's handshake: `create` it from the peer's init; send `accept`, then feed the confirm to `confirm`. */
 export class E2eResponder {
   /** The initiator's designator as its init claims it (proven only once `confirm` succeeds). */
   readonly peer: string;
@@ -159,19 +166,30 @@ export class E2eResponder {
   readonly #secret: Uint8Array;
   readonly #options: E2eChannelOptions;
 
-  /** Throws `E2E_HANDSHAKE` when the init is malformed, of another version, or meant for another designator. */
-  constructor(identity: E2eIdentity, initBytes: Uint8Array, options: E2eChannelOptions) {
+  /**
+   * Checks the init and signs our side of the transcript. Rejects with
+   * `E2E_HANDSHAKE` when the init is malformed, of another version, or meant
+   * for another designator (nothing is signed then).
+   */
+  static async create(identity: E2eIdentity, initBytes: Uint8Array, options: E2eChannelOptions): Promise<E2eResponder> {
     const [version, initiator, responder, ephI] = parse(initBytes, 'capmesh-e2e:init', 4);
     if (version !== E2E_VERSION) fail(`unsupported end-to-end version ${JSON.stringify(version)}`);
     if (typeof initiator !== 'string' || typeof responder !== 'string') fail('init designators must be strings');
     if (responder !== identity.designator) fail('the init names another responder: the relay routed it to the wrong vat');
-    this.#peerKey = designatorKey(initiator, 'initiator');
+    const peerKey = designatorKey(initiator, 'initiator');
     const eph = generateX25519KeyPair();
-    this.peer = initiator;
-    this.#t = { initiator, responder, ephI: key32(ephI, 'the initiator ephemeral key'), ephR: eph.publicKey };
-    this.#secret = eph.secretKey;
+    const t: Transcript = { initiator, responder, ephI: key32(ephI, 'the initiator ephemeral key'), ephR: eph.publicKey };
+    const accept = encode(record('capmesh-e2e:accept', eph.publicKey, await identity.signer.sign(transcript('responder', t))));
+    return new E2eResponder(initiator, accept, t, peerKey, eph.secretKey, options);
+  }
+
+  private constructor(peer: string, accept: Uint8Array, t: Transcript, peerKey: Uint8Array, secret: Uint8Array, options: E2eChannelOptions) {
+    this.peer = peer;
+    this.accept = accept;
+    this.#t = t;
+    this.#peerKey = peerKey;
+    this.#secret = secret;
     this.#options = options;
-    this.accept = encode(record('capmesh-e2e:accept', eph.publicKey, identity.sign(signedBytes('responder', this.#t))));
   }
 
   /** Checks the initiator's confirm; returns the open channel. Throws `E2E_HANDSHAKE` on a bad signature. */

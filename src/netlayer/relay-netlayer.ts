@@ -165,7 +165,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
 
   const handshakeOptions = (client: RelayClient): CircuitHandshakeOptions => ({
     transport: RELAY_TRANSPORT,
-    identity: { designator: binding!.designator, sign: binding!.signWithDesignatorKey },
+    identity: { designator: binding!.designator, signer: binding!.signer },
     timeoutMs: connectTimeoutMs,
     maxChunkBytes: Math.max(64, client.maxFrameBytes - DATA_HEADER_BYTES - E2E_CHUNK_OVERHEAD),
     maxMessageBytes,
@@ -193,7 +193,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     new RelayClient({
       url,
       designator: binding!.designator,
-      sign: binding!.signWithDesignatorKey,
+      signer: binding!.signer,
       mode,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
       ...(options.reconnect !== undefined ? { reconnect: options.reconnect } : {}),

@@ -1,5 +1,6 @@
 import type { PeerLocator } from '../wire/index.js';
 import type { CapmeshErrorCode } from '../util/errors.js';
+import type { DesignatorSigner } from '../crypto/signer.js';
 
 /**
  * A netlayer moves whole OCapN messages between two vats. It owns framing,
@@ -22,13 +23,23 @@ export interface Netlayer {
   connect(locator: PeerLocator): Promise<Connection>;
   /** Stops listening and closes every connection it made or accepted. Idempotent. */
   close(): Promise<void>;
+  /**
+   * True when this netlayer must answer unlabelled 64-byte legacy websocket
+   * challenges (Goblins ≤ 0.17): only then does its binding's signer have
+   * `signLegacyPeerAuthChallenge`. Default false.
+   */
+  readonly legacyPeerAuth?: boolean;
 }
 
 export interface NetlayerBinding {
   /** The vat's designator as this transport writes it (for most transports the base32 designator key). */
   readonly designator: string;
-  /** Signs bytes with the vat's long-lived designator key (for transports that authenticate). */
-  readonly signWithDesignatorKey: (message: Uint8Array) => Uint8Array;
+  /**
+   * Signs labelled statements with the vat's long-lived designator key (for
+   * transports that authenticate). Never signs unlabelled bytes, except
+   * legacy websocket challenges when the netlayer asked for `legacyPeerAuth`.
+   */
+  readonly signer: DesignatorSigner;
   /** Called for every inbound connection, before its first message is delivered. */
   readonly onConnection: (connection: Connection) => void;
 }

@@ -101,14 +101,24 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const gate = new OfferGate(options, (peer) => relay.connections().some((c) => c.peer === peer));
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
-  /** The one place that signs a description (stamping sender and time) and sends it through the relay. */
-  const sendSigned = (kind: string, sdp: Omit<SignedSdp, 'from' | 'sentAt'>): void => {
-    if (!binding) return;
-    relay.client?.signal(sdp.to, kind, signSdp({ ...sdp, from: binding.designator, sentAt: Date.now() }, binding.signWithDesignatorKey));
+  /**
+   * The one place that signs a description (stamping sender and time) and sends it through the relay.
+   * Descriptions go out in the order asked, though each is signed asynchronously; the promise
+   * settles once this one is sent (or signing failed, which is also logged).
+   */
+  let signedSends: Promise<void> = Promise.resolve();
+  const sendSigned = (kind: string, sdp: Omit<SignedSdp, 'from' | 'sentAt'>): Promise<void> => {
+    const b = binding;
+    if (!b) return Promise.resolve();
+    const sent = signedSends.then(async () => {
+      relay.client?.signal(sdp.to, kind, await signSdp({ ...sdp, from: b.designator, sentAt: Date.now() }, b.signer));
+    });
+    signedSends = sent.catch((e: unknown) => log.warn('cannot send a signed description', { to: sdp.to.slice(0, 12), kind, error: e instanceof Error ? e.message : String(e) }));
+    return sent;
   };
   const restarts = new IceRestarts({
     post,
-    signal: (to, kind, sdp) => sendSigned(kind, { ...sdp, to }),
+    signal: (to, kind, sdp) => void sendSigned(kind, { ...sdp, to }).catch(() => undefined),
     timeoutMs,
     log,
   });
@@ -194,7 +204,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<SignedSdp>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
-      sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer });
+      await sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer });
       // The answer was opened and checked (signature, sender, receiver, window) by onSignal, and matched to this dial by its id.
       const answer = await Promise.race([answerSignal, ex.until<never>(() => undefined, deadline)]);
       if (!equalBytes(answer.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
@@ -219,7 +229,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     const ex = exchange(false, signal.from, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
-      sendSigned(ANSWER, { role: 'answer', to: signal.from, dialId: offer.dialId, sdp: answer });
+      await sendSigned(ANSWER, { role: 'answer', to: signal.from, dialId: offer.dialId, sdp: answer });
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
       gate.opened(ex.id);

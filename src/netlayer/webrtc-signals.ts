@@ -1,5 +1,5 @@
 import { CapmeshError } from '../util/errors.js';
-import { publicKeyOfDesignator, verify } from '../crypto/index.js';
+import { publicKeyOfDesignator, verify, type DesignatorSigner } from '../crypto/index.js';
 import { decode, encode } from '../syrup/index.js';
 import { SyrupRecord, Sym, isRecord, type SyrupValue } from '../syrup/types.js';
 
@@ -35,13 +35,15 @@ export interface SignedSdp {
 const LABEL = 'capmesh-rtc-sdp-2';
 const LABEL_V1 = 'capmesh-rtc-sdp';
 
-function recordOf(s: SignedSdp): SyrupRecord {
+/** The labelled statement a description's signature covers. */
+export function sdpStatement(s: SignedSdp): SyrupRecord {
   return new SyrupRecord(new Sym(LABEL), [new Sym(s.role), s.from, s.to, s.dialId, BigInt(Math.trunc(s.sentAt)), s.sdp]);
 }
 
-export function signSdp(s: SignedSdp, sign: (message: Uint8Array) => Uint8Array): Uint8Array {
-  const body = recordOf(s);
-  return encode([body, sign(encode(body))]);
+/** Signs `s` with the designator signer (label `capmesh-rtc-sdp-2`); resolves with the signal payload. */
+export async function signSdp(s: SignedSdp, signer: DesignatorSigner): Promise<Uint8Array> {
+  const body = sdpStatement(s);
+  return encode([body, await signer.sign(body)]);
 }
 
 /**

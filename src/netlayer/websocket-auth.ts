@@ -1,5 +1,5 @@
 import { decode, encode, isRecord, record, type SyrupValue } from '../syrup/index.js';
-import { openSigEnvelope, randomBytes, signatureFromSyrup, signatureToSyrup, verify } from '../crypto/index.js';
+import { openSigEnvelope, randomBytes, signatureFromSyrup, signatureToSyrup, verify, type DesignatorSigner } from '../crypto/index.js';
 import { equalBytes } from '../util/bytes.js';
 import { CapmeshError } from '../util/errors.js';
 import type { WebSocketAuth } from '../wire/index.js';
@@ -15,11 +15,12 @@ import type { WebSocketAuth } from '../wire/index.js';
  * - `legacy` (Goblins ≤ 0.17): the client sends 64 raw random bytes; the
  *   server answers with just the Syrup `sig-val` list.
  *
- * A server answers either form (it tells them apart by shape). It signs
- * only a well-formed typed challenge or exactly 64 bytes, so it cannot be
- * used to sign anything capmesh signs elsewhere with the designator key (the
- * relay registration proof and the end-to-end transcripts are longer, labelled
- * Syrup records).
+ * A server answers the typed form always, and the legacy form only when its
+ * signer has `signLegacyPeerAuthChallenge` (the netlayer's `legacyPeerAuth`
+ * option; default off, so by default nothing unlabelled is ever signed). It
+ * tells the forms apart by shape. A typed challenge is signed through
+ * `DesignatorSigner.signEncoded`: the exact bytes received, which must be the
+ * canonical encoding of `<init:peer-auth <32 bytes>>`, or nothing is signed.
  */
 
 const LIMITS = { maxBytes: 1024, maxDepth: 4, maxItems: 8 };
@@ -45,14 +46,24 @@ function isTypedChallenge(value: SyrupValue | typeof NOT_SYRUP): boolean {
 
 /**
  * The server's answer to a challenge, or undefined when `received` is neither
- * form (the caller then closes the socket).
+ * a typed challenge nor (with a legacy-enabled signer) a legacy one, or the
+ * signer refuses it (e.g. non-canonical bytes): the caller then closes the
+ * socket and nothing was signed. Rejects only when the key itself fails.
  */
-export function answerChallenge(received: Uint8Array, sign: (message: Uint8Array) => Uint8Array): Uint8Array | undefined {
+export async function answerChallenge(received: Uint8Array, signer: DesignatorSigner): Promise<Uint8Array | undefined> {
   const value = tryDecode(received);
   if (isTypedChallenge(value)) {
-    return encode(record('desc:sig-envelope', value as SyrupValue, signatureToSyrup(sign(received))));
+    let signature: Uint8Array;
+    try {
+      signature = await signer.signEncoded(received);
+    } catch (e) {
+      if (e instanceof CapmeshError && e.code === 'SIGNING_REFUSED') return undefined;
+      throw e;
+    }
+    return encode(record('desc:sig-envelope', value as SyrupValue, signatureToSyrup(signature)));
   }
-  if (received.length === LEGACY_CHALLENGE_BYTES) return encode(signatureToSyrup(sign(received)));
+  const legacy = signer.signLegacyPeerAuthChallenge;
+  if (legacy !== undefined && received.length === LEGACY_CHALLENGE_BYTES) return encode(signatureToSyrup(await legacy(received)));
   return undefined;
 }
 

@@ -20,6 +20,14 @@ export interface WebSocketNetlayerOptions extends WebSocketDialOptions {
   readonly maxMessageBytes?: number;
   /** Client constructor for dialling. Default `ws`. */
   readonly WebSocket?: WebSocketConstructor;
+  /**
+   * As a listener, also answer the legacy (Goblins ≤ 0.17) challenge: 64 raw
+   * bytes, signed with the designator key without any label. Default false:
+   * only the typed `<init:peer-auth …>` challenge is answered, and a socket
+   * that sends anything else is closed (4002) with nothing signed. (The
+   * dialling side's form is `auth`.)
+   */
+  readonly legacyPeerAuth?: boolean;
 }
 
 export interface WebSocketNetlayer extends Netlayer {
@@ -34,13 +42,15 @@ export interface WebSocketNetlayer extends Netlayer {
 /**
  * The `websocket` netlayer for Node: listens on `host:port` with `ws` and
  * dials other websocket peers, wire-compatible with Goblins ≥ 0.18 and Endo
- * (and Goblins ≤ 0.17 with `auth: 'legacy'`; as a server it answers both
- * forms). The designator is the vat's (base32 of its designator key); the
+ * (and Goblins ≤ 0.17 with `auth: 'legacy'` as a dialler and
+ * `legacyPeerAuth: true` as a listener). The designator is the vat's (base32 of its designator key); the
  * hint is `{ url }`. After peer-auth each OCapN message is one binary
  * WebSocket message, with no framing.
  *
  * An inbound socket must send its challenge within `connectTimeoutMs`; the
- * connection is handed to the vat right after our answer went out.
+ * connection is handed to the vat right after our answer went out. Signing is
+ * asynchronous: a socket that sends anything more before our answer, or that
+ * closes meanwhile, is dropped; a signer failure closes the socket (1011).
  */
 export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSocketNetlayer {
   const host = options.host ?? '127.0.0.1';
@@ -80,28 +90,45 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
     };
     socket.onmessage = (event) => {
       clearTimeout(timer);
-      pending.delete(ws);
-      socket.onmessage = null;
-      socket.onclose = null;
+      let gone = false;
+      socket.onclose = () => {
+        gone = true;
+        pending.delete(ws);
+      };
+      // An honest dialler waits for our answer: anything sent before it ends the socket.
+      socket.onmessage = () => closeQuietly(socket, 4002, 'sent a message before the peer-auth answer');
       const challenge = messageBytes(event.data);
-      const answer = challenge === undefined ? undefined : answerChallenge(challenge, binding!.signWithDesignatorKey);
-      if (answer === undefined) {
-        closeQuietly(socket, 4002, 'expected a peer-auth challenge');
-        return;
-      }
-      socket.send(answer);
-      const connection = new WebSocketConnection(socket, { transport: WEBSOCKET_TRANSPORT, outbound: false, remoteLocator: undefined, onEnded });
-      live.add(connection);
-      try {
-        binding!.onConnection(connection);
-      } catch (error) {
-        connection.close(`the vat refused the connection: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      const answering = challenge === undefined ? Promise.resolve(undefined) : answerChallenge(challenge, binding!.signer);
+      void answering.then(
+        (answer) => {
+          pending.delete(ws);
+          if (gone || closed) return;
+          socket.onmessage = null;
+          socket.onclose = null;
+          if (answer === undefined) {
+            closeQuietly(socket, 4002, 'expected a peer-auth challenge');
+            return;
+          }
+          socket.send(answer);
+          const connection = new WebSocketConnection(socket, { transport: WEBSOCKET_TRANSPORT, outbound: false, remoteLocator: undefined, onEnded });
+          live.add(connection);
+          try {
+            binding!.onConnection(connection);
+          } catch (error) {
+            connection.close(`the vat refused the connection: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        },
+        () => {
+          pending.delete(ws);
+          closeQuietly(socket, 1011, 'cannot sign the peer-auth answer');
+        },
+      );
     };
   };
 
   return {
     transport: WEBSOCKET_TRANSPORT,
+    legacyPeerAuth: options.legacyPeerAuth === true,
     get url() {
       return url;
     },

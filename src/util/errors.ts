@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   // crypto
   'CRYPTO_BAD_KEY',
   'CRYPTO_BAD_SIGNATURE',
+  /** The designator signer refused a statement: unlabelled, an unregistered label, non-canonical bytes, over its size limit, or a legacy challenge it is not enabled for. */
+  'SIGNING_REFUSED',
   // captp / session
   'PROTOCOL',
   'ABORTED',

@@ -45,7 +45,7 @@ async function initFlood(url: string, attacker: Identity, victim: string, count:
   let rateLimited = 0;
   let answered = 0;
   const refusedByRelay: string[] = [];
-  const who = { designator: attacker.designator, sign: attacker.sign };
+  const who = { designator: attacker.designator, signer: attacker.signer };
   while (rateLimited + answered + refusedByRelay.length < count) {
     const m = await client.next();
     if ('data' in m) {

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createVat, E, far, type Remote, type Vat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import { decodeOp, encodeOp, dialectFor } from '../../src/wire/index.js';
+import { testSigner } from '../crypto/test-signer.js';
 
 interface Greeter {
   greet(name: string): string;
@@ -144,7 +145,7 @@ describe('hostile peers', () => {
   /** Dials Alice by hand on the memory network and returns the raw connection. */
   async function rawDial(network: MemoryNetwork, alice: Vat) {
     const netlayer = network.netlayer();
-    await netlayer.attach({ designator: 'mallory', signWithDesignatorKey: () => new Uint8Array(64), onConnection: () => {} });
+    await netlayer.attach({ designator: 'mallory', signer: testSigner(), onConnection: () => {} });
     const conn = await netlayer.connect(alice.locators()[0]!);
     const received: Uint8Array[] = [];
     let closed = false;

@@ -1,6 +1,7 @@
 import { utf8Decode, utf8Encode } from '../../src/util/bytes.js';
 import type { MemoryNetwork } from '../../src/netlayer/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver, Netlayer } from '../../src/netlayer/index.js';
+import { testSigner } from '../crypto/test-signer.js';
 
 /** A receiver that records what it gets, as text. */
 export interface Recorder extends ConnectionReceiver {
@@ -54,7 +55,7 @@ export async function attachVat(network: MemoryNetwork, designator: string, late
   const inbound: Connection[] = [];
   await netlayer.attach({
     designator,
-    signWithDesignatorKey: () => new Uint8Array(64),
+    signer: testSigner(),
     onConnection: (connection) => inbound.push(connection),
   });
   return { designator, netlayer, inbound };

@@ -3,6 +3,7 @@ import { createMemoryNetwork } from '../../src/netlayer/index.js';
 import type { Connection } from '../../src/netlayer/index.js';
 import { isCapmeshError } from '../../src/util/errors.js';
 import { attachVat, connectedPair, flushMicrotasks, memoryLocator, recorder, text } from './memory-helpers.js';
+import { testSigner } from '../crypto/test-signer.js';
 
 async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
   try {
@@ -20,7 +21,7 @@ describe('memory netlayer: attach and connect', () => {
     expect(netlayer.transport).toBe('memory');
     const attachment = await netlayer.attach({
       designator: 'alice',
-      signWithDesignatorKey: () => new Uint8Array(64),
+      signer: testSigner(),
       onConnection: () => {},
     });
     expect(attachment).toEqual({ designator: 'alice', hints: {} });
@@ -76,7 +77,7 @@ describe('memory netlayer: attach and connect', () => {
   it('refuses a duplicate designator and a second attach', async () => {
     const network = createMemoryNetwork();
     const first = await attachVat(network, 'alice');
-    const binding = { designator: 'alice', signWithDesignatorKey: () => new Uint8Array(64), onConnection: () => {} };
+    const binding = { designator: 'alice', signer: testSigner(), onConnection: () => {} };
     expect(isCapmeshError(await rejectionOf(network.netlayer().attach(binding)), 'INVALID_ARGUMENT')).toBe(true);
     const again = { ...binding, designator: 'alice2' };
     expect(isCapmeshError(await rejectionOf(first.netlayer.attach(again)), 'INVALID_ARGUMENT')).toBe(true);
@@ -90,7 +91,7 @@ describe('memory netlayer: attach and connect', () => {
     const alice = await attachVat(network, 'alice');
     await network.netlayer().attach({
       designator: 'grumpy',
-      signWithDesignatorKey: () => new Uint8Array(64),
+      signer: testSigner(),
       onConnection: () => {
         throw new Error('go away');
       },

@@ -77,7 +77,7 @@ describe('RelayClient', () => {
   it('is refused when it cannot sign for its designator', async () => {
     const relay = await testRelay();
     const me = identity();
-    const client = relayClient(relay.url, { ...me, sign: identity().sign });
+    const client = relayClient(relay.url, { ...me, signer: identity().signer });
     await expect(client.whenRegistered()).rejects.toMatchObject({ code: 'RELAY_REFUSED' });
     expect(client.state).toBe('refused');
   });

@@ -9,6 +9,7 @@ import { silentLog, startRelay, type RelayServer } from '../../relay/index.js';
 import { dialOverCircuit } from '../../src/netlayer/relay-connection.js';
 import { encodeOp, dialectFor } from '../../src/wire/index.js';
 import { clientState, identity, relayClient, testRelay } from '../relay/helpers.js';
+import { testSigner } from '../crypto/test-signer.js';
 
 const vats: Vat[] = [];
 afterEach(async () => {
@@ -342,7 +343,7 @@ describe('relay netlayer: replaced at home', () => {
     await alice.netlayer.client!.whenRegistered();
     const replaced = new Promise<RelayReplacedNotice>((resolve) => alice.netlayer.onReplaced(resolve));
     // Whoever holds Alice's key registers elsewhere (and does not fight back).
-    const squatter = relayClient(relay.url, { keys, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) }, { replaceRecovery: false });
+    const squatter = relayClient(relay.url, { keys, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m), signer: testSigner(keys) }, { replaceRecovery: false });
     const squatterLost = clientState(squatter, 'replaced');
     await squatter.whenRegistered();
     expect(await replaced).toMatchObject({ url: relay.url, count: 1 });

@@ -6,6 +6,7 @@ import { encode } from '../../src/syrup/encode.js';
 import { record } from '../../src/syrup/types.js';
 import { utf8Decode, utf8Encode } from '../../src/util/bytes.js';
 import type { PeerLocator } from '../../src/wire/index.js';
+import { testSigner } from '../crypto/test-signer.js';
 
 /** Waits for events instead of sleeping: `next()` resolves with the next item pushed. */
 class Channel<T> {
@@ -47,7 +48,7 @@ async function listening(options: Parameters<typeof tcpTestingOnlyNetlayer>[0] =
   const inbound = new Channel<Connection>();
   const attachment = await netlayer.attach({
     designator: 'vat-key',
-    signWithDesignatorKey: () => new Uint8Array(64),
+    signer: testSigner(),
     onConnection: (c) => inbound.push(c),
   });
   const locator = { transport: TCP_TESTING_ONLY_TRANSPORT, designator: attachment.designator, hints: attachment.hints };
@@ -219,7 +220,7 @@ describe('tcp-testing-only netlayer', () => {
     await expect(client.netlayer.connect(server.locator)).rejects.toMatchObject({ code: 'DISCONNECTED' });
     await server.netlayer.close(); // idempotent
     await expect(
-      server.netlayer.attach({ designator: 'x', signWithDesignatorKey: () => new Uint8Array(64), onConnection: () => {} }),
+      server.netlayer.attach({ designator: 'x', signer: testSigner(), onConnection: () => {} }),
     ).rejects.toMatchObject({ code: 'DISCONNECTED' });
   });
 

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { webRtcNetlayer, type DirectPathRefusal, type WebRtcOptions } from '../../src/netlayer/webrtc-netlayer.js';
-import { signSdp, type SignedSdp } from '../../src/netlayer/webrtc-signals.js';
+import { sdpStatement, type SignedSdp } from '../../src/netlayer/webrtc-signals.js';
+import { testSigner } from '../crypto/test-signer.js';
+import type { DesignatorSigner } from '../../src/crypto/signer.js';
 import type { FromBroker, ToBroker } from '../../src/netlayer/webrtc-broker-protocol.js';
 import type { RelayNetlayer } from '../../src/netlayer/relay-netlayer.js';
 import type { RelaySignal } from '../../src/netlayer/relay-client.js';
@@ -21,12 +23,19 @@ const NOW = 1_800_000_000_000;
 interface Who {
   readonly designator: string;
   readonly sign: (m: Uint8Array) => Uint8Array;
+  readonly signer: DesignatorSigner;
+}
+
+/** A signed description payload, signed synchronously (the netlayer signs through its async signer). */
+function signedSdp(s: SignedSdp, signBytes: (m: Uint8Array) => Uint8Array): Uint8Array {
+  const body = sdpStatement(s);
+  return encode([body, signBytes(encode(body))]);
 }
 
 /** A deterministic identity: the secret key is `seed` repeated. */
 function who(seed: number): Who {
   const keys = keyPairFromSecret(new Uint8Array(32).fill(seed));
-  return { designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) };
+  return { designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m), signer: testSigner(keys) };
 }
 
 let dialCounter = 0;
@@ -105,11 +114,11 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   } as unknown as RelayNetlayer;
 
   const net = webRtcNetlayer({ relay, broker, timeoutMs: 5_000, onRefused: (r) => void refusals.push(r), ...options });
-  await net.attach({ designator: me.designator, signWithDesignatorKey: me.sign, onConnection: (c) => void inbound.push(c) });
+  await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
 
   /** A signed offer from `from` to us (fields overridable). */
   const offer = (from: Who, fields: Partial<SignedSdp> = {}): Uint8Array =>
-    signSdp({ role: 'offer', from: from.designator, to: me.designator, dialId: dialId(), sentAt: Date.now(), sdp: 'offer-sdp', ...fields }, from.sign);
+    signedSdp({ role: 'offer', from: from.designator, to: me.designator, dialId: dialId(), sentAt: Date.now(), sdp: 'offer-sdp', ...fields }, from.sign);
   /** The relay delivers `payload` as a signal from `from`; lets the fake broker run. */
   const deliver = async (from: Who, payload: Uint8Array, kind = 'rtc-offer'): Promise<void> => {
     onSignal({ from: from.designator, kind, payload });
@@ -275,7 +284,7 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
   it('ignores an answer for no dial of ours before checking its signature', async () => {
     const t = await setup();
     const bob = who(2);
-    const answer = signSdp({ role: 'answer', from: bob.designator, to: t.me.designator, dialId: dialId(), sentAt: NOW, sdp: 'x' }, () => new Uint8Array(64));
+    const answer = signedSdp({ role: 'answer', from: bob.designator, to: t.me.designator, dialId: dialId(), sentAt: NOW, sdp: 'x' }, () => new Uint8Array(64));
     await t.deliver(bob, answer, 'rtc-answer');
     // A bad signature would be reported if it had been checked.
     expect(t.refusals).toEqual([]);

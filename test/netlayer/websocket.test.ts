@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createVat, E, far, type Vat } from '../../src/index.js';
-import { generateKeyPair, designatorOf, openSigEnvelope, publicKeyOfDesignator, signatureFromSyrup, verify } from '../../src/crypto/index.js';
+import { generateKeyPair, designatorOf, openSigEnvelope, publicKeyOfDesignator, sign, signatureFromSyrup, verify } from '../../src/crypto/index.js';
 import { decode, encode, isRecord, record } from '../../src/syrup/index.js';
 import { decodeOp } from '../../src/wire/index.js';
 import { websocketNetlayer, type WebSocketNetlayer } from '../../src/netlayer/websocket-node.js';
@@ -25,7 +25,7 @@ async function serverVat(options: Parameters<typeof websocketNetlayer>[0] = {}):
 }
 
 /** A raw ws client that queues what it receives. */
-async function raw(url: string): Promise<{ socket: WebSocket; next(): Promise<Uint8Array>; closed: Promise<number> }> {
+async function raw(url: string): Promise<{ socket: WebSocket; next(): Promise<Uint8Array>; closed: Promise<number>; received: readonly Uint8Array[] }> {
   const socket = new WebSocket(url, undefined, { perMessageDeflate: false });
   sockets.push(socket);
   socket.on('error', () => {});
@@ -42,7 +42,7 @@ async function raw(url: string): Promise<{ socket: WebSocket; next(): Promise<Ui
     socket.once('open', () => resolve());
     socket.once('error', reject);
   });
-  return { socket, closed, next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))) };
+  return { socket, closed, received: queue, next: () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiters.push(r))) };
 }
 
 describe('websocket netlayer (Node server and client)', () => {
@@ -68,11 +68,19 @@ describe('websocket netlayer (Node server and client)', () => {
     expect(await E(remoteRoom).join(far('me', { name: () => 'tab-1' }))).toBe('tab-1');
   });
 
-  it('a Goblins ≤ 0.17 style (legacy peer-auth) client connects too', async () => {
-    const server = await serverVat();
+  it('a Goblins ≤ 0.17 style (legacy peer-auth) client connects to a listener with legacyPeerAuth', async () => {
+    const server = await serverVat({ legacyPeerAuth: true });
     const client = await serverVat({ auth: 'legacy' });
     const ref = await server.vat.register(far('x', { ping: () => 'pong' }));
     expect(await E(await client.vat.enliven<{ ping(): string }>(ref)).ping()).toBe('pong');
+  });
+
+  it('a legacy peer-auth client cannot reach a default listener (DISCONNECTED, no session)', async () => {
+    const server = await serverVat();
+    const client = await serverVat({ auth: 'legacy' });
+    const ref = await server.vat.register(far('x', { ping: () => 'pong' }));
+    await expect(client.vat.enliven(ref)).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    expect(server.vat.sessions()).toHaveLength(0);
   });
 
   it('refuses a server that cannot prove the designator in the locator (WEBSOCKET_AUTH)', async () => {
@@ -104,8 +112,56 @@ describe('websocket peer-auth on the wire (Goblins/Endo compatible)', () => {
     expect(hello).toMatchObject({ op: 'start-session', captpVersion: '1.0', location: { transport: 'websocket', designator: server.vat.designator } });
   });
 
-  it('answers the legacy 64-byte challenge with a bare sig-val list', async () => {
+  it('refuses to sign a legacy 64-byte challenge by default: the socket is closed and nothing is sent', async () => {
     const server = await serverVat();
+    const client = await raw(server.netlayer.url!);
+    client.socket.send(new Uint8Array(64).map((_, i) => i));
+    expect(await client.closed).toBe(4002);
+    expect(client.received).toHaveLength(0);
+    expect(server.vat.sessions()).toHaveLength(0);
+  });
+
+  it('refuses a typed challenge in non-canonical bytes (64 of them): closed, nothing signed', async () => {
+    const server = await serverVat();
+    const client = await raw(server.netlayer.url!);
+    const padded = new TextEncoder().encode(`<14'init:peer-auth${'0'.repeat(10)}32:${'A'.repeat(32)}>`);
+    expect(padded.length).toBe(64);
+    client.socket.send(padded);
+    expect(await client.closed).toBe(4002);
+    expect(client.received).toHaveLength(0);
+  });
+
+  it('closes a socket that sends more while its challenge is being signed, and never answers it', async () => {
+    const keys = generateKeyPair();
+    let release = (): void => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let signing = (): void => {};
+    const started = new Promise<void>((resolve) => (signing = resolve));
+    // A slow platform key: signing waits until the test lets it go.
+    const identity = {
+      publicKey: keys.publicKey,
+      sign: async (message: Uint8Array) => {
+        signing();
+        await gate;
+        return sign(keys.secretKey, message);
+      },
+    };
+    const netlayer = websocketNetlayer();
+    const vat = await createVat({ netlayers: [netlayer], identity });
+    vats.push(vat);
+    const client = await raw(netlayer.url!);
+    client.socket.send(encode(record('init:peer-auth', new Uint8Array(32).fill(1))));
+    await started;
+    client.socket.send(new Uint8Array([1, 2, 3]));
+    expect(await client.closed).toBe(4002);
+    release();
+    await gate;
+    expect(client.received).toHaveLength(0);
+    expect(vat.sessions()).toHaveLength(0);
+  });
+
+  it('answers the legacy 64-byte challenge with a bare sig-val list when legacyPeerAuth is on', async () => {
+    const server = await serverVat({ legacyPeerAuth: true });
     const client = await raw(server.netlayer.url!);
     const challenge = new Uint8Array(64).map((_, i) => i);
     client.socket.send(challenge);

@@ -1,6 +1,7 @@
 import { WebSocket } from 'ws';
 import { afterEach } from 'vitest';
-import { designatorOf, generateKeyPair, sign, type KeyPair } from '../../src/crypto/index.js';
+import { designatorOf, generateKeyPair, sign, type DesignatorSigner, type KeyPair } from '../../src/crypto/index.js';
+import { testSigner } from '../crypto/test-signer.js';
 import {
   dataFrameCircuit,
   dataFramePayload,
@@ -38,12 +39,15 @@ export async function testRelay(options: RelayOptions = {}): Promise<RelayServer
 export interface Identity {
   readonly keys: KeyPair;
   readonly designator: string;
+  /** Raw signing, for tests that forge or hand-build registrations. */
   readonly sign: (message: Uint8Array) => Uint8Array;
+  /** What a RelayClient or an end-to-end handshake signs with. */
+  readonly signer: DesignatorSigner;
 }
 
 export function identity(): Identity {
   const keys = generateKeyPair();
-  return { keys, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m) };
+  return { keys, designator: designatorOf(keys.publicKey), sign: (m) => sign(keys.secretKey, m), signer: testSigner(keys) };
 }
 
 /**
@@ -57,7 +61,7 @@ export function registerMessage(who: Identity, nonce: Uint8Array, relayUrl: stri
 
 /** A RelayClient over `ws`, closed after the test. */
 export function relayClient(url: string, who: Identity = identity(), options: Partial<RelayClientOptions> = {}): RelayClient {
-  const client = new RelayClient({ url, designator: who.designator, sign: who.sign, WebSocket: NodeWebSocket, reconnect: false, ...options });
+  const client = new RelayClient({ url, designator: who.designator, signer: who.signer, WebSocket: NodeWebSocket, reconnect: false, ...options });
   onCleanup(() => client.close());
   return client;
 }
