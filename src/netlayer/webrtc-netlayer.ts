@@ -1,8 +1,8 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
 import { equalBytes } from '../util/bytes.js';
 import { randomBytes } from '../crypto/index.js';
-import { decodeOp, type PeerLocator } from '../wire/index.js';
-import type { Connection, ConnectionReceiver, Netlayer, NetlayerAttachment, NetlayerBinding } from './types.js';
+import type { PeerLocator } from '../wire/index.js';
+import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from './types.js';
 import type { RelayNetlayer } from './relay-netlayer.js';
 import type { RelaySignal } from './relay-client.js';
 import type { MessagePortLike } from './message-port.js';
@@ -67,8 +67,9 @@ const ANSWER = 'rtc-answer';
  * open, all within `timeoutMs`; if anything fails or is late, we dial a relay
  * circuit instead. Accept: an offer signal is checked (signed by the
  * designator the relay says sent it, addressed to us), answered, and the
- * channel becomes an inbound connection whose first message must be that
- * designator's start-session. Once up, an interrupted path gets an ICE
+ * channel becomes an inbound connection whose `provenDesignator` is that
+ * designator (the vat's connection shell checks the start-session against
+ * it; this netlayer never decodes CapTP). Once up, an interrupted path gets an ICE
  * restart (see `IceRestarts`), or is closed when it does not come back.
  */
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
@@ -115,7 +116,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   options.broker.start?.();
 
   /** Runs an exchange with the broker until `ready(x)` or failure/timeout. */
-  const exchange = (outbound: boolean, remoteLocator: PeerLocator | undefined, start: (id: number) => void) => {
+  const exchange = (outbound: boolean, remoteLocator: PeerLocator | undefined, provenDesignator: string, start: (id: number) => void) => {
     const id = nextId++;
     let wake = (): void => {};
     const x: Exchange = {
@@ -124,6 +125,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
         new DataChannelConnection(channel, {
           outbound,
           remoteLocator,
+          provenDesignator,
           onEnded: () => {
             restarts.forget(id);
             post({ t: 'close', id });
@@ -164,7 +166,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     if (!client || !binding) throw new CapmeshError('DISCONNECTED', 'not registered at the relay');
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
-    const ex = exchange(true, locator, (id) => post({ t: 'dial', id, peer: peerSettings }));
+    const ex = exchange(true, locator, locator.designator, (id) => post({ t: 'dial', id, peer: peerSettings }));
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<RelaySignal>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
@@ -189,14 +191,14 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const acceptDirect = async (signal: RelaySignal, offer: SignedSdp): Promise<void> => {
     if (!binding || closed) return;
     const deadline = Date.now() + timeoutMs;
-    const ex = exchange(false, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
+    const ex = exchange(false, undefined, signal.from, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
       relay.client?.signal(signal.from, ANSWER, signSdp({ role: 'answer', from: binding.designator, to: signal.from, dialId: offer.dialId, sdp: answer }, binding.signWithDesignatorKey));
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
       restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection });
-      binding.onConnection(new FirstMessageCheck(connection, signal.from));
+      binding.onConnection(connection);
     } catch (e) {
       ex.drop();
       throw e;
@@ -270,61 +272,6 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/**
- * An inbound direct connection, authenticated as `designator` by its signed
- * description: its first message must be that designator's start-session on
- * this transport, else the connection is closed (a peer cannot borrow another
- * vat's identity inside CapTP).
- */
-class FirstMessageCheck implements Connection {
-  readonly transport: string;
-  readonly outbound = false;
-  readonly remoteLocator = undefined;
-  private checked = false;
-
-  constructor(
-    private readonly inner: DataChannelConnection,
-    private readonly designator: string,
-  ) {
-    this.transport = inner.transport;
-  }
-
-  get path(): string {
-    return this.inner.path;
-  }
-
-  setReceiver(receiver: ConnectionReceiver): void {
-    this.inner.setReceiver({
-      message: (bytes) => {
-        if (!this.checked) {
-          this.checked = true;
-          let ok = false;
-          try {
-            const op = decodeOp(bytes);
-            ok = op.op === 'start-session' && op.location.designator === this.designator && op.location.transport === this.transport;
-          } catch {
-            ok = false;
-          }
-          if (!ok) {
-            this.inner.close('the first message did not come from the vat that signed the offer');
-            return;
-          }
-        }
-        receiver.message(bytes);
-      },
-      closed: (reason) => receiver.closed(reason),
-    });
-  }
-
-  send(bytes: Uint8Array): void {
-    this.inner.send(bytes);
-  }
-
-  close(reason?: string): void {
-    this.inner.close(reason);
-  }
 }
 
 /** A data channel piped through a MessagePort by the page (where channels cannot be transferred). */
