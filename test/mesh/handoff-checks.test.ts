@@ -45,6 +45,7 @@ function setup(timeoutMs = 1_000) {
     openShells: () => open,
     sessionTo: () => Promise.reject(new Error('not used')),
     isSelf: (p) => p.designator === 'E',
+    isLocated: () => true,
     logger: silentLogger,
     giftTimeoutMs: timeoutMs,
   });

@@ -80,7 +80,10 @@ describe('relay netlayer: two vats through a relay', () => {
     expect(alice.vat.sessions()).toHaveLength(1);
     expect(relay.stats().circuits).toBe(1);
     const [connection] = bob.netlayer.connections();
-    expect(connection).toMatchObject({ transport: 'relay', peer: alice.vat.designator, outbound: true });
+    expect(connection).toMatchObject({ transport: 'relay', peer: alice.vat.designator, outbound: true, provenDesignator: alice.vat.designator });
+    // Proven both ways: the listener's end names the dialler the handshake proved.
+    expect(alice.netlayer.connections().map((c) => [c.outbound, c.provenDesignator])).toEqual([[false, bob.vat.designator]]);
+    expect(alice.vat.sessions()[0]!.proven).toBe(true);
     expect(connection!.counters.sent).toBeGreaterThan(0);
   });
 
@@ -149,6 +152,7 @@ describe('relay netlayer: a hostile peer', () => {
     const last = decodeOp(received.at(-1)!);
     expect(last.op === 'abort' && last.reason).toMatch(/^IDENTITY_MISMATCH: /);
     expect(bob.vat.sessions()).toHaveLength(0);
+    expect(bob.vat.refusals().identityMismatch).toBe(1);
   });
 });
 
