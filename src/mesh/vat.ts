@@ -79,6 +79,17 @@ export interface VatOptions {
   readonly finalizer?: FinalizerFactory;
   /** How long a gift withdrawal waits for its deposit (third-party handoffs). Default 30 s. */
   readonly giftTimeoutMs?: number;
+  /**
+   * Transports on which an inbound session's *claimed* identity is believed as
+   * if the transport had proved it: such a session is used for our own dials,
+   * enlivens and handoffs to the vat its hello names, and takes part in
+   * crossed hellos. This is the OCapN test suite's convention on
+   * `tcp-testing-only` (the suite dials us and expects us to reuse that
+   * session), and `capmesh test-peer` sets it for that transport. Default:
+   * none. **Never in production**: anyone who can reach us on such a
+   * transport can squat any designator and receive what we send to it.
+   */
+  readonly trustClaimsOn?: readonly string[];
 }
 
 /** One live session, as `vat.sessions()` reports it. */
@@ -233,8 +244,12 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const dials = new Map<ConnectionShell, string>();
   let closing = false;
 
-  /** Located: usable for our own dials to the peer its hello names (proven, or dialled by us by address). */
-  const located = (shell: ConnectionShell): boolean => shell.outbound || shell.proven;
+  const trustedClaims: ReadonlySet<string> = new Set(options.trustClaimsOn ?? []);
+  /**
+   * Located: usable for our own dials to the peer its hello names (proven, dialled by us by
+   * address, or inbound on a transport whose claims this vat was told to believe).
+   */
+  const located = (shell: ConnectionShell): boolean => shell.outbound || shell.proven || trustedClaims.has(shell.connection.transport);
 
   /**
    * The peer key `shell` may become (or is) the located session for, whatever its state: a
@@ -263,14 +278,14 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     for (const other of shells) {
       if (other === shell || other.state !== 'open' || other.outbound) continue;
       inbound++;
-      if (!other.proven && other.peer !== undefined && peerKey(other.peer.location) === peerKey(claimed)) unprovenSameClaim++;
+      if (!located(other) && other.peer !== undefined && peerKey(other.peer.location) === peerKey(claimed)) unprovenSameClaim++;
     }
     let budget: keyof typeof refusals | undefined;
     let limit = 0;
     if (inbound >= maxInboundSessions) {
       budget = 'maxInboundSessions';
       limit = maxInboundSessions;
-    } else if (!shell.proven && unprovenSameClaim >= maxUnprovenPerDesignator) {
+    } else if (!located(shell) && unprovenSameClaim >= maxUnprovenPerDesignator) {
       budget = 'maxUnprovenSessionsPerDesignator';
       limit = maxUnprovenPerDesignator;
     }

@@ -192,6 +192,18 @@ describe.each(transports)('designator squatting over $name', (t) => {
   });
 });
 
+describe('trustClaimsOn (the OCapN test suite convention, testing only)', () => {
+  it('believes an inbound tcp-testing-only claim: the session is reused for our own calls, no second dial', async () => {
+    const v = await createVat({ netlayers: [tcpTestingOnlyNetlayer()], trustClaimsOn: ['tcp-testing-only'] });
+    vats.push(v);
+    const x = await vat(tcpTestingOnlyNetlayer());
+    const xUri = await x.register(far('x-object', { who: () => 'X' }));
+    expect(await E(await x.enliven<{ ping(): string }>(await v.register(far('svc', { ping: () => 'pong' })))).ping()).toBe('pong');
+    expect(await E(await v.enliven<{ who(): string }>(xUri)).who()).toBe('X');
+    expect(v.sessions().map((s) => [s.designator, s.outbound, s.proven])).toEqual([[x.designator, false, false]]);
+  });
+});
+
 describe('crossed hellos with no located survivor', () => {
   it('a dial the peer aborts as a crossed-hellos loser, while no proven connection of its own is coming, rejects instead of hanging', async () => {
     // A peer (as Goblins may) answers each of our dials with op:abort "Crossed hellos mitigated",
