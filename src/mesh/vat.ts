@@ -157,7 +157,9 @@ export interface Vat {
   revoke(ref: string | SturdyRef): Promise<boolean>;
   /**
    * Resolves, with the error that ended it, when the session now open to
-   * `peer` ends; at once (`DISCONNECTED`) when none is open. Every reference
+   * `peer` ends; at once (`DISCONNECTED`) when none is open. "The session to
+   * `peer`" is the one our calls to it use (proven, or dialled by us); an
+   * unproven inbound session that merely claims `peer` is never it. Every reference
    * from that session is broken by then (see `reconnecting`).
    */
   whenSessionEnds(peer: PeerLocator): Promise<CapmeshError>;
