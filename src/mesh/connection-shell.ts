@@ -1,4 +1,4 @@
-import { CapmeshError, isCapmeshError } from '../util/errors.js';
+import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
 import type { SyrupLimits, SyrupValue } from '../syrup/types.js';
 import { sessionIdOf } from '../crypto/index.js';
 import { CaptpSession, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
@@ -15,8 +15,12 @@ export interface ShellHost {
   readonly sessionLimits: SessionLimits;
   readonly decodeLimits: SyrupLimits;
   readonly maxFrameBytes: number;
-  /** The peer's hello checked out. Returns an abort reason to refuse this connection, or undefined to open the session. */
-  helloArrived(shell: ConnectionShell): string | undefined;
+  /**
+   * The peer's hello checked out (signature, and the transport's proven
+   * designator). Returns an abort reason (`PROTOCOL`), or a reason with its
+   * code, to refuse this connection; undefined to open the session.
+   */
+  helloArrived(shell: ConnectionShell): string | HelloRefusal | undefined;
   /** Makes the bootstrap object (export 0) for a new session. */
   bootstrapFor(shell: ConnectionShell): object;
   /** A signed handoff descriptor arrived on this shell's session (see `Handoffs.received`). */
@@ -29,6 +33,12 @@ export interface ShellHost {
   closed(shell: ConnectionShell, error: CapmeshError): void;
 }
 
+/** Why the vat refuses a connection whose hello checked out (e.g. `BUDGET_EXCEEDED`). */
+export interface HelloRefusal {
+  readonly reason: string;
+  readonly code: CapmeshErrorCode;
+}
+
 /** How long releases (`op:gc-exports` / `op:gc-answers`) are held to batch them. */
 const GC_BATCH_MS = 5;
 
@@ -39,7 +49,10 @@ export type ShellState = 'handshaking' | 'open' | 'closed';
  *
  * Lifecycle: `start()` sends our `op:start-session` and waits for the peer's.
  * The first message must be the peer's start-session (or an `op:abort`, which
- * just closes). A good hello opens a `CaptpSession`; from then on every
+ * just closes). When the transport proved who is at the other end
+ * (`Connection.provenDesignator`), a hello claiming another designator or
+ * transport is aborted with `IDENTITY_MISMATCH` (after the version and the
+ * location signature are checked): transports prove, the shell checks. A good hello opens a `CaptpSession`; from then on every
  * message goes to it. Any fault before or after — oversize frame, bad version,
  * bad signature, undecodable bytes — sends `op:abort` with a reason and closes
  * this connection only.
@@ -118,11 +131,14 @@ export class ConnectionShell {
     if (op.op !== 'start-session') {
       throw new CapmeshError('PROTOCOL', `expected op:start-session first, got op:${op.op}`);
     }
-    this.peer = checkHello(op, this.host.dialect);
+    const checked = checkHello(op, this.host.dialect);
+    checkProvenIdentity(this.connection, checked.location);
+    this.peer = checked;
     this.sessionId = sessionIdOf(this.hello.publicId, this.peer.peerId);
     const refusal = this.host.helloArrived(this);
     if (refusal !== undefined) {
-      this.abort(refusal);
+      if (typeof refusal === 'string') this.abort(refusal);
+      else this.abort(`${refusal.code}: ${refusal.reason}`, refusal.code);
       return;
     }
     this.openSession();
@@ -172,8 +188,35 @@ export class ConnectionShell {
     return this.error;
   }
 
+  /**
+   * True when the transport proved the peer's designator (and the hello
+   * matched it). False for a connection whose dialler proved nothing, and for
+   * our own dials on a transport that cannot prove (reached by address).
+   */
+  get proven(): boolean {
+    return this.connection.provenDesignator !== undefined;
+  }
+
   /** The locator the peer claims (checked against its signature) once its hello arrived. */
   get peerLocation(): PeerLocator | undefined {
     return this.peer?.location;
+  }
+}
+
+/**
+ * Throws `IDENTITY_MISMATCH` when `connection` proved a designator and the
+ * hello's location names another designator or another transport. A
+ * connection that proved nothing passes: the vat then treats its session as
+ * unproven (see `createVat`).
+ */
+export function checkProvenIdentity(connection: Connection, claimed: PeerLocator): void {
+  const proven = connection.provenDesignator;
+  if (proven === undefined) return;
+  if (claimed.designator !== proven || claimed.transport !== connection.transport) {
+    throw new CapmeshError(
+      'IDENTITY_MISMATCH',
+      `the transport proved ${proven.slice(0, 12)}….${connection.transport} but the start-session claims ${String(claimed.designator).slice(0, 12)}….${claimed.transport}`,
+      { detail: { proven, claimed: claimed.designator, transport: claimed.transport } },
+    );
   }
 }

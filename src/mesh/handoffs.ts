@@ -65,6 +65,13 @@ export interface HandoffHost {
   hasNetlayer(transport: string): boolean;
   /** True when `peer` names this vat. */
   isSelf(peer: PeerLocator): boolean;
+  /**
+   * True when `shell`'s peer is known to be the vat its hello names (its
+   * transport proved it, or we dialled that locator ourselves): only then may
+   * a reference imported over it be handed off as living there. References
+   * from any other session are proxied.
+   */
+  isLocated(shell: ConnectionShell): boolean;
   readonly logger: Logger;
   /** How long a withdrawal waits for its deposit. */
   readonly giftTimeoutMs: number;
@@ -144,6 +151,8 @@ export class Handoffs {
       }
     }
     if (!source || !source.peer || !source.session) return undefined;
+    // An unproven inbound session's peer only claims its location: never send a third party there.
+    if (!this.host.isLocated(source)) return undefined;
     if (locatorsEqual(source.peer.location, receiver.location)) return undefined;
     // Hand off only where the receiver can be expected to reach the exporter: over the transport
     // it reached us by. A private link (a page and its worker) or another transport is proxied.

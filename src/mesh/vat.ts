@@ -6,7 +6,7 @@ import { finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimit
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
-import { ConnectionShell, type ShellHost } from './connection-shell.js';
+import { ConnectionShell, type HelloRefusal, type ShellHost } from './connection-shell.js';
 import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
@@ -22,6 +22,36 @@ import { SessionEnds } from './session-ends.js';
 export interface VatLimits extends SessionLimits, SyrupLimits, HandoffLimits {
   /** Largest message accepted from a peer; a larger one aborts that session with `LIMIT`. Default 16 MiB. */
   maxFrameBytes?: number;
+  /**
+   * Most inbound sessions (connections a peer dialled to us, proven or not)
+   * open at once, vat-wide. A hello that would open one more is answered with
+   * `op:abort` and the connection closed (`BUDGET_EXCEEDED`, naming
+   * `maxInboundSessions`); open sessions and our own dials carry on. Default 1024.
+   */
+  maxInboundSessions?: number;
+  /**
+   * Most unproven inbound sessions (a websocket or tcp-testing-only dialler,
+   * which proves nothing) open at once that claim the same designator. Over
+   * it the new connection is aborted with `BUDGET_EXCEEDED` (naming
+   * `maxUnprovenSessionsPerDesignator`); proven sessions to that designator
+   * are never counted or blocked. Default 8.
+   */
+  maxUnprovenSessionsPerDesignator?: number;
+}
+
+/** Default `VatLimits.maxInboundSessions`. */
+export const DEFAULT_MAX_INBOUND_SESSIONS = 1024;
+/** Default `VatLimits.maxUnprovenSessionsPerDesignator`. */
+export const DEFAULT_MAX_UNPROVEN_SESSIONS_PER_DESIGNATOR = 8;
+
+/** Connections refused by this vat's session rules since it started, by cause (see `Vat.refusals`). */
+export interface SessionRefusals {
+  /** Inbound connections refused by `maxInboundSessions`. */
+  readonly maxInboundSessions: number;
+  /** Inbound connections refused by `maxUnprovenSessionsPerDesignator`. */
+  readonly maxUnprovenSessionsPerDesignator: number;
+  /** Connections aborted because the hello claimed another identity than the transport proved (`IDENTITY_MISMATCH`). */
+  readonly identityMismatch: number;
 }
 
 export interface VatOptions {
@@ -55,6 +85,17 @@ export interface VatOptions {
   readonly finalizer?: FinalizerFactory;
   /** How long a gift withdrawal waits for its deposit (third-party handoffs). Default 30 s. */
   readonly giftTimeoutMs?: number;
+  /**
+   * Transports on which an inbound session's *claimed* identity is believed as
+   * if the transport had proved it: such a session is used for our own dials,
+   * enlivens and handoffs to the vat its hello names, and takes part in
+   * crossed hellos. This is the OCapN test suite's convention on
+   * `tcp-testing-only` (the suite dials us and expects us to reuse that
+   * session), and `capmesh test-peer` sets it for that transport. Default:
+   * none. **Never in production**: anyone who can reach us on such a
+   * transport can squat any designator and receive what we send to it.
+   */
+  readonly trustClaimsOn?: readonly string[];
 }
 
 /** One live session, as `vat.sessions()` reports it. */
@@ -66,6 +107,15 @@ export interface SessionInfo {
   readonly dialect: string;
   /** True when we dialled. */
   readonly outbound: boolean;
+  /**
+   * True when the transport proved the peer's designator (memory, relay,
+   * WebRTC, port; websocket when we dialled). False for a session we dialled
+   * by address on a transport that cannot prove (tcp-testing-only: still used
+   * for our calls to that locator), and for an inbound session whose dialler
+   * proved nothing (websocket / tcp inbound: it serves that dialler's requests
+   * but is never used for our own dials, enlivens or handoffs).
+   */
+  readonly proven: boolean;
   /** Hex of the OCapN session ID. */
   readonly sessionId: string;
   /** What carries the session now, where the transport has several ways (`webrtc` / `relay`); else the transport. */
@@ -120,12 +170,16 @@ export interface Vat {
   revoke(ref: string | SturdyRef): Promise<boolean>;
   /**
    * Resolves, with the error that ended it, when the session now open to
-   * `peer` ends; at once (`DISCONNECTED`) when none is open. Every reference
+   * `peer` ends; at once (`DISCONNECTED`) when none is open. "The session to
+   * `peer`" is the one our calls to it use (proven, or dialled by us); an
+   * unproven inbound session that merely claims `peer` is never it. Every reference
    * from that session is broken by then (see `reconnecting`).
    */
   whenSessionEnds(peer: PeerLocator): Promise<CapmeshError>;
-  /** One entry per open session. */
+  /** One entry per open session (unproven inbound ones too: see `SessionInfo.proven`). */
   sessions(): SessionInfo[];
+  /** How many connections the session rules refused since the vat started, by cause. */
+  refusals(): SessionRefusals;
   /** Calls `listener` (with no arguments) after a session opens or ends. Returns an unsubscribe function. */
   onSessionsChanged(listener: () => void): () => void;
   /** Every open session's tables with refcounts, as readable text. */
@@ -142,9 +196,24 @@ function peerKey(locator: PeerLocator): string {
 
 /**
  * Makes a vat: attaches its netlayers, then accepts and opens sessions.
- * Connections are deduplicated per peer (transport + designator): a second
- * connection to a peer we already have a session with is refused, and two
- * crossed dials are resolved by the crossed-hellos rule.
+ *
+ * Identity is proven, never claimed. A session is *located* — usable for our
+ * own dials, enlivens and handoffs to the peer its hello names — when its
+ * transport proved that designator (`Connection.provenDesignator`; the shell
+ * has checked the hello against it), or when we dialled that locator
+ * ourselves on a transport that cannot prove (tcp-testing-only outbound:
+ * "reached by address", for testing only). Located sessions are deduplicated
+ * per peer (transport + designator): a second connection to a peer we have a
+ * located session with is refused, and two crossed dials are resolved by the
+ * crossed-hellos rule (both sides see the same two located connections, so
+ * they reach the same answer).
+ *
+ * An inbound session whose dialler proved nothing (websocket, tcp inbound) is
+ * *unproven*: it serves its dialler (bootstrap, fetch, deliveries), but it is
+ * never returned for our dials, never counted against located sessions, and
+ * references imported over it are proxied, never handed off. Unproven
+ * sessions are capped per claimed designator, and inbound sessions vat-wide
+ * (`VatLimits`).
  */
 export async function createVat(options: VatOptions): Promise<Vat> {
   const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
@@ -173,7 +242,17 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const netlayers = new Map<string, { netlayer: Netlayer; locator: PeerLocator }>();
   const shells = new Set<ConnectionShell>();
   const established = new Map<string, ConnectionShell>();
-  const waiting = new Map<string, { promise: Promise<ConnectionShell>; resolve: (s: ConnectionShell) => void; reject: (e: unknown) => void }>();
+  /**
+   * Callers of `sessionTo` waiting for a located session to a peer key. `connecting` is true
+   * while our netlayer's `connect` for it is still in flight (no shell yet).
+   */
+  const waiting = new Map<
+    string,
+    { promise: Promise<ConnectionShell>; resolve: (s: ConnectionShell) => void; reject: (e: unknown) => void; connecting: boolean }
+  >();
+  const maxInboundSessions = limits.maxInboundSessions ?? DEFAULT_MAX_INBOUND_SESSIONS;
+  const maxUnprovenPerDesignator = limits.maxUnprovenSessionsPerDesignator ?? DEFAULT_MAX_UNPROVEN_SESSIONS_PER_DESIGNATOR;
+  const refusals = { maxInboundSessions: 0, maxUnprovenSessionsPerDesignator: 0, identityMismatch: 0 };
   const sessionListeners = new Set<() => void>();
   const notifySessionsChanged = (): void => {
     for (const listener of [...sessionListeners]) {
@@ -188,6 +267,57 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const dials = new Map<ConnectionShell, string>();
   let closing = false;
 
+  const trustedClaims: ReadonlySet<string> = new Set(options.trustClaimsOn ?? []);
+  /**
+   * Located: usable for our own dials to the peer its hello names (proven, dialled by us by
+   * address, or inbound on a transport whose claims this vat was told to believe).
+   */
+  const located = (shell: ConnectionShell): boolean => shell.outbound || shell.proven || trustedClaims.has(shell.connection.transport);
+
+  /**
+   * The peer key `shell` may become (or is) the located session for, whatever its state: a
+   * located shell's hello, a dial's target, or a proven inbound connection's proven designator
+   * before its hello arrived. Undefined for an unproven inbound shell.
+   */
+  const candidateKey = (shell: ConnectionShell): string | undefined => {
+    if (shell.peer !== undefined) return located(shell) ? peerKey(shell.peer.location) : undefined;
+    const dialled = dials.get(shell);
+    if (dialled !== undefined) return dialled;
+    const proven = shell.connection.provenDesignator;
+    return proven === undefined ? undefined : peerKey({ transport: shell.connection.transport, designator: proven, hints: {} });
+  };
+
+  /** True while some live shell other than `except` may still open a located session for `key`. */
+  const hasCandidate = (key: string, except: ConnectionShell): boolean => {
+    for (const other of shells) if (other !== except && other.state !== 'closed' && candidateKey(other) === key) return true;
+    return false;
+  };
+
+  /** The inbound-session budgets (`VatLimits`), checked when a hello arrived on an inbound connection. */
+  const inboundBudget = (shell: ConnectionShell): HelloRefusal | undefined => {
+    const claimed = shell.peer!.location;
+    let inbound = 0;
+    let unprovenSameClaim = 0;
+    for (const other of shells) {
+      if (other === shell || other.state !== 'open' || other.outbound) continue;
+      inbound++;
+      if (!located(other) && other.peer !== undefined && peerKey(other.peer.location) === peerKey(claimed)) unprovenSameClaim++;
+    }
+    let budget: keyof typeof refusals | undefined;
+    let limit = 0;
+    if (inbound >= maxInboundSessions) {
+      budget = 'maxInboundSessions';
+      limit = maxInboundSessions;
+    } else if (!located(shell) && unprovenSameClaim >= maxUnprovenPerDesignator) {
+      budget = 'maxUnprovenSessionsPerDesignator';
+      limit = maxUnprovenPerDesignator;
+    }
+    if (budget === undefined) return undefined;
+    refusals[budget]++;
+    logger.warn('inbound session refused: over budget', { budget, limit, peer: claimed.designator, proven: shell.proven });
+    return { reason: `${budget} (${limit}) reached: no more inbound sessions${budget === 'maxInboundSessions' ? '' : ' claiming this designator'}`, code: 'BUDGET_EXCEEDED' };
+  };
+
   const host: ShellHost = {
     dialect,
     logger,
@@ -198,13 +328,22 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     helloArrived(shell) {
       const peer = shell.peer!.location;
       if (shell.outbound && shell.connection.remoteLocator && !locatorsEqual(shell.connection.remoteLocator, peer)) {
-        return `the peer presented itself as ${peer.designator}.${peer.transport}, not the vat we dialled`;
+        refusals.identityMismatch++;
+        return { reason: `the peer presented itself as ${peer.designator}.${peer.transport}, not the vat we dialled`, code: 'IDENTITY_MISMATCH' };
       }
+      if (!shell.outbound) {
+        const refusal = inboundBudget(shell);
+        if (refusal !== undefined) return refusal;
+      }
+      // An unproven inbound session serves its dialler only: it is never deduplicated against
+      // located sessions to the designator it claims, and never blocks them.
+      if (!located(shell)) return undefined;
       const key = peerKey(peer);
       for (const other of shells) {
         if (other === shell || other.state === 'closed') continue;
         // A dial still waiting for the peer's hello counts as a connection to the peer it dialled.
-        const otherKey = other.peer !== undefined ? peerKey(other.peer.location) : dials.get(other);
+        // Unproven inbound shells count for nothing.
+        const otherKey = other.peer !== undefined ? (located(other) ? peerKey(other.peer.location) : undefined) : dials.get(other);
         if (otherKey !== key) continue;
         const mine = shell.diallerId();
         const theirs = other.diallerId();
@@ -233,6 +372,10 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     opened(shell) {
       queueMicrotask(notifySessionsChanged);
       dials.delete(shell);
+      if (!located(shell)) {
+        logger.info('unproven session open (serves its dialler only)', { claims: shell.peer!.location.designator, transport: shell.peer!.location.transport });
+        return;
+      }
       const key = peerKey(shell.peer!.location);
       established.set(key, shell);
       logger.info('session open', { peer: shell.peer!.location.designator, transport: shell.peer!.location.transport, outbound: shell.outbound });
@@ -244,16 +387,24 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     },
     closed(shell, error) {
       if (shell.session) queueMicrotask(notifySessionsChanged);
+      if (error.code === 'IDENTITY_MISMATCH' && shell.peer === undefined) refusals.identityMismatch++;
+      const key = candidateKey(shell);
+      const ownDial = dials.has(shell);
       shells.delete(shell);
       handoffs.sessionClosed(shell);
-      // A dial that died before its session opened fails whoever waits for it, unless it lost a
-      // crossed-hellos race: then the peer's own connection opens the session instead.
-      const dialled = dials.get(shell);
       dials.delete(shell);
-      const w = dialled === undefined ? undefined : waiting.get(dialled);
-      if (w && !isCrossedHellos(error)) {
-        waiting.delete(dialled!);
-        w.reject(error);
+      // A shell that could have become the located session someone waits for died before its
+      // session opened. Our own dial fails the waiter, unless it lost a crossed-hellos race and
+      // another live connection (the peer's proven dial to us) can still open the session
+      // instead; any other candidate fails it only when it was the last. An unproven connection
+      // never counts, so a waiter never hangs on one.
+      const w = key === undefined || shell.session !== undefined ? undefined : waiting.get(key);
+      if (w && !w.connecting) {
+        const survivor = hasCandidate(key!, shell);
+        if (ownDial ? !(isCrossedHellos(error) && survivor) : !survivor) {
+          waiting.delete(key!);
+          w.reject(error);
+        }
       }
       const peer = shell.peer?.location;
       if (peer && established.get(peerKey(peer)) === shell) {
@@ -270,6 +421,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     hasSession: (peer) => established.get(peerKey(peer))?.state === 'open',
     hasNetlayer: (transport) => netlayers.has(transport),
     isSelf: (peer) => isSelf(peer),
+    isLocated: (shell) => located(shell),
     logger,
     giftTimeoutMs: options.giftTimeoutMs ?? 30_000,
     limits,
@@ -329,19 +481,27 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       resolve = res;
       reject = rej;
     });
-    waiting.set(key, { promise, resolve, reject });
+    const w = { promise, resolve, reject, connecting: true };
+    waiting.set(key, w);
     const fail = (error: unknown): void => {
       if (waiting.get(key)?.promise === promise) waiting.delete(key);
       reject(error);
     };
     entry.netlayer.connect(peer).then((connection) => {
+      w.connecting = false;
       if (closing) {
         connection.close('vat is closing');
         fail(new CapmeshError('DISCONNECTED', 'the vat is closing'));
         return;
       }
-      dials.set(adopt(connection, peer.transport), key);
-    }, fail);
+      const shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
+      shells.add(shell);
+      dials.set(shell, key);
+      shell.start();
+    }, (error: unknown) => {
+      w.connecting = false;
+      fail(error);
+    });
     return promise;
   };
 
@@ -393,11 +553,12 @@ export async function createVat(options: VatOptions): Promise<Vat> {
         if (local === undefined) throw new CapmeshError('NOT_FOUND', 'no object is registered under that swiss number');
         return local as Remote<T>;
       }
-      // A session that loses a crossed-hellos race may already carry our fetch; the winner then takes it.
+      // A session (or a dial) that loses a crossed-hellos race may already carry our fetch; we ask again,
+      // on the winner when it is located, else over a fresh dial.
       for (let attempt = 0; ; attempt++) {
-        const shell = await sessionTo(ref.peer);
-        const bootstrap = shell.session!.bootstrap() as { fetch(swiss: Uint8Array): Promise<unknown> };
         try {
+          const shell = await sessionTo(ref.peer);
+          const bootstrap = shell.session!.bootstrap() as { fetch(swiss: Uint8Array): Promise<unknown> };
           return (await E(bootstrap).fetch(ref.swiss)) as Remote<T>;
         } catch (e) {
           if (attempt >= 2 || !isCrossedHellos(e)) throw e;
@@ -406,7 +567,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     },
     sessions() {
       const out: SessionInfo[] = [];
-      for (const shell of established.values()) {
+      for (const shell of shells) {
         if (shell.state !== 'open' || !shell.session || !shell.peer) continue;
         out.push({
           peer: shell.peer.location,
@@ -414,6 +575,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
           designator: shell.peer.location.designator,
           dialect: dialect.name,
           outbound: shell.outbound,
+          proven: shell.proven,
           sessionId: toHex(sessionIdOf(shell.hello.publicId, shell.peer.peerId)),
           path: shell.connection.path ?? shell.peer.location.transport,
           stats: shell.session.stats(),
@@ -421,13 +583,14 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       }
       return out;
     },
+    refusals: () => ({ ...refusals }),
     dump() {
       const parts = [`vat ${designator}`];
-      for (const shell of established.values()) if (shell.session) parts.push(shell.session.dump());
+      for (const shell of shells) if (shell.session && shell.state === 'open') parts.push(shell.session.dump());
       return parts.join('\n');
     },
     check() {
-      for (const shell of established.values()) shell.session?.check();
+      for (const shell of shells) if (shell.state === 'open') shell.session?.check();
     },
     async close() {
       if (closing) return;

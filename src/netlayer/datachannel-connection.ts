@@ -29,6 +29,8 @@ const LOW_WATER = 256 * 1024;
 export interface DataChannelConnectionOptions {
   readonly outbound: boolean;
   readonly remoteLocator: PeerLocator | undefined;
+  /** The designator whose signed description (offer or answer) opened this channel; see `DataChannelConnection.provenDesignator`. */
+  readonly provenDesignator: string | undefined;
   /** Largest reassembled message accepted; a larger one closes the connection. Default 16 MiB. */
   readonly maxMessageBytes?: number;
   /** Called once, when the connection has ended (to release the peer connection). */
@@ -48,6 +50,13 @@ export class DataChannelConnection implements Connection {
   readonly path = 'webrtc';
   readonly outbound: boolean;
   readonly remoteLocator: PeerLocator | undefined;
+  /**
+   * Both ways: the peer signed the description (offer for an inbound channel,
+   * answer for an outbound one) that set this channel up, with its designator
+   * key, addressed to us (`webrtc-signals.ts`). The shell checks the hello
+   * against it.
+   */
+  readonly provenDesignator: string | undefined;
   private receiver: ConnectionReceiver | undefined;
   private readonly early: Uint8Array[] = [];
   private readonly queue: Uint8Array[] = [];
@@ -63,6 +72,7 @@ export class DataChannelConnection implements Connection {
   ) {
     this.outbound = options.outbound;
     this.remoteLocator = options.remoteLocator;
+    this.provenDesignator = options.provenDesignator;
     this.maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = LOW_WATER;

@@ -27,15 +27,27 @@ export class MemoryConnection implements Connection {
   readonly transport = 'memory';
   readonly outbound: boolean;
   readonly remoteLocator: PeerLocator | undefined;
+  /**
+   * Proven both ways: the in-process network knows which netlayer attached
+   * each designator, so the dialler's end names the listener's designator and
+   * the listener's end the dialler's. Nobody can attach another's designator.
+   */
+  readonly provenDesignator: string | undefined;
 
   #port: ConnectionPort | undefined;
   readonly #inbox = new ConnectionInbox();
   #open = true;
   readonly #onEnded: (connection: MemoryConnection) => void;
 
-  constructor(outbound: boolean, remoteLocator: PeerLocator | undefined, onEnded: (connection: MemoryConnection) => void) {
+  constructor(
+    outbound: boolean,
+    remoteLocator: PeerLocator | undefined,
+    onEnded: (connection: MemoryConnection) => void,
+    provenDesignator?: string,
+  ) {
     this.outbound = outbound;
     this.remoteLocator = remoteLocator;
+    this.provenDesignator = provenDesignator;
     this.#onEnded = onEnded;
   }
 

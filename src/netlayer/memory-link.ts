@@ -159,8 +159,9 @@ export class MemoryLinkImpl implements MemoryLink {
     this.a = a;
     this.b = b;
     this.#latencyMs = latencyMs;
-    this.dialler = new MemoryConnection(true, ends.remoteLocator, ends.onDiallerEnded);
-    this.listener = new MemoryConnection(false, undefined, ends.onListenerEnded);
+    // The network attached `a` (dialler) and `b` (listener): each end proves the other's designator.
+    this.dialler = new MemoryConnection(true, ends.remoteLocator, ends.onDiallerEnded, b);
+    this.listener = new MemoryConnection(false, undefined, ends.onListenerEnded, a);
     this.#ab = new LinkDirection(this, a, b, this.dialler, this.listener);
     this.#ba = new LinkDirection(this, b, a, this.listener, this.dialler);
     this.dialler.bind({

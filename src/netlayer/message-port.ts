@@ -27,6 +27,13 @@ type PortMessage =
 
 export const PORT_TRANSPORT = 'port';
 
+/**
+ * `provenDesignator`: both ways, by construction. A port is one end of a
+ * `MessageChannel` that the app's own code set up and handed to exactly two
+ * vats (a page and its worker); nothing else can post on it. The dialler's
+ * end names the locator it dialled, the listener's end the designator the
+ * dialler's `open` named. The shell still checks the hello against it.
+ */
 class PortConnection implements Connection {
   readonly transport = PORT_TRANSPORT;
   private receiver: ConnectionReceiver | undefined;
@@ -39,6 +46,7 @@ class PortConnection implements Connection {
     readonly id: number,
     readonly outbound: boolean,
     readonly remoteLocator: PeerLocator | undefined,
+    readonly provenDesignator: string | undefined,
   ) {}
 
   setReceiver(receiver: ConnectionReceiver): void {
@@ -107,7 +115,7 @@ class PortNetlayer implements Netlayer {
     if (this.closed || !this.binding) throw new CapmeshError('DISCONNECTED', 'the port netlayer is closed or not attached');
     const id = this.nextId;
     this.nextId += 2;
-    const connection = new PortConnection(this, id, true, locator);
+    const connection = new PortConnection(this, id, true, locator, locator.designator);
     this.connections.set(id, connection);
     this.post({ t: 'open', c: id, from: this.binding.designator });
     return connection;
@@ -134,7 +142,7 @@ class PortNetlayer implements Netlayer {
     switch (message.t) {
       case 'open': {
         if (!this.binding || this.connections.has(message.c)) return;
-        const connection = new PortConnection(this, message.c, false, undefined);
+        const connection = new PortConnection(this, message.c, false, undefined, typeof message.from === 'string' ? message.from : undefined);
         this.connections.set(message.c, connection);
         this.binding.onConnection(connection);
         return;

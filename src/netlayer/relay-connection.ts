@@ -33,15 +33,15 @@ export class RelayConnection implements Connection {
   readonly remoteLocator: PeerLocator | undefined;
   /** The peer's designator, proven by the handshake signature. */
   readonly peer: string;
+  /** Both ways: `peer`, which the end-to-end handshake proved (each side signs the transcript with its designator key). */
+  readonly provenDesignator: string;
 
   readonly #circuit: RelayCircuit;
   readonly #channel: E2eChannel;
-  readonly #checkFirst: ((bytes: Uint8Array) => CapmeshError | undefined) | undefined;
   /** Messages sent in the current turn, sealed together on a microtask. */
   #outbox: Uint8Array[] = [];
   readonly #inbox = new ConnectionInbox();
   #open = true;
-  #firstChecked = false;
   #closeError: CapmeshError | undefined;
   readonly #onEnded: (connection: RelayConnection) => void;
 
@@ -53,16 +53,15 @@ export class RelayConnection implements Connection {
     peer: string;
     circuit: RelayCircuit;
     channel: E2eChannel;
-    checkFirst?: (bytes: Uint8Array) => CapmeshError | undefined;
     onEnded: (connection: RelayConnection) => void;
   }) {
     this.transport = init.transport;
     this.outbound = init.outbound;
     this.remoteLocator = init.remoteLocator;
     this.peer = init.peer;
+    this.provenDesignator = init.peer;
     this.#circuit = init.circuit;
     this.#channel = init.channel;
-    this.#checkFirst = init.checkFirst;
     this.#onEnded = init.onEnded;
   }
 
@@ -124,17 +123,7 @@ export class RelayConnection implements Connection {
       this.#fail(error);
       return;
     }
-    for (const message of messages) {
-      if (!this.#firstChecked) {
-        this.#firstChecked = true;
-        const refusal = this.#checkFirst?.(message);
-        if (refusal) {
-          this.#fail(refusal);
-          return;
-        }
-      }
-      this.#inbox.push(message);
-    }
+    for (const message of messages) this.#inbox.push(message);
     if (messages.length > 0) this.#inbox.deliver();
   }
 
@@ -275,14 +264,11 @@ export function dialOverCircuit(circuit: RelayCircuit, locator: PeerLocator, opt
 }
 
 /**
- * The listener's side: resolves once the dialler proved its designator.
- * `checkFirst` vets the first message (the relay netlayer checks that the
- * peer's start-session names the designator the handshake proved).
+ * The listener's side: resolves once the dialler proved its designator (the
+ * connection's `provenDesignator`; the vat's connection shell checks the
+ * peer's start-session against it).
  */
-export function acceptOverCircuit(
-  circuit: RelayCircuit,
-  options: CircuitHandshakeOptions & { readonly checkFirst?: (peer: string, bytes: Uint8Array) => CapmeshError | undefined },
-): Promise<RelayConnection> {
+export function acceptOverCircuit(circuit: RelayCircuit, options: CircuitHandshakeOptions): Promise<RelayConnection> {
   let responder: E2eResponder | undefined;
   let starting = false;
   return handshake(circuit, options, (payload) => {
@@ -299,16 +285,13 @@ export function acceptOverCircuit(
       });
     }
     const channel = responder.confirm(payload);
-    const peer = responder.peer;
-    const check = options.checkFirst;
     return new RelayConnection({
       transport: options.transport,
       outbound: false,
       remoteLocator: undefined,
-      peer,
+      peer: responder.peer,
       circuit,
       channel,
-      ...(check ? { checkFirst: (bytes: Uint8Array) => check(peer, bytes) } : {}),
       onEnded: options.onEnded,
     });
   });

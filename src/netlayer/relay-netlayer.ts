@@ -1,7 +1,7 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
 import { assertNonEmptyString } from '../util/assert.js';
 import { publicKeyOfDesignator } from '../crypto/index.js';
-import { decodeOp, type PeerLocator } from '../wire/index.js';
+import type { PeerLocator } from '../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from './types.js';
 import { RelayClient, type RelayClientOptions, type RelayLogger, type RelayReplacedNotice } from './relay-client.js';
 import { DATA_HEADER_BYTES, normalizeRelayUrl } from './relay-protocol.js';
@@ -119,10 +119,10 @@ function describe(error: unknown): string {
  * - `replaced` at home is reported (`onReplaced`) and recovered from by the
  *   client (re-registration with backoff); `close` stops it.
  * - Inbound circuits are handed to the vat only after the handshake proved
- *   the dialler's designator; the connection's first message must then be a
- *   start-session naming that same designator on this transport, or the
- *   connection is cut with `E2E_HANDSHAKE` (so a peer cannot borrow another
- *   vat's identity inside CapTP).
+ *   the dialler's designator (`provenDesignator`, both ways); the vat's
+ *   connection shell aborts a connection whose start-session names another
+ *   designator or transport (`IDENTITY_MISMATCH`), so a peer cannot borrow
+ *   another vat's identity inside CapTP. This netlayer never decodes CapTP.
  * - When a relay connection drops, its circuits' connections close with kind
  *   `error`; the client reconnects and re-registers, and the vat re-dials
  *   (e.g. on the next `enliven`).
@@ -171,23 +171,6 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     maxMessageBytes,
     onEnded,
   });
-
-  const checkFirst = (peer: string, bytes: Uint8Array): CapmeshError | undefined => {
-    let op;
-    try {
-      op = decodeOp(bytes);
-    } catch {
-      return undefined; // Not ours to judge: the session aborts on bad bytes itself.
-    }
-    if (op.op !== 'start-session') return undefined;
-    if (op.location.transport !== RELAY_TRANSPORT || op.location.designator !== peer) {
-      return new CapmeshError(
-        'E2E_HANDSHAKE',
-        `the peer proved designator ${peer.slice(0, 12)}… but its start-session claims ${op.location.designator.slice(0, 12)}….${op.location.transport}`,
-      );
-    }
-    return undefined;
-  };
 
   const newClient = (url: string, mode: 'register' | 'dial-only'): RelayClient =>
     new RelayClient({
@@ -280,7 +263,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         circuit.close(`RATE_LIMITED: ${admission.refused}`);
         return;
       }
-      const handshake = acceptOverCircuit(circuit, { ...handshakeOptions(c), checkFirst });
+      const handshake = acceptOverCircuit(circuit, handshakeOptions(c));
       handshake.then(admission.done, admission.done);
       handshake.then(
         (connection) => {

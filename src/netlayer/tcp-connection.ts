@@ -32,6 +32,12 @@ export class TcpConnection implements Connection {
   readonly transport: string;
   readonly outbound: boolean;
   readonly remoteLocator: PeerLocator | undefined;
+  /**
+   * Always undefined: tcp-testing-only authenticates nobody, either way. The
+   * vat uses an outbound tcp session for the locator it dialled ("reached by
+   * address", testing only) and an inbound one only to serve its dialler.
+   */
+  readonly provenDesignator = undefined;
 
   readonly #socket: Socket;
   readonly #framing: StreamFramingMode;

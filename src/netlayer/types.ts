@@ -74,6 +74,24 @@ export interface Connection {
   /** The locator we dialled, for outbound connections. */
   readonly remoteLocator: PeerLocator | undefined;
   /**
+   * The designator the transport *proved* is at the other end, or undefined
+   * when it proved nothing. Set before the connection is handed out and never
+   * changed. The connection shell aborts a connection whose `op:start-session`
+   * claims another designator (or another transport) with `IDENTITY_MISMATCH`,
+   * and the vat uses a session for its own dials, enlivens and handoffs to a
+   * designator only when its connection proved it (or when we dialled that
+   * locator ourselves on a transport that cannot prove: "reached by address").
+   *
+   * Per transport (each connection class documents its own):
+   * - `memory`: both ways (the in-process network knows who attached).
+   * - `relay` circuits: both ways (end-to-end handshake signed by both designator keys).
+   * - `relay` over WebRTC data channels: both ways (signed offer and answer).
+   * - `websocket`: outbound only (the listener signed our challenge); inbound is unproven.
+   * - `port` (page–worker private link): both ways, by construction (see `message-port.ts`).
+   * - `tcp-testing-only`: never.
+   */
+  readonly provenDesignator: string | undefined;
+  /**
    * What carries the connection right now, when a transport has more than one
    * way (the browser transport: `webrtc` or `relay`). Undefined means just the
    * transport itself.

@@ -1,8 +1,8 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
 import { equalBytes } from '../util/bytes.js';
 import { randomBytes } from '../crypto/index.js';
-import { decodeOp, type PeerLocator } from '../wire/index.js';
-import type { Connection, ConnectionReceiver, Netlayer, NetlayerAttachment, NetlayerBinding } from './types.js';
+import type { PeerLocator } from '../wire/index.js';
+import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from './types.js';
 import type { RelayNetlayer } from './relay-netlayer.js';
 import type { RelaySignal } from './relay-client.js';
 import type { MessagePortLike } from './message-port.js';
@@ -79,8 +79,9 @@ const ANSWER = 'rtc-answer';
  * open, all within `timeoutMs`; if anything fails or is late, we dial a relay
  * circuit instead. Accept: an offer signal is checked (signed by the
  * designator the relay says sent it, addressed to us), answered, and the
- * channel becomes an inbound connection whose first message must be that
- * designator's start-session. Before any of that, an offer passes the
+ * channel becomes an inbound connection whose `provenDesignator` is that
+ * designator (the vat's connection shell checks the start-session against
+ * it; this netlayer never decodes CapTP). Before any of that, an offer passes the
  * `OfferGate` (answer policy, caps, rate limits: before its signature is
  * checked) and, once its signature is good, the freshness checks (window,
  * replayed dial id); an offer that fails is dropped without an answer, so the
@@ -156,6 +157,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
         new DataChannelConnection(channel, {
           outbound,
           remoteLocator,
+          provenDesignator: peer,
           onEnded: () => {
             restarts.forget(id);
             gate.remove(id);
@@ -234,7 +236,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       exchanges.delete(ex.id);
       gate.opened(ex.id);
       restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection, remoteSentAt: offer.sentAt });
-      binding.onConnection(new FirstMessageCheck(connection, signal.from));
+      binding.onConnection(connection);
     } catch (e) {
       ex.drop();
       throw e;
@@ -332,61 +334,6 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/**
- * An inbound direct connection, authenticated as `designator` by its signed
- * description: its first message must be that designator's start-session on
- * this transport, else the connection is closed (a peer cannot borrow another
- * vat's identity inside CapTP).
- */
-class FirstMessageCheck implements Connection {
-  readonly transport: string;
-  readonly outbound = false;
-  readonly remoteLocator = undefined;
-  private checked = false;
-
-  constructor(
-    private readonly inner: DataChannelConnection,
-    private readonly designator: string,
-  ) {
-    this.transport = inner.transport;
-  }
-
-  get path(): string {
-    return this.inner.path;
-  }
-
-  setReceiver(receiver: ConnectionReceiver): void {
-    this.inner.setReceiver({
-      message: (bytes) => {
-        if (!this.checked) {
-          this.checked = true;
-          let ok = false;
-          try {
-            const op = decodeOp(bytes);
-            ok = op.op === 'start-session' && op.location.designator === this.designator && op.location.transport === this.transport;
-          } catch {
-            ok = false;
-          }
-          if (!ok) {
-            this.inner.close('the first message did not come from the vat that signed the offer');
-            return;
-          }
-        }
-        receiver.message(bytes);
-      },
-      closed: (reason) => receiver.closed(reason),
-    });
-  }
-
-  send(bytes: Uint8Array): void {
-    this.inner.send(bytes);
-  }
-
-  close(reason?: string): void {
-    this.inner.close(reason);
-  }
 }
 
 /** A data channel piped through a MessagePort by the page (where channels cannot be transferred). */

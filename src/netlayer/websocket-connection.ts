@@ -19,6 +19,13 @@ export class WebSocketConnection implements Connection {
   readonly transport: string;
   readonly outbound: boolean;
   readonly remoteLocator: PeerLocator | undefined;
+  /**
+   * Outbound: the dialled designator, which the listener proved by signing our
+   * peer-auth challenge (`websocket-client.ts`). Inbound: undefined — the
+   * websocket dialler proves nothing (as in Goblins and Endo), so its session
+   * serves its own requests but is never used for ours to the vat it claims.
+   */
+  readonly provenDesignator: string | undefined;
 
   readonly #socket: WebSocketLike;
   readonly #inbox = new ConnectionInbox();
@@ -33,6 +40,7 @@ export class WebSocketConnection implements Connection {
     this.transport = init.transport;
     this.outbound = init.outbound;
     this.remoteLocator = init.remoteLocator;
+    this.provenDesignator = init.outbound ? init.remoteLocator?.designator : undefined;
     this.#onEnded = init.onEnded;
     socket.onmessage = (event) => {
       if (!this.#open) return;

@@ -48,6 +48,7 @@ function setup(timeoutMs = 1_000, limits: HandoffLimits = {}) {
     hasSession: () => false,
     hasNetlayer: () => true,
     isSelf: (p) => p.designator === 'E',
+    isLocated: () => true,
     logger: silentLogger,
     giftTimeoutMs: timeoutMs,
     limits,

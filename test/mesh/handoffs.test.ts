@@ -172,7 +172,7 @@ describe('handoffs only over the transport the receiver reached us by, never ove
   }
 
   /** `give` from an exporter at `exporter` to a receiver at `receiver`: the give (or undefined) and the deposits scheduled. */
-  function giveBetween(exporter: PeerLocator, receiver: PeerLocator) {
+  function giveBetween(exporter: PeerLocator, receiver: PeerLocator, exporterLocated = true) {
     const value = far('gift', {});
     const source = fakeShell(exporter, [value]);
     const to = fakeShell(receiver);
@@ -182,6 +182,7 @@ describe('handoffs only over the transport the receiver reached us by, never ove
       hasSession: () => false,
       hasNetlayer: () => true,
       isSelf: () => false,
+      isLocated: (shell) => shell !== source || exporterLocated,
       logger: silentLogger,
       giftTimeoutMs: 1_000,
     });
@@ -196,6 +197,12 @@ describe('handoffs only over the transport the receiver reached us by, never ove
     const { give, deposits } = giveBetween(at('memory', 'E'), at('memory', 'R'));
     expect(deposits).toBe(1);
     expect(descriptorFromSyrup(give!)?.type).toBe('sig-envelope');
+  });
+
+  it('give(): a reference from a session whose peer only claims its location (unproven inbound) is proxied, never handed off', () => {
+    const { give, deposits } = giveBetween(at('websocket', 'X'), at('websocket', 'R'), false);
+    expect(give).toBeUndefined();
+    expect(deposits).toBe(0);
   });
 
   it('give(): two different port peers, or memory and port either way, are proxied (no give, no deposit)', () => {

@@ -7,7 +7,8 @@ import { designatorOf, generateKeyPair, sign, type KeyPair } from '../../src/cry
 import { DATA_HEADER_BYTES } from '../../src/netlayer/relay-protocol.js';
 import { silentLog, startRelay, type RelayServer } from '../../relay/index.js';
 import { dialOverCircuit } from '../../src/netlayer/relay-connection.js';
-import { encodeOp, dialectFor } from '../../src/wire/index.js';
+import { decodeOp, encodeOp, dialectFor } from '../../src/wire/index.js';
+import { makeHello } from '../../src/mesh/handshake.js';
 import { clientState, identity, relayClient, testRelay } from '../relay/helpers.js';
 import { testSigner } from '../crypto/test-signer.js';
 
@@ -82,7 +83,10 @@ describe('relay netlayer: two vats through a relay', () => {
     expect(alice.vat.sessions()).toHaveLength(1);
     expect(relay.stats().circuits).toBe(1);
     const [connection] = bob.netlayer.connections();
-    expect(connection).toMatchObject({ transport: 'relay', peer: alice.vat.designator, outbound: true });
+    expect(connection).toMatchObject({ transport: 'relay', peer: alice.vat.designator, outbound: true, provenDesignator: alice.vat.designator });
+    // Proven both ways: the listener's end names the dialler the handshake proved.
+    expect(alice.netlayer.connections().map((c) => [c.outbound, c.provenDesignator])).toEqual([[false, bob.vat.designator]]);
+    expect(alice.vat.sessions()[0]!.proven).toBe(true);
     expect(connection!.counters.sent).toBeGreaterThan(0);
   });
 
@@ -133,14 +137,13 @@ describe('relay netlayer: two vats through a relay', () => {
 });
 
 describe('relay netlayer: a hostile peer', () => {
-  it('cuts a peer whose start-session claims another vat\'s designator than the one it proved (E2E_HANDSHAKE)', async () => {
+  it('the vat aborts a peer whose start-session claims another vat than the designator its circuit proved (IDENTITY_MISMATCH)', async () => {
     const relay = await testRelay();
     const alice = await node(relay.url);
     const bob = await node(relay.url);
     const mallory = identity();
     const client = relayClient(relay.url, mallory);
     await client.whenRegistered();
-    const bobEnded = nextEnded(bob.netlayer);
     const circuit = await client.openCircuit(bob.vat.designator);
     const connection = await dialOverCircuit(circuit, { transport: 'relay', designator: bob.vat.designator, hints: { url: relay.url } }, {
       transport: 'relay',
@@ -150,21 +153,16 @@ describe('relay netlayer: a hostile peer', () => {
       maxMessageBytes: 1 << 20,
       onEnded: () => {},
     });
-    const closed = new Promise<string>((resolve) => connection.setReceiver({ message: () => {}, closed: (r) => resolve(r.kind) }));
-    const [hello] = encodeOp(
-      {
-        op: 'start-session',
-        captpVersion: '1.0',
-        sessionPubkey: new Uint8Array(32).fill(1),
-        location: { transport: 'relay', designator: alice.vat.designator, hints: { url: relay.url } },
-        locationSig: new Uint8Array(64),
-      },
-      dialectFor('spec'),
-    );
-    connection.send(hello!);
-    expect((await bobEnded).closeError?.code).toBe('E2E_HANDSHAKE');
+    const received: Uint8Array[] = [];
+    const closed = new Promise<string>((resolve) => connection.setReceiver({ message: (b) => void received.push(b), closed: (r) => resolve(r.kind) }));
+    // A well-signed hello (Mallory's own session key) that claims Alice's relay locator.
+    const hello = makeHello(alice.vat.locators()[0]!, dialectFor('spec'));
+    connection.send(encodeOp(hello.op, dialectFor('spec'))[0]!);
     expect(await closed).toBe('remote');
+    const last = decodeOp(received.at(-1)!);
+    expect(last.op === 'abort' && last.reason).toMatch(/^IDENTITY_MISMATCH: /);
     expect(bob.vat.sessions()).toHaveLength(0);
+    expect(bob.vat.refusals().identityMismatch).toBe(1);
   });
 });
 

@@ -46,7 +46,7 @@ async function raw(url: string): Promise<{ socket: WebSocket; next(): Promise<Ui
 }
 
 describe('websocket netlayer (Node server and client)', () => {
-  it('two Node vats call each other directly; the locator carries the url hint', async () => {
+  it('two Node vats call each other directly; each calls over its own proven dial, never over the other\'s unproven inbound one', async () => {
     const alice = await serverVat();
     const bob = await serverVat();
     const aliceRef = await alice.vat.register(far('greeter', { greet: (n: string) => `hi ${n}` }));
@@ -54,8 +54,19 @@ describe('websocket netlayer (Node server and client)', () => {
     const bobRef = await bob.vat.register(far('adder', { add: (a: bigint, b: bigint) => a + b }));
     expect(await E(await bob.vat.enliven<{ greet(n: string): string }>(aliceRef)).greet('bob')).toBe('hi bob');
     expect(await E(await alice.vat.enliven<{ add(a: bigint, b: bigint): bigint }>(bobRef)).add(40n, 2n)).toBe(42n);
-    expect(bob.vat.sessions()).toHaveLength(1);
-    expect(bob.netlayer.connections()).toHaveLength(1);
+    // Bob's dial to Alice is proven (she signed his challenge); Alice's dial to him proved nothing to
+    // Bob, so it only serves Alice. Each direction has its own connection.
+    const mine = (s: { outbound: boolean; proven: boolean; designator: string }) => [s.designator, s.outbound, s.proven];
+    expect(bob.vat.sessions().map(mine).sort()).toEqual(
+      [
+        [alice.vat.designator, false, false],
+        [alice.vat.designator, true, true],
+      ].sort(),
+    );
+    expect(bob.netlayer.connections().map((c) => [c.outbound, c.provenDesignator]).sort()).toEqual([
+      [false, undefined],
+      [true, alice.vat.designator],
+    ]);
   });
 
   it('a dial-only (browser-style) vat reaches a Node vat, and is called back over the same connection', async () => {

@@ -14,6 +14,8 @@ const USAGE = `Usage: capmesh test-peer [options]
 Runs a vat on the tcp-testing-only netlayer hosting the OCapN test suite's five
 objects under their well-known swiss numbers. Prints the peer URI on the first
 line of stdout (the sturdyrefs go to stderr), then serves until SIGINT/SIGTERM.
+As the suite expects, it believes the designator an inbound tcp-testing-only
+hello claims (and reuses that session for its own calls): testing only.
 
 Options:
   --host ADDR             listen address and host hint (default 127.0.0.1)
@@ -57,6 +59,9 @@ export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer>
   const vat = await createVat({
     netlayers: [netlayer],
     dialect: options.dialect,
+    // The suite dials us and expects its sessions to be reused for our dials to it (handoffs,
+    // crossed hellos): believe tcp-testing-only claims, which a test peer may.
+    trustClaimsOn: [netlayer.transport],
     ...(options.log ? { logger: jsonLineLogger(options.log, 'debug') } : {}),
   });
   try {
