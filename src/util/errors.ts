@@ -51,6 +51,11 @@ export const ERROR_CODES = [
   'HANDOFF_COUNT_REUSED',
   'HANDOFF_GIFT_WITHDRAWN',
   'HANDOFF_TIMEOUT',
+  // stream netlayers (tcp-testing-only, websocket): transport hygiene
+  /** The peer's bytes could not be framed into messages (garbage, a bad length header). */
+  'FRAMING',
+  /** A transport deadline passed: no first message, a frame left unfinished, an unanswered handshake. */
+  'TIMEOUT',
   // relay and websocket netlayers
   'RELAY_REFUSED',
   'RELAY_REPLACED',
