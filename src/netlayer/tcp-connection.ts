@@ -159,9 +159,11 @@ export class TcpConnection implements Connection {
       this.#fault(isCapmeshError(e, 'SYRUP_LIMIT') ? 'LIMIT' : 'FRAMING', `unreadable input from the peer: ${why}`);
       return;
     }
-    if (messages.length > 0 && this.#firstMessageTimer !== undefined) {
-      clearTimeout(this.#firstMessageTimer);
-      this.#firstMessageTimer = undefined;
+    if (messages.length > 0) {
+      // A message completed: the first-message deadline is met, and the partial one restarts for what follows.
+      if (this.#firstMessageTimer !== undefined) clearTimeout(this.#firstMessageTimer);
+      if (this.#partialTimer !== undefined) clearTimeout(this.#partialTimer);
+      this.#firstMessageTimer = this.#partialTimer = undefined;
     }
     this.#armPartialTimer();
     for (const m of messages) this.#inbox.push(m);
