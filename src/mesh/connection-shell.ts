@@ -55,7 +55,10 @@ export type ShellState = 'handshaking' | 'open' | 'closed';
  * location signature are checked): transports prove, the shell checks. A good hello opens a `CaptpSession`; from then on every
  * message goes to it. Any fault before or after — oversize frame, bad version,
  * bad signature, undecodable bytes — sends `op:abort` with a reason and closes
- * this connection only.
+ * this connection only. So does a fault the netlayer found in the peer's
+ * bytes (unframeable input, a missed deadline): it reports it as a close with
+ * `canSend`, and the abort goes out inside that notice, before the transport
+ * closes.
  */
 export class ConnectionShell {
   state: ShellState = 'handshaking';
@@ -169,6 +172,11 @@ export class ConnectionShell {
 
   private onClosed(reason: ConnectionCloseReason): void {
     if (this.state === 'closed') return;
+    if (reason.canSend === true && reason.code !== undefined) {
+      // The transport refused the peer's input (framing, size, deadline) and can still send during this call: op:abort says why.
+      this.abort(`${reason.code}: ${reason.message}`, reason.code);
+      return;
+    }
     if (this.session) {
       this.session.disconnected(`connection closed (${reason.kind}): ${reason.message}`, reason.code);
       return;

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { assertBytes } from '../util/assert.js';
+import { assertBytes, assertFunction } from '../util/assert.js';
+import { isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
 import type { PeerLocator } from '../wire/index.js';
 import { createMessageReader, frameMessage, type MessageReader, type MessageReaderOptions, type StreamFramingMode } from './stream-messages.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
@@ -10,6 +11,10 @@ export interface TcpConnectionOptions extends MessageReaderOptions {
   readonly framing: StreamFramingMode;
   /** After a local `close()`, how long to keep reading (and discarding) the peer's bytes before destroying the socket. */
   readonly lingerMs: number;
+  /** How long the peer has, from the socket's start, to deliver its first whole message (its hello); then `TIMEOUT`. */
+  readonly firstMessageTimeoutMs: number;
+  /** How long a started message (frame header or first bytes of a value) may stay unfinished; then `TIMEOUT`. */
+  readonly partialMessageTimeoutMs: number;
 }
 
 /**
@@ -17,9 +22,20 @@ export interface TcpConnectionOptions extends MessageReaderOptions {
  *
  * Reading: bytes go through the framing's `MessageReader`; each whole message
  * is handed to the receiver in order. Messages that arrive before
- * `setReceiver` are queued and delivered on a microtask after it. Input that
- * cannot be framed (garbage, a message over the limit) destroys the socket and
- * ends the connection with kind `error`.
+ * `setReceiver` are queued and delivered on a microtask after it.
+ *
+ * Peer faults: input that cannot be framed (code `FRAMING`), a message over
+ * the limit (`LIMIT`) or a missed deadline (`TIMEOUT`) end the connection with
+ * kind `error`, that code and `canSend: true`. Ordering: the close notice is
+ * delivered first, with `send` still working during it (so the session can
+ * write `op:abort`); then we half-close after what was written and drain as
+ * for a local close. Deadlines (both `TIMEOUT`): `firstMessageTimeoutMs` from
+ * the start until the first whole message (a peer that connects and says
+ * nothing, or never finishes its hello, cannot hold the socket: before a
+ * session exists the connection is idle-capped by this), and
+ * `partialMessageTimeoutMs` from the first byte of a message until its last
+ * (a peer cannot park a started frame). Neither is a liveness check on an open
+ * session that is quiet between messages.
  *
  * Closing: a local `close()` stops delivery at once (queued messages are
  * dropped), flushes what we wrote, half-closes (FIN), and keeps draining what
@@ -46,6 +62,11 @@ export class TcpConnection implements Connection {
   readonly #onEnded: (connection: TcpConnection) => void;
   readonly #inbox = new ConnectionInbox();
   #closeReason: ConnectionCloseReason | undefined;
+  /** True from a peer fault until its close notice was handed over: `send` still writes. */
+  #lastWord = false;
+  #firstMessageTimer: ReturnType<typeof setTimeout> | undefined;
+  #partialTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #partialMessageTimeoutMs: number;
 
   constructor(
     socket: Socket,
@@ -62,6 +83,11 @@ export class TcpConnection implements Connection {
     this.#lingerMs = options.lingerMs;
     this.#onEnded = onEnded;
     this.#reader = createMessageReader(options.framing, options);
+    this.#partialMessageTimeoutMs = options.partialMessageTimeoutMs;
+    this.#firstMessageTimer = setTimeout(() => {
+      this.#fault('TIMEOUT', `no whole message from the peer within ${options.firstMessageTimeoutMs} ms of connecting`);
+    }, options.firstMessageTimeoutMs);
+    this.#firstMessageTimer.unref?.();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#end({ kind: 'remote', message: 'the peer closed the connection' }));
@@ -81,18 +107,35 @@ export class TcpConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    this.#inbox.setReceiver(receiver);
+    assertFunction(receiver?.message, 'receiver.message');
+    assertFunction(receiver?.closed, 'receiver.closed');
+    // The close notice is wrapped so a peer fault's last-word window ends right after it was handed over.
+    this.#inbox.setReceiver({
+      message: (bytes) => receiver.message(bytes),
+      closed: (reason) => {
+        try {
+          receiver.closed(reason);
+        } finally {
+          if (reason.canSend === true) this.#afterLastWord();
+        }
+      },
+    });
   }
 
   send(bytes: Uint8Array): void {
     assertBytes(bytes, 'bytes');
-    if (this.#closeReason !== undefined || this.#socket.destroyed) return;
+    if ((this.#closeReason !== undefined && !this.#lastWord) || this.#socket.destroyed) return;
     this.#socket.write(frameMessage(this.#framing, bytes));
   }
 
   close(reason?: string): void {
     if (this.#closeReason !== undefined) return;
     this.#end({ kind: 'local', message: reason ?? 'connection closed locally' });
+    this.#halfCloseAndLinger();
+  }
+
+  /** Ends our side after what was written (FIN), drains the peer's bytes, destroys the socket after `lingerMs` at the latest. */
+  #halfCloseAndLinger(): void {
     const socket = this.#socket;
     if (socket.destroyed) return;
     socket.end();
@@ -119,21 +162,64 @@ export class TcpConnection implements Connection {
       messages = this.#reader.push(chunk);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
-      this.#end({ kind: 'error', message: `unreadable input from the peer: ${why}` });
-      this.#socket.destroy();
+      this.#fault(isCapmeshError(e, 'SYRUP_LIMIT') ? 'LIMIT' : 'FRAMING', `unreadable input from the peer: ${why}`);
       return;
     }
+    if (messages.length > 0) {
+      // A message completed: the first-message deadline is met, and the partial one restarts for what follows.
+      if (this.#firstMessageTimer !== undefined) clearTimeout(this.#firstMessageTimer);
+      if (this.#partialTimer !== undefined) clearTimeout(this.#partialTimer);
+      this.#firstMessageTimer = this.#partialTimer = undefined;
+    }
+    this.#armPartialTimer();
     for (const m of messages) this.#inbox.push(m);
     this.#inbox.deliver();
+  }
+
+  /** Starts the partial-message deadline when a message is under way, and stops it when none is. */
+  #armPartialTimer(): void {
+    if (this.#reader.buffered === 0) {
+      if (this.#partialTimer !== undefined) clearTimeout(this.#partialTimer);
+      this.#partialTimer = undefined;
+      return;
+    }
+    if (this.#partialTimer !== undefined) return;
+    this.#partialTimer = setTimeout(() => {
+      this.#fault('TIMEOUT', `a message from the peer stayed unfinished for ${this.#partialMessageTimeoutMs} ms`);
+    }, this.#partialMessageTimeoutMs);
+    this.#partialTimer.unref?.();
+  }
+
+  /**
+   * The peer broke the transport's rules: ends the connection with `code` and
+   * `canSend`, letting the receiver send during its close notice (see the
+   * class comment); the socket is half-closed once that notice was handed
+   * over, or after `lingerMs` if no receiver ever takes it.
+   */
+  #fault(code: CapmeshErrorCode, message: string): void {
+    if (this.#closeReason !== undefined) return;
+    this.#lastWord = true;
+    const backstop = setTimeout(() => this.#afterLastWord(), this.#lingerMs);
+    backstop.unref?.();
+    this.#socket.once('close', () => clearTimeout(backstop));
+    this.#end({ kind: 'error', message, code, canSend: true });
+  }
+
+  #afterLastWord(): void {
+    if (!this.#lastWord) return;
+    this.#lastWord = false;
+    this.#halfCloseAndLinger();
   }
 
   #end(reason: ConnectionCloseReason): void {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
+    if (this.#firstMessageTimer !== undefined) clearTimeout(this.#firstMessageTimer);
+    if (this.#partialTimer !== undefined) clearTimeout(this.#partialTimer);
+    this.#firstMessageTimer = this.#partialTimer = undefined;
     // Closed here: what has not been handed over yet is dropped, and the notice comes on a microtask.
     this.#inbox.end(reason, reason.kind === 'local');
     if (reason.kind === 'local') this.#inbox.schedule();
     else this.#inbox.deliver();
   }
 }
-

@@ -35,7 +35,30 @@ export interface TcpTestingOnlyOptions {
   readonly lingerMs?: number;
   /** How long `connect` waits for the TCP handshake. Default 10 000 ms. */
   readonly connectTimeoutMs?: number;
+  /**
+   * How long a connection (accepted or dialled) waits for the peer's first
+   * whole message — its `op:start-session` — counted from the socket's start.
+   * Until then no session exists, so this is also the cap on a connection
+   * that is idle before its session: it stops a peer from holding sockets by
+   * connecting and saying nothing. When it passes the connection ends with
+   * kind `error`, code `TIMEOUT` (and `canSend`, so our side can `op:abort`).
+   * Default 10 000 ms.
+   */
+  readonly firstMessageTimeoutMs?: number;
+  /**
+   * How long one message may stay unfinished once its first byte arrived
+   * (a frame header or payload, or a Syrup value in `none` framing). When it
+   * passes the connection ends with code `TIMEOUT` as above. It bounds a peer
+   * trickling a large frame; at the default a 16 MiB message needs about
+   * 560 KB/s. Default 30 000 ms.
+   */
+  readonly partialMessageTimeoutMs?: number;
 }
+
+/** Default `firstMessageTimeoutMs`: 10 s. */
+export const DEFAULT_TCP_FIRST_MESSAGE_TIMEOUT_MS = 10_000;
+/** Default `partialMessageTimeoutMs`: 30 s. */
+export const DEFAULT_TCP_PARTIAL_MESSAGE_TIMEOUT_MS = 30_000;
 
 /**
  * The `tcp-testing-only` netlayer (Node only): plain TCP, no encryption, no
@@ -48,6 +71,12 @@ export interface TcpTestingOnlyOptions {
  * resolves once TCP is up (rejects with `DISCONNECTED` if it cannot, or with
  * `INVALID_ARGUMENT` for a locator without usable hints). `close` stops
  * listening and closes every connection after flushing what was written.
+ *
+ * Hygiene (see `TcpConnection`): a declared frame length is never allocated
+ * before its bytes arrive; over `maxMessageBytes` is refused at the header;
+ * garbage ends the connection with `FRAMING`, after the session could send
+ * `op:abort`; `firstMessageTimeoutMs` and `partialMessageTimeoutMs` end
+ * connections that say nothing or park a started message (`TIMEOUT`).
  */
 export function tcpTestingOnlyNetlayer(options: TcpTestingOnlyOptions = {}): Netlayer {
   return new TcpTestingOnlyNetlayer(options);
@@ -82,10 +111,16 @@ class TcpTestingOnlyNetlayer implements Netlayer {
     assertInteger(lingerMs, 'options.lingerMs', 0);
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     assertInteger(this.#connectTimeoutMs, 'options.connectTimeoutMs', 1);
+    const firstMessageTimeoutMs = options.firstMessageTimeoutMs ?? DEFAULT_TCP_FIRST_MESSAGE_TIMEOUT_MS;
+    assertInteger(firstMessageTimeoutMs, 'options.firstMessageTimeoutMs', 1);
+    const partialMessageTimeoutMs = options.partialMessageTimeoutMs ?? DEFAULT_TCP_PARTIAL_MESSAGE_TIMEOUT_MS;
+    assertInteger(partialMessageTimeoutMs, 'options.partialMessageTimeoutMs', 1);
     this.#connectionOptions = {
       transport: TCP_TESTING_ONLY_TRANSPORT,
       framing,
       lingerMs,
+      firstMessageTimeoutMs,
+      partialMessageTimeoutMs,
       maxMessageBytes,
       ...(options.limits ? { limits: options.limits } : {}),
     };

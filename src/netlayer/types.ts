@@ -65,6 +65,16 @@ export interface ConnectionCloseReason {
   readonly message: string;
   /** For an `error`, why, when the transport knows (e.g. `E2E_TAMPERED`): the session's promises break with this code. */
   readonly code?: CapmeshErrorCode;
+  /**
+   * True when the transport ended the connection for a fault of the peer's
+   * (framing garbage `FRAMING`, an oversize frame `LIMIT`, a missed deadline
+   * `TIMEOUT`) but can still send. Ordering: during the `closed` call — and
+   * only then — `send` still works; what is sent there goes out before the
+   * transport's end of stream. The receiver should send `op:abort` naming
+   * `code` there (the netlayer cannot: it does not speak CapTP). After
+   * `closed` returns the transport closes; `close()` inside is a no-op.
+   */
+  readonly canSend?: boolean;
 }
 
 export interface Connection {

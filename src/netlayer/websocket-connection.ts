@@ -1,4 +1,5 @@
-import { assertBytes } from '../util/assert.js';
+import { assertBytes, assertFunction } from '../util/assert.js';
+import type { CapmeshErrorCode } from '../util/errors.js';
 import { ConnectionInbox } from './connection-inbox.js';
 import type { PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
@@ -14,6 +15,12 @@ import { WS_OPEN, closeQuietly, messageBytes, type WebSocketLike } from './webso
  * and `close` never call the receiver in their own call stack; `closed`
  * comes once, last. A text message is a protocol error: the socket is closed
  * and the receiver sees kind `error`.
+ *
+ * With `firstMessageTimeoutMs` (the Node listener sets it), a peer that sends
+ * no message that long after the connection was made ends it with kind
+ * `error`, code `TIMEOUT` and `canSend`: during that close notice `send`
+ * still works (the session writes `op:abort`), then the socket is closed
+ * with code 4003.
  */
 export class WebSocketConnection implements Connection {
   readonly transport: string;
@@ -30,11 +37,21 @@ export class WebSocketConnection implements Connection {
   readonly #socket: WebSocketLike;
   readonly #inbox = new ConnectionInbox();
   #open = true;
+  /** True from a fault until its close notice was handed over: `send` still writes. */
+  #lastWord = false;
+  #firstMessageTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #onEnded: (connection: WebSocketConnection) => void;
 
   constructor(
     socket: WebSocketLike,
-    init: { transport: string; outbound: boolean; remoteLocator: PeerLocator | undefined; onEnded: (connection: WebSocketConnection) => void },
+    init: {
+      transport: string;
+      outbound: boolean;
+      remoteLocator: PeerLocator | undefined;
+      onEnded: (connection: WebSocketConnection) => void;
+      /** Deadline for the peer's first message, in ms; none when absent. */
+      firstMessageTimeoutMs?: number;
+    },
   ) {
     this.#socket = socket;
     this.transport = init.transport;
@@ -42,8 +59,15 @@ export class WebSocketConnection implements Connection {
     this.remoteLocator = init.remoteLocator;
     this.provenDesignator = init.outbound ? init.remoteLocator?.designator : undefined;
     this.#onEnded = init.onEnded;
+    if (init.firstMessageTimeoutMs !== undefined) {
+      const ms = init.firstMessageTimeoutMs;
+      this.#firstMessageTimer = setTimeout(() => this.#fault('TIMEOUT', `no message from the peer within ${ms} ms of peer-auth`), ms);
+      (this.#firstMessageTimer as { unref?: () => void }).unref?.();
+    }
     socket.onmessage = (event) => {
       if (!this.#open) return;
+      if (this.#firstMessageTimer !== undefined) clearTimeout(this.#firstMessageTimer);
+      this.#firstMessageTimer = undefined;
       const bytes = messageBytes(event.data);
       if (bytes === undefined) {
         closeQuietly(socket, 4002, 'text messages are not OCapN');
@@ -73,12 +97,24 @@ export class WebSocketConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    this.#inbox.setReceiver(receiver);
+    assertFunction(receiver?.message, 'receiver.message');
+    assertFunction(receiver?.closed, 'receiver.closed');
+    // The close notice is wrapped so a fault's last-word window ends right after it was handed over.
+    this.#inbox.setReceiver({
+      message: (bytes) => receiver.message(bytes),
+      closed: (reason) => {
+        try {
+          receiver.closed(reason);
+        } finally {
+          if (reason.canSend === true) this.#afterLastWord(reason.message);
+        }
+      },
+    });
   }
 
   send(bytes: Uint8Array): void {
     assertBytes(bytes, 'bytes');
-    if (!this.#open || this.#socket.readyState !== WS_OPEN) return;
+    if ((!this.#open && !this.#lastWord) || this.#socket.readyState !== WS_OPEN) return;
     this.#socket.send(bytes);
   }
 
@@ -89,7 +125,24 @@ export class WebSocketConnection implements Connection {
     this.#finish({ kind: 'local', message }, true);
   }
 
+  /** The peer missed a deadline: the close notice (with `canSend`) comes first, then the socket closes (4003). */
+  #fault(code: CapmeshErrorCode, message: string): void {
+    if (!this.#open) return;
+    this.#lastWord = true;
+    const backstop = setTimeout(() => this.#afterLastWord(message), 1000);
+    (backstop as { unref?: () => void }).unref?.();
+    this.#finish({ kind: 'error', message, code, canSend: true });
+  }
+
+  #afterLastWord(message: string): void {
+    if (!this.#lastWord) return;
+    this.#lastWord = false;
+    closeQuietly(this.#socket, 4003, message);
+  }
+
   #finish(reason: ConnectionCloseReason, dropQueued = false): void {
+    if (this.#firstMessageTimer !== undefined) clearTimeout(this.#firstMessageTimer);
+    this.#firstMessageTimer = undefined;
     this.#open = false;
     this.#inbox.end(reason, dropQueued);
     this.#onEnded(this);

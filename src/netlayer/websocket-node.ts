@@ -1,4 +1,7 @@
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
+import { assertInteger } from '../util/assert.js';
 import { CapmeshError } from '../util/errors.js';
 import { assertNonEmptyString } from '../util/assert.js';
 import type { PeerLocator } from '../wire/index.js';
@@ -16,8 +19,30 @@ export interface WebSocketNetlayerOptions extends WebSocketDialOptions {
   readonly port?: number;
   /** The URL others dial (our `url` hint), e.g. `wss://vat.example` behind a TLS proxy. Default `ws://host:port`. */
   readonly url?: string;
-  /** Largest incoming message; larger ones close the socket (1009). Default 16 MiB. */
+  /**
+   * Largest incoming message, also the `ws` `maxPayload` of the listener and
+   * of our dialled sockets: `ws` refuses a frame whose declared length is
+   * larger before buffering it and closes the socket (1009). Default 16 MiB.
+   */
   readonly maxMessageBytes?: number;
+  /**
+   * How long an accepted TCP socket has to complete its HTTP upgrade to a
+   * WebSocket (also the HTTP server's `headersTimeout`/`requestTimeout`).
+   * When it passes the socket is destroyed; no vat ever sees it. Default
+   * 10 000 ms. (The next step, the peer-auth challenge, must then arrive
+   * within `connectTimeoutMs`, default 10 000 ms, or the socket is closed
+   * with 4003.)
+   */
+  readonly upgradeTimeoutMs?: number;
+  /**
+   * How long an accepted connection, once peer-auth is answered and it is
+   * handed to the vat, waits for the peer's first message (its
+   * `op:start-session`). When it passes the connection ends with code
+   * `TIMEOUT` (the session sends `op:abort`) and the socket closes with 4003.
+   * Until then no session exists, so this also caps idleness before one.
+   * Default 10 000 ms.
+   */
+  readonly firstMessageTimeoutMs?: number;
   /** Client constructor for dialling. Default `ws`. */
   readonly WebSocket?: WebSocketConstructor;
   /**
@@ -47,8 +72,11 @@ export interface WebSocketNetlayer extends Netlayer {
  * hint is `{ url }`. After peer-auth each OCapN message is one binary
  * WebSocket message, with no framing.
  *
- * An inbound socket must send its challenge within `connectTimeoutMs`; the
- * connection is handed to the vat right after our answer went out. Signing is
+ * Deadlines on inbound sockets, in order: the HTTP upgrade within
+ * `upgradeTimeoutMs`, the peer-auth challenge within `connectTimeoutMs`,
+ * then (after our answer went out and the connection was handed to the vat)
+ * the peer's first message within `firstMessageTimeoutMs`. Messages over
+ * `maxMessageBytes` are refused by `ws` at the frame header. Signing is
  * asynchronous: a socket that sends anything more before our answer, or that
  * closes meanwhile, is dropped; a signer failure closes the socket (1011).
  */
@@ -56,12 +84,17 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
   const host = options.host ?? '127.0.0.1';
   const maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  const upgradeTimeoutMs = options.upgradeTimeoutMs ?? 10_000;
+  assertInteger(upgradeTimeoutMs, 'options.upgradeTimeoutMs', 1);
+  const firstMessageTimeoutMs = options.firstMessageTimeoutMs ?? 10_000;
+  assertInteger(firstMessageTimeoutMs, 'options.firstMessageTimeoutMs', 1);
   const WebSocket = options.WebSocket ?? nodeWebSocket({ maxPayload: maxMessageBytes });
   const live = new Set<WebSocketConnection>();
   const pending = new Set<WsSocket>();
   /** Every accepted socket until it closed, so `close` can cut the ones that do not finish closing. */
   const accepted = new Set<WsSocket>();
   let server: WebSocketServer | undefined;
+  let httpServer: HttpServer | undefined;
   let binding: NetlayerBinding | undefined;
   let url: string | undefined;
   let port: number | undefined;
@@ -110,7 +143,13 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
             return;
           }
           socket.send(answer);
-          const connection = new WebSocketConnection(socket, { transport: WEBSOCKET_TRANSPORT, outbound: false, remoteLocator: undefined, onEnded });
+          const connection = new WebSocketConnection(socket, {
+            transport: WEBSOCKET_TRANSPORT,
+            outbound: false,
+            remoteLocator: undefined,
+            onEnded,
+            firstMessageTimeoutMs,
+          });
           live.add(connection);
           try {
             binding!.onConnection(connection);
@@ -142,15 +181,18 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
       if (binding) throw new CapmeshError('INVALID_ARGUMENT', 'attach was already called on this websocket netlayer');
       assertNonEmptyString(b?.designator, 'binding.designator');
       binding = b;
-      const s = new WebSocketServer({ host, port: options.port ?? 0, maxPayload: maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+      const http = listenerHttpServer(upgradeTimeoutMs);
+      const s = new WebSocketServer({ server: http, maxPayload: maxMessageBytes, perMessageDeflate: false, clientTracking: false });
       await new Promise<void>((resolve, reject) => {
-        s.once('listening', () => resolve());
-        s.once('error', (error: Error) => reject(new CapmeshError('DISCONNECTED', `cannot listen on ${host}:${options.port ?? 0}: ${error.message}`, { cause: error })));
+        http.once('error', (error: Error) => reject(new CapmeshError('DISCONNECTED', `cannot listen on ${host}:${options.port ?? 0}: ${error.message}`, { cause: error })));
+        http.listen(options.port ?? 0, host, () => resolve());
       });
+      http.on('error', () => {});
+      httpServer = http;
       s.on('error', () => {});
       s.on('connection', accept);
       server = s;
-      const address = s.address();
+      const address = http.address();
       port = typeof address === 'object' && address !== null ? address.port : options.port ?? 0;
       url = options.url ?? `ws://${host.includes(':') ? `[${host}]` : host}:${port}`;
       return { designator: b.designator, hints: { url } };
@@ -176,7 +218,13 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
       pending.clear();
       if (server) {
         const s = server;
-        const done = new Promise<void>((resolve) => s.close(() => resolve()));
+        const http = httpServer!;
+        const done = Promise.all([
+          new Promise<void>((resolve) => s.close(() => resolve())),
+          new Promise<void>((resolve) => http.close(() => resolve())),
+        ]);
+        // Sockets still before or in their HTTP upgrade are cut at once.
+        http.closeAllConnections();
         // Peers that do not finish the closing handshake promptly are cut.
         const grace = setTimeout(() => {
           for (const ws of accepted) ws.terminate();
@@ -187,4 +235,28 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
       }
     },
   };
+}
+
+/**
+ * The listener's HTTP server: it only upgrades. A plain request gets 426; a
+ * socket that has not completed its upgrade within `upgradeTimeoutMs` of
+ * being accepted is destroyed (a peer cannot hold sockets by sending nothing
+ * or trickling headers). Ownership: the upgraded socket belongs to `ws`.
+ */
+function listenerHttpServer(upgradeTimeoutMs: number): HttpServer {
+  const http = createHttpServer({ requestTimeout: upgradeTimeoutMs, headersTimeout: upgradeTimeoutMs });
+  http.on('request', (_req, res) => {
+    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
+    res.end('WebSocket upgrade required');
+  });
+  const deadlines = new WeakMap<Socket, ReturnType<typeof setTimeout>>();
+  http.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => socket.destroy(), upgradeTimeoutMs);
+    timer.unref?.();
+    deadlines.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+  // Listeners run in order: this one (added before ws's) clears the deadline as the upgrade starts.
+  http.prependListener('upgrade', (req) => clearTimeout(deadlines.get(req.socket as Socket)));
+  return http;
 }

@@ -10,6 +10,10 @@ import { plainBytes } from './plain.js';
 /** Default largest frame `FrameReader` accepts: 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
+const EMPTY = new Uint8Array(0);
+/** The first buffer for a frame that spans chunks (smaller when the declared length is). */
+const FIRST_PARTIAL_BYTES = 1024;
+
 /** `<len>:` followed by `payload`, in one new array. */
 export function frame(payload: Uint8Array): Uint8Array {
   const header = String(payload.length);
@@ -28,9 +32,14 @@ export interface FrameReaderOptions {
 /**
  * Splits a byte stream into frames. `push(chunk)` returns the payloads of every
  * frame completed by `chunk`, in order; frames may be split at any byte.
- * Payloads are fresh arrays the caller owns (never views of `chunk`). A frame
- * split over chunks is collected into one array of its declared size, so the
- * work is linear in the bytes received.
+ * Payloads are fresh arrays the caller owns (never views of `chunk`).
+ *
+ * Memory: the declared length is never allocated up front — a peer can declare
+ * 16 MiB and send three bytes. A frame split over chunks is collected in a
+ * buffer sized to what arrived (from 1 KiB, or the declared length if
+ * smaller, then doubling, never past the declared length), so what a frame
+ * holds is at most twice the bytes the peer actually sent and the work stays
+ * linear in the bytes received.
  *
  * Failure (the reader is then poisoned: every later push throws the same
  * error): a header that is not canonical decimal — a leading zero, no digits,
@@ -43,8 +52,10 @@ export class FrameReader {
   /** Header digits read so far (0: at a frame start). */
   private digits = 0;
   private length = 0;
-  /** The frame being filled, when its payload spans chunks. */
-  private partial: Uint8Array | undefined;
+  /** The declared payload length of the frame being filled, when its payload spans chunks (else -1). */
+  private declared = -1;
+  /** The payload bytes received so far, in `partial[0..filled)`; grows with what arrives. */
+  private partial: Uint8Array = EMPTY;
   private filled = 0;
   private error: CapmeshError | undefined;
 
@@ -54,7 +65,7 @@ export class FrameReader {
 
   /** Bytes held for an incomplete frame (its header digits or payload so far). */
   get buffered(): number {
-    return this.partial !== undefined ? this.filled : this.digits;
+    return this.declared >= 0 ? this.filled : this.digits;
   }
 
   get failed(): boolean {
@@ -74,15 +85,14 @@ export class FrameReader {
     const n = chunk.length;
     let i = 0;
     while (i < n) {
-      const partial = this.partial;
-      if (partial !== undefined) {
-        const take = Math.min(partial.length - this.filled, n - i);
-        partial.set(chunk.subarray(i, i + take), this.filled);
-        this.filled += take;
+      if (this.declared >= 0) {
+        const take = Math.min(this.declared - this.filled, n - i);
+        this.append(chunk.subarray(i, i + take));
         i += take;
-        if (this.filled === partial.length) {
-          out.push(partial);
-          this.partial = undefined;
+        if (this.filled === this.declared) {
+          out.push(this.partial.length === this.filled ? this.partial : this.partial.slice(0, this.filled));
+          this.declared = -1;
+          this.partial = EMPTY;
           this.filled = 0;
         }
         continue;
@@ -107,16 +117,34 @@ export class FrameReader {
         out.push(chunk.slice(i, i + len));
         i += len;
       } else {
-        this.partial = new Uint8Array(len);
+        this.declared = len;
         this.filled = 0;
       }
     }
     return out;
   }
 
+  /**
+   * Appends to the frame being filled. The buffer grows to what is needed —
+   * from the smaller of the declared length and 1 KiB, doubling as needed,
+   * capped at the declared length — so memory follows the bytes received.
+   */
+  private append(bytes: Uint8Array): void {
+    const need = this.filled + bytes.length;
+    if (need > this.partial.length) {
+      let cap = Math.max(this.partial.length * 2, Math.min(this.declared, FIRST_PARTIAL_BYTES));
+      while (cap < need) cap *= 2;
+      const next = new Uint8Array(Math.min(cap, this.declared));
+      next.set(this.partial.subarray(0, this.filled), 0);
+      this.partial = next;
+    }
+    this.partial.set(bytes, this.filled);
+    this.filled = need;
+  }
+
   /** Declares the stream finished: throws `SYRUP_TRUNCATED` (and poisons) if a frame is incomplete. */
   end(): void {
     if (this.error !== undefined) throw this.error;
-    if (this.partial !== undefined || this.digits > 0) this.fail('SYRUP_TRUNCATED', 'stream ended inside a frame');
+    if (this.declared >= 0 || this.digits > 0) this.fail('SYRUP_TRUNCATED', 'stream ended inside a frame');
   }
 }

@@ -65,6 +65,11 @@ export const ERROR_CODES = [
    * nothing about the exporter's address (e.g. whether a port is open); the cause goes to the local log.
    */
   'HANDOFF_UNREACHABLE',
+  // stream netlayers (tcp-testing-only, websocket): transport hygiene
+  /** The peer's bytes could not be framed into messages (garbage, a bad length header). */
+  'FRAMING',
+  /** A transport deadline passed: no first message, a frame left unfinished, an unanswered handshake. */
+  'TIMEOUT',
   // relay and websocket netlayers
   'RELAY_REFUSED',
   'RELAY_REPLACED',

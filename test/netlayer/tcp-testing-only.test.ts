@@ -56,14 +56,18 @@ async function listening(options: Parameters<typeof tcpTestingOnlyNetlayer>[0] =
 }
 
 /** A raw client socket, connected. */
-async function rawSocket(port: string): Promise<{ socket: Socket; data: Channel<string>; ended: Promise<void> }> {
+async function rawSocket(port: string): Promise<{ socket: Socket; data: Channel<string>; ended: Promise<void>; text: () => string }> {
   const socket = netConnect({ host: '127.0.0.1', port: Number(port) });
   const data = new Channel<string>();
-  socket.on('data', (chunk: Buffer) => data.push(chunk.toString('latin1')));
+  let text = '';
+  socket.on('data', (chunk: Buffer) => {
+    text += chunk.toString('latin1');
+    data.push(chunk.toString('latin1'));
+  });
   socket.on('error', () => {});
   const ended = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-  return { socket, data, ended };
+  return { socket, data, ended, text: () => text };
 }
 
 afterEach(async () => {
@@ -148,6 +152,67 @@ describe('tcp-testing-only netlayer', () => {
     await raw.ended;
   });
 
+  it.each([
+    ['none', 'this is not syrup', 'FRAMING'],
+    ['syrup', 'GET / HTTP/1.1\r\n', 'FRAMING'],
+    ['syrup', '99999999:', 'LIMIT'],
+  ] as const)('framing %s: on %j the close notice says %s and can still send a last message, which goes out before the end of stream', async (framing, garbage, code) => {
+    const server = await listening({ framing });
+    const raw = await rawSocket(server.attachment.hints['port']!);
+    const inn = await server.inbound.next();
+    let reason: ConnectionCloseReason | undefined;
+    inn.setReceiver({
+      message: () => {},
+      closed: (r) => {
+        reason = r;
+        inn.send(utf8Encode("<5'abort>"));
+        inn.send(utf8Encode("<5'after>")); // still inside the notice: also sent
+      },
+    });
+    raw.socket.write(garbage);
+    await raw.ended;
+    expect(reason).toMatchObject({ kind: 'error', code, canSend: true });
+    expect(raw.text()).toBe(framing === 'none' ? "<5'abort><5'after>" : "9:<5'abort>9:<5'after>");
+    inn.send(utf8Encode('<4\'late>')); // after the notice: a no-op
+  });
+
+  it('ends a connection that sends nothing within firstMessageTimeoutMs with TIMEOUT, and the notice can still send', async () => {
+    const server = await listening({ framing: 'syrup', firstMessageTimeoutMs: 50 });
+    const started = Date.now();
+    const raw = await rawSocket(server.attachment.hints['port']!);
+    const inn = await server.inbound.next();
+    const closes = new Channel<ConnectionCloseReason>();
+    inn.setReceiver({
+      message: () => {},
+      closed: (r) => {
+        inn.send(utf8Encode('<3\'bye>'));
+        closes.push(r);
+      },
+    });
+    const reason = await closes.next();
+    expect(reason).toMatchObject({ kind: 'error', code: 'TIMEOUT', canSend: true });
+    expect(reason.message).toMatch(/within 50 ms/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    await raw.ended;
+    expect(raw.text()).toBe("7:<3'bye>");
+  });
+
+  it('a first whole message stops the first-message deadline; a message left unfinished hits partialMessageTimeoutMs', async () => {
+    const server = await listening({ framing: 'syrup', firstMessageTimeoutMs: 40, partialMessageTimeoutMs: 120 });
+    const raw = await rawSocket(server.attachment.hints['port']!);
+    const p = probe(await server.inbound.next());
+    raw.socket.write("5:<1'a>");
+    expect(await p.messages.next()).toBe("<1'a>");
+    const started = Date.now();
+    raw.socket.write('16777216:abc'); // a 16 MiB frame, three bytes of it
+    const reason = await p.closes.next();
+    expect(reason).toMatchObject({ kind: 'error', code: 'TIMEOUT' });
+    expect(reason.message).toMatch(/unfinished for 120 ms/);
+    // The first-message deadline (40 ms) did not fire: only the partial one did, after its own 120 ms.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(110);
+    await raw.ended;
+  });
+
   it('a local close half-closes and drains: a peer still writing sees an orderly end of stream', async () => {
     const server = await listening({ framing: 'none' });
     const raw = await rawSocket(server.attachment.hints['port']!);
@@ -228,6 +293,8 @@ describe('tcp-testing-only netlayer', () => {
     expect(() => tcpTestingOnlyNetlayer({ framing: 'lines' as 'none' })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => tcpTestingOnlyNetlayer({ port: 70000 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => tcpTestingOnlyNetlayer({ designator: '' })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => tcpTestingOnlyNetlayer({ firstMessageTimeoutMs: 0 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => tcpTestingOnlyNetlayer({ partialMessageTimeoutMs: 1.5 })).toThrowError(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });
 

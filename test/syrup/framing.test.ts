@@ -74,6 +74,28 @@ describe('FrameReader', () => {
     expect(() => r.push(latin1('1:a'))).toThrow(first as Error);
   });
 
+  it('does not allocate a declared length before its bytes arrive: 20 readers declaring 16 MiB hold kilobytes', () => {
+    const before = process.memoryUsage().arrayBuffers;
+    const readers = Array.from({ length: 20 }, () => new FrameReader());
+    for (const r of readers) expect(r.push(latin1('16777216:abc'))).toEqual([]);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    // Allocating the declared length would hold 20 × 16 MiB = 320 MiB here.
+    expect(grown).toBeLessThan(4 * 1024 * 1024);
+    expect(readers.map((r) => r.buffered)).toEqual(Array(20).fill(3));
+  });
+
+  it('collects a frame sent a few bytes at a time into exactly its payload', () => {
+    const payload = Uint8Array.from({ length: 5000 }, (_, i) => (i * 31) & 0xff);
+    const r = new FrameReader();
+    const framed = frame(payload);
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < framed.length; i += 7) got.push(...r.push(framed.subarray(i, i + 7)));
+    expect(got).toHaveLength(1);
+    expect(got[0]!.length).toBe(5000);
+    expect(got[0]).toEqual(payload);
+    expect(r.buffered).toBe(0);
+  });
+
   it('end() refuses a partial frame', () => {
     const r = new FrameReader();
     r.push(latin1('3:ab'));

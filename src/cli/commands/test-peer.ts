@@ -1,5 +1,10 @@
 import { createVat, formatPeerUri, jsonLineLogger, type Vat } from '../../mesh/index.js';
-import { tcpTestingOnlyNetlayer } from '../../netlayer/tcp-testing-only.js';
+import {
+  DEFAULT_TCP_FIRST_MESSAGE_TIMEOUT_MS,
+  DEFAULT_TCP_MAX_MESSAGE_BYTES,
+  DEFAULT_TCP_PARTIAL_MESSAGE_TIMEOUT_MS,
+  tcpTestingOnlyNetlayer,
+} from '../../netlayer/tcp-testing-only.js';
 import { isCapmeshError } from '../../util/errors.js';
 import type { Dialect, StreamFraming } from '../../wire/index.js';
 import { integer, parseArgs } from '../args.js';
@@ -21,6 +26,13 @@ Options:
   --host ADDR             listen address and host hint (default 127.0.0.1)
   --port N                listen port, 0 for any free one (default 22046)
   --designator TEXT       our designator (default: the vat's own, base32 of its key)
+  --first-message-timeout-ms N
+                          end a connection whose peer sends no whole first
+                          message in N ms (default 10000)
+  --partial-message-timeout-ms N
+                          end a connection whose peer leaves a started message
+                          unfinished for N ms (default 30000)
+  --max-message-bytes N   largest message accepted (default 16777216)
 ${DIALECT_USAGE}
   --verbose               log sessions and messages to stderr as JSON lines
 
@@ -35,6 +47,12 @@ export interface TestPeerOptions {
   readonly designator?: string;
   readonly dialect: Dialect;
   readonly framing: StreamFraming;
+  /** tcp-testing-only `firstMessageTimeoutMs` (default 10 000). */
+  readonly firstMessageTimeoutMs?: number;
+  /** tcp-testing-only `partialMessageTimeoutMs` (default 30 000). */
+  readonly partialMessageTimeoutMs?: number;
+  /** tcp-testing-only `maxMessageBytes` (default 16 MiB). */
+  readonly maxMessageBytes?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -55,6 +73,9 @@ export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer>
     port: options.port,
     framing: options.framing,
     ...(options.designator !== undefined ? { designator: options.designator } : {}),
+    ...(options.firstMessageTimeoutMs !== undefined ? { firstMessageTimeoutMs: options.firstMessageTimeoutMs } : {}),
+    ...(options.partialMessageTimeoutMs !== undefined ? { partialMessageTimeoutMs: options.partialMessageTimeoutMs } : {}),
+    ...(options.maxMessageBytes !== undefined ? { maxMessageBytes: options.maxMessageBytes } : {}),
   });
   const vat = await createVat({
     netlayers: [netlayer],
@@ -81,7 +102,10 @@ export const testPeerCommand: Subcommand = {
   summary: "host the OCapN test suite's five objects on tcp-testing-only",
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const parsed = parseArgs(args, { values: ['host', 'port', 'designator', ...DIALECT_FLAGS], booleans: ['verbose'] });
+    const parsed = parseArgs(args, {
+      values: ['host', 'port', 'designator', 'first-message-timeout-ms', 'partial-message-timeout-ms', 'max-message-bytes', ...DIALECT_FLAGS],
+      booleans: ['verbose'],
+    });
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]!.value}"`);
     const { dialect, framing } = dialectFromArgs(parsed);
     const designator = parsed.values.get('designator');
@@ -91,6 +115,9 @@ export const testPeerCommand: Subcommand = {
       dialect,
       framing,
       ...(designator !== undefined ? { designator } : {}),
+      firstMessageTimeoutMs: integer(parsed, 'first-message-timeout-ms', 1, 2 ** 31 - 1, DEFAULT_TCP_FIRST_MESSAGE_TIMEOUT_MS),
+      partialMessageTimeoutMs: integer(parsed, 'partial-message-timeout-ms', 1, 2 ** 31 - 1, DEFAULT_TCP_PARTIAL_MESSAGE_TIMEOUT_MS),
+      maxMessageBytes: integer(parsed, 'max-message-bytes', 1, 2 ** 31 - 1, DEFAULT_TCP_MAX_MESSAGE_BYTES),
       ...(parsed.booleans.has('verbose') ? { log: io.err } : {}),
     };
     const onRejection = (reason: unknown): void => {
