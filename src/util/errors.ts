@@ -27,6 +27,8 @@ export const ERROR_CODES = [
   'BAD_VERSION',
   'BAD_LOCATION_SIGNATURE',
   'LIMIT',
+  /** A peer made this vat hold more than one of its per-session budgets allows (detail.budget names it, and so does the abort reason). */
+  'BUDGET_EXCEEDED',
   'NOT_FOUND',
   'BROKEN',
   'NOT_PASSABLE',
