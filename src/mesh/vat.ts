@@ -2,11 +2,11 @@ import { CapmeshError } from '../util/errors.js';
 import { toHex } from '../util/bytes.js';
 import { designatorOf, generateKeyPair, randomSwiss, sessionIdOf, sign, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
-import { finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
+import { SESSION_LIMIT_NAMES, finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
-import { ConnectionShell, type ShellHost } from './connection-shell.js';
+import { ConnectionShell, DEFAULT_SHELL_LIMITS, type ShellHost, type ShellLimits } from './connection-shell.js';
 import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
@@ -17,7 +17,12 @@ import type { SyrupValue } from '../syrup/types.js';
 import { PersistentObjects, type KindMaker } from './persistent-objects.js';
 import { SessionEnds } from './session-ends.js';
 
-export interface VatLimits extends SessionLimits, SyrupLimits {
+/**
+ * Every limit and budget a vat applies per session, with its default: see
+ * `SessionLimits` (CapTP tables and budgets), `SyrupLimits` (the decoder,
+ * per message) and `ShellLimits` (output backpressure).
+ */
+export interface VatLimits extends SessionLimits, SyrupLimits, ShellLimits {
   /** Largest message accepted from a peer; a larger one aborts that session with `LIMIT`. Default 16 MiB. */
   maxFrameBytes?: number;
 }
@@ -119,6 +124,8 @@ export interface Vat {
   dump(): string;
   /** Throws `CapmeshError('INTERNAL')` if any session's tables break an invariant. */
   check(): void;
+  /** How many sessions were aborted for each budget (`BUDGET_EXCEEDED`, by `detail.budget`) since the vat started. */
+  budgetTrips(): Record<string, number>;
   /** Aborts every session, waits for pending `ctx.save`s to reach the store, and closes every netlayer. */
   close(): Promise<void>;
 }
@@ -142,7 +149,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const limits = options.limits ?? {};
   const decodeLimits: SyrupLimits = {
     ...DEFAULT_SYRUP_LIMITS,
-    ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes']),
+    ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes', 'maxNodes']),
   };
   const swissTable = new SwissTable();
   const sessionEnds = new SessionEnds();
@@ -166,12 +173,14 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   /** Outbound shells still on their way to a session, → the peer key they dial. */
   const dials = new Map<ConnectionShell, string>();
   let closing = false;
+  const budgetTrips: Record<string, number> = {};
 
   const host: ShellHost = {
     dialect,
     logger,
     finalizer: options.finalizer ?? finalizationRegistryFinalizer,
-    sessionLimits: pick(limits, ['maxExports', 'maxImports', 'maxQuestions', 'maxAnswers']),
+    sessionLimits: pick(limits, SESSION_LIMIT_NAMES),
+    shellLimits: { ...DEFAULT_SHELL_LIMITS, ...pick(limits, ['maxUnsentBytes', 'pauseInputAtUnsentBytes', 'maxHeldInputBytes']) },
     decodeLimits,
     maxFrameBytes: limits.maxFrameBytes ?? decodeLimits.maxBytes ?? DEFAULT_SYRUP_LIMITS.maxBytes,
     helloArrived(shell) {
@@ -239,6 +248,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
         established.delete(peerKey(peer));
         sessionEnds.ended(peerKey(peer), error);
       }
+      const budget = error.code === 'BUDGET_EXCEEDED' ? error.detail?.['budget'] : undefined;
+      if (typeof budget === 'string') budgetTrips[budget] = (budgetTrips[budget] ?? 0) + 1;
       logger.info('session closed', { peer: peer?.designator, code: error.code, reason: error.message });
     },
   };
@@ -394,6 +405,9 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     },
     check() {
       for (const shell of established.values()) shell.session?.check();
+    },
+    budgetTrips() {
+      return { ...budgetTrips };
     },
     async close() {
       if (closing) return;

@@ -1,4 +1,7 @@
-import { createVat, formatPeerUri, jsonLineLogger, type Vat } from '../../mesh/index.js';
+import { createVat, formatPeerUri, jsonLineLogger, type Vat, type VatLimits } from '../../mesh/index.js';
+import { DEFAULT_SHELL_LIMITS } from '../../mesh/connection-shell.js';
+import { SESSION_LIMIT_NAMES } from '../../captp/index.js';
+import { DEFAULT_SYRUP_LIMITS } from '../../syrup/types.js';
 import { tcpTestingOnlyNetlayer } from '../../netlayer/tcp-testing-only.js';
 import { isCapmeshError } from '../../util/errors.js';
 import type { Dialect, StreamFraming } from '../../wire/index.js';
@@ -20,6 +23,10 @@ Options:
   --port N                listen port, 0 for any free one (default 22046)
   --designator TEXT       our designator (default: the vat's own, base32 of its key)
 ${DIALECT_USAGE}
+  --limits JSON           the vat's limits and budgets (VatLimits), e.g.
+                          '{"maxQueuedMessages":100,"maxUnsentBytes":2097152}';
+                          unknown names or values that are not positive integers
+                          are refused (for abuse tests: small budgets trip fast)
   --verbose               log sessions and messages to stderr as JSON lines
 
 For the suite at 6c146dc (main, early 2026):
@@ -33,6 +40,8 @@ export interface TestPeerOptions {
   readonly designator?: string;
   readonly dialect: Dialect;
   readonly framing: StreamFraming;
+  /** Passed to `createVat` as `limits`. */
+  readonly limits?: VatLimits;
   readonly log?: (line: string) => void;
 }
 
@@ -57,6 +66,7 @@ export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer>
   const vat = await createVat({
     netlayers: [netlayer],
     dialect: options.dialect,
+    ...(options.limits ? { limits: options.limits } : {}),
     ...(options.log ? { logger: jsonLineLogger(options.log, 'debug') } : {}),
   });
   try {
@@ -76,16 +86,18 @@ export const testPeerCommand: Subcommand = {
   summary: "host the OCapN test suite's five objects on tcp-testing-only",
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const parsed = parseArgs(args, { values: ['host', 'port', 'designator', ...DIALECT_FLAGS], booleans: ['verbose'] });
+    const parsed = parseArgs(args, { values: ['host', 'port', 'designator', 'limits', ...DIALECT_FLAGS], booleans: ['verbose'] });
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]!.value}"`);
     const { dialect, framing } = dialectFromArgs(parsed);
     const designator = parsed.values.get('designator');
+    const limitsText = parsed.values.get('limits');
     const options: TestPeerOptions = {
       host: parsed.values.get('host') ?? '127.0.0.1',
       port: integer(parsed, 'port', 0, 65535, 22046),
       dialect,
       framing,
       ...(designator !== undefined ? { designator } : {}),
+      ...(limitsText !== undefined ? { limits: parseLimits(limitsText) } : {}),
       ...(parsed.booleans.has('verbose') ? { log: io.err } : {}),
     };
     const onRejection = (reason: unknown): void => {
@@ -115,3 +127,29 @@ export const testPeerCommand: Subcommand = {
     }
   },
 };
+
+/** Every `VatLimits` name `--limits` accepts. */
+const LIMIT_NAMES: ReadonlySet<string> = new Set([
+  ...SESSION_LIMIT_NAMES,
+  ...Object.keys(DEFAULT_SYRUP_LIMITS),
+  ...Object.keys(DEFAULT_SHELL_LIMITS),
+  'maxFrameBytes',
+]);
+
+/** `--limits` text → `VatLimits`; a `UsageError` for anything but an object of known names with positive integer values. */
+export function parseLimits(text: string): VatLimits {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError('--limits must be a JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--limits must be a JSON object');
+  const out: Record<string, number> = {};
+  for (const [name, n] of Object.entries(value)) {
+    if (!LIMIT_NAMES.has(name)) throw new UsageError(`--limits: unknown limit "${name}"`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--limits: ${name} must be a positive integer`);
+    out[name] = n;
+  }
+  return out as VatLimits;
+}
