@@ -15,7 +15,8 @@ import type { Logger } from './logger.js';
 export interface ShellLimits {
   /**
    * Bytes we have sent that the connection still buffers (`Connection.bufferedBytes`).
-   * Over it: `op:abort` with `BUDGET_EXCEEDED` (`maxUnsentBytes`). Default 32 MiB.
+   * Over it: `op:abort` with `BUDGET_EXCEEDED` (`maxUnsentBytes`). Default 64 MiB
+   * (four largest messages: a fast sender to a slow reader is not a hostile peer).
    */
   maxUnsentBytes?: number;
   /**
@@ -29,7 +30,7 @@ export interface ShellLimits {
 }
 
 export const DEFAULT_SHELL_LIMITS: Readonly<Required<ShellLimits>> = Object.freeze({
-  maxUnsentBytes: 32 * 1024 * 1024,
+  maxUnsentBytes: 64 * 1024 * 1024,
   pauseInputAtUnsentBytes: 1024 * 1024,
   maxHeldInputBytes: 16 * 1024 * 1024,
 });
