@@ -57,12 +57,15 @@ export interface SessionLimits {
   maxImports?: number;
   /** Our unanswered questions; a send over the budget rejects with `BUDGET_EXCEEDED` (the session lives on). Default 100,000. */
   maxQuestions?: number;
-  /** The peer's open answers (questions it asked that it has not `op:gc-answers`ed). Over it: abort. Default 10,000. */
+  /**
+   * The peer's open answers (questions it asked that it has not `op:gc-answers`ed;
+   * a busy peer's releases lag by a batch). Over it: abort. Default 100,000.
+   */
   maxAnswers?: number;
   /**
    * Messages the peer pipelined on our unresolved answers and exported
    * promises, waiting for them to settle (sends, calls, get/index/untag).
-   * Released when the promise settles. Over it: abort. Default 10,000.
+   * Released when the promise settles. Over it: abort. Default 50,000.
    */
   maxQueuedMessages?: number;
   /** Encoded bytes of those waiting messages. Over it: abort. Default 16 MiB. */
@@ -74,7 +77,7 @@ export interface SessionLimits {
    * Over it: abort. Default 100.
    */
   maxListenersPerAnswer?: number;
-  /** `op:listen`s waiting on pending promises, over the whole session. Over it: abort. Default 10,000. */
+  /** `op:listen`s waiting on pending promises, over the whole session. Over it: abort. Default 100,000. */
   maxListeners?: number;
   /**
    * References the peer hands us in one message (`desc:import-object`,
@@ -89,11 +92,11 @@ export const DEFAULT_SESSION_LIMITS: Readonly<Required<SessionLimits>> = Object.
   maxExports: 1_000_000,
   maxImports: 1_000_000,
   maxQuestions: 100_000,
-  maxAnswers: 10_000,
-  maxQueuedMessages: 10_000,
+  maxAnswers: 100_000,
+  maxQueuedMessages: 50_000,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxListenersPerAnswer: 100,
-  maxListeners: 10_000,
+  maxListeners: 100_000,
   maxReferencesPerMessage: 1_000,
 });
 
