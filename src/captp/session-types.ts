@@ -58,10 +58,17 @@ export interface SessionLimits {
   /** Our unanswered questions; a send over the budget rejects with `BUDGET_EXCEEDED` (the session lives on). Default 100,000. */
   maxQuestions?: number;
   /**
-   * The peer's open answers (questions it asked that it has not `op:gc-answers`ed;
-   * a busy peer's releases lag by a batch). Over it: abort. Default 100,000.
+   * The peer's open answers, settled or not (questions it asked that it has
+   * not `op:gc-answers`ed yet; a busy peer's releases lag, and over a
+   * microtask-only link they wait for its next macrotask). Over it: abort.
+   * Default 1,000,000.
    */
   maxAnswers?: number;
+  /**
+   * The peer's answers that have not settled yet (work it started here that
+   * is still running or waiting). Over it: abort. Default 100,000.
+   */
+  maxPendingAnswers?: number;
   /**
    * Messages the peer pipelined on our unresolved answers and exported
    * promises, waiting for them to settle (sends, calls, get/index/untag).
@@ -92,7 +99,8 @@ export const DEFAULT_SESSION_LIMITS: Readonly<Required<SessionLimits>> = Object.
   maxExports: 1_000_000,
   maxImports: 1_000_000,
   maxQuestions: 100_000,
-  maxAnswers: 100_000,
+  maxAnswers: 1_000_000,
+  maxPendingAnswers: 100_000,
   maxQueuedMessages: 50_000,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxListenersPerAnswer: 100,

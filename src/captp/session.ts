@@ -106,6 +106,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   private gcAnswersDue: QuestionPos[] = [];
   private flushScheduled = false;
   private readonly budgets: PeerBudgets;
+  /** Answers whose promise has not settled (see `maxPendingAnswers`). */
+  private pendingAnswers = 0;
   /** Length of the incoming message being handled (0 when it came decoded, through `receive`). */
   private currentBytes = 0;
   private counters = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, gcExportsSent: 0, gcAnswersSent: 0 };
@@ -272,18 +274,22 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     if (this.answers.size >= this.limits.maxAnswers) {
       throw this.budgets.trip('maxAnswers', `the peer has more than ${this.limits.maxAnswers} open answers`);
     }
+    if (this.pendingAnswers >= this.limits.maxPendingAnswers) {
+      throw this.budgets.trip('maxPendingAnswers', `the peer has more than ${this.limits.maxPendingAnswers} unsettled answers`);
+    }
   }
 
   /** Stores an answer whose position `checkNewAnswer` has already accepted. */
   private storeAnswer(pos: number, promise: Promise<unknown>): void {
     const entry: Answer = { promise, state: 'pending' };
+    this.pendingAnswers++;
+    const settled = (state: Settlement): void => {
+      entry.state = state;
+      if (!this.closedWith) this.pendingAnswers--;
+    };
     promise.then(
-      () => {
-        entry.state = 'fulfilled';
-      },
-      () => {
-        entry.state = 'broken';
-      },
+      () => settled('fulfilled'),
+      () => settled('broken'),
     );
     this.answers.set(answerPos(pos), entry);
   }
@@ -624,6 +630,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     if (this.closedWith) return;
     this.closedWith = error;
     this.budgets.close();
+    this.pendingAnswers = 0;
     const questions = [...this.questions.values()];
     const imported = [...this.pendingImported];
     this.questions.clear();

@@ -10,7 +10,7 @@ import { Polite, budgetReason, call, expectAbort, figure, pendingPromise, startV
  * session keeps getting answers throughout.
  */
 const LIMITS = {
-  maxAnswers: 200,
+  maxPendingAnswers: 200,
   maxQueuedMessages: 500,
   maxQueuedBytes: 256 * 1024,
   maxListenersPerAnswer: 20,
@@ -55,11 +55,11 @@ describe('abuse: CapTP session budgets against a real test-peer (256 MiB heap)',
     await stillServing();
   });
 
-  it('questions pipelined on a pending promise trip maxAnswers', async () => {
+  it('questions pipelined on a pending promise trip maxPendingAnswers', async () => {
     const attacker = await victim.session();
     const promise = await pendingPromise(attacker);
-    for (let i = 0; i <= LIMITS.maxAnswers; i++) attacker.ask(exportDesc(promise), [], true);
-    await expectAbort(attacker, budgetReason('maxAnswers'));
+    for (let i = 0; i <= LIMITS.maxPendingAnswers; i++) attacker.ask(exportDesc(promise), [], true);
+    await expectAbort(attacker, budgetReason('maxPendingAnswers'));
     await stillServing();
   });
 

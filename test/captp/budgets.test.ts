@@ -60,6 +60,20 @@ describe('CapTP session budgets', () => {
     expectBudgetAbort(solo, 'maxQueuedMessages');
   });
 
+  it('unsettled answers past maxPendingAnswers abort the peer; settled ones awaiting gc-answers do not count', async () => {
+    const g = gate();
+    const solo = makeSolo(g.bootstrap, { limits: { maxPendingAnswers: 3 } });
+    for (let a = 0; a < 3; a++) solo.session.receive(askWait(a));
+    await solo.settle();
+    g.release('done');
+    await solo.settle();
+    for (let a = 3; a < 6; a++) solo.session.receive(askWait(a));
+    expect(solo.closedWith).toBeUndefined();
+    expect(solo.session.stats().answers).toBe(6);
+    solo.session.receive(askWait(6));
+    expectBudgetAbort(solo, 'maxPendingAnswers');
+  });
+
   it('bytes of messages waiting on an unresolved answer past maxQueuedBytes abort the peer', () => {
     const solo = makeSolo(gate().bootstrap, { limits: { maxQueuedBytes: 10_000 } });
     const spec = dialectFor('spec');
