@@ -86,6 +86,23 @@ describe('abuse: output backpressure against a real test-peer (256 MiB heap)', (
     expect(victim.alive()).toBe(true);
   });
 
+  it('a slow reader is paused, not cut: once it reads again, its held messages are answered in order', async () => {
+    const attacker = await victim.session();
+    const echo = await attacker.fetch('echoGc');
+    attacker.pauseReading();
+    // 3 MiB back: above the pause mark, under maxUnsentBytes; the small asks after it wait.
+    const big = attacker.ask(exportDesc(echo), ['s'.repeat(3 * 1024 * 1024)]);
+    const small = Array.from({ length: 5 }, (_, i) => attacker.ask(exportDesc(echo), [`small ${i}`]));
+    await polite.echo('while a peer is slow');
+    attacker.resumeReading();
+    await attacker.expectResolution(big.resolver);
+    for (const [i, { resolver }] of small.entries()) {
+      const r = await attacker.expectResolution(resolver);
+      expect(r.op.args[1]).toEqual([`small ${i}`]);
+    }
+    expect(attacker.isEnded).toBe(false);
+  });
+
   it('listens that would re-send a settled 2 MiB answer to a peer that does not read trip maxUnsentBytes, not the heap', async () => {
     const from = victim.peer.stderr().length;
     const attacker = await victim.session();
