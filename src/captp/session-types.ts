@@ -42,23 +42,74 @@ export interface SessionPorts {
   log?(level: 'debug' | 'warn', message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * Per-session budgets: everything a peer can make this vat hold has one.
+ * Each is an option with a default. A peer that goes over one is aborted
+ * (`op:abort`, reason `BUDGET_EXCEEDED: <name>: …`), its session's promises
+ * break with `CapmeshError('BUDGET_EXCEEDED')` whose `detail.budget` is the
+ * name, and other sessions are not affected. `maxQuestions` (our own
+ * questions) only rejects the local send.
+ */
 export interface SessionLimits {
-  /** Live exports to this peer. */
+  /** Live exports to this peer. Over it: the send that would export rejects (`LIMIT`). Default 1,000,000. */
   maxExports?: number;
-  /** Live imports from this peer. */
+  /** Live imports from this peer. Over it: the peer is aborted (`LIMIT`). Default 1,000,000. */
   maxImports?: number;
-  /** Our unanswered questions; a send over the limit rejects with `LIMIT` (the session lives on). */
+  /** Our unanswered questions; a send over the budget rejects with `BUDGET_EXCEEDED` (the session lives on). Default 100,000. */
   maxQuestions?: number;
-  /** The peer's unanswered questions; a peer over the limit is aborted with `LIMIT`. */
+  /**
+   * The peer's open answers, settled or not (questions it asked that it has
+   * not `op:gc-answers`ed yet; a busy peer's releases lag, and over a
+   * microtask-only link they wait for its next macrotask). Over it: abort.
+   * Default 1,000,000.
+   */
   maxAnswers?: number;
+  /**
+   * The peer's answers that have not settled yet (work it started here that
+   * is still running or waiting). Over it: abort. Default 100,000.
+   */
+  maxPendingAnswers?: number;
+  /**
+   * Messages the peer pipelined on our unresolved answers and exported
+   * promises, waiting for them to settle (sends, calls, get/index/untag).
+   * Released when the promise settles. Over it: abort. Default 50,000.
+   */
+  maxQueuedMessages?: number;
+  /** Encoded bytes of those waiting messages. Over it: abort. Default 16 MiB. */
+  maxQueuedBytes?: number;
+  /**
+   * `op:listen`s on one answer or exported promise: while it is pending, and
+   * for an answer also every listen after it settled (each is answered with
+   * the whole value, so repeated listens would multiply one large answer).
+   * Over it: abort. Default 100.
+   */
+  maxListenersPerAnswer?: number;
+  /** `op:listen`s waiting on pending promises, over the whole session. Over it: abort. Default 100,000. */
+  maxListeners?: number;
+  /**
+   * References the peer hands us in one message (`desc:import-object`,
+   * `desc:import-promise`, handoff descriptors): each is a table entry, and each
+   * new promise costs an `op:listen` (about 0.1–0.25 ms of CPU and GC each).
+   * Over it: abort. Default 1,000.
+   */
+  maxReferencesPerMessage?: number;
 }
 
 export const DEFAULT_SESSION_LIMITS: Readonly<Required<SessionLimits>> = Object.freeze({
   maxExports: 1_000_000,
   maxImports: 1_000_000,
-  maxQuestions: 1_000_000,
+  maxQuestions: 100_000,
   maxAnswers: 1_000_000,
+  maxPendingAnswers: 100_000,
+  maxQueuedMessages: 50_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxListenersPerAnswer: 100,
+  maxListeners: 100_000,
+  maxReferencesPerMessage: 1_000,
 });
+
+/** Every `SessionLimits` field name (so a vat can pick them out of its own options). */
+export const SESSION_LIMIT_NAMES = Object.freeze(Object.keys(DEFAULT_SESSION_LIMITS)) as readonly (keyof SessionLimits)[];
 
 export interface SessionOptions {
   readonly dialect: Dialect;
@@ -79,5 +130,12 @@ export interface SessionStats {
   readonly bytesSent: number;
   readonly gcExportsSent: number;
   readonly gcAnswersSent: number;
+  /** Messages the peer pipelined on our pending answers/promises, waiting now (see `maxQueuedMessages`). */
+  readonly queuedMessages: number;
+  readonly queuedBytes: number;
+  /** The peer's `op:listen`s waiting on pending promises now. */
+  readonly listeners: number;
+  /** Times a budget tripped on this session (a refused local question, or the trip that aborted it). */
+  readonly budgetTrips: number;
   readonly closed: boolean;
 }

@@ -39,6 +39,7 @@ import {
   type SessionStats,
 } from './session-types.js';
 import { checkSession, dumpSession, type SessionSnapshot } from './inspect.js';
+import { PeerBudgets } from './budgets.js';
 
 type Settlement = 'pending' | 'fulfilled' | 'broken';
 
@@ -104,6 +105,11 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   private readonly gcExportsDue = new Map<ImportPos, number>();
   private gcAnswersDue: QuestionPos[] = [];
   private flushScheduled = false;
+  private readonly budgets: PeerBudgets;
+  /** Answers whose promise has not settled (see `maxPendingAnswers`). */
+  private pendingAnswers = 0;
+  /** Length of the incoming message being handled (0 when it came decoded, through `receive`). */
+  private currentBytes = 0;
   private counters = { messagesSent: 0, messagesReceived: 0, bytesSent: 0, gcExportsSent: 0, gcAnswersSent: 0 };
 
   constructor(ports: SessionPorts, options: SessionOptions) {
@@ -111,6 +117,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     this.dialect = options.dialect;
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
     this.label = options.label ?? 'peer';
+    this.budgets = new PeerBudgets(this.limits);
     this.exports = new ExportTable(options.bootstrap, this.limits.maxExports);
     this.imports = new ImportTable(ports.finalizer, (pos, count) => this.queueGcExport(pos, count), this.limits.maxImports);
     this.E = makeE(ports.schedule);
@@ -144,6 +151,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       this.abortFor(e);
       return;
     }
+    this.currentBytes = bytes.length;
     if (op.op === 'start-session') {
       this.abortFor(new CapmeshError('PROTOCOL', 'op:start-session arrived on an established session'));
       return;
@@ -153,12 +161,14 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       return;
     }
     this.receive(op);
+    this.currentBytes = 0;
   }
 
   /** Handles one decoded session op. Protocol faults abort the session. */
   receive(op: SessionOp): void {
     if (this.closedWith) return;
     this.counters.messagesReceived++;
+    this.budgets.startMessage();
     try {
       this.dispatch(op);
     } catch (e) {
@@ -172,6 +182,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
         return this.onDeliver(op.to, op.args, op.answerPos, op.resolveMe);
       case 'listen': {
         const target = this.resolveTarget(op.to);
+        this.budgets.listen(target, op.to.type === 'answer');
         const listener = this.importResolver(op.listenDesc);
         this.notifyWhenSettled(Promise.resolve(target), listener);
         return;
@@ -182,6 +193,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
         // Refuse a taken answer position before starting any local work for it.
         this.checkNewAnswer(op.answerPos);
         const target = this.resolveTarget(op.to);
+        this.budgets.queue(target, this.currentBytes);
         const result =
           op.op === 'get' ? this.E.get(target, op.field) : op.op === 'index' ? this.indexLocal(target, op.index) : this.E.untag(target, op.tag);
         return this.storeAnswer(op.answerPos, result);
@@ -205,6 +217,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   private onDeliver(to: TargetDesc, rawArgs: readonly SyrupValue[], answer: number | null, resolveMe: ResolverDesc | null): void {
     const target = this.resolveTarget(to);
     if (answer !== null) this.checkNewAnswer(answer);
+    this.budgets.queue(target, this.currentBytes);
     const first = rawArgs[0];
     // Methods are a convention (a leading symbol). A far function has none: it gets every argument, that symbol included.
     const method = first instanceof Sym && !(typeof target === 'function' && isFar(target)) ? first.name : undefined;
@@ -259,20 +272,24 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       throw new CapmeshError('PROTOCOL', `answer position ${pos} is already in use`);
     }
     if (this.answers.size >= this.limits.maxAnswers) {
-      throw new CapmeshError('LIMIT', `the peer has more than ${this.limits.maxAnswers} unanswered questions`);
+      throw this.budgets.trip('maxAnswers', `the peer has more than ${this.limits.maxAnswers} open answers`);
+    }
+    if (this.pendingAnswers >= this.limits.maxPendingAnswers) {
+      throw this.budgets.trip('maxPendingAnswers', `the peer has more than ${this.limits.maxPendingAnswers} unsettled answers`);
     }
   }
 
   /** Stores an answer whose position `checkNewAnswer` has already accepted. */
   private storeAnswer(pos: number, promise: Promise<unknown>): void {
     const entry: Answer = { promise, state: 'pending' };
+    this.pendingAnswers++;
+    const settled = (state: Settlement): void => {
+      entry.state = state;
+      if (!this.closedWith) this.pendingAnswers--;
+    };
     promise.then(
-      () => {
-        entry.state = 'fulfilled';
-      },
-      () => {
-        entry.state = 'broken';
-      },
+      () => settled('fulfilled'),
+      () => settled('broken'),
     );
     this.answers.set(answerPos(pos), entry);
   }
@@ -325,6 +342,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   }
 
   importObject(position: number): object {
+    this.budgets.reference();
     return this.importRepresentative(importPos(position), false);
   }
 
@@ -353,6 +371,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   }
 
   importPromise(position: number): Promise<unknown> {
+    this.budgets.reference();
     const pos = importPos(position);
     const live = this.imports.received(pos, 'promise');
     if (live !== undefined) return live as Promise<unknown>;
@@ -396,6 +415,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   }
 
   handoff(desc: Descriptor): unknown {
+    this.budgets.reference();
     if (this.ports.handoff) return this.ports.handoff(desc);
     const p = Promise.reject(new CapmeshError('HANDOFF', `received desc:${desc.type}, but this vat has no handoff support configured`));
     p.catch(noop);
@@ -422,9 +442,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
 
   ask(to: TargetDesc, method: string | undefined, args: readonly unknown[]): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
-    if (this.questions.size >= this.limits.maxQuestions) {
-      return Promise.reject(new CapmeshError('LIMIT', `more than ${this.limits.maxQuestions} questions outstanding`));
-    }
+    const refused = this.questionRefused();
+    if (refused) return Promise.reject(refused);
     const q = this.newQuestion();
     const resolver = this.makeResolver((ok, v) => this.settleQuestion(q, ok, v));
     try {
@@ -451,6 +470,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
 
   askField(to: TargetDesc, kind: 'get' | 'index' | 'untag', key: string | number): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
+    const refused = this.questionRefused();
+    if (refused) return Promise.reject(refused);
     const q = this.newQuestion();
     const resolver = this.makeResolver((ok, v) => this.settleQuestion(q, ok, v));
     try {
@@ -482,6 +503,12 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       case 'untag':
         return this.E.untag(value, String(op.key));
     }
+  }
+
+  /** The `maxQuestions` error when another question would go over it (the session lives on). */
+  private questionRefused(): CapmeshError | undefined {
+    if (this.questions.size < this.limits.maxQuestions) return undefined;
+    return this.budgets.trip('maxQuestions', `more than ${this.limits.maxQuestions} questions outstanding`);
   }
 
   private newQuestion(): Question {
@@ -532,6 +559,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       this.counters.messagesSent++;
       this.counters.bytesSent += bytes.length;
       this.ports.send(bytes, op);
+      // The port may end the session from inside `send` (output over its budget): then nothing more goes out.
+      if (this.closedWith) return;
     }
     txn?.runAfterCommit();
   }
@@ -571,7 +600,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   // ------------------------------------------------------------------ closing
 
   /** Sends `op:abort` (if still open) and ends the session; every dependent promise breaks with `code`. */
-  abort(reason: string, code: CapmeshErrorCode = 'PROTOCOL'): void {
+  abort(reason: string, code: CapmeshErrorCode = 'PROTOCOL', detail?: Record<string, unknown>): void {
     if (this.closedWith) return;
     let sent = false;
     try {
@@ -580,7 +609,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     } catch {
       // the abort itself could not be encoded (reason not well-formed): close anyway
     }
-    this.teardown(new CapmeshError(code, reason), sent);
+    this.teardown(new CapmeshError(code, reason, detail === undefined ? {} : { detail }), sent);
   }
 
   /** The transport went away: no abort is sent; everything breaks with `code` (default `DISCONNECTED`). */
@@ -590,7 +619,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
 
   private abortFor(e: unknown): void {
     if (isCapmeshError(e)) {
-      this.abort(`${e.code}: ${e.message}`, e.code);
+      this.abort(`${e.code}: ${e.message}`, e.code, e.detail);
       return;
     }
     this.ports.log?.('warn', 'internal error while handling a message', { error: asError(e).message });
@@ -600,6 +629,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   private teardown(error: CapmeshError, sentAbort: boolean): void {
     if (this.closedWith) return;
     this.closedWith = error;
+    this.budgets.close();
+    this.pendingAnswers = 0;
     const questions = [...this.questions.values()];
     const imported = [...this.pendingImported];
     this.questions.clear();
@@ -631,6 +662,10 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       questions: this.questions.size,
       answers: this.answers.size,
       ...this.counters,
+      queuedMessages: this.budgets.queuedMessages,
+      queuedBytes: this.budgets.queuedBytes,
+      listeners: this.budgets.listeners,
+      budgetTrips: this.budgets.trips,
       closed: this.closed,
     };
   }

@@ -1,11 +1,39 @@
 import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
 import type { SyrupLimits, SyrupValue } from '../syrup/types.js';
 import { sessionIdOf } from '../crypto/index.js';
-import { CaptpSession, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
+import { CaptpSession, budgetExceeded, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
 import { decodeOp, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
 import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
 import type { Logger } from './logger.js';
+
+/**
+ * Budgets on a connection's two directions, per session. The peer that will
+ * not read what we send makes us buffer it; we stop handling its input first,
+ * then abort it.
+ */
+export interface ShellLimits {
+  /**
+   * Bytes we have sent that the connection still buffers (`Connection.bufferedBytes`).
+   * Over it: `op:abort` with `BUDGET_EXCEEDED` (`maxUnsentBytes`). Default 64 MiB
+   * (four largest messages: a fast sender to a slow reader is not a hostile peer).
+   */
+  maxUnsentBytes?: number;
+  /**
+   * Above this many unsent bytes the shell stops handing the peer's messages to
+   * the session and holds them, in order, until the connection reports it
+   * drained back to this mark. Default 1 MiB.
+   */
+  pauseInputAtUnsentBytes?: number;
+  /** Bytes of the peer's messages held while paused. Over it: abort with `BUDGET_EXCEEDED` (`maxHeldInputBytes`). Default 16 MiB. */
+  maxHeldInputBytes?: number;
+}
+
+export const DEFAULT_SHELL_LIMITS: Readonly<Required<ShellLimits>> = Object.freeze({
+  maxUnsentBytes: 64 * 1024 * 1024,
+  pauseInputAtUnsentBytes: 1024 * 1024,
+  maxHeldInputBytes: 16 * 1024 * 1024,
+});
 
 /** What a shell needs from its vat. */
 export interface ShellHost {
@@ -15,6 +43,8 @@ export interface ShellHost {
   readonly sessionLimits: SessionLimits;
   readonly decodeLimits: SyrupLimits;
   readonly maxFrameBytes: number;
+  /** Output backpressure budgets (all fields set). */
+  readonly shellLimits: Readonly<Required<ShellLimits>>;
   /**
    * The peer's hello checked out (signature, and the transport's proven
    * designator). Returns an abort reason (`PROTOCOL`), or a reason with its
@@ -59,6 +89,13 @@ export type ShellState = 'handshaking' | 'open' | 'closed';
  * bytes (unframeable input, a missed deadline): it reports it as a close with
  * `canSend`, and the abort goes out inside that notice, before the transport
  * closes.
+ *
+ * Backpressure (open sessions, connections with `bufferedBytes`): after each
+ * message the session sends, the connection's backlog is checked. Above
+ * `pauseInputAtUnsentBytes` the peer's later messages are held, in arrival
+ * order, and handed to the session once the connection says it `drained`
+ * below that mark; above `maxUnsentBytes`, or with more than
+ * `maxHeldInputBytes` held, the session is aborted with `BUDGET_EXCEEDED`.
  */
 export class ConnectionShell {
   state: ShellState = 'handshaking';
@@ -68,6 +105,11 @@ export class ConnectionShell {
   sessionId: Uint8Array | undefined;
   readonly openedAt = Date.now();
   private error: CapmeshError | undefined;
+  /** Input held while the peer does not read our output (see Backpressure). */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
+  private paused = false;
+  private outputTripped = false;
 
   constructor(
     readonly connection: Connection,
@@ -88,6 +130,7 @@ export class ConnectionShell {
     this.connection.setReceiver({
       message: (bytes) => this.onMessage(bytes),
       closed: (reason) => this.onClosed(reason),
+      drained: () => this.onDrained(),
     });
     this.sendRaw(this.hello.op);
   }
@@ -114,6 +157,10 @@ export class ConnectionShell {
       return;
     }
     if (this.session) {
+      if (this.paused || this.held.length > 0) {
+        this.hold(bytes);
+        return;
+      }
       this.session.receiveBytes(bytes, this.host.decodeLimits);
       return;
     }
@@ -151,7 +198,10 @@ export class ConnectionShell {
     const label = this.peer!.location.designator.slice(0, 12);
     this.session = new CaptpSession(
       {
-        send: (bytes) => this.connection.send(bytes),
+        send: (bytes) => {
+          this.connection.send(bytes);
+          this.checkOutput();
+        },
         schedule: (turn) => queueMicrotask(turn),
         // Releases wait a little, so a stream of calls shares one gc message instead of one each.
         scheduleGc: (flush) => void setTimeout(flush, GC_BATCH_MS),
@@ -168,6 +218,48 @@ export class ConnectionShell {
     );
     this.state = 'open';
     this.host.opened(this);
+  }
+
+  /** After a session send: pause input above the pause mark, abort above `maxUnsentBytes`. */
+  private checkOutput(): void {
+    const buffered = this.connection.bufferedBytes?.() ?? 0;
+    const limits = this.host.shellLimits;
+    if (buffered <= limits.pauseInputAtUnsentBytes) return;
+    this.paused = true;
+    if (buffered <= limits.maxUnsentBytes || this.outputTripped) return;
+    // The op:abort sent below comes back through here: trip once.
+    this.outputTripped = true;
+    this.abortForBudget('maxUnsentBytes', `the peer left more than ${limits.maxUnsentBytes} bytes of our messages unread`);
+  }
+
+  private hold(bytes: Uint8Array): void {
+    const max = this.host.shellLimits.maxHeldInputBytes;
+    if (this.heldBytes + bytes.length > max) {
+      this.abortForBudget('maxHeldInputBytes', `more than ${max} bytes arrived while the peer was not reading ours`);
+      return;
+    }
+    this.held.push(bytes);
+    this.heldBytes += bytes.length;
+  }
+
+  /** The connection drained: if below the pause mark, hand the held messages over, in order, until paused again. */
+  private onDrained(): void {
+    if (!this.paused || this.state !== 'open') return;
+    if ((this.connection.bufferedBytes?.() ?? 0) > this.host.shellLimits.pauseInputAtUnsentBytes) return;
+    this.paused = false;
+    while (this.held.length > 0 && !this.paused && this.state === 'open' && this.session) {
+      const bytes = this.held.shift()!;
+      this.heldBytes -= bytes.length;
+      this.session.receiveBytes(bytes, this.host.decodeLimits);
+    }
+  }
+
+  private abortForBudget(budget: keyof ShellLimits, message: string): void {
+    const error = budgetExceeded(budget, message);
+    this.held = [];
+    this.heldBytes = 0;
+    if (this.session) this.session.abort(`${error.code}: ${error.message}`, error.code, error.detail);
+    else this.abort(`${error.code}: ${error.message}`, error.code);
   }
 
   private onClosed(reason: ConnectionCloseReason): void {

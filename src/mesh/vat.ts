@@ -2,11 +2,11 @@ import { CapmeshError } from '../util/errors.js';
 import { toHex } from '../util/bytes.js';
 import { designatorOf, designatorSigner, generateKeyPair, isKeyPair, keyPairDesignatorKey, randomSwiss, sessionIdOf, type DesignatorKey, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
-import { finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
+import { SESSION_LIMIT_NAMES, finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
-import { ConnectionShell, type HelloRefusal, type ShellHost } from './connection-shell.js';
+import { ConnectionShell, DEFAULT_SHELL_LIMITS, type HelloRefusal, type ShellHost, type ShellLimits } from './connection-shell.js';
 import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
@@ -18,8 +18,13 @@ import type { SyrupValue } from '../syrup/types.js';
 import { PersistentObjects, type KindMaker } from './persistent-objects.js';
 import { SessionEnds } from './session-ends.js';
 
-/** Session, decoder, frame and handoff/gift budgets (see `HandoffLimits` for the handoff ones and their defaults). */
-export interface VatLimits extends SessionLimits, SyrupLimits, HandoffLimits {
+/**
+ * Every limit and budget a vat applies, with its default: see `SessionLimits`
+ * (CapTP tables and budgets, per session), `SyrupLimits` (the decoder, per
+ * message), `ShellLimits` (output backpressure, per session), `HandoffLimits`
+ * (handoff dials and gifts), and the inbound-session budgets below.
+ */
+export interface VatLimits extends SessionLimits, SyrupLimits, ShellLimits, HandoffLimits {
   /** Largest message accepted from a peer; a larger one aborts that session with `LIMIT`. Default 16 MiB. */
   maxFrameBytes?: number;
   /**
@@ -186,6 +191,8 @@ export interface Vat {
   dump(): string;
   /** Throws `CapmeshError('INTERNAL')` if any session's tables break an invariant. */
   check(): void;
+  /** How many sessions were aborted for each budget (`BUDGET_EXCEEDED`, by `detail.budget`) since the vat started. */
+  budgetTrips(): Record<string, number>;
   /** Aborts every session, waits for pending `ctx.save`s to reach the store, and closes every netlayer. */
   close(): Promise<void>;
 }
@@ -225,7 +232,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const limits = options.limits ?? {};
   const decodeLimits: SyrupLimits = {
     ...DEFAULT_SYRUP_LIMITS,
-    ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes']),
+    ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes', 'maxNodes']),
   };
   const swissTable = new SwissTable();
   /** Objects registered `onlyOver` a transport, by transport: consulted only by that transport's sessions. */
@@ -266,6 +273,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   /** Outbound shells still on their way to a session, → the peer key they dial. */
   const dials = new Map<ConnectionShell, string>();
   let closing = false;
+  const budgetTrips: Record<string, number> = {};
 
   const trustedClaims: ReadonlySet<string> = new Set(options.trustClaimsOn ?? []);
   /**
@@ -322,7 +330,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     dialect,
     logger,
     finalizer: options.finalizer ?? finalizationRegistryFinalizer,
-    sessionLimits: pick(limits, ['maxExports', 'maxImports', 'maxQuestions', 'maxAnswers']),
+    sessionLimits: pick(limits, SESSION_LIMIT_NAMES),
+    shellLimits: { ...DEFAULT_SHELL_LIMITS, ...pick(limits, ['maxUnsentBytes', 'pauseInputAtUnsentBytes', 'maxHeldInputBytes']) },
     decodeLimits,
     maxFrameBytes: limits.maxFrameBytes ?? decodeLimits.maxBytes ?? DEFAULT_SYRUP_LIMITS.maxBytes,
     helloArrived(shell) {
@@ -411,6 +420,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
         established.delete(peerKey(peer));
         sessionEnds.ended(peerKey(peer), error);
       }
+      const budget = error.code === 'BUDGET_EXCEEDED' ? error.detail?.['budget'] : undefined;
+      if (typeof budget === 'string') budgetTrips[budget] = (budgetTrips[budget] ?? 0) + 1;
       logger.info('session closed', { peer: peer?.designator, code: error.code, reason: error.message });
     },
   };
@@ -591,6 +602,9 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     },
     check() {
       for (const shell of shells) if (shell.state === 'open') shell.session?.check();
+    },
+    budgetTrips() {
+      return { ...budgetTrips };
     },
     async close() {
       if (closing) return;

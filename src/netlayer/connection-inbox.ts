@@ -35,6 +35,11 @@ export class ConnectionInbox {
     if (this.#items.length > 0) this.schedule();
   }
 
+  /** Tells the receiver the connection's send backlog drained (see `ConnectionReceiver.drained`); nothing once ended. */
+  drained(): void {
+    if (!this.#ended) this.#receiver?.drained?.();
+  }
+
   /** Queues one message (ignored once ended). */
   push(bytes: Uint8Array): void {
     if (!this.#ended) this.#items.push({ bytes });

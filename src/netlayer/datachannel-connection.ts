@@ -60,6 +60,7 @@ export class DataChannelConnection implements Connection {
   private receiver: ConnectionReceiver | undefined;
   private readonly early: Uint8Array[] = [];
   private readonly queue: Uint8Array[] = [];
+  private queueBytes = 0;
   private parts: Uint8Array[] = [];
   private partBytes = 0;
   private endedWith: ConnectionCloseReason | undefined;
@@ -79,7 +80,10 @@ export class DataChannelConnection implements Connection {
     // Listen at once: a worker may see a channel's first messages before its `open` event.
     channel.addEventListener('message', (event) => this.onChannelMessage(event.data));
     channel.addEventListener('open', () => this.pump());
-    channel.addEventListener('bufferedamountlow', () => this.pump());
+    channel.addEventListener('bufferedamountlow', () => {
+      this.pump();
+      if (this.queue.length === 0 && !this.endedWith) this.receiver?.drained?.();
+    });
     channel.addEventListener('close', () => this.end({ kind: 'remote', message: 'the data channel closed' }));
     channel.addEventListener('error', () => this.end({ kind: 'error', message: 'the data channel failed' }));
   }
@@ -93,6 +97,7 @@ export class DataChannelConnection implements Connection {
 
   send(bytes: Uint8Array): void {
     if (this.endedWith) return;
+    this.queueBytes += bytes.length;
     if (bytes.length <= CHUNK_BYTES) {
       this.queue.push(withHeader(WHOLE, bytes));
     } else {
@@ -113,11 +118,18 @@ export class DataChannelConnection implements Connection {
     while (this.queue.length > 0 && !this.endedWith) {
       if (this.channel.readyState !== 'open' || this.channel.bufferedAmount > HIGH_WATER) return;
       try {
-        this.channel.send(this.queue.shift()!);
+        const frame = this.queue.shift()!;
+        this.queueBytes -= frame.length - 1;
+        this.channel.send(frame);
       } catch (e) {
         this.end({ kind: 'error', message: `send on the data channel failed: ${e instanceof Error ? e.message : String(e)}` });
       }
     }
+  }
+
+  /** Bytes sent but not yet on the wire: queued here plus buffered in the channel. `drained` follows `bufferedamountlow` once the queue is empty. */
+  bufferedBytes(): number {
+    return this.queueBytes + this.channel.bufferedAmount;
   }
 
   /** True once the channel is open (sends before that wait in the queue). */

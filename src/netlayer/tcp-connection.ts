@@ -90,6 +90,7 @@ export class TcpConnection implements Connection {
     this.#firstMessageTimer.unref?.();
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('drain', () => this.#inbox.drained());
     socket.on('end', () => this.#end({ kind: 'remote', message: 'the peer closed the connection' }));
     socket.on('error', (error) => {
       this.#end({ kind: 'error', message: `socket error: ${error.message}` });
@@ -126,6 +127,11 @@ export class TcpConnection implements Connection {
     assertBytes(bytes, 'bytes');
     if ((this.#closeReason !== undefined && !this.#lastWord) || this.#socket.destroyed) return;
     this.#socket.write(frameMessage(this.#framing, bytes));
+  }
+
+  /** Bytes written but still in the socket's user-space buffer (the kernel's is full: the peer is not reading). */
+  bufferedBytes(): number {
+    return this.#socket.writableLength;
   }
 
   close(reason?: string): void {

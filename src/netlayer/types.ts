@@ -57,6 +57,12 @@ export interface ConnectionReceiver {
   message(bytes: Uint8Array): void;
   /** The connection ended (peer closed, transport failed, or `close()` was called). Called once. */
   closed(reason: ConnectionCloseReason): void;
+  /**
+   * Backpressure relief: a connection that implements `bufferedBytes` calls
+   * this when what it buffers for sending has drained (fallen to its low-water
+   * mark). Never from inside `send`; may come when nobody waits for it.
+   */
+  drained?(): void;
 }
 
 export interface ConnectionCloseReason {
@@ -117,6 +123,13 @@ export interface Connection {
    * transport trouble; that surfaces as `closed`.
    */
   send(bytes: Uint8Array): void;
+  /**
+   * Backpressure: bytes accepted by `send` that the transport has not yet
+   * handed to the network (the peer may not be reading). Optional: absent
+   * means the transport cannot tell (treated as 0). A connection that has it
+   * must also call its receiver's `drained` when the backlog drains.
+   */
+  bufferedBytes?(): number;
   /** Closes the connection; the receiver's `closed` is called with kind `local`. Idempotent. */
   close(reason?: string): void;
 }

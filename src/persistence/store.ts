@@ -73,6 +73,7 @@ const STORED_LIMITS = {
   maxStringBytes: Number.MAX_SAFE_INTEGER,
   maxIntegerDigits: 1_000_000,
   maxDepth: 64,
+  maxNodes: Number.MAX_SAFE_INTEGER,
 } as const;
 
 /** Decodes stored bytes; a value that does not decode is a `STORE` fault naming the key. */

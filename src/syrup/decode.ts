@@ -22,7 +22,8 @@ import type { SyrupLimits, SyrupStruct, SyrupValue } from './types.js';
  * - `SYRUP_LIMIT`: a `SyrupLimits` bound is exceeded. Checked before the work
  *   it bounds: a declared string length above `maxStringBytes` is refused
  *   before anything is sliced, a container is refused on opening when it would
- *   exceed `maxDepth`.
+ *   exceed `maxDepth`, and a value is refused before it is made when it would
+ *   be the `maxNodes + 1`th of the input (a closer is not a new value).
  *
  * The parser is iterative (an explicit stack of open containers), so deep input
  * can never overflow the JS stack whatever `maxDepth` says.
@@ -163,6 +164,8 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
   const maxDepth = L.maxDepth;
   const maxIntDigits = L.maxIntegerDigits;
   const maxStringBytes = L.maxStringBytes;
+  /** Values left before `maxNodes` trips; one is taken as each value starts, before it is allocated. */
+  let nodesLeft = L.maxNodes;
   const maxScanDigits = maxIntDigits > 16 ? maxIntDigits : 16;
   const inputEnd = bytes.length;
   /** One past the last byte the value may use. */
@@ -178,6 +181,10 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
     let start = pos;
     const b = bytes[pos]!;
     let value: SyrupValue;
+    // Every byte that is not a closer starts a value (or is malformed): count it before any allocation.
+    if (b !== 0x5d && b !== 0x7d && b !== 0x3e && b !== 0x24 && --nodesLeft < 0) {
+      fail('SYRUP_LIMIT', `more than maxNodes (${L.maxNodes}) values in one message`, pos);
+    }
 
     if (b >= 0x30 && b <= 0x39) {
       // Digits: an integer (`+`/`-`) or a length (`:` `"` `'`).

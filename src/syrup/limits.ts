@@ -9,5 +9,6 @@ export function resolveLimits(limits?: SyrupLimits): Readonly<Required<SyrupLimi
     maxItems: limits.maxItems ?? DEFAULT_SYRUP_LIMITS.maxItems,
     maxIntegerDigits: limits.maxIntegerDigits ?? DEFAULT_SYRUP_LIMITS.maxIntegerDigits,
     maxStringBytes: limits.maxStringBytes ?? DEFAULT_SYRUP_LIMITS.maxStringBytes,
+    maxNodes: limits.maxNodes ?? DEFAULT_SYRUP_LIMITS.maxNodes,
   };
 }

@@ -147,6 +147,13 @@ export interface SyrupLimits {
   maxIntegerDigits?: number;
   /** Bytes of one string, symbol or byte string. */
   maxStringBytes?: number;
+  /**
+   * Values of every kind (scalars and containers, at any depth) in one
+   * encoded value. Counted as the decoder goes and checked before each value
+   * is allocated, so a message of millions of tiny values (16 MiB of `[]`) is
+   * refused with `SYRUP_LIMIT` after this many, for a bounded cost.
+   */
+  maxNodes?: number;
 }
 
 export const DEFAULT_SYRUP_LIMITS: Readonly<Required<SyrupLimits>> = Object.freeze({
@@ -155,4 +162,5 @@ export const DEFAULT_SYRUP_LIMITS: Readonly<Required<SyrupLimits>> = Object.free
   maxItems: 100_000,
   maxIntegerDigits: 1_000,
   maxStringBytes: 8 * 1024 * 1024,
+  maxNodes: 250_000,
 });

@@ -29,7 +29,7 @@ export const ERROR_CODES = [
   'BAD_VERSION',
   'BAD_LOCATION_SIGNATURE',
   'LIMIT',
-  /** A peer-driven resource budget tripped; the reason names the budget (e.g. `maxGiftsPerSession`). The offending session is aborted. */
+  /** A peer-driven resource budget tripped: the offending session is aborted, and the reason (and `detail.budget` where set) names the budget (e.g. `maxGiftsPerSession`). */
   'BUDGET_EXCEEDED',
   'NOT_FOUND',
   'BROKEN',

@@ -49,13 +49,14 @@ describe('hostile input aborts the session, breaks what depended on it, and noth
     });
   }
 
-  it('a peer over the answer-table limit is aborted with LIMIT', () => {
+  it('a peer over the answer-table budget is aborted with BUDGET_EXCEEDED naming maxAnswers', () => {
     const solo = makeSolo(slow(), { limits: { maxAnswers: 2 } });
     for (let i = 0; i < 3; i++) {
       solo.session.receive({ op: 'deliver', to: { type: 'export', position: 0 }, args: [sym('wait')], answerPos: i, resolveMe: null });
     }
-    expect(solo.closedWith?.code).toBe('LIMIT');
-    expect(solo.sent.at(-1)).toMatch(/^abort "LIMIT: /);
+    expect(solo.closedWith?.code).toBe('BUDGET_EXCEEDED');
+    expect(solo.closedWith?.detail).toEqual({ budget: 'maxAnswers' });
+    expect(solo.sent.at(-1)).toMatch(/^abort "BUDGET_EXCEEDED: maxAnswers: /);
   });
 
   it('reusing an answer position before op:gc-answers is a protocol error', () => {

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { suiteSwiss } from '../../src/cli/test-peer-objects.js';
 import { formatSturdyRef, parsePeerUri } from '../../src/mesh/uri.js';
 import { runCapmesh, startTestPeerProcess } from '../conformance/harness/test-peer-process.js';
+import { parseLimits } from '../../src/cli/commands/test-peer.js';
+import { UsageError } from '../../src/cli/subcommand.js';
 
 describe('capmesh test-peer (child process)', () => {
   it('prints its peer URI first, its sturdyrefs on stderr, serves `capmesh call`, and exits 0 on SIGTERM', async () => {
@@ -48,5 +50,24 @@ describe('capmesh test-peer (child process)', () => {
     } finally {
       await first.stop();
     }
+  });
+});
+
+describe('capmesh test-peer --limits', () => {
+  it('takes known VatLimits names with positive integer values', () => {
+    expect(parseLimits('{"maxQueuedMessages":100,"maxNodes":5,"maxUnsentBytes":1024,"maxFrameBytes":9}')).toEqual({
+      maxQueuedMessages: 100,
+      maxNodes: 5,
+      maxUnsentBytes: 1024,
+      maxFrameBytes: 9,
+    });
+  });
+
+  it('refuses unknown names, non-integers and non-objects with a usage error', () => {
+    expect(() => parseLimits('{"maxQueued":1}')).toThrow(UsageError);
+    expect(() => parseLimits('{"maxAnswers":0}')).toThrow(/positive integer/);
+    expect(() => parseLimits('{"maxAnswers":1.5}')).toThrow(UsageError);
+    expect(() => parseLimits('[1]')).toThrow(/JSON object/);
+    expect(() => parseLimits('nope')).toThrow(/JSON object/);
   });
 });

@@ -184,6 +184,34 @@ describe('decode limits', () => {
     expect(limited(latin1("<1'l1+2+3+4+>"), { maxItems: 3 })).toBe('SYRUP_LIMIT');
   });
 
+  it('maxNodes counts every value at any depth (closers are not values)', () => {
+    expect(limited(latin1('[1+[2+]]'), { maxNodes: 4 })).toBe('no error');
+    expect(limited(latin1('[1+[2+3+]]'), { maxNodes: 4 })).toBe('SYRUP_LIMIT');
+    expect(limited(latin1("<1'l{1\"a1+}>"), { maxNodes: 5 })).toBe('no error');
+    expect(limited(latin1("<1'l{1\"a1+}>"), { maxNodes: 4 })).toBe('SYRUP_LIMIT');
+    expect(codeOf(() => decode(latin1('[1+2+]'), { maxNodes: 2 }))).toBe('SYRUP_LIMIT');
+  });
+
+  it('16 MiB of empty lists is refused by the default maxNodes after a bounded amount of work', () => {
+    const n = 8 * 1024 * 1024 - 1;
+    const bytes = new Uint8Array(2 * n + 2);
+    bytes[0] = 0x5b;
+    for (let i = 0; i < n; i++) {
+      bytes[1 + 2 * i] = 0x5b;
+      bytes[2 + 2 * i] = 0x5d;
+    }
+    bytes[2 * n + 1] = 0x5d;
+    let error: unknown;
+    try {
+      decode(bytes, { maxItems: Number.MAX_SAFE_INTEGER });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'SYRUP_LIMIT', message: expect.stringContaining('maxNodes (250000)') });
+    // refused at the 250,001st value: about 500 KB in, not at the end of the 16 MiB
+    expect((error as { detail: { offset: number } }).detail.offset).toBe(2 * 250_000 - 1);
+  });
+
   it('maxIntegerDigits bounds integers before BigInt is called', () => {
     expect(limited(latin1('12345+'), { maxIntegerDigits: 5 })).toBe('no error');
     expect(limited(latin1('123456+'), { maxIntegerDigits: 5 })).toBe('SYRUP_LIMIT');

@@ -1,4 +1,8 @@
-import { createVat, formatPeerUri, jsonLineLogger, type Vat } from '../../mesh/index.js';
+import { createVat, formatPeerUri, jsonLineLogger, type Vat, type VatLimits } from '../../mesh/index.js';
+import { DEFAULT_SHELL_LIMITS } from '../../mesh/connection-shell.js';
+import { DEFAULT_HANDOFF_LIMITS } from '../../mesh/handoff-limits.js';
+import { SESSION_LIMIT_NAMES } from '../../captp/index.js';
+import { DEFAULT_SYRUP_LIMITS } from '../../syrup/types.js';
 import {
   DEFAULT_TCP_FIRST_MESSAGE_TIMEOUT_MS,
   DEFAULT_TCP_MAX_MESSAGE_BYTES,
@@ -34,6 +38,10 @@ Options:
                           unfinished for N ms (default 30000)
   --max-message-bytes N   largest message accepted (default 16777216)
 ${DIALECT_USAGE}
+  --limits JSON           the vat's limits and budgets (VatLimits), e.g.
+                          '{"maxQueuedMessages":100,"maxUnsentBytes":2097152}';
+                          unknown names or values that are not positive integers
+                          are refused (for abuse tests: small budgets trip fast)
   --verbose               log sessions and messages to stderr as JSON lines
 
 For the suite at 6c146dc (main, early 2026):
@@ -53,6 +61,8 @@ export interface TestPeerOptions {
   readonly partialMessageTimeoutMs?: number;
   /** tcp-testing-only `maxMessageBytes` (default 16 MiB). */
   readonly maxMessageBytes?: number;
+  /** Passed to `createVat` as `limits`. */
+  readonly limits?: VatLimits;
   readonly log?: (line: string) => void;
 }
 
@@ -83,6 +93,7 @@ export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer>
     // The suite dials us and expects its sessions to be reused for our dials to it (handoffs,
     // crossed hellos): believe tcp-testing-only claims, which a test peer may.
     trustClaimsOn: [netlayer.transport],
+    ...(options.limits ? { limits: options.limits } : {}),
     ...(options.log ? { logger: jsonLineLogger(options.log, 'debug') } : {}),
   });
   try {
@@ -103,12 +114,13 @@ export const testPeerCommand: Subcommand = {
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, {
-      values: ['host', 'port', 'designator', 'first-message-timeout-ms', 'partial-message-timeout-ms', 'max-message-bytes', ...DIALECT_FLAGS],
+      values: ['host', 'port', 'designator', 'limits', 'first-message-timeout-ms', 'partial-message-timeout-ms', 'max-message-bytes', ...DIALECT_FLAGS],
       booleans: ['verbose'],
     });
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]!.value}"`);
     const { dialect, framing } = dialectFromArgs(parsed);
     const designator = parsed.values.get('designator');
+    const limitsText = parsed.values.get('limits');
     const options: TestPeerOptions = {
       host: parsed.values.get('host') ?? '127.0.0.1',
       port: integer(parsed, 'port', 0, 65535, 22046),
@@ -118,6 +130,7 @@ export const testPeerCommand: Subcommand = {
       firstMessageTimeoutMs: integer(parsed, 'first-message-timeout-ms', 1, 2 ** 31 - 1, DEFAULT_TCP_FIRST_MESSAGE_TIMEOUT_MS),
       partialMessageTimeoutMs: integer(parsed, 'partial-message-timeout-ms', 1, 2 ** 31 - 1, DEFAULT_TCP_PARTIAL_MESSAGE_TIMEOUT_MS),
       maxMessageBytes: integer(parsed, 'max-message-bytes', 1, 2 ** 31 - 1, DEFAULT_TCP_MAX_MESSAGE_BYTES),
+      ...(limitsText !== undefined ? { limits: parseLimits(limitsText) } : {}),
       ...(parsed.booleans.has('verbose') ? { log: io.err } : {}),
     };
     const onRejection = (reason: unknown): void => {
@@ -147,3 +160,32 @@ export const testPeerCommand: Subcommand = {
     }
   },
 };
+
+/** Every `VatLimits` name `--limits` accepts. */
+const LIMIT_NAMES: ReadonlySet<string> = new Set([
+  ...SESSION_LIMIT_NAMES,
+  ...Object.keys(DEFAULT_SYRUP_LIMITS),
+  ...Object.keys(DEFAULT_SHELL_LIMITS),
+  ...Object.keys(DEFAULT_HANDOFF_LIMITS),
+  'maxInboundSessions',
+  'maxUnprovenSessionsPerDesignator',
+  'maxFrameBytes',
+]);
+
+/** `--limits` text → `VatLimits`; a `UsageError` for anything but an object of known names with positive integer values. */
+export function parseLimits(text: string): VatLimits {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError('--limits must be a JSON object');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError('--limits must be a JSON object');
+  const out: Record<string, number> = {};
+  for (const [name, n] of Object.entries(value)) {
+    if (!LIMIT_NAMES.has(name)) throw new UsageError(`--limits: unknown limit "${name}"`);
+    if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--limits: ${name} must be a positive integer`);
+    out[name] = n;
+  }
+  return out as VatLimits;
+}

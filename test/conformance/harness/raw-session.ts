@@ -265,6 +265,20 @@ export class RawSession {
     }
   }
 
+  /** Writes `bytes` as one message in our framing, whatever they hold (for hostile input). */
+  sendRawMessage(bytes: Uint8Array): void {
+    this.socket.write(frameMessage(this.side.framing, bytes));
+  }
+
+  /** Stops reading the socket (the peer's output backs up), until `resumeReading`. */
+  pauseReading(): void {
+    this.socket.pause();
+  }
+
+  resumeReading(): void {
+    this.socket.resume();
+  }
+
   /** `CapTPSession.close`: abort, then close the socket. */
   close(): void {
     if (!this.socket.destroyed && !this.ended) {

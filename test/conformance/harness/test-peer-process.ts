@@ -20,8 +20,9 @@ export interface TestPeerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export function startTestPeerProcess(args: readonly string[]): Promise<TestPeerProcess> {
-  const child = spawn(process.execPath, [CAPMESH_BIN, 'test-peer', '--port', '0', ...args], {
+/** `nodeArgs` go before the script (e.g. `--max-old-space-size=256` to run the peer with a small heap). */
+export function startTestPeerProcess(args: readonly string[], options: { nodeArgs?: readonly string[] } = {}): Promise<TestPeerProcess> {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CAPMESH_BIN, 'test-peer', '--port', '0', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
