@@ -70,6 +70,14 @@ interface Answer {
 const noop = (): void => {};
 
 /**
+ * Most positions one `op:gc-exports` / `op:gc-answers` carries. A batch of
+ * releases (say, after tens of thousands of calls in one GC window) is split
+ * into several messages, so a well-behaved session never sends a message that
+ * the peer's decoder limits (100 000 list items by default here) must refuse.
+ */
+export const GC_POSITIONS_PER_MESSAGE = 4096;
+
+/**
  * One CapTP session's protocol state machine. No I/O: it mutates its four
  * tables and speaks only through `SessionPorts`.
  *
@@ -586,14 +594,18 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     if (this.gcExportsDue.size > 0) {
       const entries = [...this.gcExportsDue].sort((a, b) => a[0] - b[0]).map(([position, delta]) => ({ position, delta }));
       this.gcExportsDue.clear();
-      this.sendOp({ op: 'gc-exports', entries });
-      this.counters.gcExportsSent++;
+      for (let i = 0; i < entries.length && !this.closedWith; i += GC_POSITIONS_PER_MESSAGE) {
+        this.sendOp({ op: 'gc-exports', entries: entries.slice(i, i + GC_POSITIONS_PER_MESSAGE) });
+        this.counters.gcExportsSent++;
+      }
     }
     if (this.gcAnswersDue.length > 0) {
       const positions = this.gcAnswersDue.sort((a, b) => a - b);
       this.gcAnswersDue = [];
-      this.sendOp({ op: 'gc-answers', positions });
-      this.counters.gcAnswersSent++;
+      for (let i = 0; i < positions.length && !this.closedWith; i += GC_POSITIONS_PER_MESSAGE) {
+        this.sendOp({ op: 'gc-answers', positions: positions.slice(i, i + GC_POSITIONS_PER_MESSAGE) });
+        this.counters.gcAnswersSent++;
+      }
     }
   }
 

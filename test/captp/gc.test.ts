@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { E, far } from '../../src/vat/index.js';
 import { makePair } from './harness.js';
+import { GC_POSITIONS_PER_MESSAGE } from '../../src/captp/session.js';
 
 const thing = far('thing', { ping: () => 'pong' });
 const host = () =>
@@ -76,3 +77,23 @@ async function settleWith<T>(pair: ReturnType<typeof makePair>, p: Promise<T>): 
   await pair.settle();
   return p;
 }
+
+describe('distributed GC: batch size', () => {
+  it('a batch of releases larger than GC_POSITIONS_PER_MESSAGE goes out in several op:gc-exports, each within it, releasing every export once', async () => {
+    const n = GC_POSITIONS_PER_MESSAGE + 10;
+    const many = Array.from({ length: n }, (_, i) => far(`thing ${i}`, { ping: () => i }));
+    const pair = makePair({ bootstrapB: far('host', { many: () => many }), limits: { maxReferencesPerMessage: 2 * n } });
+    const list = (await settleWith(pair, E(pair.a.session.bootstrap() as { many(): object[] }).many())) as object[];
+    expect(pair.b.session.stats().exports).toBe(n);
+    pair.take();
+    for (const ref of list) pair.finalizer.collect(ref);
+    await pair.settle();
+    const sizes = pair
+      .take()
+      .filter((l) => l.startsWith('A>B gc-exports '))
+      .map((l) => l.slice('A>B gc-exports '.length).split(',').length);
+    expect(sizes).toEqual([GC_POSITIONS_PER_MESSAGE, 10]);
+    expect(pair.b.session.stats().exports).toBe(0);
+    pair.b.session.check();
+  });
+});
