@@ -14,8 +14,14 @@ type Item = { readonly bytes: Uint8Array } | { readonly reason: ConnectionCloseR
  * `schedule()` hands over on a microtask. A receiver that throws does not stop
  * delivery: the error is rethrown from a fresh microtask. Re-entrant hand-overs
  * (a receiver that makes more arrive) return at once; the outer loop goes on.
+ *
+ * `afterLastWord`, when given, runs right after a close notice with `canSend`
+ * was handed over (even if the receiver threw): the transport ends the
+ * last-word window there, so the receiver's `op:abort` went out first.
  */
 export class ConnectionInbox {
+  constructor(private readonly afterLastWord?: (reason: ConnectionCloseReason) => void) {}
+
   #receiver: ConnectionReceiver | undefined;
   readonly #items: Item[] = [];
   #scheduled = false;
@@ -83,6 +89,7 @@ export class ConnectionInbox {
             throw error;
           });
         }
+        if ('reason' in item && item.reason.canSend === true) this.afterLastWord?.(item.reason);
       }
     } finally {
       this.#flushing = false;

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { assertBytes, assertFunction } from '../util/assert.js';
+import { assertBytes } from '../util/assert.js';
 import { isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
 import type { PeerLocator } from '../wire/index.js';
 import { createMessageReader, frameMessage, type MessageReader, type MessageReaderOptions, type StreamFramingMode } from './stream-messages.js';
@@ -60,7 +60,8 @@ export class TcpConnection implements Connection {
   readonly #reader: MessageReader;
   readonly #lingerMs: number;
   readonly #onEnded: (connection: TcpConnection) => void;
-  readonly #inbox = new ConnectionInbox();
+  /** The close notice of a peer fault ends the last-word window once handed over (see `ConnectionInbox`). */
+  readonly #inbox = new ConnectionInbox(() => this.#afterLastWord());
   #closeReason: ConnectionCloseReason | undefined;
   /** True from a peer fault until its close notice was handed over: `send` still writes. */
   #lastWord = false;
@@ -108,19 +109,7 @@ export class TcpConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    assertFunction(receiver?.message, 'receiver.message');
-    assertFunction(receiver?.closed, 'receiver.closed');
-    // The close notice is wrapped so a peer fault's last-word window ends right after it was handed over.
-    this.#inbox.setReceiver({
-      message: (bytes) => receiver.message(bytes),
-      closed: (reason) => {
-        try {
-          receiver.closed(reason);
-        } finally {
-          if (reason.canSend === true) this.#afterLastWord();
-        }
-      },
-    });
+    this.#inbox.setReceiver(receiver);
   }
 
   send(bytes: Uint8Array): void {

@@ -1,4 +1,4 @@
-import { assertBytes, assertFunction } from '../util/assert.js';
+import { assertBytes } from '../util/assert.js';
 import type { CapmeshErrorCode } from '../util/errors.js';
 import { ConnectionInbox } from './connection-inbox.js';
 import type { PeerLocator } from '../wire/index.js';
@@ -35,7 +35,8 @@ export class WebSocketConnection implements Connection {
   readonly provenDesignator: string | undefined;
 
   readonly #socket: WebSocketLike;
-  readonly #inbox = new ConnectionInbox();
+  /** The close notice of a peer fault ends the last-word window once handed over (see `ConnectionInbox`). */
+  readonly #inbox = new ConnectionInbox((reason) => this.#afterLastWord(reason.message));
   #open = true;
   /** True from a fault until its close notice was handed over: `send` still writes. */
   #lastWord = false;
@@ -97,19 +98,7 @@ export class WebSocketConnection implements Connection {
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
-    assertFunction(receiver?.message, 'receiver.message');
-    assertFunction(receiver?.closed, 'receiver.closed');
-    // The close notice is wrapped so a fault's last-word window ends right after it was handed over.
-    this.#inbox.setReceiver({
-      message: (bytes) => receiver.message(bytes),
-      closed: (reason) => {
-        try {
-          receiver.closed(reason);
-        } finally {
-          if (reason.canSend === true) this.#afterLastWord(reason.message);
-        }
-      },
-    });
+    this.#inbox.setReceiver(receiver);
   }
 
   send(bytes: Uint8Array): void {

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { request } from 'node:http';
 import { onCleanup } from '../relay/helpers.js';
+import { readMemory } from './child.js';
 
 const CLI = fileURLToPath(new URL('../../bin/capmesh.mjs', import.meta.url));
 
@@ -88,10 +88,7 @@ export async function childRelay(flags: readonly string[] = []): Promise<ChildRe
       if (line === undefined) throw new Error(`no metric ${name}`);
       return Number(line.slice(name.length + 1));
     },
-    peakRssKiB() {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-    },
+    peakRssKiB: () => readMemory(pid).peakKiB,
     alive: () => !exited,
   };
 }

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
 import { Sym, type SyrupValue } from '../../src/syrup/types.js';
 import { descriptorFromSyrup, dialectFor, exportDesc, type DeliverOp } from '../../src/wire/index.js';
@@ -7,6 +6,7 @@ import type { SuiteObjectName } from '../../src/cli/test-peer-objects.js';
 import { RawSession, type SuiteSide } from '../conformance/harness/raw-session.js';
 import { suiteLocation } from '../conformance/harness/suite-listener.js';
 import { startTestPeerProcess, type TestPeerProcess } from '../conformance/harness/test-peer-process.js';
+import { readMemory } from './child.js';
 
 /**
  * The abuse suite's victim: `capmesh test-peer` in a child process with a
@@ -42,11 +42,7 @@ export async function startVictim(limits: VatLimits): Promise<Victim> {
       await s.setupSession();
       return s;
     },
-    peakRssMiB() {
-      const status = readFileSync(`/proc/${peer.child.pid}/status`, 'utf8');
-      const kib = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1]);
-      return Math.round(kib / 1024);
-    },
+    peakRssMiB: () => Math.round(readMemory(peer.child.pid!).peakKiB / 1024),
     alive: () => peer.child.exitCode === null && peer.child.signalCode === null,
     async stop() {
       for (const s of sessions) s.close();
