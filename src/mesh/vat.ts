@@ -42,12 +42,23 @@ export interface VatLimits extends SessionLimits, SyrupLimits, ShellLimits, Hand
    * are never counted or blocked. Default 8.
    */
   maxUnprovenSessionsPerDesignator?: number;
+  /**
+   * Most inbound sessions open at once from one source address
+   * (`Connection.source`: the dialler's IP on tcp and websocket listeners;
+   * transports without one are not counted). Over it the new connection is
+   * aborted with `BUDGET_EXCEEDED` (naming `maxInboundSessionsPerSource`).
+   * Default 64: room for many tabs and services behind one NAT, far below
+   * `maxInboundSessions`, so one host cannot take every slot.
+   */
+  maxInboundSessionsPerSource?: number;
 }
 
 /** Default `VatLimits.maxInboundSessions`. */
 export const DEFAULT_MAX_INBOUND_SESSIONS = 1024;
 /** Default `VatLimits.maxUnprovenSessionsPerDesignator`. */
 export const DEFAULT_MAX_UNPROVEN_SESSIONS_PER_DESIGNATOR = 8;
+/** Default `VatLimits.maxInboundSessionsPerSource`. */
+export const DEFAULT_MAX_INBOUND_SESSIONS_PER_SOURCE = 64;
 
 /** Connections refused by this vat's session rules since it started, by cause (see `Vat.refusals`). */
 export interface SessionRefusals {
@@ -55,6 +66,8 @@ export interface SessionRefusals {
   readonly maxInboundSessions: number;
   /** Inbound connections refused by `maxUnprovenSessionsPerDesignator`. */
   readonly maxUnprovenSessionsPerDesignator: number;
+  /** Inbound connections refused by `maxInboundSessionsPerSource`. */
+  readonly maxInboundSessionsPerSource: number;
   /** Connections aborted because the hello claimed another identity than the transport proved (`IDENTITY_MISMATCH`). */
   readonly identityMismatch: number;
 }
@@ -259,7 +272,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   >();
   const maxInboundSessions = limits.maxInboundSessions ?? DEFAULT_MAX_INBOUND_SESSIONS;
   const maxUnprovenPerDesignator = limits.maxUnprovenSessionsPerDesignator ?? DEFAULT_MAX_UNPROVEN_SESSIONS_PER_DESIGNATOR;
-  const refusals = { maxInboundSessions: 0, maxUnprovenSessionsPerDesignator: 0, identityMismatch: 0 };
+  const maxPerSource = limits.maxInboundSessionsPerSource ?? DEFAULT_MAX_INBOUND_SESSIONS_PER_SOURCE;
+  const refusals = { maxInboundSessions: 0, maxUnprovenSessionsPerDesignator: 0, maxInboundSessionsPerSource: 0, identityMismatch: 0 };
   const sessionListeners = new Set<() => void>();
   const notifySessionsChanged = (): void => {
     for (const listener of [...sessionListeners]) {
@@ -304,18 +318,24 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   /** The inbound-session budgets (`VatLimits`), checked when a hello arrived on an inbound connection. */
   const inboundBudget = (shell: ConnectionShell): HelloRefusal | undefined => {
     const claimed = shell.peer!.location;
+    const source = shell.connection.source;
     let inbound = 0;
     let unprovenSameClaim = 0;
+    let sameSource = 0;
     for (const other of shells) {
       if (other === shell || other.state !== 'open' || other.outbound) continue;
       inbound++;
       if (!located(other) && other.peer !== undefined && peerKey(other.peer.location) === peerKey(claimed)) unprovenSameClaim++;
+      if (source !== undefined && other.connection.source === source) sameSource++;
     }
-    let budget: keyof typeof refusals | undefined;
+    let budget: 'maxInboundSessions' | 'maxInboundSessionsPerSource' | 'maxUnprovenSessionsPerDesignator' | undefined;
     let limit = 0;
     if (inbound >= maxInboundSessions) {
       budget = 'maxInboundSessions';
       limit = maxInboundSessions;
+    } else if (source !== undefined && sameSource >= maxPerSource) {
+      budget = 'maxInboundSessionsPerSource';
+      limit = maxPerSource;
     } else if (!located(shell) && unprovenSameClaim >= maxUnprovenPerDesignator) {
       budget = 'maxUnprovenSessionsPerDesignator';
       limit = maxUnprovenPerDesignator;
@@ -323,7 +343,8 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     if (budget === undefined) return undefined;
     refusals[budget]++;
     logger.warn('inbound session refused: over budget', { budget, limit, peer: claimed.designator, proven: shell.proven });
-    return { reason: `${budget} (${limit}) reached: no more inbound sessions${budget === 'maxInboundSessions' ? '' : ' claiming this designator'}`, code: 'BUDGET_EXCEEDED' };
+    const which = { maxInboundSessions: '', maxInboundSessionsPerSource: ' from this address', maxUnprovenSessionsPerDesignator: ' claiming this designator' }[budget];
+    return { reason: `${budget} (${limit}) reached: no more inbound sessions${which}`, code: 'BUDGET_EXCEEDED' };
   };
 
   const host: ShellHost = {

@@ -55,6 +55,8 @@ export class TcpConnection implements Connection {
    */
   readonly provenDesignator = undefined;
 
+  /** The peer's IP address, for an inbound connection (per-source budgets). */
+  readonly source: string | undefined;
   readonly #socket: Socket;
   readonly #framing: StreamFramingMode;
   readonly #reader: MessageReader;
@@ -78,6 +80,7 @@ export class TcpConnection implements Connection {
   ) {
     this.#socket = socket;
     this.outbound = outbound;
+    this.source = outbound ? undefined : socket.remoteAddress;
     this.remoteLocator = remoteLocator;
     this.transport = options.transport;
     this.#framing = options.framing;

@@ -130,6 +130,14 @@ export interface Connection {
    * must also call its receiver's `drained` when the backlog drains.
    */
   bufferedBytes?(): number;
+  /**
+   * Where an inbound connection came from, for per-source budgets
+   * (`VatLimits.maxInboundSessionsPerSource`): the remote IP address for tcp
+   * and websocket listeners. Undefined where the transport has no such notion
+   * or would name a middlebox rather than the peer (relay circuits, WebRTC,
+   * memory, port), and for outbound connections.
+   */
+  readonly source?: string | undefined;
   /** Closes the connection; the receiver's `closed` is called with kind `local`. Idempotent. */
   close(reason?: string): void;
 }

@@ -22,6 +22,9 @@ import { WS_OPEN, closeQuietly, messageBytes, type WebSocketLike } from './webso
  * still works (the session writes `op:abort`), then the socket is closed
  * with code 4003.
  */
+/** How often a WebSocket's send backlog is checked while it drains (see `bufferedBytes`). */
+export const DRAIN_POLL_MS = 20;
+
 export class WebSocketConnection implements Connection {
   readonly transport: string;
   readonly outbound: boolean;
@@ -33,6 +36,8 @@ export class WebSocketConnection implements Connection {
    * serves its own requests but is never used for ours to the vat it claims.
    */
   readonly provenDesignator: string | undefined;
+  /** The dialler's IP address, for an inbound connection (per-source budgets). */
+  readonly source: string | undefined;
 
   readonly #socket: WebSocketLike;
   /** The close notice of a peer fault ends the last-word window once handed over (see `ConnectionInbox`). */
@@ -41,6 +46,7 @@ export class WebSocketConnection implements Connection {
   /** True from a fault until its close notice was handed over: `send` still writes. */
   #lastWord = false;
   #firstMessageTimer: ReturnType<typeof setTimeout> | undefined;
+  #drainTimer: ReturnType<typeof setInterval> | undefined;
   readonly #onEnded: (connection: WebSocketConnection) => void;
 
   constructor(
@@ -52,6 +58,8 @@ export class WebSocketConnection implements Connection {
       onEnded: (connection: WebSocketConnection) => void;
       /** Deadline for the peer's first message, in ms; none when absent. */
       firstMessageTimeoutMs?: number;
+      /** The dialler's address, for an inbound connection. */
+      source?: string | undefined;
     },
   ) {
     this.#socket = socket;
@@ -59,6 +67,7 @@ export class WebSocketConnection implements Connection {
     this.outbound = init.outbound;
     this.remoteLocator = init.remoteLocator;
     this.provenDesignator = init.outbound ? init.remoteLocator?.designator : undefined;
+    this.source = init.outbound ? undefined : init.source;
     this.#onEnded = init.onEnded;
     if (init.firstMessageTimeoutMs !== undefined) {
       const ms = init.firstMessageTimeoutMs;
@@ -97,6 +106,32 @@ export class WebSocketConnection implements Connection {
     return this.#socket.bufferedAmount;
   }
 
+  /**
+   * Backpressure: the socket's `bufferedAmount`. A WebSocket has no drain
+   * event, so while a backlog exists it is polled every `DRAIN_POLL_MS`, and
+   * the receiver's `drained` is called each time it shrank (the shell decides
+   * whether that is low enough); polling stops once it is empty or closed.
+   */
+  bufferedBytes(): number {
+    const n = this.#socket.bufferedAmount;
+    if (n > 0) this.#watchDrain(n);
+    return n;
+  }
+
+  #watchDrain(last: number): void {
+    if (this.#drainTimer !== undefined || !this.#open) return;
+    this.#drainTimer = setInterval(() => {
+      const now = this.#open ? this.#socket.bufferedAmount : 0;
+      if (now === 0 || !this.#open) {
+        clearInterval(this.#drainTimer);
+        this.#drainTimer = undefined;
+      }
+      if (now < last) this.#inbox.drained();
+      last = now;
+    }, DRAIN_POLL_MS);
+    (this.#drainTimer as { unref?: () => void }).unref?.();
+  }
+
   setReceiver(receiver: ConnectionReceiver): void {
     this.#inbox.setReceiver(receiver);
   }
@@ -130,6 +165,8 @@ export class WebSocketConnection implements Connection {
   }
 
   #finish(reason: ConnectionCloseReason, dropQueued = false): void {
+    if (this.#drainTimer !== undefined) clearInterval(this.#drainTimer);
+    this.#drainTimer = undefined;
     if (this.#firstMessageTimer !== undefined) clearTimeout(this.#firstMessageTimer);
     this.#firstMessageTimer = undefined;
     this.#open = false;

@@ -103,7 +103,8 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
     live.delete(connection);
   };
 
-  const accept = (ws: WsSocket): void => {
+  const accept = (ws: WsSocket, request?: { socket?: { remoteAddress?: string } }): void => {
+    const source = request?.socket?.remoteAddress;
     ws.on('error', () => {});
     accepted.add(ws);
     ws.on('close', () => accepted.delete(ws));
@@ -149,6 +150,7 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
             remoteLocator: undefined,
             onEnded,
             firstMessageTimeoutMs,
+            source,
           });
           live.add(connection);
           try {

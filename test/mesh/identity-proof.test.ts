@@ -327,10 +327,28 @@ describe('inbound-session budgets', () => {
         (e: unknown) => e,
       );
       expect(isCapmeshError(refused) && refused.message).toMatch(/BUDGET_EXCEEDED: maxUnprovenSessionsPerDesignator \(1\)/);
-      expect(v.refusals()).toEqual({ maxInboundSessions: 0, maxUnprovenSessionsPerDesignator: 1, identityMismatch: 0 });
+      expect(v.refusals()).toEqual({ maxInboundSessions: 0, maxUnprovenSessionsPerDesignator: 1, maxInboundSessionsPerSource: 0, identityMismatch: 0 });
       expect(await E(fromFirst).ping()).toBe('pong');
       const xObject = await v.enliven<{ who(): string }>(xUri);
       expect(await E(xObject).who()).toBe('the real X');
+    },
+  );
+  it.each(transports)(
+    'maxInboundSessionsPerSource over $name: a third dialler from the same address is aborted with BUDGET_EXCEEDED; the first two carry on',
+    async (t) => {
+      const v = await vat(t.listener(), { maxInboundSessionsPerSource: 2 });
+      const vUri = await v.register(far('svc', { ping: () => 'pong' }));
+      const [a, b, c] = [await vat(t.dialler()), await vat(t.dialler()), await vat(t.dialler())];
+      const fromA = await a.enliven<{ ping(): string }>(vUri);
+      const fromB = await b.enliven<{ ping(): string }>(vUri);
+      expect([await E(fromA).ping(), await E(fromB).ping()]).toEqual(['pong', 'pong']);
+      const refused = await c.enliven(vUri).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(isCapmeshError(refused) && refused.message).toMatch(/BUDGET_EXCEEDED: maxInboundSessionsPerSource \(2\)/);
+      expect(v.refusals().maxInboundSessionsPerSource).toBe(1);
+      expect([await E(fromA).ping(), await E(fromB).ping()]).toEqual(['pong', 'pong']);
     },
   );
 });

@@ -169,6 +169,7 @@ const LIMIT_NAMES: ReadonlySet<string> = new Set([
   ...Object.keys(DEFAULT_HANDOFF_LIMITS),
   'maxInboundSessions',
   'maxUnprovenSessionsPerDesignator',
+  'maxInboundSessionsPerSource',
   'maxFrameBytes',
 ]);
 
