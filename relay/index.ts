@@ -1,7 +1,7 @@
 /**
  * The capmesh relay: authenticated rendezvous, signalling and end-to-end
  * encrypted fallback forwarding for capmesh vats. It routes by designator and
- * never reads what it carries. See docs/relay.md.
+ * never reads what it carries. Published as `capmesh/relay`. See docs/relay.md.
  */
 export { defaultPublicUrls, startRelay } from './server.js';
 export type { RelayOptions, RelayServer, RelayStats } from './server.js';
@@ -14,3 +14,4 @@ export type { DataInterceptor, SignalInterceptor } from './router.js';
 export { DROP_REASONS } from './metrics.js';
 export type { DropReason } from './metrics.js';
 export { parseRelayArgs, RELAY_USAGE } from './args.js';
+export type { RelaySocket } from './peer.js';

@@ -1,4 +1,3 @@
-import type { WebSocket } from 'ws';
 import type { TokenBucket } from './limits.js';
 
 /**
@@ -25,10 +24,30 @@ export interface CircuitBuckets {
  * peer, routes for it and tears it down. A peer is `closed` from the moment
  * the router decides to drop it; nothing is sent to it after that.
  */
+/**
+ * The part of a `ws` WebSocket the relay drives. Declared here rather than
+ * imported from `ws`, so the relay's public types (`capmesh/relay`,
+ * `capmesh/testing/playwright`) compile without `@types/ws`; a `ws`
+ * WebSocket satisfies it structurally.
+ */
+export interface RelaySocket {
+  /** Bytes queued and not yet written to the network. */
+  readonly bufferedAmount: number;
+  /** Queues `data`; `done` runs once it is written (or failed). */
+  send(data: Uint8Array, done?: (err?: Error) => void): void;
+  close(code?: number, reason?: string): void;
+  /** Destroys the connection at once, without a close handshake. */
+  terminate(): void;
+  ping(): void;
+  /** Stops / resumes reading from the connection (backpressure). */
+  pause(): void;
+  resume(): void;
+}
+
 export class RelayPeer {
   /** Connection number, for logs. */
   readonly id: number;
-  readonly socket: WebSocket;
+  readonly socket: RelaySocket;
   /** `ip:port` of the client, for logs. */
   readonly remote: string;
   /** The registration challenge sent to this connection. */
@@ -64,7 +83,7 @@ export class RelayPeer {
   closed = false;
   registerTimer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(id: number, socket: WebSocket, remote: string, nonce: Uint8Array, bucket: TokenBucket, circuitBuckets: CircuitBuckets) {
+  constructor(id: number, socket: RelaySocket, remote: string, nonce: Uint8Array, bucket: TokenBucket, circuitBuckets: CircuitBuckets) {
     this.id = id;
     this.socket = socket;
     this.remote = remote;
