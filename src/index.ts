@@ -16,6 +16,7 @@ export type { Remote, ERef, EProxy, PassStyle } from './vat/index.js';
 export { CapmeshError, isCapmeshError, ERROR_CODES } from './util/errors.js';
 export type { CapmeshErrorCode } from './util/errors.js';
 export { sym, record, tagged, float64, Sym, Tagged, Float64 } from './syrup/types.js';
+export type { Persistable, SyrupValue } from './syrup/types.js';
 export { dialectFor, DIALECTS } from './wire/index.js';
 export type { Dialect, DialectName, PeerLocator, SturdyRef } from './wire/index.js';
 export type { Netlayer, Connection, ConnectionReceiver, NetlayerBinding, NetlayerAttachment } from './netlayer/types.js';

@@ -1,7 +1,7 @@
 import { CapmeshError } from '../util/errors.js';
 import { createVat, type Vat } from '../mesh/index.js';
 import { E, far, type Remote } from '../vat/index.js';
-import type { SyrupValue } from '../syrup/types.js';
+import type { Persistable, SyrupValue } from '../syrup/types.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
 import type { DirectOfferLimits, DirectPathSettings, WorkerInit, WorkerReply } from './messages.js';
 import type { BrowserSessionInfo } from './worker-vat.js';
@@ -27,7 +27,7 @@ export type PageKindMaker = (data: SyrupValue, ctx: PageKindContext) => object;
 
 export interface PageKindContext {
   /** Persists new state (see `PersistentContext.save`). */
-  save(data: SyrupValue): Promise<void>;
+  save<T>(data: T & Persistable<T>): Promise<void>;
   /** The object's sturdyref. */
   uri(): Promise<string>;
 }
@@ -76,7 +76,8 @@ export interface BrowserVatOptions {
 export interface BrowserVat {
   readonly designator: string;
   register(obj: object): Promise<string>;
-  registerPersistent(kind: string, data: SyrupValue): Promise<string>;
+  /** `data` may be typed as an `interface` (see `Persistable`). */
+  registerPersistent<T>(kind: string, data: T & Persistable<T>): Promise<string>;
   enliven<T = unknown>(uri: string): Promise<Remote<T>>;
   revoke(uri: string): Promise<boolean>;
   sessions(): Promise<BrowserSessionInfo[]>;
@@ -165,7 +166,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
       make: (kind: string, data: SyrupValue, ctx: Remote<{ save(d: SyrupValue): void; uri(): string }>) => {
         const maker = kinds[kind];
         if (!maker) throw new CapmeshError('INVALID_ARGUMENT', `no page kind "${kind}"`);
-        return maker(data, { save: (d) => E(ctx).save(d) as Promise<void>, uri: () => E(ctx).uri() });
+        return maker(data, { save: (d) => E(ctx).save(d as SyrupValue) as Promise<void>, uri: () => E(ctx).uri() });
       },
     });
     await E(admin).defineKinds(Object.keys(kinds), host);
@@ -183,7 +184,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   return {
     designator,
     register: (obj) => E(admin).register(obj),
-    registerPersistent: (kind, data) => E(admin).registerPersistent(kind, data),
+    registerPersistent: (kind, data) => E(admin).registerPersistent(kind, data as SyrupValue),
     enliven: <T>(uri: string) => E(admin).enliven(uri) as Promise<Remote<T>>,
     revoke: (uri) => E(admin).revoke(uri),
     sessions: () => E(admin).sessions(),

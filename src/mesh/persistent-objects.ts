@@ -2,7 +2,7 @@ import { CapmeshError } from '../util/errors.js';
 import { base64urlEncode } from '../util/base64url.js';
 import { randomSwiss } from '../crypto/index.js';
 import { isFar, isPresence } from '../vat/index.js';
-import type { SyrupValue } from '../syrup/types.js';
+import type { Persistable, SyrupValue } from '../syrup/types.js';
 import { ObjectRecords, type Store } from '../persistence/index.js';
 import type { Logger } from './logger.js';
 
@@ -18,19 +18,23 @@ export interface PersistentContext {
    * (the newest wins; two never interleave). Resolves once this state or a
    * newer one is durable. Rejects (without crashing the process when nobody
    * awaits it) with `SYRUP_UNENCODABLE` for data Syrup cannot hold, `STORE`
-   * when the store fails, `NOT_FOUND` once the object was revoked.
+   * when the store fails, `NOT_FOUND` once the object was revoked. `data`
+   * may be typed as an `interface` (see `Persistable`).
    */
-  save(data: SyrupValue): Promise<void>;
+  save<T>(data: T & Persistable<T>): Promise<void>;
 }
 
 /**
- * Makes the live object of a kind from its saved data. Returns a `far`
+ * Makes the live object of a kind from its saved data. `T` is the type the
+ * kind's data is declared as (default `SyrupValue`); it is not checked at run
+ * time: the maker gets what was last saved for the object, so a maker whose
+ * store others can write should validate it. Returns a `far`
  * object, or a reference to one elsewhere (a browser vat's page hosts its
  * kinds' objects: the worker's maker returns a promise for a presence). It
  * runs on first `fetch` after a restart, while the peer waits, so it should
  * be quick.
  */
-export type KindMaker = (data: SyrupValue, ctx: PersistentContext) => object | Promise<object>;
+export type KindMaker<T = SyrupValue> = (data: T, ctx: PersistentContext) => object | Promise<object>;
 
 interface Instance {
   readonly kind: string;
@@ -161,7 +165,7 @@ export class PersistentObjects {
       save: (next) => {
         const saved = instance.revoked
           ? Promise.reject(new CapmeshError('NOT_FOUND', 'this persistent object was revoked'))
-          : this.saveOrReject(swiss, { kind: instance.kind, data: next });
+          : this.saveOrReject(swiss, { kind: instance.kind, data: next as SyrupValue });
         saved.catch((e: unknown) => this.options.logger.warn('ctx.save failed', { kind: instance.kind, error: String(e) }));
         return saved;
       },

@@ -14,7 +14,7 @@ import { Handoffs } from './handoffs.js';
 import type { HandoffLimits } from './handoff-limits.js';
 import { formatSturdyRef, parseSturdyRef } from './uri.js';
 import { loadOrCreateIdentity, memoryStore, type Store } from '../persistence/index.js';
-import type { SyrupValue } from '../syrup/types.js';
+import type { Persistable, SyrupValue } from '../syrup/types.js';
 import { PersistentObjects, type KindMaker } from './persistent-objects.js';
 import { SessionEnds } from './session-ends.js';
 
@@ -167,15 +167,17 @@ export interface Vat {
    * out URIs: a fetch of a record whose kind is not defined breaks with
    * `NOT_FOUND`. A kind is defined once.
    */
-  defineKind(kind: string, maker: KindMaker): void;
+  defineKind<T = SyrupValue>(kind: string, maker: KindMaker<T>): void;
   /**
    * Makes an object of `kind` from `data`, records `{kind, data}` in the
    * store under a fresh swiss number, and returns its sturdyref once the
    * record is durable. After a restart with the same store (and so the same
    * identity), a fetch of that URI rebuilds the object lazily from its latest
-   * `ctx.save`d data.
+   * `ctx.save`d data. `data` may be typed as an `interface` (see
+   * `Persistable`); `INVALID_ARGUMENT` for an undefined kind,
+   * `SYRUP_UNENCODABLE` for data Syrup cannot hold.
    */
-  registerPersistent(kind: string, data: SyrupValue): Promise<string>;
+  registerPersistent<T>(kind: string, data: T & Persistable<T>): Promise<string>;
   /**
    * Revokes one of this vat's sturdyrefs, ephemeral or persistent: the
    * swiss number is forgotten (and its record deleted), so later fetches
@@ -556,10 +558,11 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       return uriFor(swiss);
     },
     defineKind(kind, maker) {
-      persistent.defineKind(kind, maker);
+      // The maker declared the type of its kind's data; the store holds SyrupValues.
+      persistent.defineKind(kind, maker as unknown as KindMaker);
     },
     async registerPersistent(kind, data) {
-      return uriFor(await persistent.create(kind, data));
+      return uriFor(await persistent.create(kind, data as SyrupValue));
     },
     async revoke(uriOrRef) {
       const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;

@@ -133,6 +133,27 @@ export type SyrupValue =
   | null;
 
 /**
+ * `T` itself when every part of it is data Syrup can hold; otherwise a type
+ * `T` is not assignable to, so `<T>(data: T & Persistable<T>)` refuses
+ * it at compile time. It exists because TypeScript will not assign a type
+ * declared as an `interface` to `SyrupStruct`'s index signature (`TS2345 …
+ * Index signature for type 'string' is missing`), though Syrup encodes such
+ * an object exactly like a type literal. Functions, symbol keys, `Date`,
+ * `Map` and class instances other than Syrup's own are refused. Type level
+ * only: the encoder still checks at run time and rejects anything else with
+ * `SYRUP_UNENCODABLE` (e.g. a property that is `any`).
+ */
+export type Persistable<T> = T extends (...args: never) => unknown
+  ? never
+  : T extends SyrupValue
+    ? T
+    : T extends readonly unknown[]
+      ? { readonly [K in keyof T]: Persistable<T[K]> }
+      : T extends object
+        ? { [K in keyof T]: K extends string ? Persistable<T[K]> : never }
+        : never;
+
+/**
  * Limits applied by the decoder before it does the work they bound. Every field
  * is optional; missing fields take the defaults below.
  */
