@@ -40,6 +40,28 @@ describe('README examples are real, and they run', () => {
     }
   });
 
+  it('the ERef example is examples/eref.ts, verbatim, and forwards a received reference', async () => {
+    const file = readFileSync(new URL('../../examples/eref.ts', import.meta.url), 'utf8');
+    expect(exampleBlock('eref')).toBe(file.replace(/\nexport \{ introduced \};\n$/, '\n'));
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      const mod = (await import('../../examples/eref.js')) as { introduced: string };
+      expect(mod.introduced).toBe('Hello, Bob!');
+      expect(log).toHaveBeenCalledWith('Hello, Bob!', 'Hello, Carol!', 'Hello, Carol!');
+    } finally {
+      log.mockRestore();
+    }
+  });
+
+  it('documents ERef, parseSturdyRef, reconnecting onChange and extension()', () => {
+    expect(readme).toContain('**`ERef<T>`**');
+    expect(readme).toContain('**`parseSturdyRef(uri)`**');
+    const persistence = readFileSync(new URL('../../docs/persistence.md', import.meta.url), 'utf8');
+    expect(persistence).toMatch(/`onChange\(state, error\?\)`/);
+    const browser = readFileSync(new URL('../../docs/browser.md', import.meta.url), 'utf8');
+    expect(browser).toMatch(/`extension<T>\(\)`[\s\S]{0,400}Rejects with\s+`NOT_FOUND`/);
+  });
+
   it('the persistence example is the one docs/persistence.md runs', () => {
     const doc = readFileSync(new URL('../../docs/persistence.md', import.meta.url), 'utf8');
     const marker = '<!-- example: persistence -->';
