@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { randomBytes } from '../src/crypto/index.js';
+import { CapmeshError } from '../src/util/errors.js';
 import { RELAY_CLOSE, normalizeRelayUrl } from '../src/netlayer/relay-protocol.js';
 import { TokenBucket, addressKey, resolveRelayLimits, type RelayLimits } from './limits.js';
 import { jsonLineLog, type RelayLog } from './log.js';
@@ -78,6 +79,18 @@ export interface RelayServer {
   close(): Promise<void>;
 }
 
+/** `host` and `port` as `listen` needs them, refused up front with `INVALID_ARGUMENT` (not a Node `ERR_SOCKET_BAD_PORT` or `TypeError` later). */
+function checkListenOptions(options: RelayOptions): void {
+  if (typeof options !== 'object' || options === null) throw new CapmeshError('INVALID_ARGUMENT', 'relay options must be an object');
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host.length === 0)) {
+    throw new CapmeshError('INVALID_ARGUMENT', `relay \`host\` must be a non-empty string, got ${JSON.stringify(options.host)}`);
+  }
+  const port = options.port;
+  if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new CapmeshError('INVALID_ARGUMENT', `relay \`port\` must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+  }
+}
+
 /**
  * Starts a relay: an HTTP server that upgrades to WebSocket on any path and
  * serves `GET /healthz` (JSON) and `GET /metrics` (Prometheus text).
@@ -92,8 +105,14 @@ export interface RelayServer {
  * deadline; and heartbeats (a ping every `heartbeatMs`; a connection that did
  * not answer the previous one is terminated). Plain HTTP responses close
  * their connection, so no socket outlives its one request.
+ *
+ * Rejects with `INVALID_ARGUMENT` for a `host` that is not a non-empty
+ * string, a `port` that is not an integer in 0–65535, a bad limit or public
+ * URL, before anything listens; with Node's own error (`EADDRINUSE`, …) when
+ * listening fails.
  */
 export async function startRelay(options: RelayOptions = {}): Promise<RelayServer> {
+  checkListenOptions(options);
   const limits = resolveRelayLimits(options.limits);
   const host = options.host ?? '127.0.0.1';
   const log = options.log ?? jsonLineLog((line) => process.stderr.write(`${line}\n`));

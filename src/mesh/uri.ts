@@ -107,7 +107,7 @@ function encodeComponent(text: string, what: string): string {
 }
 
 function formatHints(hints: Readonly<Record<string, string>> | null): string {
-  if (hints === null) return '';
+  if (hints == null) return '';
   const keys = Object.keys(hints).sort();
   if (keys.length === 0) return '';
   const pairs = keys.map((k) => {
@@ -117,7 +117,19 @@ function formatHints(hints: Readonly<Record<string, string>> | null): string {
   return `?${pairs.join('&')}`;
 }
 
+/** A locator the caller built: its shape is checked before anything reads it (`INVALID_ARGUMENT`, never a `TypeError`). */
+function checkPeer(peer: PeerLocator): void {
+  if (typeof peer !== 'object' || peer === null) throw new CapmeshError('INVALID_ARGUMENT', 'a peer locator must be an object');
+  if (typeof peer.designator !== 'string') throw new CapmeshError('INVALID_ARGUMENT', '`designator` must be a string');
+  if (typeof peer.transport !== 'string') throw new CapmeshError('INVALID_ARGUMENT', '`transport` must be a string');
+  // A missing `hints` (a hand-built locator) means none, like null.
+  if (peer.hints != null && (typeof peer.hints !== 'object' || Array.isArray(peer.hints))) {
+    throw new CapmeshError('INVALID_ARGUMENT', '`hints` must be null or a record of strings');
+  }
+}
+
 function authority(peer: PeerLocator): string {
+  checkPeer(peer);
   if (!TRANSPORT.test(peer.transport)) {
     throw new CapmeshError('INVALID_ARGUMENT', `\`transport\` must be a plain name, got "${peer.transport}"`);
   }
@@ -129,7 +141,15 @@ export function formatPeerUri(peer: PeerLocator): string {
   return `ocapn://${authority(peer)}${formatHints(peer.hints)}`;
 }
 
+/**
+ * The `ocapn://…/s/<swiss>` URI of `ref` (what `parseSturdyRef` reads back).
+ * Throws `INVALID_ARGUMENT` for a ref of the wrong shape, an empty swiss
+ * number, an empty designator, a transport that is not a plain name or a
+ * hint that is not a well-formed string.
+ */
 export function formatSturdyRef(ref: SturdyRef): string {
+  if (typeof ref !== 'object' || ref === null) throw new CapmeshError('INVALID_ARGUMENT', 'a sturdyref must be an object');
+  if (!(ref.swiss instanceof Uint8Array)) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must be a Uint8Array');
   if (ref.swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
   return `ocapn://${authority(ref.peer)}/s/${base64urlEncode(ref.swiss)}${formatHints(ref.peer.hints)}`;
 }

@@ -173,6 +173,33 @@ describe('formatting refuses what no URI can carry', () => {
     expect(() => formatSturdyRef({ peer: locator, swiss: SWISS_32 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it.each([
+    ['null', null],
+    ['a string', 'ocapn://abc.memory'],
+    ['a non-string designator', { ...base, designator: 7 }],
+    ['a missing transport', { designator: 'abc', hints: null }],
+    ['hints that are a string', { ...base, hints: 'k=v' }],
+    ['hints that are an array', { ...base, hints: ['k'] }],
+  ])('a locator of the wrong shape (%s) is INVALID_ARGUMENT, not a TypeError', (_what, locator) => {
+    expect(() => formatPeerUri(locator as unknown as PeerLocator)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => formatSturdyRef({ peer: locator as unknown as PeerLocator, swiss: SWISS_32 })).toThrow(
+      expect.objectContaining({ code: 'INVALID_ARGUMENT' }),
+    );
+  });
+
+  it.each([
+    ['null', null],
+    ['a missing swiss', { peer: base }],
+    ['a swiss that is a string', { peer: base, swiss: SWISS_32_TEXT }],
+  ])('a sturdyref of the wrong shape (%s) is INVALID_ARGUMENT', (_what, ref) => {
+    expect(() => formatSturdyRef(ref as unknown as SturdyRef)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
+  it('a locator without hints formats as one with null hints', () => {
+    const { hints: _none, ...bare } = base;
+    expect(formatPeerUri(bare as PeerLocator)).toBe(formatPeerUri(base));
+  });
+
   it('an empty swiss number', () => {
     expect(() => formatSturdyRef({ peer: base, swiss: new Uint8Array(0) })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
