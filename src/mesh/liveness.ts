@@ -24,6 +24,9 @@ import { assert, assertInteger } from '../util/assert.js';
  *
  * A peer that is alive but busy longer than `timeoutMs - intervalMs` (its
  * event loop blocked) is indistinguishable from a frozen one and is cut.
+ * Our own stalls do not count against the peer: time by which our timer
+ * fired late (at least `intervalMs`) is not counted as silence, and before
+ * the verdict input already waiting is let in (one macrotask).
  */
 export interface LivenessOptions {
   /** Silence, in ms, before the first probe and between probes while it lasts. 0 turns liveness off. Default 15 000. */
@@ -61,6 +64,10 @@ export class LivenessMonitor {
   #lastHeard = Date.now();
   #lastProbe = Number.NEGATIVE_INFINITY;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the armed timer should fire: a later firing means our own event loop stalled. */
+  #dueAt = 0;
+  /** True while the verdict waits one macrotask for input already queued (see `#tick`). */
+  #rechecking = false;
   #stopped = false;
 
   constructor(
@@ -86,6 +93,7 @@ export class LivenessMonitor {
     const { intervalMs, timeoutMs } = this.settings;
     const nextProbe = Math.max(this.#lastHeard, this.#lastProbe) + intervalMs;
     const due = Math.min(this.#lastHeard + timeoutMs, nextProbe);
+    this.#dueAt = due;
     this.#timer = setTimeout(() => this.#tick(), Math.max(0, due - Date.now()));
     (this.#timer as { unref?: () => void }).unref?.();
   }
@@ -94,12 +102,25 @@ export class LivenessMonitor {
     this.#timer = undefined;
     if (this.#stopped) return;
     const now = Date.now();
+    // Our own stall is not the peer's silence: a timer that fires late excuses the delay.
+    const late = now - this.#dueAt;
+    if (late >= this.settings.intervalMs) this.#lastHeard = Math.min(now, this.#lastHeard + late);
     const silent = now - this.#lastHeard;
     if (silent >= this.settings.timeoutMs) {
+      if (!this.#rechecking) {
+        // Timers can run before input that is already waiting (Node runs timers before polling
+        // sockets): look again after one macrotask, so a pong or message queued meanwhile counts.
+        this.#rechecking = true;
+        this.#dueAt = now;
+        this.#timer = setTimeout(() => this.#tick(), 0);
+        (this.#timer as { unref?: () => void }).unref?.();
+        return;
+      }
       this.stop();
       this.deps.unresponsive(silent);
       return;
     }
+    this.#rechecking = false;
     if (silent >= this.settings.intervalMs && now - this.#lastProbe >= this.settings.intervalMs) {
       this.#lastProbe = now;
       this.deps.probe();

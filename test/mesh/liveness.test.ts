@@ -27,7 +27,8 @@ describe('LivenessMonitor (fake timers)', () => {
     vi.advanceTimersByTime(1);
     expect(events).toEqual(['probe@100']);
     vi.advanceTimersByTime(1000);
-    expect(events).toEqual(['probe@100', 'probe@200', 'probe@300', 'dead@350 silent=350']);
+    // The verdict waits one macrotask (a fake 1 ms) for input already queued.
+    expect(events).toEqual(['probe@100', 'probe@200', 'probe@300', 'dead@351 silent=351']);
   });
 
   it('a peer that keeps talking is never probed nor cut', () => {
@@ -48,9 +49,28 @@ describe('LivenessMonitor (fake timers)', () => {
     }
     expect(events.filter((e) => e.startsWith('dead'))).toEqual([]);
     expect(events).toHaveLength(10);
-    // 1300 now, last heard at 1300: probes at 1400, 1500, 1600, dead at 1650.
+    // 1300 now, last heard at 1300: probes at 1400, 1500, 1600, dead at 1650 (+1: the recheck macrotask).
     vi.advanceTimersByTime(1000);
-    expect(events.slice(10)).toEqual(['probe@1400', 'probe@1500', 'probe@1600', 'dead@1650 silent=350']);
+    expect(events.slice(10)).toEqual(['probe@1400', 'probe@1500', 'probe@1600', 'dead@1651 silent=351']);
+  });
+
+  it('our own stall (the timer fires late) is not counted as the peer\'s silence: a probe goes out instead of a verdict', () => {
+    const { events } = watch(100, 350);
+    vi.advanceTimersByTime(100); // probe@100
+    vi.setSystemTime(Date.now() + 1000); // the process stalls for a second: no timer runs
+    vi.advanceTimersByTime(100);
+    expect(events).toEqual(['probe@100', 'probe@1200']);
+    vi.advanceTimersByTime(1000);
+    expect(events.at(-1)).toMatch(/^dead@/);
+  });
+
+  it('input already waiting when the timeout fires (a pong queued behind our timer) still counts: no verdict', () => {
+    const { events, monitor } = watch(100, 350);
+    vi.advanceTimersByTime(350); // the timeout tick runs; the verdict waits one macrotask
+    expect(events).toEqual(['probe@100', 'probe@200', 'probe@300']);
+    monitor.heard(); // the socket's queued pong is read in between
+    vi.advanceTimersByTime(50);
+    expect(events).toEqual(['probe@100', 'probe@200', 'probe@300']);
   });
 
   it('stop() ends everything; intervalMs 0 never arms a timer', () => {
