@@ -14,7 +14,7 @@ const LIVENESS = { intervalMs: 40, timeoutMs: 160 } as const;
 /** For the idle peers: small, but with room for a loaded machine's event-loop delays (the verdict must not be a scheduling accident). */
 const IDLE_LIVENESS = { intervalMs: 50, timeoutMs: 600 } as const;
 /** Generous bound for "within the timeout" on a shared, loaded machine. */
-const BREAK_WITHIN_MS = LIVENESS.timeoutMs + 1500;
+const BREAK_WITHIN_MS = LIVENESS.timeoutMs + 3000;
 
 const vats: Vat[] = [];
 const cleanups: (() => void | Promise<void>)[] = [];
