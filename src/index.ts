@@ -8,7 +8,7 @@
 export { createVat, parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri, silentLogger, jsonLineLogger } from './mesh/index.js';
 export type { Vat, VatOptions, VatLimits, SessionInfo, Logger } from './mesh/index.js';
 export { reconnecting } from './mesh/index.js';
-export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer, KindMaker, PersistentContext } from './mesh/index.js';
+export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer, KindMaker, PersistentContext, LivenessOptions } from './mesh/index.js';
 export { memoryStore, namespaced } from './persistence/index.js';
 export type { Store } from './persistence/index.js';
 export { far, E, isFar, passStyleOf, assertPassable } from './vat/index.js';

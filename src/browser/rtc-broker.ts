@@ -59,6 +59,8 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
       dc.binaryType = 'arraybuffer';
       const send = (m: PipeMessage, transfer: Transferable[] = []): void => pipe.port1.postMessage(m, transfer);
       dc.onopen = () => send({ t: 'open' });
+      // The peer's goodbye starts at `closing`: pass it on at once (see DataChannelConnection).
+      dc.addEventListener('closing', () => send({ t: 'close' }));
       dc.onclose = () => send({ t: 'close' });
       dc.onmessage = (e: MessageEvent) => send({ t: 'data', b: e.data as ArrayBuffer }, [e.data as ArrayBuffer]);
       pipe.port1.onmessage = (e: MessageEvent) => {

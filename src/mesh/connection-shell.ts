@@ -6,6 +6,9 @@ import { decodeOp, encodeOp, type Descriptor, type Dialect, type Op, type PeerLo
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
 import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
 import type { Logger } from './logger.js';
+import { LivenessMonitor, type LivenessOptions } from './liveness.js';
+import { randomBytes } from '../crypto/index.js';
+import { exportDesc } from '../wire/index.js';
 
 /**
  * Budgets on a connection's two directions, per session. The peer that will
@@ -45,6 +48,8 @@ export interface ShellHost {
   readonly maxFrameBytes: number;
   /** Output backpressure budgets (all fields set). */
   readonly shellLimits: Readonly<Required<ShellLimits>>;
+  /** Heartbeats for the open session (see `LivenessOptions`); absent or `intervalMs` 0: none. */
+  readonly liveness?: Readonly<Required<LivenessOptions>>;
   /**
    * The peer's hello checked out (signature, and the transport's proven
    * designator). Returns an abort reason (`PROTOCOL`), or a reason with its
@@ -110,6 +115,7 @@ export class ConnectionShell {
   private heldBytes = 0;
   private paused = false;
   private outputTripped = false;
+  private liveness: LivenessMonitor | undefined;
 
   constructor(
     readonly connection: Connection,
@@ -131,6 +137,7 @@ export class ConnectionShell {
       message: (bytes) => this.onMessage(bytes),
       closed: (reason) => this.onClosed(reason),
       drained: () => this.onDrained(),
+      alive: () => this.liveness?.heard(),
     });
     this.sendRaw(this.hello.op);
   }
@@ -152,6 +159,7 @@ export class ConnectionShell {
 
   private onMessage(bytes: Uint8Array): void {
     if (this.state === 'closed') return;
+    this.liveness?.heard();
     if (bytes.length > this.host.maxFrameBytes) {
       this.abort(`LIMIT: a ${bytes.length}-byte message is over the ${this.host.maxFrameBytes}-byte limit`, 'LIMIT');
       return;
@@ -217,7 +225,38 @@ export class ConnectionShell {
       { dialect: this.host.dialect, bootstrap: this.host.bootstrapFor(this), limits: this.host.sessionLimits, label },
     );
     this.state = 'open';
+    this.startLiveness();
     this.host.opened(this);
+  }
+
+  /**
+   * Heartbeats (see `LivenessOptions`): the transport's own ping where the
+   * connection has one, else a side-effect-free CapTP round trip (a `fetch`
+   * of a random swiss number from the peer's bootstrap, which breaks). A
+   * silent peer's session is aborted with `DISCONNECTED`, so every promise
+   * waiting on it breaks.
+   */
+  private startLiveness(): void {
+    const settings = this.host.liveness;
+    if (settings === undefined || settings.intervalMs <= 0) return;
+    const connection = this.connection;
+    this.liveness = new LivenessMonitor(settings, {
+      probe: () => {
+        if (connection.ping) {
+          connection.ping();
+          return;
+        }
+        // Whatever comes back (the break, or even an object) counts through onMessage; the outcome itself is not needed.
+        this.session?.ask(exportDesc(0), 'fetch', [randomBytes(32)]).catch(() => undefined);
+      },
+      unresponsive: (silentMs) => {
+        this.session?.abort(`the peer sent nothing for ${silentMs} ms (liveness timeout ${settings.timeoutMs} ms)`, 'DISCONNECTED', {
+          liveness: 'timeout',
+          silentMs,
+          timeoutMs: settings.timeoutMs,
+        });
+      },
+    });
   }
 
   /** After a session send: pause input above the pause mark, abort above `maxUnsentBytes`. */
@@ -280,6 +319,7 @@ export class ConnectionShell {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.error = error;
+    this.liveness?.stop();
     this.connection.close(error.message);
     this.host.closed(this, error);
   }

@@ -6,3 +6,4 @@ export type { Logger } from './logger.js';
 export { reconnecting } from './reconnecting.js';
 export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer } from './reconnecting.js';
 export type { KindMaker, PersistentContext } from './persistent-objects.js';
+export type { LivenessOptions } from './liveness.js';

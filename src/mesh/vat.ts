@@ -17,6 +17,7 @@ import { loadOrCreateIdentity, memoryStore, type Store } from '../persistence/in
 import type { Persistable, SyrupValue } from '../syrup/types.js';
 import { PersistentObjects, type KindMaker } from './persistent-objects.js';
 import { SessionEnds } from './session-ends.js';
+import { livenessSettings, type LivenessOptions } from './liveness.js';
 
 /**
  * Every limit and budget a vat applies, with its default: see `SessionLimits`
@@ -114,6 +115,18 @@ export interface VatOptions {
    * transport can squat any designator and receive what we send to it.
    */
   readonly trustClaimsOn?: readonly string[];
+  /**
+   * Heartbeats on every session, whatever the transport: after `intervalMs`
+   * (default 15 000) of silence from the peer it is probed — with the
+   * transport's own ping where there is one (WebSocket ping frames from
+   * Node), else with a side-effect-free CapTP round trip every OCapN peer
+   * answers (no unknown op is ever sent); after `timeoutMs` (default 45 000)
+   * of silence the session is aborted and its promises break with
+   * `DISCONNECTED` (`detail.liveness === 'timeout'`). A peer that keeps
+   * talking, or answers the probes, is never cut. `intervalMs: 0` turns it
+   * off. See `LivenessOptions`.
+   */
+  readonly liveness?: LivenessOptions;
 }
 
 /** One live session, as `vat.sessions()` reports it. */
@@ -245,6 +258,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const identity: DesignatorKey = isKeyPair(identityOption) ? keyPairDesignatorKey(identityOption) : identityOption;
   const designator = designatorOf(identity.publicKey);
   const limits = options.limits ?? {};
+  const liveness = livenessSettings(options.liveness);
   const decodeLimits: SyrupLimits = {
     ...DEFAULT_SYRUP_LIMITS,
     ...pick(limits, ['maxBytes', 'maxDepth', 'maxItems', 'maxIntegerDigits', 'maxStringBytes', 'maxNodes']),
@@ -354,6 +368,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     logger,
     finalizer: options.finalizer ?? finalizationRegistryFinalizer,
     sessionLimits: pick(limits, SESSION_LIMIT_NAMES),
+    liveness,
     shellLimits: { ...DEFAULT_SHELL_LIMITS, ...pick(limits, ['maxUnsentBytes', 'pauseInputAtUnsentBytes', 'maxHeldInputBytes']) },
     decodeLimits,
     maxFrameBytes: limits.maxFrameBytes ?? decodeLimits.maxBytes ?? DEFAULT_SYRUP_LIMITS.maxBytes,

@@ -46,6 +46,11 @@ export class ConnectionInbox {
     if (!this.#ended) this.#receiver?.drained?.();
   }
 
+  /** Tells the receiver the peer answered a transport-level probe (see `ConnectionReceiver.alive`); nothing once ended. */
+  alive(): void {
+    if (!this.#ended) this.#receiver?.alive?.();
+  }
+
   /** Queues one message (ignored once ended). */
   push(bytes: Uint8Array): void {
     if (!this.#ended) this.#items.push({ bytes });

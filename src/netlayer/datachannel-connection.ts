@@ -13,7 +13,7 @@ export interface DataChannelLike {
   binaryType: string;
   send(data: ArrayBuffer | Uint8Array): void;
   close(): void;
-  addEventListener(type: 'open' | 'close' | 'error' | 'bufferedamountlow', listener: () => void): void;
+  addEventListener(type: 'open' | 'closing' | 'close' | 'error' | 'bufferedamountlow', listener: () => void): void;
   addEventListener(type: 'message', listener: (event: MessageEvent) => void): void;
 }
 
@@ -44,6 +44,14 @@ export interface DataChannelConnectionOptions {
  * messages of any size cross whatever the SCTP message limit. Sends respect
  * backpressure: beyond 1 MiB buffered in the channel they queue here until
  * the channel drains below 256 KiB.
+ *
+ * Goodbyes: the peer closing the channel cleanly ends the connection at once
+ * (kind `remote`), at the channel's `closing` event — the start of the
+ * close, after which nothing more can come from the peer (the channel is
+ * ordered: the stream reset follows the peer's last message) — or at
+ * `close` where a channel has no `closing`. Nothing waits for the peer
+ * connection's ICE state (which notices a vanished peer only after its
+ * consent checks fail, then the ICE-restart timeout).
  */
 export class DataChannelConnection implements Connection {
   readonly transport = 'relay';
@@ -84,6 +92,7 @@ export class DataChannelConnection implements Connection {
       this.pump();
       if (this.queue.length === 0 && !this.endedWith) this.receiver?.drained?.();
     });
+    channel.addEventListener('closing', () => this.end({ kind: 'remote', message: 'the peer closed the data channel' }));
     channel.addEventListener('close', () => this.end({ kind: 'remote', message: 'the data channel closed' }));
     channel.addEventListener('error', () => this.end({ kind: 'error', message: 'the data channel failed' }));
   }

@@ -63,6 +63,12 @@ export interface ConnectionReceiver {
    * mark). Never from inside `send`; may come when nobody waits for it.
    */
   drained?(): void;
+  /**
+   * The peer answered a transport-level probe (`Connection.ping`): a sign of
+   * life that carries no message. May come at any time while open; never
+   * after `closed`, never from inside `send` or `ping`.
+   */
+  alive?(): void;
 }
 
 export interface ConnectionCloseReason {
@@ -138,6 +144,14 @@ export interface Connection {
    * memory, port), and for outbound connections.
    */
   readonly source?: string | undefined;
+  /**
+   * Liveness probe in the transport's own protocol, where it has one (a
+   * WebSocket ping frame on Node `ws` sockets): sends one probe; the peer's
+   * answer comes as the receiver's `alive`. Absent when the transport has no
+   * such probe: the shell then probes with a side-effect-free CapTP round
+   * trip (see `LivenessOptions` in `mesh/liveness.ts`). A no-op once closed.
+   */
+  ping?(): void;
   /** Closes the connection; the receiver's `closed` is called with kind `local`. Idempotent. */
   close(reason?: string): void;
 }

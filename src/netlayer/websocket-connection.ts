@@ -48,6 +48,13 @@ export class WebSocketConnection implements Connection {
   #firstMessageTimer: ReturnType<typeof setTimeout> | undefined;
   #drainTimer: ReturnType<typeof setInterval> | undefined;
   readonly #onEnded: (connection: WebSocketConnection) => void;
+  /**
+   * Present when the socket can send WebSocket ping frames (Node's `ws`; a
+   * browser's `WebSocket` cannot): sends one ping; the peer's pong (which
+   * RFC 6455 obliges it to send) is reported as the receiver's `alive`.
+   * Carries no OCapN message, so any peer (Goblins, Endo) answers it.
+   */
+  readonly ping?: () => void;
 
   constructor(
     socket: WebSocketLike,
@@ -95,6 +102,21 @@ export class WebSocketConnection implements Connection {
     socket.onerror = () => {
       // The close event follows.
     };
+    const ws = socket as WebSocketLike & { ping?: unknown; on?: unknown };
+    if (typeof ws.ping === 'function' && typeof ws.on === 'function') {
+      const pinging = socket as WebSocketLike & { ping(): void; on(event: 'pong', listener: () => void): void };
+      pinging.on('pong', () => {
+        if (this.#open) this.#inbox.alive();
+      });
+      this.ping = () => {
+        if (!this.#open || socket.readyState !== WS_OPEN) return;
+        try {
+          pinging.ping();
+        } catch {
+          // the socket is going away: its close event follows
+        }
+      };
+    }
   }
 
   get isOpen(): boolean {
