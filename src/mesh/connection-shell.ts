@@ -238,8 +238,8 @@ export class ConnectionShell {
    */
   private startLiveness(): void {
     const settings = this.host.liveness;
-    if (settings === undefined || settings.intervalMs <= 0) return;
     const connection = this.connection;
+    if (settings === undefined || settings.intervalMs <= 0 || connection.heartbeats === false) return;
     this.liveness = new LivenessMonitor(settings, {
       probe: () => {
         if (connection.ping) {

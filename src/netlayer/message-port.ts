@@ -36,6 +36,11 @@ export const PORT_TRANSPORT = 'port';
  */
 class PortConnection implements Connection {
   readonly transport = PORT_TRANSPORT;
+  /**
+   * No heartbeats on a private page–worker link: both ends live and die with
+   * the tab, and a hidden tab's throttled or frozen page must not lose its vat.
+   */
+  readonly heartbeats = false;
   private receiver: ConnectionReceiver | undefined;
   private readonly early: Uint8Array[] = [];
   private closedWith: ConnectionCloseReason | undefined;

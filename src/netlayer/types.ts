@@ -152,6 +152,11 @@ export interface Connection {
    * trip (see `LivenessOptions` in `mesh/liveness.ts`). A no-op once closed.
    */
   ping?(): void;
+  /**
+   * False for a link whose ends cannot outlive each other (the page–worker
+   * `port` link): the vat then runs no heartbeats on it. Absent means true.
+   */
+  readonly heartbeats?: boolean;
   /** Closes the connection; the receiver's `closed` is called with kind `local`. Idempotent. */
   close(reason?: string): void;
 }

@@ -7,6 +7,7 @@ import { Sym } from '../../src/syrup/types.js';
 import { dialectFor, exportDesc, type DeliverOp } from '../../src/wire/index.js';
 import { isCapmeshError, type CapmeshError } from '../../src/util/errors.js';
 import type { Logger } from '../../src/mesh/logger.js';
+import { messagePortNetlayer } from '../../src/netlayer/message-port.js';
 import { SuiteListener } from '../conformance/harness/suite-listener.js';
 import type { RawSession, Received } from '../conformance/harness/raw-session.js';
 
@@ -211,5 +212,28 @@ describe('liveness over websocket from Node (WebSocket ping frames, no CapTP pro
     expect(await E(echo).echo('after')).toBe('after');
     expect(bobProbes()).toBe(0);
     expect(aliceProbes()).toBe(0);
+  });
+});
+
+describe('liveness on the private page–worker link', () => {
+  it('sends no heartbeat probe over a port connection (a hidden tab’s throttled page must keep its vat), while it would on others', async () => {
+    const { port1, port2 } = new MessageChannel();
+    cleanups.push(() => {
+      port1.close();
+      port2.close();
+    });
+    const worker = await createVat({ netlayers: [messagePortNetlayer(port2, 'b')], liveness: LIVENESS });
+    const page = await createVat({ netlayers: [messagePortNetlayer(port1, 'a')], liveness: LIVENESS });
+    vats.push(page, worker);
+    const admin = await page.enliven<{ ping(): string }>(await worker.register(far('admin', { ping: () => 'pong' })));
+    expect(await E(admin).ping()).toBe('pong');
+    const received = (): number => worker.sessions()[0]!.stats.messagesReceived;
+    // Let the call's batched releases (op:gc-answers, held 5 ms) arrive first: they are not probes.
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    const before = received();
+    // Several probe intervals of silence: over any other transport the page would have probed by now.
+    await new Promise((resolve) => setTimeout(resolve, LIVENESS.intervalMs * 4));
+    expect(received()).toBe(before);
+    expect(await E(admin).ping()).toBe('pong');
   });
 });
