@@ -53,15 +53,15 @@ const BACKOFF_MS = [300, 1_000, 2_000, 3_000];
 const ATTEMPT_TIMEOUT_MS = 15_000;
 const PING_TIMEOUT_MS = 5_000;
 
-/** True when an error says the peer's vat could not be reached at all (its tab is gone). */
+/** True when an error says the peer's vat could not be reached at all (its tab is gone): the relay's `PEER_OFFLINE`. */
 export function isHostAbsent(error: unknown): boolean {
-  const text = errorText(error);
-  return /not registered here|no direct path|open-failed|undeliverable/i.test(text);
+  return isCapmeshError(error, 'PEER_OFFLINE');
 }
 
 /** True when an error is a lost session rather than a refusal by the object. */
 export function isDisconnection(error: unknown): boolean {
   if (!isCapmeshError(error)) return false;
+  if (error.code === 'PEER_OFFLINE' || error.code === 'RELAY_UNREACHABLE') return true;
   return error.code === 'DISCONNECTED' || error.code === 'ABORTED' || /disconnect|session.*(ended|closed)|connection/i.test(error.message);
 }
 

@@ -25,9 +25,9 @@ test('the relay dies: direct sessions carry on, new introductions fail clearly; 
   // The Bob–Alice data channel does not need the relay.
   expect(await greet(bob.page, aliceUri, 'Bob, relay gone')).toBe('Hello from Alice, Bob, relay gone');
   expect(await pathsOf(bob.page)).toEqual({ [alice.designator]: 'webrtc' });
-  // Reaching Carol needs the relay (signalling, or its circuit): a clear DISCONNECTED.
+  // Reaching Carol needs the relay (signalling, or its circuit): a clear RELAY_UNREACHABLE, its code said once.
   const failure = await greetOrError(bob.page, carolUri, 'Bob');
-  expect(failure).toMatch(/^DISCONNECTED: .*registering to reach/);
+  expect(failure).toMatch(/^RELAY_UNREACHABLE: not registered at the relay .*registering to reach/);
 
   relay = await startTestRelay({ port });
   await expect

@@ -2,6 +2,7 @@ import { publicKeyOfDesignator, verify } from '../src/crypto/index.js';
 import { isCapmeshError } from '../src/util/errors.js';
 import {
   MAX_CIRCUIT_ID,
+  NOT_REGISTERED_REASON,
   RELAY_CLOSE,
   RELAY_PROTOCOL_VERSION,
   dataFrameCircuit,
@@ -432,7 +433,7 @@ export class RelayRouter {
     const target = this.#registry.get(to);
     if (target === undefined || target.closed) {
       this.metrics.drop('unknown_peer');
-      this.send(peer, { type: 'open-failed', request, reason: 'that designator is not registered here' });
+      this.send(peer, { type: 'open-failed', request, reason: NOT_REGISTERED_REASON });
       return;
     }
     if (target === peer) {
@@ -566,7 +567,7 @@ export class RelayRouter {
     const target = this.#registry.get(to);
     if (target === undefined || target.closed) {
       this.metrics.drop('unknown_peer');
-      this.send(peer, { type: 'undeliverable', peer: to, kind, reason: 'that designator is not registered here' });
+      this.send(peer, { type: 'undeliverable', peer: to, kind, reason: NOT_REGISTERED_REASON });
       return;
     }
     const payloads = this.interceptSignal ? this.interceptSignal(payload, kind, peer.designator!, to) : [payload];

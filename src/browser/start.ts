@@ -1,4 +1,6 @@
-import { CapmeshError } from '../util/errors.js';
+import { CapmeshError, ERROR_CODES, type CapmeshErrorCode } from '../util/errors.js';
+import { normalizeRelayUrl } from '../netlayer/relay-protocol.js';
+import { assertNonEmptyString } from '../util/assert.js';
 import { createVat, type Vat } from '../mesh/index.js';
 import { E, far, type Remote } from '../vat/index.js';
 import type { Persistable, SyrupValue } from '../syrup/types.js';
@@ -112,12 +114,17 @@ function makeWorker(spec: BrowserVatOptions['worker']): Worker {
   return new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'capmesh vat' });
 }
 
+function knownCode(code: unknown): CapmeshErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) ? (code as CapmeshErrorCode) : 'INTERNAL';
+}
+
 function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmesh-ready' }>> {
   return new Promise((resolve, reject) => {
     worker.onmessage = (event: MessageEvent) => {
       const reply = event.data as WorkerReply;
       if (reply?.type === 'capmesh-ready') resolve(reply);
-      else if (reply?.type === 'capmesh-failed') reject(new CapmeshError('DISCONNECTED', `the vat worker failed to start: ${reply.message}`));
+      // The worker's code crosses as is (e.g. INVALID_ARGUMENT, RELAY_REFUSED); an unknown one is INTERNAL.
+      else if (reply?.type === 'capmesh-failed') reject(new CapmeshError(knownCode(reply.code), `the vat worker failed to start: ${reply.message}`));
     };
     worker.onerror = (event) => reject(new CapmeshError('DISCONNECTED', `the vat worker failed to load: ${event.message}`));
   });
@@ -132,8 +139,17 @@ function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmes
  * `MessagePort`, so references the handle returns are ordinary remote
  * references: `E(ref).method()` works on them, and objects the page registers
  * stay in the page, reached through the worker.
+ *
+ * Failure: a malformed `relay` URL rejects with `INVALID_ARGUMENT` before the
+ * worker is started; a worker that fails to start rejects with the worker's
+ * own error code (its message prefixed by what failed). Errors of calls made
+ * through the handle cross the page↔worker session with their codes intact
+ * (`PEER_OFFLINE`, `RELAY_UNREACHABLE`, …: see `captp/errors-on-wire.ts`).
  */
 export async function startBrowserVat(options: BrowserVatOptions): Promise<BrowserVat> {
+  // A malformed relay URL is the caller's argument error, reported before any worker starts.
+  assertNonEmptyString(options?.relay, 'relay');
+  normalizeRelayUrl(options.relay);
   const worker = makeWorker(options.worker);
   const vatLink = new MessageChannel();
   const brokerLink = new MessageChannel();

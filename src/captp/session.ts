@@ -1,4 +1,4 @@
-import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
+import { CapmeshError, isCapmeshError, withoutCodePrefix, type CapmeshErrorCode } from '../util/errors.js';
 import { Sym, type SyrupLimits, type SyrupValue } from '../syrup/types.js';
 import {
   answerDesc,
@@ -621,7 +621,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     } catch {
       // the abort itself could not be encoded (reason not well-formed): close anyway
     }
-    this.teardown(new CapmeshError(code, reason, detail === undefined ? {} : { detail }), sent);
+    // `reason` goes on the wire as is (peers read "CODE: text"); the local error keeps only the text.
+    this.teardown(new CapmeshError(code, withoutCodePrefix(code, reason), detail === undefined ? {} : { detail }), sent);
   }
 
   /** The transport went away: no abort is sent; everything breaks with `code` (default `DISCONNECTED`). */

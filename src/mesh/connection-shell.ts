@@ -1,4 +1,4 @@
-import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
+import { CapmeshError, isCapmeshError, withoutCodePrefix, type CapmeshErrorCode } from '../util/errors.js';
 import type { SyrupLimits, SyrupValue } from '../syrup/types.js';
 import { sessionIdOf } from '../crypto/index.js';
 import { CaptpSession, budgetExceeded, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
@@ -150,7 +150,8 @@ export class ConnectionShell {
       return;
     }
     this.sendRaw({ op: 'abort', reason });
-    this.finish(new CapmeshError(code, reason));
+    // The wire reason keeps its "CODE: text" form; the local error's message is the text alone.
+    this.finish(new CapmeshError(code, withoutCodePrefix(code, reason)));
   }
 
   private sendRaw(op: Op): void {

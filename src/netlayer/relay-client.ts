@@ -2,6 +2,7 @@ import { CapmeshError } from '../util/errors.js';
 import { assertFunction, assertNonEmptyString } from '../util/assert.js';
 import {
   RELAY_CLOSE,
+  NOT_REGISTERED_REASON,
   RELAY_PROTOCOL_VERSION,
   dataFrameCircuit,
   dataFramePayload,
@@ -242,7 +243,7 @@ export class RelayClient {
 
   /**
    * Resolves once ready — `registered`, or `dial-only` in that mode — (at
-   * once if already). Rejects with `DISCONNECTED` after `timeoutMs`, or when
+   * once if already). Rejects with `RELAY_UNREACHABLE` after `timeoutMs`, or when
    * the client reaches a final state (`RELAY_REPLACED` when replaced without
    * recovery, `RELAY_REFUSED`, `DISCONNECTED` for closed). While a replaced
    * client waits to register again it keeps waiting (up to `timeoutMs`).
@@ -260,7 +261,7 @@ export class RelayClient {
         }
       });
       const timer = setTimeout(
-        () => done(() => reject(new CapmeshError('DISCONNECTED', `not registered at the relay ${this.url} within ${timeoutMs} ms (state ${this.#state})`))),
+        () => done(() => reject(new CapmeshError('RELAY_UNREACHABLE', `not registered at the relay ${this.url} within ${timeoutMs} ms (state ${this.#state})`))),
         timeoutMs,
       );
       const done = (settle: () => void): void => {
@@ -272,7 +273,7 @@ export class RelayClient {
   }
 
   /**
-   * Sends a signal to `to`. Throws `DISCONNECTED` unless registered and
+   * Sends a signal to `to`. Throws `RELAY_UNREACHABLE` unless registered and
    * `LIMIT` when it would not fit in one relay frame. Delivery is not
    * confirmed; failures come back as `undeliverable`.
    */
@@ -290,9 +291,10 @@ export class RelayClient {
 
   /**
    * Opens a circuit to the registered designator `to`. Rejects with
-   * `DISCONNECTED` when not registered or the socket drops, `RELAY_REFUSED`
-   * when the relay refuses (peer not registered, too many circuits), and
-   * `DISCONNECTED` after `timeoutMs`.
+   * `RELAY_UNREACHABLE` when not registered, when the socket drops or after
+   * `timeoutMs` without an answer; `PEER_OFFLINE` when the relay says `to` is
+   * not registered there (`NOT_REGISTERED_REASON`), `RELAY_REFUSED` for any
+   * other refusal (too many circuits, a rate); `DISCONNECTED` once `close()`d.
    */
   openCircuit(to: string, timeoutMs = this.#connectTimeoutMs): Promise<RelayCircuit> {
     assertNonEmptyString(to, 'to');
@@ -305,7 +307,7 @@ export class RelayClient {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(request);
-        reject(new CapmeshError('DISCONNECTED', `the relay did not open a circuit to ${to.slice(0, 12)}… within ${timeoutMs} ms`));
+        reject(new CapmeshError('RELAY_UNREACHABLE', `the relay did not answer a circuit request to ${to.slice(0, 12)}… within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(request, { to, resolve, reject, timer });
       this.#send({ type: 'open', request, to });
@@ -319,7 +321,7 @@ export class RelayClient {
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) closeQuietly(socket, 1000, 'the relay client was closed');
-    this.#teardown('the relay client was closed');
+    this.#teardown('the relay client was closed', 'DISCONNECTED');
     this.#setState('closed', 'closed locally');
   }
 
@@ -439,7 +441,11 @@ export class RelayClient {
         return;
       }
       case 'open-failed':
-        this.#takePending(m.request)?.reject(new CapmeshError('RELAY_REFUSED', `the relay would not open the circuit: ${m.reason}`));
+        this.#takePending(m.request)?.reject(
+          m.reason === NOT_REGISTERED_REASON
+            ? new CapmeshError('PEER_OFFLINE', `the peer is not registered at the relay ${this.url}`, { detail: { reason: m.reason } })
+            : new CapmeshError('RELAY_REFUSED', `the relay would not open the circuit: ${m.reason}`, { detail: { reason: m.reason } }),
+        );
         return;
       case 'incoming': {
         const circuit = this.#newCircuit(m.circuit, m.from, false);
@@ -522,7 +528,8 @@ export class RelayClient {
     if (this.ready || this.#state === 'connecting') this.#lost(reason);
   }
 
-  #teardown(reason: string): void {
+  /** `code`: what pending circuit requests reject with (`RELAY_UNREACHABLE` when the socket went away, `DISCONNECTED` on `close()`). */
+  #teardown(reason: string, code: 'RELAY_UNREACHABLE' | 'DISCONNECTED' = 'RELAY_UNREACHABLE'): void {
     clearTimeout(this.#registerTimer);
     clearInterval(this.#heartbeatTimer);
     this.#heartbeatTimer = undefined;
@@ -530,7 +537,7 @@ export class RelayClient {
     this.#circuits.clear();
     for (const [request, pending] of [...this.#pending]) {
       this.#takePending(request);
-      pending.reject(new CapmeshError('DISCONNECTED', `the relay connection was lost: ${reason}`));
+      pending.reject(new CapmeshError(code, code === 'DISCONNECTED' ? reason : `the relay connection was lost: ${reason}`));
     }
   }
 
@@ -598,7 +605,7 @@ export class RelayClient {
   #requireRegistered(): void {
     if (!this.ready) {
       if (this.#state === 'replaced') throw new CapmeshError('RELAY_REPLACED', `a newer connection registered this designator at ${this.url}; not registered now`);
-      throw this.#finalError() ?? new CapmeshError('DISCONNECTED', `not registered at the relay ${this.url} (state ${this.#state})`);
+      throw this.#finalError() ?? new CapmeshError('RELAY_UNREACHABLE', `not registered at the relay ${this.url} (state ${this.#state})`);
     }
   }
 

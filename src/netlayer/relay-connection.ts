@@ -137,9 +137,9 @@ export class RelayConnection implements Connection {
   #fail(error: unknown): void {
     const e = isCapmeshError(error) ? error : new CapmeshError('INTERNAL', 'failed to open a frame', { cause: error });
     this.#closeError = e;
-    const message = `${e.code}: ${e.message}`;
-    this.#circuit.close(message);
-    this.#finish({ kind: 'error', message, code: e.code }, true);
+    // The circuit's close reason (read by the peer) is "CODE: text"; locally the code travels apart from the text.
+    this.#circuit.close(`${e.code}: ${e.message}`);
+    this.#finish({ kind: 'error', message: e.message, code: e.code }, true);
     this.#inbox.deliver();
   }
 

@@ -23,7 +23,8 @@ export interface RelayNetlayerOptions {
   /**
    * The home relay, `ws://…` or `wss://…`: the only relay this netlayer
    * registers at (proves the designator and is reachable); it becomes the
-   * `url` hint of our locator.
+   * `url` hint of our locator. A malformed URL (not `ws:`/`wss:`, not
+   * parseable, with credentials) throws `INVALID_ARGUMENT` at construction.
    */
   readonly url: string;
   /**
@@ -31,14 +32,13 @@ export interface RelayNetlayerOptions {
    * the home relay): `'dial-only'` (default) connects without registering —
    * the relay learns only our declared designator, nothing signed, and we
    * receive nothing there — and the end-to-end handshake still proves both
-   * vats; `'never'` refuses the dial (`DISCONNECTED` wrapping
-   * `RELAY_POLICY`); a function decides per normalised URL.
+   * vats; `'never'` refuses the dial (`RELAY_POLICY`); a function decides
+   * per normalised URL.
    */
   readonly relayPolicy?: RelayPolicy;
   /**
    * Dial-only clients kept at once. Default 4. A dial that needs another one
-   * first closes an idle one; when none is idle it fails (`DISCONNECTED`
-   * wrapping `RELAY_POLICY`).
+   * first closes an idle one; when none is idle it fails (`RELAY_POLICY`).
    */
   readonly maxForeignRelays?: number;
   /** A dial-only client with no connection or dial in progress is closed after this long. Default 60 000 ms. */
@@ -114,8 +114,14 @@ function describe(error: unknown): string {
  *   on first use, at most `maxForeignRelays`, closed after
  *   `foreignRelayIdleMs` without connections) — we never register there, so
  *   a peer cannot steer us to prove our designator to a relay of its choice.
- *   Any failure rejects with `DISCONNECTED`, whose message starts with the
- *   underlying code (`E2E_HANDSHAKE: …`, `RELAY_REFUSED: …`, `RELAY_POLICY: …`).
+ *   A failure rejects with the code of what failed, its message saying the
+ *   step and peer: `PEER_OFFLINE` at once when the relay says the peer is
+ *   not registered there; `RELAY_UNREACHABLE` when we are not registered at
+ *   (or cannot reach) the relay within `connectTimeoutMs` or it drops
+ *   mid-dial; `RELAY_REFUSED` (other relay refusals), `RELAY_POLICY`,
+ *   `E2E_HANDSHAKE`, `INVALID_ARGUMENT` (a malformed `url` hint).
+ *   `DISCONNECTED` is kept for a netlayer that is closed or a connection that
+ *   was up and dropped.
  * - `replaced` at home is reported (`onReplaced`) and recovered from by the
  *   client (re-registration with backoff); `close` stops it.
  * - Inbound circuits are handed to the vat only after the handshake proved
@@ -334,9 +340,12 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         try {
           return await run();
         } catch (error) {
-          throw new CapmeshError('DISCONNECTED', `${describe(error)} (while ${what} ${locator.designator.slice(0, 12)}… via ${url})`, {
+          // Keep the underlying code (`PEER_OFFLINE`, `RELAY_UNREACHABLE`, `E2E_HANDSHAKE`, …) so callers need not parse text.
+          const code = isCapmeshError(error) ? error.code : 'DISCONNECTED';
+          const text = error instanceof Error ? error.message : String(error);
+          throw new CapmeshError(code, `${text} (while ${what} ${locator.designator.slice(0, 12)}… via ${url})`, {
             cause: error,
-            detail: { step: what, code: isCapmeshError(error) ? error.code : undefined },
+            detail: { step: what },
           });
         }
       };

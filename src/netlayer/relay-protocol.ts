@@ -47,6 +47,16 @@ import { CapmeshError } from '../util/errors.js';
  * authenticates peers itself (see `relay-e2e.ts`).
  */
 
+/**
+ * The `open-failed` / `undeliverable` reason a relay gives when the target
+ * designator is not registered there. Clients map it to `PEER_OFFLINE`; any
+ * other reason is a refusal (`RELAY_REFUSED`). The reason is the relay's word
+ * only (the relay is not trusted for identity, but it is the one that knows
+ * who is registered), and a relay that words it otherwise just loses the
+ * distinction.
+ */
+export const NOT_REGISTERED_REASON = 'that designator is not registered here';
+
 /** `capmesh-relay/2`: the registration proof names the relay's URL; dial-only clients. */
 export const RELAY_PROTOCOL_VERSION = 'capmesh-relay/2';
 export const DATA_FRAME_TAG = 0x00;

@@ -19,7 +19,7 @@ export interface Netlayer {
    * `connect`. `onConnection` is called for each inbound connection.
    */
   attach(binding: NetlayerBinding): Promise<NetlayerAttachment>;
-  /** Opens a connection to the peer at `locator` (whose transport is ours). Rejects with a `CapmeshError` (`DISCONNECTED`) when it cannot. */
+  /** Opens a connection to the peer at `locator` (whose transport is ours). Rejects with a `CapmeshError` when it cannot: `DISCONNECTED` by default, or a code that says why (the relay netlayers: `PEER_OFFLINE`, `RELAY_UNREACHABLE`, …). */
   connect(locator: PeerLocator): Promise<Connection>;
   /** Stops listening and closes every connection it made or accepted. Idempotent. */
   close(): Promise<void>;

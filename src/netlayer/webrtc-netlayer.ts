@@ -5,6 +5,7 @@ import type { PeerLocator } from '../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from './types.js';
 import type { RelayNetlayer } from './relay-netlayer.js';
 import type { RelaySignal } from './relay-client.js';
+import { NOT_REGISTERED_REASON } from './relay-protocol.js';
 import type { MessagePortLike } from './message-port.js';
 import { DataChannelConnection, type DataChannelLike } from './datachannel-connection.js';
 import { IceRestarts, REANSWER, REOFFER } from './webrtc-ice-restart.js';
@@ -77,7 +78,11 @@ const ANSWER = 'rtc-answer';
  * Dial: the page's broker makes an offer, we sign it and send it through the
  * relay as a signal, check the signed answer, and wait for the channel to
  * open, all within `timeoutMs`; if anything fails or is late, we dial a relay
- * circuit instead. Accept: an offer signal is checked (signed by the
+ * circuit instead. When the relay bounces the offer as undeliverable (the
+ * peer is not registered), the direct attempt ends at once rather than at
+ * `timeoutMs`, and the relay dial reports `PEER_OFFLINE` straight away; a
+ * relay we are not registered at gives `RELAY_UNREACHABLE` (see
+ * `relayNetlayer`'s `connect` for the codes). Accept: an offer signal is checked (signed by the
  * designator the relay says sent it, addressed to us), answered, and the
  * channel becomes an inbound connection whose `provenDesignator` is that
  * designator (the vat's connection shell checks the start-session against
@@ -197,18 +202,31 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
 
   const dialDirect = async (locator: PeerLocator): Promise<Connection> => {
     const client = relay.client;
-    if (!client || !binding) throw new CapmeshError('DISCONNECTED', 'not registered at the relay');
+    if (!client || !binding) throw new CapmeshError('RELAY_UNREACHABLE', 'not registered at the relay');
     const over = gate.mayDial(locator.designator);
     if (over) throw new CapmeshError('LIMIT', `no direct dial: ${over} reached`);
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
     const ex = exchange(true, locator.designator, locator, (id) => post({ t: 'dial', id, peer: peerSettings }));
+    // The relay bounces an offer it cannot deliver: fail this dial then, not at the deadline.
+    let offUndeliverable = (): void => {};
+    const bounced = new Promise<never>((_, reject) => {
+      offUndeliverable = client.on('undeliverable', (notice) => {
+        if (notice.to !== locator.designator || notice.kind !== OFFER) return;
+        reject(
+          notice.reason === NOT_REGISTERED_REASON
+            ? new CapmeshError('PEER_OFFLINE', `the peer is not registered at the relay ${relay.url}`)
+            : new CapmeshError('RELAY_REFUSED', `the relay did not deliver our offer: ${notice.reason}`),
+        );
+      });
+    });
+    bounced.catch(() => undefined);
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<SignedSdp>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
       await sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer });
       // The answer was opened and checked (signature, sender, receiver, window) by onSignal, and matched to this dial by its id.
-      const answer = await Promise.race([answerSignal, ex.until<never>(() => undefined, deadline)]);
+      const answer = await Promise.race([answerSignal, bounced, ex.until<never>(() => undefined, deadline)]);
       if (!equalBytes(answer.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
       post({ t: 'remote', id: ex.id, sdp: answer.sdp });
       const connection = await ex.until(ex.opened, deadline);
@@ -220,6 +238,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       ex.drop();
       throw e;
     } finally {
+      offUndeliverable();
       pending.delete(`${locator.designator}/${hex(dialId)}`);
     }
   };
@@ -317,6 +336,8 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
         try {
           return await dialDirect(locator);
         } catch (e) {
+          // Also after PEER_OFFLINE: the relay dial then fails at once with the same code (the relay
+          // answers `open-failed` immediately), or succeeds if the peer registered in between.
           log.debug('no direct path; using the relay', { peer: locator.designator.slice(0, 12), error: String(e) });
         }
       }

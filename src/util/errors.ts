@@ -72,6 +72,17 @@ export const ERROR_CODES = [
   'TIMEOUT',
   // relay and websocket netlayers
   'RELAY_REFUSED',
+  /**
+   * A dial found the relay reachable but the peer absent: the relay says the designator is not
+   * registered there (its vat is offline, closed, or registers elsewhere). Reported as soon as the
+   * relay answers, never after a direct-path timeout.
+   */
+  'PEER_OFFLINE',
+  /**
+   * A dial could not use the relay at all: it cannot be reached, we are not (yet) registered there
+   * within the connect timeout, or the relay connection dropped while the dial waited for it.
+   */
+  'RELAY_UNREACHABLE',
   'RELAY_REPLACED',
   'RELAY_PROTOCOL',
   /** A relay named by a peer (a locator hint) that `relayPolicy` refuses, or one over `maxForeignRelays`. */
@@ -113,6 +124,17 @@ export class CapmeshError extends Error {
     this.code = code;
     this.detail = options.detail;
   }
+}
+
+/**
+ * `text` without a leading `"<code>: "`: the human part of a reason written in the wire form
+ * (`op:abort` reasons and relay close reasons carry `"CODE: text"`), so a local error's `message`
+ * never repeats its `code`.
+ */
+export function withoutCodePrefix(code: CapmeshErrorCode, text: string): string {
+  let out = text;
+  while (out.startsWith(`${code}: `)) out = out.slice(code.length + 2);
+  return out;
 }
 
 /** True when `e` is a `CapmeshError`, optionally with the given code. */

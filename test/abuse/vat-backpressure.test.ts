@@ -38,7 +38,9 @@ describe('abuse: output backpressure against a real test-peer (256 MiB heap)', (
     const find = (): { code: string; reason: string } | undefined => {
       for (const line of victim.peer.stderr().slice(from).split('\n')) {
         if (!line.includes('"session closed"')) continue;
-        if (budgets.some((b) => line.includes(`BUDGET_EXCEEDED: ${b}: `))) return JSON.parse(line) as { code: string; reason: string };
+        const entry = JSON.parse(line) as { code: string; reason: string };
+        // The code is its own field; the reason is the text alone ("<budget>: …"), never "BUDGET_EXCEEDED: …".
+        if (entry.code === 'BUDGET_EXCEEDED' && budgets.some((b) => entry.reason.startsWith(`${b}: `))) return entry;
       }
       return undefined;
     };

@@ -24,7 +24,7 @@ describe('RelayClient', () => {
     const bobId = identity();
     const alice = relayClient(relay.url, aliceId);
     const bob = relayClient(relay.url, bobId);
-    expect(() => alice.signal(bobId.designator, 'offer', bytes(1))).toThrow(expect.objectContaining({ code: 'DISCONNECTED' }));
+    expect(() => alice.signal(bobId.designator, 'offer', bytes(1))).toThrow(expect.objectContaining({ code: 'RELAY_UNREACHABLE' }));
     await Promise.all([alice.whenRegistered(), bob.whenRegistered()]);
     expect(alice.state).toBe('registered');
     expect(alice.maxFrameBytes).toBe(relay.limits.maxFrameBytes);
@@ -56,7 +56,7 @@ describe('RelayClient', () => {
     expect(await closed).toBe('remote: the peer closed the circuit: bye');
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
     expect(circuit.send(bytes(1))).toBe(false);
-    await expect(alice.openCircuit(identity().designator)).rejects.toMatchObject({ code: 'RELAY_REFUSED' });
+    await expect(alice.openCircuit(identity().designator)).rejects.toMatchObject({ code: 'PEER_OFFLINE' });
   });
 
   it('with replaceRecovery: false, stops for good when a newer registration of its designator replaces it', async () => {
@@ -218,7 +218,8 @@ describe('RelayClient', () => {
     const got = new Promise<Uint8Array>((resolve) => theirs.setHandler({ message: resolve, closed: () => {} }));
     circuit.send(bytes(9));
     expect(await got).toEqual(bytes(9));
-    await expect(bob.openCircuit(me.designator)).rejects.toMatchObject({ code: 'RELAY_REFUSED' });
+    // A dial-only client is not registered: nobody can open a circuit to it.
+    await expect(bob.openCircuit(me.designator)).rejects.toMatchObject({ code: 'PEER_OFFLINE' });
     expect(() => dialer.signal(bobId.designator, 'offer', bytes(1))).toThrow(expect.objectContaining({ code: 'RELAY_POLICY' }));
   });
 });
