@@ -36,8 +36,6 @@ export const ERROR_CODES = [
   'NOT_PASSABLE',
   /** A connection's hello claims another designator or transport than the one its transport proved. */
   'IDENTITY_MISMATCH',
-  /** A peer-driven resource went over its budget; the message names the budget (e.g. `maxInboundSessions`). */
-  'BUDGET_EXCEEDED',
   // vat (local runtime)
   'NO_SUCH_METHOD',
   'NOT_A_REFERENCE',
