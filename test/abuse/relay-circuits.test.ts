@@ -46,14 +46,17 @@ describe('relay abuse: circuit slots', { timeout: 60_000 }, () => {
   });
 
   it('unanswered circuits to a victim are capped per target and expire; answered ones stay', async () => {
-    const relay = await childRelay([...NO_OPEN_RATE, '--max-pending-circuits-per-target', '16', '--pending-circuit-timeout-ms', '400']);
+    const relay = await childRelay([...NO_OPEN_RATE, '--max-pending-circuits-per-target', '16', '--pending-circuit-timeout-ms', '2000']);
     const victimId = identity();
     const victim = await RawClient.registered(relay.url, victimId);
     const attackers = await Promise.all([0, 1, 2].map(() => RawClient.registered(relay.url, identity())));
     const replies = await Promise.all(attackers.map((a) => openMany(a, victimId.designator, 8)));
     const total = replies.reduce((n, r) => n + opened(r), 0);
     expect(total).toBe(16);
-    expect([...replies[2]!.values()].filter((m) => m.type === 'open-failed')[0]).toMatchObject({ reason: 'that peer has 16 circuits it has not answered yet' });
+    // Which attacker's opens came last depends on scheduling: look at every refusal.
+    const refusals = replies.flatMap((r) => [...r.values()].filter((m) => m.type === 'open-failed'));
+    expect(refusals).toHaveLength(3 * 8 - 16);
+    for (const refusal of refusals) expect(refusal).toMatchObject({ reason: 'that peer has 16 circuits it has not answered yet' });
     // The victim answers one circuit; the 15 it ignores expire, for both ends, and free the slots.
     const first = await victim.control();
     if (first.type !== 'incoming') throw new Error('expected incoming');
@@ -72,7 +75,7 @@ describe('relay abuse: circuit slots', { timeout: 60_000 }, () => {
       }
     }
     expect(expired).toHaveLength(15);
-    expect(expired[0]).toMatchObject({ reason: 'the callee did not answer within 400 ms' });
+    expect(expired[0]).toMatchObject({ reason: 'the callee did not answer within 2000 ms' });
     const health = await relay.health();
     expect(health.circuits).toBe(1);
     const carol = await RawClient.registered(relay.url, identity());
