@@ -178,5 +178,6 @@ describe('a persistent object survives a real restart (child process, SIGKILL)',
       expect(state.n).toBeGreaterThanOrEqual(durable); // never goes back
       durable = state.n;
     }
-  });
+    // Seven child processes, each started and killed: give a loaded machine room (the default is 30 s).
+  }, 120_000);
 });

@@ -93,7 +93,7 @@ describe('relay registration', () => {
     eager.send({ type: 'open', request: 1, to: identity().designator });
     expect((await eager.closed).code).toBe(RELAY_CLOSE.protocol);
     expect(patient.stats().drops).toMatchObject({ unregistered: 1 });
-    const relay = await testRelay({ limits: { registerTimeoutMs: 20 } });
+    const relay = await testRelay({ limits: { registerTimeoutMs: 500 } });
     const idle = await RawClient.connect(relay.url);
     expect((await idle.closed).code).toBe(RELAY_CLOSE.refused);
     expect(relay.stats().drops).toMatchObject({ register_timeout: 1 });
