@@ -133,33 +133,7 @@ export function resolveRelayLimits(partial: Partial<RelayLimits> = {}): RelayLim
   return Object.freeze(limits);
 }
 
-/**
- * A token bucket: `rate` tokens per second up to `burst`. `take()` spends one
- * token and returns false when there is none. Time comes from `now` (ms), so
- * tests can drive it.
- */
-export class TokenBucket {
-  #tokens: number;
-  #last: number;
-
-  constructor(
-    private readonly rate: number,
-    private readonly burst: number,
-    private readonly now: () => number,
-  ) {
-    this.#tokens = burst;
-    this.#last = now();
-  }
-
-  take(): boolean {
-    const t = this.now();
-    this.#tokens = Math.min(this.burst, this.#tokens + ((t - this.#last) * this.rate) / 1000);
-    this.#last = t;
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
-    return true;
-  }
-}
+export { TokenBucket } from '../src/util/token-bucket.js';
 
 /**
  * The key per-address limits count under: an IPv4 address as is (also when

@@ -1,3 +1,5 @@
+import { TokenBucket } from '../util/token-bucket.js';
+
 /**
  * Admission for inbound end-to-end handshakes on relay circuits. Answering a
  * handshake init costs the responder an X25519 key pair, a key agreement and
@@ -36,22 +38,16 @@ export const DEFAULT_HANDSHAKE_GATE = Object.freeze({ perSecond: 20, burst: 40, 
 
 export class HandshakeGate {
   readonly #rate: number;
-  readonly #burst: number;
   readonly #maxPending: number;
-  readonly #now: () => number;
-  #tokens: number;
-  #last: number;
+  readonly #bucket: TokenBucket;
   #admitted = 0;
   #refused = 0;
   #pending = 0;
 
   constructor(options: HandshakeGateOptions = {}) {
     this.#rate = options.perSecond ?? DEFAULT_HANDSHAKE_GATE.perSecond;
-    this.#burst = options.burst ?? DEFAULT_HANDSHAKE_GATE.burst;
     this.#maxPending = options.maxPending ?? DEFAULT_HANDSHAKE_GATE.maxPending;
-    this.#now = options.now ?? (() => performance.now());
-    this.#tokens = this.#burst;
-    this.#last = this.#now();
+    this.#bucket = new TokenBucket(this.#rate, options.burst ?? DEFAULT_HANDSHAKE_GATE.burst, options.now ?? (() => performance.now()));
   }
 
   /**
@@ -63,14 +59,10 @@ export class HandshakeGate {
       this.#refused++;
       return { refused: `more than ${this.#maxPending} end-to-end handshakes in progress` };
     }
-    const t = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((t - this.#last) * this.#rate) / 1000);
-    this.#last = t;
-    if (this.#tokens < 1) {
+    if (!this.#bucket.take()) {
       this.#refused++;
       return { refused: `more than ${this.#rate} end-to-end handshakes per second` };
     }
-    this.#tokens -= 1;
     this.#admitted++;
     this.#pending++;
     let finished = false;

@@ -1,4 +1,5 @@
 import { CapmeshError } from '../util/errors.js';
+import { TokenBucket } from '../util/token-bucket.js';
 
 /**
  * Limits on what other vats may make a browser tab do with WebRTC offers.
@@ -114,39 +115,8 @@ export interface OfferRefusal {
   readonly message: string;
 }
 
-/** A token bucket holding at most `perMinute` tokens, refilled continuously. */
-class TokenBucket {
-  private tokens: number;
-  private at: number;
-
-  constructor(
-    private readonly perMinute: number,
-    now: number,
-  ) {
-    this.tokens = perMinute;
-    this.at = now;
-  }
-
-  private refill(now: number): void {
-    if (now > this.at) this.tokens = Math.min(this.perMinute, this.tokens + ((now - this.at) * this.perMinute) / 60_000);
-    this.at = Math.max(this.at, now);
-  }
-
-  has(now: number): boolean {
-    this.refill(now);
-    return this.tokens >= 1;
-  }
-
-  take(): void {
-    this.tokens -= 1;
-  }
-
-  /** True when refilled to the top, i.e. indistinguishable from a new bucket (safe to forget). */
-  full(now: number): boolean {
-    this.refill(now);
-    return this.tokens >= this.perMinute;
-  }
-}
+/** A bucket of `n` offers a minute, full at `now` (the gate passes its time to every call). */
+const perMinute = (n: number, now: number): TokenBucket => new TokenBucket(n / 60, n, () => now);
 
 /**
  * Per-peer buckets kept: at this many, full ones (which carry no state) are
@@ -243,9 +213,8 @@ export class OfferGate {
     if (pending >= l.maxPendingOffers) return refusal('maxPendingOffers', `${pending} offers are being answered`);
     const over = this.overConnections(from);
     if (over) return refusal(over, `too many peer connections (${over})`);
-    this.total ??= new TokenBucket(l.offersPerMinute, now);
-    if (!this.total.has(now)) return refusal('offersPerMinute', `more than ${l.offersPerMinute} offers a minute`);
-    this.total.take();
+    this.total ??= perMinute(l.offersPerMinute, now);
+    if (!this.total.take(now)) return refusal('offersPerMinute', `more than ${l.offersPerMinute} offers a minute`);
     return undefined;
   }
 
@@ -301,10 +270,9 @@ export class OfferGate {
     if (!bucket) {
       if (this.buckets.size >= MAX_BUCKETS) for (const [k, b] of this.buckets) if (b.full(now)) this.buckets.delete(k);
       if (this.buckets.size >= MAX_BUCKETS) return refusal('offersPerMinute', 'too many vats are sending offers');
-      bucket = new TokenBucket(l.offersPerPeerPerMinute, now);
+      bucket = perMinute(l.offersPerPeerPerMinute, now);
     }
-    if (!bucket.has(now)) return refusal('offersPerPeerPerMinute', `more than ${l.offersPerPeerPerMinute} offers a minute from this peer`);
-    bucket.take();
+    if (!bucket.take(now)) return refusal('offersPerPeerPerMinute', `more than ${l.offersPerPeerPerMinute} offers a minute from this peer`);
     this.buckets.set(from, bucket);
     return undefined;
   }
