@@ -9,6 +9,8 @@ import type { DirectOfferLimits, DirectPathSettings, WorkerInit, WorkerReply } f
 import type { BrowserSessionInfo } from './worker-vat.js';
 import { startRtcBroker } from './rtc-broker.js';
 import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc-offer-policy.js';
+import { claimTabSlot } from './tab-slot.js';
+import { closeOnPageHide } from './page-lifecycle.js';
 
 /**
  * Events of `BrowserVat.on`, with their detail:
@@ -20,9 +22,16 @@ import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc-offer-policy.js';
  *   path), or an offer dropped unanswered: `OFFER_REFUSED` (over the limit
  *   named by `limit`, or not allowed by `answerPolicy`), `OFFER_STALE`,
  *   `OFFER_REPLAYED`. `OFFER_*` events come at most once a second per peer,
- *   code and limit, so a flood does not flood the page.
+ *   code and limit, so a flood does not flood the page;
+ * - `replaced` `{ relay, count, retryInMs }`: a newer registration of this
+ *   tab's designator took over at the home relay `relay` (another tab or
+ *   device using the same identity: with `identity: 'shared'`, or a copied
+ *   key). `count` is the number of consecutive replacements (1 first); the
+ *   worker registers again after `retryInMs` (backing off, see
+ *   `RelayClientOptions.replaceRecovery`), so two copies trade the
+ *   designator ever more slowly; an app that wants to stop calls `close()`.
  */
-export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed' | 'direct-refused';
+export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed' | 'direct-refused' | 'replaced';
 
 /** A persistent kind whose objects live in the page; the worker keeps their records. */
 export type PageKindMaker = (data: SyrupValue, ctx: PageKindContext) => object;
@@ -39,8 +48,36 @@ export interface BrowserVatOptions {
   readonly relay: string;
   /** The worker to run the vat in: a `Worker` the app made (its script calls `bootWorkerVat`), or a script URL. Default: capmesh's own. */
   readonly worker?: Worker | URL | string;
-  /** The IndexedDB database name for identity and persistent objects. Default `capmesh`. */
+  /**
+   * The IndexedDB database name for identity and persistent objects. Default
+   * `capmesh`. With `identity: 'per-tab'` this is the name of slot 0; slot
+   * `n` uses `${store}-${n}` (see `identity`).
+   */
   readonly store?: string;
+  /**
+   * `per-tab` (default): each open tab of the origin is its own vat with its
+   * own designator. A tab claims the lowest free identity slot (a Web Lock
+   * `${store}#slot-${n}` held for the tab's life) and keeps it across
+   * reloads (remembered in `sessionStorage`); a closed tab's slot, with its
+   * identity and persistent objects, goes to the next tab that opens.
+   * Without Web Locks every tab uses slot 0 (as `shared`). `shared`: every
+   * tab opens `store` itself, i.e. one identity for all tabs; the relay keeps
+   * only the newest registration and the others get `replaced` events, so
+   * use it only when the app makes sure one tab at a time runs the vat.
+   */
+  readonly identity?: 'per-tab' | 'shared';
+  /** How long a reloaded tab waits for its previous document to release its slot. Default 2 000 ms. */
+  readonly slotReloadWaitMs?: number;
+  /** Identity slots tried at most; a tab finding them all held rejects with `LIMIT`. Default 64. */
+  readonly maxTabSlots?: number;
+  /**
+   * Close the vat when the page is unloaded for good (a `pagehide` that is
+   * not `persisted`), so peers learn at once that this tab is gone: the
+   * page's peer connections are closed on the spot and the worker is told
+   * to close (see `page-lifecycle.ts`). A bfcache `pagehide` closes nothing.
+   * Default true.
+   */
+  readonly closeOnPageHide?: boolean;
   /** Persistent kinds whose objects live in the page. */
   readonly kinds?: Readonly<Record<string, PageKindMaker>>;
   /** STUN/TURN servers for direct paths (default: none, host candidates only). */
@@ -77,6 +114,8 @@ export interface BrowserVatOptions {
 /** The page's handle on the vat in its worker. References it returns work with `E`. */
 export interface BrowserVat {
   readonly designator: string;
+  /** This tab's identity slot (see `BrowserVatOptions.identity`): 0 for the first tab; 0 with `shared` or without Web Locks. */
+  readonly slot: number;
   register(obj: object): Promise<string>;
   /** `data` may be typed as an `interface` (see `Persistable`). */
   registerPersistent<T>(kind: string, data: T & Persistable<T>): Promise<string>;
@@ -150,6 +189,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   // A malformed relay URL is the caller's argument error, reported before any worker starts.
   assertNonEmptyString(options?.relay, 'relay');
   normalizeRelayUrl(options.relay);
+  const slot = await claimTabSlot({ store: options.store ?? 'capmesh', identity: options.identity ?? 'per-tab', reloadWaitMs: options.slotReloadWaitMs, maxSlots: options.maxTabSlots });
   const worker = makeWorker(options.worker);
   const vatLink = new MessageChannel();
   const brokerLink = new MessageChannel();
@@ -165,12 +205,13 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   const init: WorkerInit = {
     type: 'capmesh-init',
     relay: options.relay,
-    storeName: options.store ?? 'capmesh',
+    storeName: slot.store,
     vatPort: vatLink.port2,
     brokerPort: brokerLink.port2,
     direct,
   };
   const ready = waitReady(worker);
+  ready.catch(() => slot.release());
   worker.postMessage(init, [vatLink.port2, brokerLink.port2]);
   const broker = startRtcBroker(brokerLink.port1, { maxPeerConnections: options.offerLimits?.maxPeerConnections ?? OFFER_LIMIT_DEFAULTS.maxPeerConnections });
   const { adminUri, designator } = await ready;
@@ -197,8 +238,19 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     }),
   );
 
+  // Goodbye on unload: only synchronous steps are sure to run (see page-lifecycle.ts).
+  const stopWatching =
+    options.closeOnPageHide === false
+      ? () => {}
+      : closeOnPageHide(globalThis as never, () => {
+          broker.close();
+          E.sendOnly(admin).close();
+          slot.release();
+        });
+
   return {
     designator,
+    slot: slot.slot,
     register: (obj) => E(admin).register(obj),
     registerPersistent: (kind, data) => E(admin).registerPersistent(kind, data as SyrupValue),
     enliven: <T>(uri: string) => E(admin).enliven(uri) as Promise<Remote<T>>,
@@ -216,6 +268,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
       return () => void set.delete(listener);
     },
     async close() {
+      stopWatching();
       try {
         await E(admin).close();
       } catch {
@@ -224,6 +277,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
       await pageVat.close();
       broker.close();
       worker.terminate();
+      slot.release();
     },
   };
 }

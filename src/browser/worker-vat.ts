@@ -95,8 +95,11 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   };
   let vat: Vat | undefined;
   const refusalEvents = new RefusalThrottle();
+  const home = relayNetlayer({ url: init.relay });
+  // Another copy of this identity registered at the relay (BrowserVatEvent `replaced`).
+  home.onReplaced((n) => emit('replaced', { relay: n.url, count: n.count, ...(n.retryInMs === undefined ? {} : { retryInMs: n.retryInMs }) }));
   const rtc = webRtcNetlayer({
-    relay: relayNetlayer({ url: init.relay }),
+    relay: home,
     broker: init.brokerPort,
     iceServers: init.direct.iceServers,
     iceTransportPolicy: init.direct.iceTransportPolicy,
