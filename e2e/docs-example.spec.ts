@@ -20,10 +20,11 @@ test('the two-tab example in docs/browser.md is pages/two-tabs-example.ts, verba
   expect(block).toBe(readFileSync(new URL('./pages/two-tabs-example.ts', import.meta.url), 'utf8'));
 });
 
-test('the two-tab example works: tab B pastes tab A’s URI and gets A’s greeting over WebRTC', async ({ browser }) => {
+test('the two-tab example works in two tabs of one browser profile: distinct designators, B gets A’s greeting over WebRTC', async ({ browser }) => {
+  // One context = one profile: both tabs share IndexedDB, so only per-tab identity slots keep them apart.
+  const context = await browser.newContext({ permissions: [...CONTEXT_PERMISSIONS] });
   const tabs = [];
   for (let i = 0; i < 2; i++) {
-    const context = await browser.newContext({ permissions: [...CONTEXT_PERMISSIONS] });
     const page = await context.newPage();
     await page.goto(`/e2e/pages/two-tabs-example.html?relay=${encodeURIComponent(relay.url)}`);
     await expect(page.locator('#mine')).toHaveText(/^ocapn:\/\//);
@@ -35,6 +36,7 @@ test('the two-tab example works: tab B pastes tab A’s URI and gets A’s greet
   const bName = (await b.page.locator('#mine').textContent())!.slice('ocapn://'.length, 'ocapn://'.length + 8);
   await b.page.locator('#theirs').fill(aUri);
   await b.page.getByRole('button', { name: 'Call' }).click();
+  expect(bName).not.toBe(aName);
   await expect(b.page.locator('#reply')).toHaveText(`Hello, ${bName}, from ${aName} (path: webrtc)`);
-  for (const t of tabs) await t.context.close();
+  await context.close();
 });

@@ -6,7 +6,7 @@
  *
  * Query: `relay` (ws URL), `store` (IndexedDB name), `forceRelay=1`,
  * `directTimeoutMs`, `iceTransportPolicy` (`all` | `relay`), `answerPolicy`
- * (`anyone` | `known`), `worker=test`
+ * (`anyone` | `known`), `identity` (`per-tab` | `shared`), `worker=test`
  * (the test worker with its extension, see test-worker.ts).
  */
 import { E, far } from 'capmesh';
@@ -37,6 +37,7 @@ declare global {
 
 const policy = params.get('iceTransportPolicy');
 const answerPolicy = params.get('answerPolicy');
+const identity = params.get('identity');
 const vat = await startBrowserVat({
   relay: params.get('relay') ?? 'ws://127.0.0.1:8787',
   store: params.get('store') ?? 'capmesh-e2e',
@@ -44,13 +45,15 @@ const vat = await startBrowserVat({
   directTimeoutMs: Number(params.get('directTimeoutMs') ?? 5000),
   ...(policy === 'relay' || policy === 'all' ? { iceTransportPolicy: policy } : {}),
   ...(answerPolicy === 'anyone' || answerPolicy === 'known' ? { answerPolicy } : {}),
+  ...(identity === 'per-tab' || identity === 'shared' ? { identity } : {}),
   ...(params.get('worker') === 'test' ? { worker: new Worker(new URL('./test-worker.ts', import.meta.url), { type: 'module', name: 'capmesh test vat' }) } : {}),
   kinds: testKinds,
 });
 const events: RecordedEvent[] = [];
-for (const name of ['peer-connected', 'peer-disconnected', 'path-changed', 'direct-refused'] as const) {
+for (const name of ['peer-connected', 'peer-disconnected', 'path-changed', 'direct-refused', 'replaced'] as const) {
   vat.on(name, (detail) => events.push({ name, detail }));
 }
 window.capmeshTest = { vat, E, far, refs: new Map(), events };
 status.textContent = 'ready';
 status.dataset.designator = vat.designator;
+status.dataset.slot = String(vat.slot);

@@ -130,7 +130,7 @@ export interface BrowserVat {
   extension<T = unknown>(): Promise<Remote<T>>;
   /** Subscribes to peer events; returns an unsubscribe function. */
   on(event: BrowserVatEvent, listener: (detail: Record<string, unknown>) => void): () => void;
-  /** Closes the worker vat and terminates the worker. */
+  /** Closes the worker vat, terminates the worker and releases the identity slot (ordering: vat, page link, broker, worker, slot). */
   close(): Promise<void>;
 }
 
@@ -233,7 +233,9 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   await E(admin).subscribe(
     far('page events', {
       event: (name: BrowserVatEvent, detail: Record<string, unknown>) => {
-        for (const l of listeners.get(name) ?? []) l(detail);
+        // Integers cross CapTP as bigints; event details carry small counts and delays: numbers.
+        const plain = Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
+        for (const l of listeners.get(name) ?? []) l(plain);
       },
     }),
   );
