@@ -7,6 +7,7 @@ import type { FromBroker, ToBroker } from '../../src/netlayer/webrtc-broker-prot
 import type { RelayNetlayer } from '../../src/netlayer/relay-netlayer.js';
 import type { RelaySignal } from '../../src/netlayer/relay-client.js';
 import type { Connection, NetlayerBinding } from '../../src/netlayer/types.js';
+import type { PeerLocator } from '../../src/wire/index.js';
 import { RelayConnection } from '../../src/netlayer/relay-connection.js';
 import type { RelayCircuit } from '../../src/netlayer/relay-circuit.js';
 import type { E2eChannel } from '../../src/netlayer/relay-e2e.js';
@@ -81,6 +82,9 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const channels = new Map<number, ReturnType<typeof fakeChannel>>();
   let onSignal: (s: RelaySignal) => void = () => {};
   let relayBinding: NetlayerBinding | undefined;
+  let relayConnect: (locator: PeerLocator) => Promise<Connection> = async () => {
+    throw new Error('not in these tests');
+  };
 
   const broker = {
     onmessage: null as ((e: MessageEvent) => void) | null,
@@ -113,9 +117,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
       relayBinding = b;
       return { designator: me.designator, hints: { url: 'ws://relay.test' } };
     },
-    connect: async () => {
-      throw new Error('not in these tests');
-    },
+    connect: (locator: PeerLocator) => relayConnect(locator),
     close: async () => {},
     onConnectionEnded: () => () => {},
   } as unknown as RelayNetlayer;
@@ -134,13 +136,19 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const built = (): number => toBroker.filter((m) => m.t === 'accept' || m.t === 'dial').length;
   const answersTo = (peer: Who): number => sent.filter((s) => s.kind === 'rtc-answer' && s.to === peer.designator).length;
   const codes = (): string[] => refusals.map((r) => `${r.code}:${r.limit ?? ''}`);
-  /** The relay netlayer accepts a circuit from `peer` (relay circuit id `circuitId`): an inbound relay connection. */
-  const relayInbound = (peer: Who, circuitId: number): void => {
-    const circuit = { id: circuitId, peer: peer.designator, send() {}, close() {} } as unknown as RelayCircuit;
+  /** A relay connection with `peer` on circuit `circuitId` (fake circuit and end-to-end channel). */
+  const relayConnection = (peer: string, circuitId: number, remoteLocator?: PeerLocator): RelayConnection => {
+    const circuit = { id: circuitId, peer, send() {}, close() {} } as unknown as RelayCircuit;
     const channel = { seal: () => [], openRecords: () => [] } as unknown as E2eChannel;
-    relayBinding!.onConnection(new RelayConnection({ transport: 'relay', outbound: false, remoteLocator: undefined, peer: peer.designator, circuit, channel, onEnded() {} }));
+    return new RelayConnection({ transport: 'relay', outbound: remoteLocator !== undefined, remoteLocator, peer, circuit, channel, onEnded() {} });
   };
-  return { me, net, toBroker, sent, refusals, inbound, relayPeers, channels, offer, deliver, built, answersTo, codes, relayInbound };
+  /** The relay netlayer accepts a circuit from `peer` (relay circuit id `circuitId`): an inbound relay connection. */
+  const relayInbound = (peer: Who, circuitId: number): void => relayBinding!.onConnection(relayConnection(peer.designator, circuitId));
+  /** Our relay dials succeed, on circuit `circuitId`. */
+  const relayDials = (circuitId: number): void => {
+    relayConnect = async (locator) => relayConnection(locator.designator, circuitId, locator);
+  };
+  return { me, net, toBroker, sent, refusals, inbound, relayPeers, channels, offer, deliver, built, answersTo, codes, relayInbound, relayDials };
 }
 
 describe('WebRTC offer policy (fake broker, fake relay)', () => {
@@ -334,5 +342,37 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
     const t = await setup({ forceRelay: true });
     t.relayInbound(who(2), 7);
     expect(t.inbound[0]).toBeInstanceOf(RelayConnection);
+  });
+
+  it('keeps trying the direct path in the background for a dialled relay-path connection: after 1 s, then doubling, at most maxDirectRetries times', async () => {
+    const t = await setup({ timeoutMs: 100, maxDirectRetries: 3 });
+    t.relayDials(9);
+    const bob = who(2);
+    const dials = (): number => t.toBroker.filter((m) => m.t === 'dial').length;
+    const connecting = t.net.connect({ transport: 'relay', designator: bob.designator, hints: { url: 'ws://relay.test' } } as PeerLocator);
+    await vi.advanceTimersByTimeAsync(100); // the first direct attempt gets no answer in time
+    const connection = await connecting;
+    expect(connection.path).toBe('relay');
+    expect(dials()).toBe(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(dials()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1); // 1 s after the fall to the relay
+    expect(dials()).toBe(2);
+    await vi.advanceTimersByTimeAsync(100 + 2_000); // that one timed out; the next 2 s later
+    expect(dials()).toBe(3);
+    await vi.advanceTimersByTimeAsync(100 + 4_000);
+    expect(dials()).toBe(4);
+    await vi.advanceTimersByTimeAsync(60_000); // maxDirectRetries reached
+    expect(dials()).toBe(4);
+  });
+
+  it('stops the background direct attempts when the connection ends', async () => {
+    const t = await setup({ timeoutMs: 100 });
+    t.relayDials(9);
+    const connecting = t.net.connect({ transport: 'relay', designator: who(2).designator, hints: { url: 'ws://relay.test' } } as PeerLocator);
+    await vi.advanceTimersByTimeAsync(100);
+    (await connecting).close();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(t.toBroker.filter((m) => m.t === 'dial')).toHaveLength(1);
   });
 });
