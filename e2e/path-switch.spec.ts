@@ -63,6 +63,55 @@ test('a relay-path session moves to WebRTC while calls are in flight: every call
   await closeTabs([alice, bob]);
 });
 
+test('a direct path that fails moves the session back to its relay circuit with calls in flight, and later to WebRTC again', async ({ browser }) => {
+  const [alice] = (await openTabs(browser, relay, 1, { answerPolicy: 'known' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
+  const [bob] = (await openTabs(browser, relay, 1, { directTimeoutMs: '1500' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
+  // Keep Bob's page's peer connections reachable, so the test can break the direct path.
+  await bob.context.addInitScript(() => {
+    const Original = window.RTCPeerConnection;
+    const made: RTCPeerConnection[] = [];
+    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
+    window.RTCPeerConnection = class extends Original {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        made.push(this);
+      }
+    } as typeof RTCPeerConnection;
+  });
+  expect(await reloadVatPage(bob.page)).toBe(bob.designator);
+  const uri = await alice.page.evaluate(() => {
+    const { vat, far } = window.capmeshTest;
+    return vat.register(far('doubler', { take: (i: bigint) => i * 2n }));
+  });
+  const result = await bob.page.evaluate(async (u) => {
+    const { vat, E, events } = window.capmeshTest;
+    const doubler = await vat.enliven<{ take(i: bigint): bigint }>(u);
+    const changes = (): string[] => events.filter((e) => e.name === 'path-changed').map((e) => `${String(e.detail['from'])}>${String(e.detail['to'])}`);
+    const answers: number[] = [];
+    const calls: Promise<void>[] = [];
+    let broke: number | undefined;
+    const t0 = performance.now();
+    // Calls every 5 ms; once on WebRTC, break the direct path; stop once back on WebRTC again (or 30 s).
+    for (let i = 0; performance.now() - t0 < 30_000; i++) {
+      calls.push(E(doubler).take(BigInt(i)).then((r) => void answers.push(Number(r))));
+      const c = changes();
+      if (broke === undefined && c.length === 1) {
+        broke = i;
+        for (const pc of (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections) pc.close();
+      }
+      if (c.length >= 3) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(calls);
+    return { answers, sent: calls.length, broke, changes: changes() };
+  }, uri);
+  expect(result.broke).toBeGreaterThan(0);
+  expect(result.changes).toEqual(['relay>webrtc', 'webrtc>relay', 'relay>webrtc']);
+  expect(result.answers).toEqual(Array.from({ length: result.sent }, (_, i) => 2 * i));
+  console.log(`path-switch: ${result.sent} calls across relay→webrtc→relay→webrtc, the direct path broken at call ${result.broke}`);
+  await closeTabs([alice, bob]);
+});
+
 test('five host reloads, each re-dialled 250 ms after peer-disconnected: every session reaches WebRTC', async ({ browser }) => {
   test.setTimeout(180_000);
   const tabs = await openTabs(browser, relay, 2);
