@@ -39,15 +39,19 @@ test('a relay-path session moves to WebRTC while calls are in flight: every call
     const answers: number[] = [];
     const calls: Promise<void>[] = [];
     let switchedAt: number | undefined;
+    let switchMs = 0;
     const t0 = performance.now();
     for (let i = 0; performance.now() - t0 < 15_000; i++) {
       calls.push(E(recorder).take(BigInt(i)).then((r) => void answers.push(Number(r))));
-      if (switchedAt === undefined && window.capmeshTest.events.some((e) => e.name === 'path-changed')) switchedAt = i;
+      if (switchedAt === undefined && window.capmeshTest.events.some((e) => e.name === 'path-changed')) {
+        switchedAt = i;
+        switchMs = performance.now() - t0;
+      }
       if (switchedAt !== undefined && i > switchedAt + 300) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     await Promise.all(calls);
-    return { firstPath, answers, sent: calls.length, switchedAt, lastPath: await pathAt() };
+    return { firstPath, answers, sent: calls.length, switchedAt, switchMs, lastPath: await pathAt() };
   }, uri);
   expect(result.firstPath).toBe('relay');
   expect(result.switchedAt).toBeGreaterThan(0);
@@ -59,7 +63,7 @@ test('a relay-path session moves to WebRTC while calls are in flight: every call
   await waitForVatEvent(alice.page, 'path-changed', { designator: bob.designator, from: 'relay', to: 'webrtc' });
   expect(await pathsOf(bob.page)).toEqual({ [alice.designator]: 'webrtc' });
   expect(await pathsOf(alice.page)).toEqual({ [bob.designator]: 'webrtc' });
-  console.log(`path-switch: ${result.sent} calls, switch after call ${result.switchedAt}`);
+  console.log(`path-switch: ${result.sent} calls, on WebRTC ${Math.round(result.switchMs)} ms after the relay session's first call (call ${result.switchedAt})`);
   await closeTabs([alice, bob]);
 });
 
@@ -90,6 +94,8 @@ test('a direct path that fails moves the session back to its relay circuit with 
     const answers: number[] = [];
     const calls: Promise<void>[] = [];
     let broke: number | undefined;
+    let brokeAt = 0;
+    let backMs = 0;
     const t0 = performance.now();
     // Calls every 5 ms; once on WebRTC, break the direct path; stop once back on WebRTC again (or 30 s).
     for (let i = 0; performance.now() - t0 < 30_000; i++) {
@@ -97,18 +103,20 @@ test('a direct path that fails moves the session back to its relay circuit with 
       const c = changes();
       if (broke === undefined && c.length === 1) {
         broke = i;
+        brokeAt = performance.now();
         for (const pc of (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections) pc.close();
       }
+      if (backMs === 0 && c.length >= 2) backMs = performance.now() - brokeAt;
       if (c.length >= 3) break;
       await new Promise((r) => setTimeout(r, 5));
     }
     await Promise.all(calls);
-    return { answers, sent: calls.length, broke, changes: changes() };
+    return { answers, sent: calls.length, broke, backMs, changes: changes() };
   }, uri);
   expect(result.broke).toBeGreaterThan(0);
   expect(result.changes).toEqual(['relay>webrtc', 'webrtc>relay', 'relay>webrtc']);
   expect(result.answers).toEqual(Array.from({ length: result.sent }, (_, i) => 2 * i));
-  console.log(`path-switch: ${result.sent} calls across relay→webrtc→relay→webrtc, the direct path broken at call ${result.broke}`);
+  console.log(`path-switch: ${result.sent} calls across relay→webrtc→relay→webrtc, the direct path broken at call ${result.broke}, on the relay ${Math.round(result.backMs)} ms later`);
   await closeTabs([alice, bob]);
 });
 
