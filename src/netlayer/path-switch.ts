@@ -377,7 +377,7 @@ export class PathSwitchingConnection implements Connection {
   }
 
   #fail(code: CapmeshErrorCode, message: string): void {
-    this.#end({ kind: 'error', code, message: `${code}: ${message}` }, `${code}: ${message}`);
+    this.#end({ kind: 'error', code, message }, `${code}: ${message}`);
   }
 
   #end(reason: ConnectionCloseReason, legReason: string): void {
