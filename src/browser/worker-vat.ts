@@ -98,6 +98,7 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   const home = relayNetlayer({ url: init.relay });
   // Another copy of this identity registered at the relay (BrowserVatEvent `replaced`).
   home.onReplaced((n) => emit('replaced', { relay: n.url, count: n.count, ...(n.retryInMs === undefined ? {} : { retryInMs: n.retryInMs }) }));
+  let recheckPaths = (): void => {};
   const rtc = webRtcNetlayer({
     relay: home,
     broker: init.brokerPort,
@@ -108,6 +109,7 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
     ...init.direct.offerLimits,
     answerPolicy: init.direct.answerPolicy,
     isKnownPeer: (designator) => vat?.sessions().some((s) => s.transport !== 'port' && s.designator === designator) ?? false,
+    onPathChanged: () => recheckPaths(), // the session list's check emits `path-changed`
     onRefused: (r) => {
       if (refusalEvents.quiet(r)) return;
       emit('direct-refused', { designator: r.peer, role: r.role, code: r.code, message: r.message, ...(r.limit ? { limit: r.limit } : {}) });
@@ -119,7 +121,7 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).
   const identity = await loadOrCreateBrowserIdentity(init.storeName, store);
   vat = await createVat({ netlayers: [network, pageLink], store, identity });
-  watchSessions(vat, emit);
+  recheckPaths = watchSessions(vat, emit);
   const extension = hooks.extension?.(vat);
   const admin = makeAdmin(vat, listeners, extension);
   // Private to the page link: a peer on the network that learns this swiss number gets NOT_FOUND.
@@ -176,7 +178,7 @@ function makeAdmin(vat: Vat, listeners: Set<EventListener>, extension: object | 
 }
 
 /** Tells subscribers when peers connect, switch path, and disconnect (by polling the session list on changes). */
-function watchSessions(vat: Vat, emit: (name: string, detail: Record<string, unknown>) => void): void {
+function watchSessions(vat: Vat, emit: (name: string, detail: Record<string, unknown>) => void): () => void {
   const known = new Map<string, string>();
   const check = (): void => {
     const now = new Map(vat.sessions().filter((s) => s.transport !== 'port').map((s) => [s.designator, s.path]));
@@ -190,4 +192,5 @@ function watchSessions(vat: Vat, emit: (name: string, detail: Record<string, unk
     for (const [d, p] of now) known.set(d, p);
   };
   vat.onSessionsChanged(check);
+  return check;
 }

@@ -2,7 +2,7 @@ import { CapmeshError } from '../util/errors.js';
 import { assertFunction } from '../util/assert.js';
 import type { ConnectionCloseReason, ConnectionReceiver } from './types.js';
 
-type Item = { readonly bytes: Uint8Array } | { readonly reason: ConnectionCloseReason };
+type Item = { readonly bytes: Uint8Array } | { readonly control: Uint8Array } | { readonly reason: ConnectionCloseReason };
 
 /**
  * The receiving half every `Connection` shares: what arrives is queued until
@@ -56,6 +56,11 @@ export class ConnectionInbox {
     if (!this.#ended) this.#items.push({ bytes });
   }
 
+  /** Queues one netlayer control message, in its place among the messages (ignored once ended; dropped for a receiver without `control`). */
+  pushControl(bytes: Uint8Array): void {
+    if (!this.#ended) this.#items.push({ control: bytes });
+  }
+
   /** Queues the close notice (once). With `dropQueued`, messages not yet handed over are dropped. */
   end(reason: ConnectionCloseReason, dropQueued = false): void {
     if (this.#ended) return;
@@ -88,6 +93,7 @@ export class ConnectionInbox {
         const item = this.#items.shift()!;
         try {
           if ('bytes' in item) receiver.message(item.bytes);
+          else if ('control' in item) receiver.control?.(item.control);
           else receiver.closed(item.reason);
         } catch (error) {
           queueMicrotask(() => {

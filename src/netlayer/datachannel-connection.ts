@@ -22,6 +22,10 @@ export const CHUNK_BYTES = 64 * 1024;
 const WHOLE = 0;
 const MORE = 1;
 const LAST = 2;
+/** A netlayer control message (path switching, `path-switch.ts`): one channel message, never chunked. */
+const CONTROL = 3;
+/** Largest control message `sendControl` accepts and a peer may send. */
+export const MAX_CONTROL_BYTES = 256;
 /** Above this many bytes buffered in the channel, sends wait in our queue for `bufferedamountlow`. */
 const HIGH_WATER = 1024 * 1024;
 const LOW_WATER = 256 * 1024;
@@ -41,7 +45,9 @@ export interface DataChannelConnectionOptions {
  * One OCapN connection over a reliable, ordered data channel (transport
  * `relay`, path `webrtc`). Each message is one or more channel messages: a
  * one-byte header (whole / more / last) and up to 64 KiB of payload, so
- * messages of any size cross whatever the SCTP message limit. Sends respect
+ * messages of any size cross whatever the SCTP message limit; header 3 marks
+ * a netlayer control message (`sendControl`, delivered to the receiver's
+ * `control` in order with the messages). Sends respect
  * backpressure: beyond 1 MiB buffered in the channel they queue here until
  * the channel drains below 256 KiB.
  *
@@ -66,7 +72,7 @@ export class DataChannelConnection implements Connection {
    */
   readonly provenDesignator: string | undefined;
   private receiver: ConnectionReceiver | undefined;
-  private readonly early: Uint8Array[] = [];
+  private readonly early: { readonly bytes: Uint8Array; readonly control: boolean }[] = [];
   private readonly queue: Uint8Array[] = [];
   private queueBytes = 0;
   private parts: Uint8Array[] = [];
@@ -100,7 +106,10 @@ export class DataChannelConnection implements Connection {
   setReceiver(receiver: ConnectionReceiver): void {
     if (this.receiver) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
     this.receiver = receiver;
-    for (const m of this.early.splice(0)) receiver.message(m);
+    for (const m of this.early.splice(0)) {
+      if (m.control) receiver.control?.(m.bytes);
+      else receiver.message(m.bytes);
+    }
     if (this.endedWith) this.notify();
   }
 
@@ -115,6 +124,15 @@ export class DataChannelConnection implements Connection {
         this.queue.push(withHeader(end === bytes.length ? LAST : MORE, bytes.subarray(at, end)));
       }
     }
+    this.pump();
+  }
+
+  /** Sends a control message (at most `MAX_CONTROL_BYTES`), in order with the messages around it. A no-op once ended. */
+  sendControl(bytes: Uint8Array): void {
+    if (bytes.length > MAX_CONTROL_BYTES) throw new CapmeshError('INVALID_ARGUMENT', `a control message is limited to ${MAX_CONTROL_BYTES} bytes`);
+    if (this.endedWith) return;
+    this.queue.push(withHeader(CONTROL, bytes));
+    this.queueBytes += bytes.length;
     this.pump();
   }
 
@@ -149,12 +167,20 @@ export class DataChannelConnection implements Connection {
   private onChannelMessage(data: unknown): void {
     if (this.endedWith) return;
     const frame = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
-    if (!frame || frame.length === 0 || frame[0]! > LAST) {
+    if (!frame || frame.length === 0 || frame[0]! > CONTROL) {
       this.end({ kind: 'error', message: 'a malformed frame arrived on the data channel' });
       return;
     }
     const kind = frame[0]!;
     const body = frame.subarray(1);
+    if (kind === CONTROL) {
+      if (this.parts.length > 0 || body.length > MAX_CONTROL_BYTES) {
+        this.end({ kind: 'error', message: 'a malformed control message arrived on the data channel', code: 'PROTOCOL' });
+        return;
+      }
+      this.deliver(body.slice(), true);
+      return;
+    }
     if (kind === WHOLE && this.parts.length === 0) {
       this.deliver(body.slice());
       return;
@@ -182,9 +208,10 @@ export class DataChannelConnection implements Connection {
     }
   }
 
-  private deliver(bytes: Uint8Array): void {
-    if (this.receiver) this.receiver.message(bytes);
-    else this.early.push(bytes);
+  private deliver(bytes: Uint8Array, control = false): void {
+    if (!this.receiver) this.early.push({ bytes, control });
+    else if (control) this.receiver.control?.(bytes);
+    else this.receiver.message(bytes);
   }
 
   private end(reason: ConnectionCloseReason): void {

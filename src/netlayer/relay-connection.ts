@@ -4,7 +4,7 @@ import { ConnectionInbox } from './connection-inbox.js';
 import type { PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './types.js';
 import type { RelayCircuit } from './relay-circuit.js';
-import { E2eInitiator, E2eResponder, type E2eChannel, type E2eChannelOptions, type E2eIdentity } from './relay-e2e.js';
+import { E2eInitiator, E2eResponder, E2E_MAX_CONTROL_BYTES, type E2eChannel, type E2eChannelOptions, type E2eControl, type E2eIdentity, type E2eRecord } from './relay-e2e.js';
 
 /**
  * A `Connection` carried by a relay circuit inside the end-to-end channel
@@ -39,7 +39,7 @@ export class RelayConnection implements Connection {
   readonly #circuit: RelayCircuit;
   readonly #channel: E2eChannel;
   /** Messages sent in the current turn, sealed together on a microtask. */
-  #outbox: Uint8Array[] = [];
+  #outbox: (Uint8Array | E2eControl)[] = [];
   readonly #inbox = new ConnectionInbox();
   #open = true;
   #closeError: CapmeshError | undefined;
@@ -97,6 +97,19 @@ export class RelayConnection implements Connection {
     if (this.#outbox.length === 1) queueMicrotask(() => queueMicrotask(() => this.#sendOutbox()));
   }
 
+  /**
+   * Sends a netlayer control message (path switching, `path-switch.ts`), in
+   * order with the messages sent around it; the peer's receiver gets it as
+   * `control`. At most `E2E_MAX_CONTROL_BYTES`. A no-op once closed.
+   */
+  sendControl(bytes: Uint8Array): void {
+    assertBytes(bytes, 'bytes');
+    if (bytes.length > E2E_MAX_CONTROL_BYTES) throw new CapmeshError('INVALID_ARGUMENT', `a control message is limited to ${E2E_MAX_CONTROL_BYTES} bytes`);
+    if (!this.#open) return;
+    this.#outbox.push({ control: bytes });
+    if (this.#outbox.length === 1) queueMicrotask(() => queueMicrotask(() => this.#sendOutbox()));
+  }
+
   /** Seals what was sent in this turn into as few frames as fit, and sends them. */
   #sendOutbox(): void {
     if (this.#outbox.length === 0) return;
@@ -116,14 +129,17 @@ export class RelayConnection implements Connection {
   /** @internal A frame from the circuit (after the handshake). */
   frame(frame: Uint8Array): void {
     if (!this.#open) return;
-    let messages: Uint8Array[];
+    let messages: E2eRecord[];
     try {
-      messages = this.#channel.open(frame);
+      messages = this.#channel.openRecords(frame);
     } catch (error) {
       this.#fail(error);
       return;
     }
-    for (const message of messages) this.#inbox.push(message);
+    for (const m of messages) {
+      if (m.control) this.#inbox.pushControl(m.bytes);
+      else this.#inbox.push(m.bytes);
+    }
     if (messages.length > 0) this.#inbox.deliver();
   }
 

@@ -204,8 +204,23 @@ export class E2eResponder {
 
 const MORE = 1;
 const LAST = 0;
+/** A whole netlayer control message (path switching, `path-switch.ts`), never split across records. */
+const CONTROL = 2;
 /** A record inside a frame: flag (1 byte) ‖ length (4 bytes, big-endian) ‖ bytes. */
 const RECORD_HEADER = 5;
+/** Largest control record `seal` accepts. */
+export const E2E_MAX_CONTROL_BYTES = 256;
+
+/** A netlayer control message to seal next to data messages (flag 2: the receiver's `openRecords` marks it `control`). */
+export interface E2eControl {
+  readonly control: Uint8Array;
+}
+
+/** What `openRecords` returns: a whole message, or a control message. */
+export interface E2eRecord {
+  readonly bytes: Uint8Array;
+  readonly control: boolean;
+}
 
 /**
  * An open channel: seals outgoing messages into frames, opens incoming
@@ -241,15 +256,37 @@ export class E2eChannel {
     return { sent: this.#sealer.sent, received: this.#opener.received };
   }
 
-  /** The sealed frames carrying `messages`, in order. */
-  seal(messages: readonly Uint8Array[]): Uint8Array[] {
+  /**
+   * The sealed frames carrying `messages`, in order. A control item (at most
+   * `E2E_MAX_CONTROL_BYTES`) is one record with flag 2, never split: it
+   * starts a new frame when the current one has no room for it.
+   */
+  seal(messages: readonly (Uint8Array | E2eControl)[]): Uint8Array[] {
     const frames: Uint8Array[] = [];
     // Bytes still to write, headers included: each chunk is allocated no larger than needed.
     let pending = 0;
-    for (const message of messages) pending += RECORD_HEADER + message.length;
+    for (const item of messages) pending += RECORD_HEADER + (item instanceof Uint8Array ? item : item.control).length;
     let chunk = new Uint8Array(Math.min(this.#maxChunk, pending));
     let used = 0;
-    for (const message of messages) {
+    for (const item of messages) {
+      if (!(item instanceof Uint8Array)) {
+        const control = item.control;
+        if (control.length > E2E_MAX_CONTROL_BYTES || RECORD_HEADER + control.length > this.#maxChunk) {
+          throw new CapmeshError('INVALID_ARGUMENT', `a control message is limited to ${E2E_MAX_CONTROL_BYTES} bytes`);
+        }
+        if (chunk.length - used < RECORD_HEADER + control.length) {
+          if (used > 0) frames.push(this.#sealer.seal(chunk.subarray(0, used)));
+          chunk = new Uint8Array(Math.min(this.#maxChunk, pending));
+          used = 0;
+        }
+        chunk[used] = CONTROL;
+        new DataView(chunk.buffer, chunk.byteOffset).setUint32(used + 1, control.length);
+        chunk.set(control, used + RECORD_HEADER);
+        used += RECORD_HEADER + control.length;
+        pending -= RECORD_HEADER + control.length;
+        continue;
+      }
+      const message = item;
       let offset = 0;
       do {
         // Room for a header and at least one byte (none for an empty rest); a fresh chunk always has it.
@@ -280,9 +317,23 @@ export class E2eChannel {
    * `LIMIT` when a message grows past the limit.
    */
   open(frame: Uint8Array): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (const record of this.openRecords(frame)) {
+      if (record.control) throw new CapmeshError('E2E_TAMPERED', 'a control record where none may be');
+      out.push(record.bytes);
+    }
+    return out;
+  }
+
+  /**
+   * As `open`, but control records (flag 2, see `seal`) come back too, marked,
+   * in their place among the messages. A control record inside a split
+   * message, or over `E2E_MAX_CONTROL_BYTES`, is `E2E_TAMPERED`.
+   */
+  openRecords(frame: Uint8Array): E2eRecord[] {
     const plaintext = this.#opener.open(frame);
     const view = new DataView(plaintext.buffer, plaintext.byteOffset, plaintext.byteLength);
-    const out: Uint8Array[] = [];
+    const out: E2eRecord[] = [];
     let at = 0;
     if (plaintext.length === 0) throw new CapmeshError('E2E_TAMPERED', 'an empty frame');
     while (at < plaintext.length) {
@@ -290,11 +341,16 @@ export class E2eChannel {
       const flag = plaintext[at]!;
       const length = view.getUint32(at + 1);
       const start = at + RECORD_HEADER;
-      if ((flag !== MORE && flag !== LAST) || start + length > plaintext.length) {
+      if ((flag !== MORE && flag !== LAST && flag !== CONTROL) || start + length > plaintext.length) {
         throw new CapmeshError('E2E_TAMPERED', 'a frame holds a malformed record');
       }
       const body = plaintext.subarray(start, start + length);
       at = start + length;
+      if (flag === CONTROL) {
+        if (this.#partial.length > 0 || length > E2E_MAX_CONTROL_BYTES) throw new CapmeshError('E2E_TAMPERED', 'a malformed control record');
+        out.push({ bytes: body, control: true });
+        continue;
+      }
       this.#partialBytes += length;
       if (this.#partialBytes > this.#maxMessage) {
         throw new CapmeshError('LIMIT', `an end-to-end message passed the ${this.#maxMessage}-byte limit`);
@@ -306,7 +362,7 @@ export class E2eChannel {
       const parts = this.#partial;
       this.#partial = [];
       this.#partialBytes = 0;
-      out.push(parts.length === 0 ? body : concatBytes(...parts, body));
+      out.push({ bytes: parts.length === 0 ? body : concatBytes(...parts, body), control: false });
     }
     return out;
   }

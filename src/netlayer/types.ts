@@ -69,6 +69,13 @@ export interface ConnectionReceiver {
    * after `closed`, never from inside `send` or `ping`.
    */
   alive?(): void;
+  /**
+   * Netlayer-internal: a control message of the path-switching protocol
+   * (`path-switch.ts`), delivered in its place among the messages by the
+   * connections that carry them (relay circuits, data channels). Only a
+   * `PathSwitchingConnection` sets it; other receivers never see controls.
+   */
+  control?(bytes: Uint8Array): void;
 }
 
 export interface ConnectionCloseReason {

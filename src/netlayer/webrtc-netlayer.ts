@@ -11,6 +11,8 @@ import { DataChannelConnection, type DataChannelLike } from './datachannel-conne
 import { IceRestarts, REANSWER, REOFFER } from './webrtc-ice-restart.js';
 import { openSdp, signSdp, type SignedSdp } from './webrtc-signals.js';
 import { OfferGate, type OfferLimits, type OfferRefusal } from './webrtc-offer-policy.js';
+import { RelayConnection } from './relay-connection.js';
+import { PathSwitchingConnection, type PathName, type PathSwitchOptions } from './path-switch.js';
 import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
 
 /**
@@ -41,6 +43,39 @@ export interface WebRtcOptions extends OfferLimits {
    * means many calls, so keep it cheap (count, don't log each).
    */
   readonly onRefused?: (refusal: DirectPathRefusal) => void;
+  /**
+   * Called when a live connection moved between the relay path and a direct
+   * one (see `PathSwitchingConnection`); `Connection.path` says the same.
+   */
+  readonly onPathChanged?: (detail: PathChange) => void;
+  /**
+   * Background direct retries for a connection on the relay path that we
+   * dialled: the first after this many ms (250 ms when the peer was not yet
+   * registered for our first offer), each next one after twice the last.
+   * Default 1 000 ms.
+   */
+  readonly directRetryDelayMs?: number;
+  /** How many background direct attempts per fall to the relay path (each passes the offer limits). Default 6 (about a minute with the default delay). */
+  readonly maxDirectRetries?: number;
+  /** Limits of the path-switching protocol (unacknowledged and held bytes, acks): see `PathSwitchOptions`, with their defaults. */
+  readonly pathSwitch?: Omit<PathSwitchOptions, 'onPathChanged' | 'onEnded'>;
+}
+
+/** A live connection's move between paths (see `WebRtcOptions.onPathChanged`). */
+export interface PathChange {
+  readonly designator: string;
+  readonly from: PathName;
+  readonly to: PathName;
+}
+
+/** A relay-path connection that may move to a direct path. */
+interface Switchable {
+  readonly conn: PathSwitchingConnection;
+  readonly peer: string;
+  readonly circuitId: number;
+  /** For connections we dialled: where to send upgrade offers from. */
+  readonly locator: PeerLocator | undefined;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 /** A refused signed description (see `WebRtcOptions.onRefused`). */
@@ -92,6 +127,17 @@ const ANSWER = 'rtc-answer';
  * replayed dial id); an offer that fails is dropped without an answer, so the
  * broker builds nothing and no ICE candidate leaves. Once up, an interrupted path gets an ICE
  * restart (see `IceRestarts`), or is closed when it does not come back.
+ *
+ * Paths: a connection on the relay path (dialled or accepted) is a
+ * `PathSwitchingConnection`. For one we dialled, we keep trying a direct path
+ * in the background (`directRetryDelayMs`, doubling, `maxDirectRetries`): an
+ * offer that names the connection's circuit (`upgrade`, signed), answered only
+ * by the vat at the other end of that circuit, whose channel then joins the
+ * connection; the session moves onto it without loss and back to the relay
+ * circuit (kept open as a standby) if the channel fails, after which the
+ * retries start again. A peer that never answers offers (a Node vat on the
+ * relay) never gets a control message. Connections that started on a direct
+ * path stay there (an ICE restart, or the end).
  */
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
@@ -104,6 +150,10 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   let binding: NetlayerBinding | undefined;
   let nextId = 1;
   let closed = false;
+  const retryDelayMs = options.directRetryDelayMs ?? 1_000;
+  const maxRetries = options.maxDirectRetries ?? 6;
+  /** Relay-path connections by `designator/circuit id`. */
+  const switchables = new Map<string, Switchable>();
   const gate = new OfferGate(options, (peer) => relay.connections().some((c) => c.peer === peer));
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
@@ -200,7 +250,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     return { id, x, until, drop, opened };
   };
 
-  const dialDirect = async (locator: PeerLocator): Promise<Connection> => {
+  const dialDirect = async (locator: PeerLocator, upgrade?: number): Promise<DataChannelConnection> => {
     const client = relay.client;
     if (!client || !binding) throw new CapmeshError('RELAY_UNREACHABLE', 'not registered at the relay');
     const over = gate.mayDial(locator.designator);
@@ -224,7 +274,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<SignedSdp>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
-      await sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer });
+      await sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer, ...(upgrade === undefined ? {} : { upgrade }) });
       // The answer was opened and checked (signature, sender, receiver, window) by onSignal, and matched to this dial by its id.
       const answer = await Promise.race([answerSignal, bounced, ex.until<never>(() => undefined, deadline)]);
       if (!equalBytes(answer.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
@@ -244,7 +294,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   };
 
   /** Answers a checked offer and hands the channel to the vat once it opens. */
-  const acceptDirect = async (signal: RelaySignal, offer: SignedSdp): Promise<void> => {
+  const acceptDirect = async (signal: RelaySignal, offer: SignedSdp, upgrade?: Switchable): Promise<void> => {
     if (!binding || closed) return;
     const deadline = Date.now() + timeoutMs;
     const ex = exchange(false, signal.from, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
@@ -255,7 +305,8 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       exchanges.delete(ex.id);
       gate.opened(ex.id);
       restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection, remoteSentAt: offer.sentAt });
-      binding.onConnection(connection);
+      if (upgrade) upgrade.conn.attach(connection);
+      else binding.onConnection(connection);
     } catch (e) {
       ex.drop();
       throw e;
@@ -304,7 +355,13 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       if (over) return declined(signal, 'offer', over);
       const offer = openFresh(signal, 'offer', true);
       if (!offer) return;
-      acceptDirect(signal, offer).catch((e: unknown) => log.debug('a direct path offered to us did not open', { from: signal.from.slice(0, 12), error: String(e) }));
+      let upgrade: Switchable | undefined;
+      if (offer.upgrade !== undefined) {
+        // Only for a live relay connection with the offer's signer, on the circuit it names.
+        upgrade = switchables.get(`${signal.from}/${offer.upgrade}`);
+        if (!upgrade?.conn.isOpen) return refused(signal, 'offer', new CapmeshError('PROTOCOL', 'an upgrade offer names no live relay connection with its sender'));
+      }
+      acceptDirect(signal, offer, upgrade).catch((e: unknown) => log.debug('a direct path offered to us did not open', { from: signal.from.slice(0, 12), error: String(e) }));
     } else if (signal.kind === REOFFER || signal.kind === REANSWER) {
       // Only for a live direct connection with the sender; restart offers share the sender's rate bucket.
       if (!gate.hasPeerConnection(signal.from, 'live')) return;
@@ -323,28 +380,81 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     }
   };
 
+  const pathChanged = (detail: PathChange): void => {
+    try {
+      options.onPathChanged?.(detail);
+    } catch {
+      // a listener's fault is not the netlayer's
+    }
+  };
+  /** One background direct attempt for `entry` after `delay` ms; on failure the next after twice that, up to `maxRetries`. */
+  const retryDirect = (entry: Switchable, attempt: number, delay: number): void => {
+    if (!entry.locator || attempt >= maxRetries || entry.timer !== undefined) return;
+    const locator = entry.locator;
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      if (closed || !entry.conn.isOpen || entry.conn.path === 'webrtc') return;
+      dialDirect(locator, entry.circuitId).then(
+        (channel) => {
+          if (!entry.conn.isOpen) channel.close('the connection has ended');
+          else entry.conn.attach(channel);
+        },
+        (e: unknown) => {
+          log.debug('a background direct attempt failed', { peer: entry.peer.slice(0, 12), attempt, error: String(e) });
+          retryDirect(entry, attempt + 1, delay * 2);
+        },
+      );
+    }, delay);
+  };
+  /** Wraps a relay connection so it can move to a direct path; `locator` for one we dialled (we then retry the direct path). */
+  const switchable = (connection: Connection, locator: PeerLocator | undefined, firstDelay = retryDelayMs): Connection => {
+    if (options.forceRelay || !(connection instanceof RelayConnection)) return connection;
+    const key = `${connection.peer}/${connection.circuitId}`;
+    let entry: Switchable;
+    const conn = new PathSwitchingConnection(connection, {
+      ...options.pathSwitch,
+      onPathChanged: (from, to) => {
+        pathChanged({ designator: connection.peer, from, to });
+        if (to === 'relay') retryDirect(entry, 0, retryDelayMs);
+      },
+      onEnded: () => {
+        clearTimeout(entry.timer);
+        if (switchables.get(key) === entry) switchables.delete(key);
+      },
+    });
+    entry = { conn, peer: connection.peer, circuitId: connection.circuitId, locator };
+    switchables.set(key, entry);
+    retryDirect(entry, 0, firstDelay);
+    return conn;
+  };
+
   return {
     transport: relay.transport,
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
       binding = b;
-      const attachment = await relay.attach(b);
+      const attachment = await relay.attach({ ...b, onConnection: (c) => b.onConnection(switchable(c, undefined)) });
       if (!options.forceRelay) relay.client?.on('signal', onSignal);
       return attachment;
     },
     async connect(locator: PeerLocator): Promise<Connection> {
+      let firstRetry = retryDelayMs;
       if (!options.forceRelay) {
         try {
           return await dialDirect(locator);
         } catch (e) {
           // Also after PEER_OFFLINE: the relay dial then fails at once with the same code (the relay
-          // answers `open-failed` immediately), or succeeds if the peer registered in between.
+          // answers `open-failed` immediately), or succeeds if the peer registered in between — then
+          // it is up now, so the direct path is tried again soon.
+          if (isCapmeshError(e) && e.code === 'PEER_OFFLINE') firstRetry = Math.min(250, retryDelayMs);
           log.debug('no direct path; using the relay', { peer: locator.designator.slice(0, 12), error: String(e) });
         }
       }
-      return relay.connect(locator);
+      return switchable(await relay.connect(locator), locator, firstRetry);
     },
     async close(): Promise<void> {
       closed = true;
+      for (const entry of switchables.values()) clearTimeout(entry.timer);
+      switchables.clear();
       for (const id of [...exchanges.keys()]) post({ t: 'close', id });
       exchanges.clear();
       gate.clear();

@@ -13,7 +13,12 @@ import { SyrupRecord, Sym, isRecord, type SyrupValue } from '../syrup/types.js';
  * against its window and an offer's dial id against replays: see
  * `OfferLimits.offerWindowMs`).
  *
- *   payload = Syrup [ <capmesh-rtc-sdp-2 role from to dial-id sent-at sdp>  signature ]
+ *   payload = Syrup [ <capmesh-rtc-sdp-2 role from to dial-id sent-at sdp [upgrade]>  signature ]
+ *
+ * `upgrade`, present only in an offer that moves a live relay-path
+ * connection onto a direct path, is the relay's id of that connection's
+ * circuit (the same at both ends): the answerer attaches the channel to its
+ * connection on that circuit with the offer's signer, or refuses the offer.
  *
  * Version 2 (this one) added `sent-at`, an integer of milliseconds since the
  * Unix epoch, and took a new label so no version-1 record can pass for one.
@@ -30,6 +35,8 @@ export interface SignedSdp {
   /** When the sender signed it: milliseconds since the Unix epoch, by the sender's clock. */
   readonly sentAt: number;
   readonly sdp: string;
+  /** For an upgrade offer: the relay circuit id of the live connection the channel is for (see the module note). */
+  readonly upgrade?: number;
 }
 
 const LABEL = 'capmesh-rtc-sdp-2';
@@ -37,7 +44,9 @@ const LABEL_V1 = 'capmesh-rtc-sdp';
 
 /** The labelled statement a description's signature covers. */
 export function sdpStatement(s: SignedSdp): SyrupRecord {
-  return new SyrupRecord(new Sym(LABEL), [new Sym(s.role), s.from, s.to, s.dialId, BigInt(Math.trunc(s.sentAt)), s.sdp]);
+  const fields: SyrupValue[] = [new Sym(s.role), s.from, s.to, s.dialId, BigInt(Math.trunc(s.sentAt)), s.sdp];
+  if (s.upgrade !== undefined) fields.push(BigInt(s.upgrade));
+  return new SyrupRecord(new Sym(LABEL), fields);
 }
 
 /** Signs `s` with the designator signer (label `capmesh-rtc-sdp-2`); resolves with the signal payload. */
@@ -62,11 +71,11 @@ export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role
   if (Array.isArray(value) && isRecord(value[0], LABEL_V1)) {
     throw new CapmeshError('PROTOCOL', 'a version-1 session description signal (no sent-at); the sender must upgrade');
   }
-  if (!Array.isArray(value) || value.length !== 2 || !isRecord(value[0], LABEL, 6) || !(value[1] instanceof Uint8Array)) {
+  if (!Array.isArray(value) || value.length !== 2 || !(isRecord(value[0], LABEL, 6) || isRecord(value[0], LABEL, 7)) || !(value[1] instanceof Uint8Array)) {
     throw new CapmeshError('PROTOCOL', 'a session description signal has the wrong shape');
   }
   const [body, signature] = value as [SyrupRecord, Uint8Array];
-  const [roleSym, from, to, dialId, sentAt, sdp] = body.fields;
+  const [roleSym, from, to, dialId, sentAt, sdp, upgrade] = body.fields;
   if (
     !(roleSym instanceof Sym) ||
     typeof from !== 'string' ||
@@ -75,7 +84,8 @@ export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role
     typeof sentAt !== 'bigint' ||
     sentAt < 0n ||
     sentAt > BigInt(Number.MAX_SAFE_INTEGER) ||
-    typeof sdp !== 'string'
+    typeof sdp !== 'string' ||
+    (upgrade !== undefined && (typeof upgrade !== 'bigint' || upgrade < 0n || upgrade > BigInt(Number.MAX_SAFE_INTEGER)))
   ) {
     throw new CapmeshError('PROTOCOL', 'a session description signal has the wrong fields');
   }
@@ -85,5 +95,5 @@ export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role
   if (from !== relayFrom) throw new CapmeshError('PROTOCOL', 'a session description names another sender than the one it came from');
   if (to !== us) throw new CapmeshError('PROTOCOL', 'a session description is addressed to another vat');
   if (roleSym.name !== role) throw new CapmeshError('PROTOCOL', `expected a signed ${role}, got ${roleSym.name}`);
-  return { role, from, to, dialId, sentAt: Number(sentAt), sdp };
+  return { role, from, to, dialId, sentAt: Number(sentAt), sdp, ...(upgrade === undefined ? {} : { upgrade: Number(upgrade) }) };
 }

@@ -158,3 +158,31 @@ describe('a vat over data channels: the peer closes cleanly', () => {
     expect(elapsedMs).toBeLessThan(1000);
   });
 });
+
+describe('DataChannelConnection control messages', () => {
+  it('delivers a control message in order with the messages around it, and closes with PROTOCOL on a malformed one', async () => {
+    const [a, b] = channelPair();
+    const alice = new DataChannelConnection(a, { outbound: true, remoteLocator: undefined, provenDesignator: 'bob' });
+    const bob = new DataChannelConnection(b, { outbound: false, remoteLocator: undefined, provenDesignator: 'alice' });
+    const seen: string[] = [];
+    let closed: ConnectionCloseReason | undefined;
+    bob.setReceiver({
+      message: (m) => seen.push(`m${m[0]}`),
+      control: (c) => seen.push(`c${c[0]}`),
+      closed: (r) => {
+        closed = r;
+      },
+    });
+    alice.send(new Uint8Array([1]));
+    alice.sendControl(new Uint8Array([2]));
+    alice.send(new Uint8Array([3]));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(seen).toEqual(['m1', 'c2', 'm3']);
+    expect(() => alice.sendControl(new Uint8Array(300))).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    const bad = new Uint8Array(301);
+    bad[0] = 3;
+    b.fire('message', { data: bad.buffer } as MessageEvent);
+    await new Promise((r) => setTimeout(r, 0));
+    expect(closed?.code).toBe('PROTOCOL');
+  });
+});

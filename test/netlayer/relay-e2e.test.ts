@@ -135,3 +135,21 @@ describe('end-to-end handshake', () => {
     await expect(initiator.accept(encode(record('capmesh-e2e:accept', new Uint8Array(31), new Uint8Array(64))))).rejects.toThrow(handshakeError);
   });
 });
+
+describe('end-to-end control records (path switching)', () => {
+  it('carry a control message in its place among data messages, and a plain open refuses one', async () => {
+    const { aliceChannel, bobChannel } = await handshake();
+    const big = new Uint8Array(2500).fill(7);
+    const frames = aliceChannel.seal([utf8Encode('a'), { control: new Uint8Array([1, 2, 3]) }, big, { control: new Uint8Array([4]) }]);
+    const records = frames.flatMap((f) => bobChannel.openRecords(f));
+    expect(records).toEqual([
+      { bytes: utf8Encode('a'), control: false },
+      { bytes: new Uint8Array([1, 2, 3]), control: true },
+      { bytes: big, control: false },
+      { bytes: new Uint8Array([4]), control: true },
+    ]);
+    const [withControl] = aliceChannel.seal([{ control: new Uint8Array([9]) }]);
+    expect(() => bobChannel.open(withControl!)).toThrow(expect.objectContaining({ code: 'E2E_TAMPERED' }));
+    expect(() => aliceChannel.seal([{ control: new Uint8Array(257) }])).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});

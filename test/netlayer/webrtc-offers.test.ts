@@ -6,7 +6,11 @@ import type { DesignatorSigner } from '../../src/crypto/signer.js';
 import type { FromBroker, ToBroker } from '../../src/netlayer/webrtc-broker-protocol.js';
 import type { RelayNetlayer } from '../../src/netlayer/relay-netlayer.js';
 import type { RelaySignal } from '../../src/netlayer/relay-client.js';
-import type { Connection } from '../../src/netlayer/types.js';
+import type { Connection, NetlayerBinding } from '../../src/netlayer/types.js';
+import type { PeerLocator } from '../../src/wire/index.js';
+import { RelayConnection } from '../../src/netlayer/relay-connection.js';
+import type { RelayCircuit } from '../../src/netlayer/relay-circuit.js';
+import type { E2eChannel } from '../../src/netlayer/relay-e2e.js';
 import { designatorOf, keyPairFromSecret, sign } from '../../src/crypto/index.js';
 import { encode } from '../../src/syrup/index.js';
 import { SyrupRecord, Sym } from '../../src/syrup/types.js';
@@ -77,6 +81,10 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const relayPeers: { peer: string }[] = [];
   const channels = new Map<number, ReturnType<typeof fakeChannel>>();
   let onSignal: (s: RelaySignal) => void = () => {};
+  let relayBinding: NetlayerBinding | undefined;
+  let relayConnect: (locator: PeerLocator) => Promise<Connection> = async () => {
+    throw new Error('not in these tests');
+  };
 
   const broker = {
     onmessage: null as ((e: MessageEvent) => void) | null,
@@ -105,10 +113,11 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
       },
     },
     connections: () => relayPeers,
-    attach: async () => ({ designator: me.designator, hints: { url: 'ws://relay.test' } }),
-    connect: async () => {
-      throw new Error('not in these tests');
+    attach: async (b: NetlayerBinding) => {
+      relayBinding = b;
+      return { designator: me.designator, hints: { url: 'ws://relay.test' } };
     },
+    connect: (locator: PeerLocator) => relayConnect(locator),
     close: async () => {},
     onConnectionEnded: () => () => {},
   } as unknown as RelayNetlayer;
@@ -127,7 +136,19 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const built = (): number => toBroker.filter((m) => m.t === 'accept' || m.t === 'dial').length;
   const answersTo = (peer: Who): number => sent.filter((s) => s.kind === 'rtc-answer' && s.to === peer.designator).length;
   const codes = (): string[] => refusals.map((r) => `${r.code}:${r.limit ?? ''}`);
-  return { me, net, toBroker, sent, refusals, inbound, relayPeers, channels, offer, deliver, built, answersTo, codes };
+  /** A relay connection with `peer` on circuit `circuitId` (fake circuit and end-to-end channel). */
+  const relayConnection = (peer: string, circuitId: number, remoteLocator?: PeerLocator): RelayConnection => {
+    const circuit = { id: circuitId, peer, send() {}, close() {} } as unknown as RelayCircuit;
+    const channel = { seal: () => [], openRecords: () => [] } as unknown as E2eChannel;
+    return new RelayConnection({ transport: 'relay', outbound: remoteLocator !== undefined, remoteLocator, peer, circuit, channel, onEnded() {} });
+  };
+  /** The relay netlayer accepts a circuit from `peer` (relay circuit id `circuitId`): an inbound relay connection. */
+  const relayInbound = (peer: Who, circuitId: number): void => relayBinding!.onConnection(relayConnection(peer.designator, circuitId));
+  /** Our relay dials succeed, on circuit `circuitId`. */
+  const relayDials = (circuitId: number): void => {
+    relayConnect = async (locator) => relayConnection(locator.designator, circuitId, locator);
+  };
+  return { me, net, toBroker, sent, refusals, inbound, relayPeers, channels, offer, deliver, built, answersTo, codes, relayInbound, relayDials };
 }
 
 describe('WebRTC offer policy (fake broker, fake relay)', () => {
@@ -289,5 +310,69 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
     // A bad signature would be reported if it had been checked.
     expect(t.refusals).toEqual([]);
     expect(t.toBroker).toEqual([]);
+  });
+
+  it('an upgrade offer joins its channel to the relay connection on the circuit it names, and only from that connection’s peer', async () => {
+    const changes: unknown[] = [];
+    const t = await setup({ onPathChanged: (d) => void changes.push(d) });
+    const bob = who(2);
+    const mallory = who(66);
+    t.relayInbound(bob, 7);
+    expect(t.inbound).toHaveLength(1);
+    const session = t.inbound[0]!;
+    expect(session.path).toBe('relay');
+    // Another peer naming bob's circuit, and bob naming another circuit: refused, nothing built.
+    await t.deliver(mallory, t.offer(mallory, { upgrade: 7 }));
+    await t.deliver(bob, t.offer(bob, { upgrade: 8 }));
+    expect(t.built()).toBe(0);
+    expect(t.codes()).toEqual(['PROTOCOL:', 'PROTOCOL:']);
+    await t.deliver(bob, t.offer(bob, { upgrade: 7 }));
+    expect(t.built()).toBe(1);
+    expect(t.answersTo(bob)).toBe(1);
+    const accept = t.toBroker.find((m) => m.t === 'accept')!;
+    t.channels.get(accept.id)!.open();
+    await vi.advanceTimersByTimeAsync(0);
+    // The same session moved; no new inbound connection.
+    expect(t.inbound).toHaveLength(1);
+    expect(session.path).toBe('webrtc');
+    expect(changes).toEqual([{ designator: bob.designator, from: 'relay', to: 'webrtc' }]);
+  });
+
+  it('leaves inbound relay connections plain with forceRelay', async () => {
+    const t = await setup({ forceRelay: true });
+    t.relayInbound(who(2), 7);
+    expect(t.inbound[0]).toBeInstanceOf(RelayConnection);
+  });
+
+  it('keeps trying the direct path in the background for a dialled relay-path connection: after 1 s, then doubling, at most maxDirectRetries times', async () => {
+    const t = await setup({ timeoutMs: 100, maxDirectRetries: 3 });
+    t.relayDials(9);
+    const bob = who(2);
+    const dials = (): number => t.toBroker.filter((m) => m.t === 'dial').length;
+    const connecting = t.net.connect({ transport: 'relay', designator: bob.designator, hints: { url: 'ws://relay.test' } } as PeerLocator);
+    await vi.advanceTimersByTimeAsync(100); // the first direct attempt gets no answer in time
+    const connection = await connecting;
+    expect(connection.path).toBe('relay');
+    expect(dials()).toBe(1);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(dials()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1); // 1 s after the fall to the relay
+    expect(dials()).toBe(2);
+    await vi.advanceTimersByTimeAsync(100 + 2_000); // that one timed out; the next 2 s later
+    expect(dials()).toBe(3);
+    await vi.advanceTimersByTimeAsync(100 + 4_000);
+    expect(dials()).toBe(4);
+    await vi.advanceTimersByTimeAsync(60_000); // maxDirectRetries reached
+    expect(dials()).toBe(4);
+  });
+
+  it('stops the background direct attempts when the connection ends', async () => {
+    const t = await setup({ timeoutMs: 100 });
+    t.relayDials(9);
+    const connecting = t.net.connect({ transport: 'relay', designator: who(2).designator, hints: { url: 'ws://relay.test' } } as PeerLocator);
+    await vi.advanceTimersByTimeAsync(100);
+    (await connecting).close();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(t.toBroker.filter((m) => m.t === 'dial')).toHaveLength(1);
   });
 });
