@@ -274,7 +274,13 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const sessionEnds = new SessionEnds();
   /** A sturdyref of ours, named by our first netlayer's locator (called only once it is attached). */
   const uriFor = (swiss: Uint8Array): string => formatSturdyRef({ peer: netlayers.get(options.netlayers[0]!.transport)!.locator, swiss });
-  const persistent = new PersistentObjects({ store, logger, uriFor });
+  const persistent = new PersistentObjects({
+    store,
+    logger,
+    uriFor,
+    // Makers reach objects as the vat does (called only once createVat has returned the vat).
+    host: { enliven: (ref) => vat.enliven(ref), localSwiss: (ref) => { const r = parseSturdyRef(ref); return isSelf(r.peer) ? r.swiss : undefined; } },
+  });
   const netlayers = new Map<string, { netlayer: Netlayer; locator: PeerLocator }>();
   const shells = new Set<ConnectionShell>();
   const established = new Map<string, ConnectionShell>();
