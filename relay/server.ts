@@ -119,7 +119,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const now = options.now ?? (() => performance.now());
   const metrics = new RelayMetrics();
   // Filled once the port is known (before any connection is accepted).
-  const publicUrls = new Set<string>((options.publicUrls ?? []).map(normalizeRelayUrl));
+  const publicUrls = new Set<string>((options.publicUrls ?? []).map((u, i) => normalizeRelayUrl(u, `publicUrls[${i}]`)));
   const router = new RelayRouter(limits, { publicUrls, allowDialOnly: options.allowDialOnly ?? true }, metrics, log, options.interceptData, options.interceptSignal);
   const peers = new Set<RelayPeer>();
   /** Open TCP connections per `addressKey`, upgraded or not. */

@@ -165,7 +165,7 @@ function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmes
 export async function startBrowserVat(options: BrowserVatOptions): Promise<BrowserVat> {
   // A malformed relay URL is the caller's argument error, reported before any worker starts.
   assertNonEmptyString(options?.relay, 'relay');
-  normalizeRelayUrl(options.relay);
+  normalizeRelayUrl(options.relay, 'relay');
   const worker = makeWorker(options.worker);
   const vatLink = new MessageChannel();
   const brokerLink = new MessageChannel();

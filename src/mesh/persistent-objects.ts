@@ -120,10 +120,10 @@ export class PersistentObjects {
 
   defineKind(kind: string, maker: KindMaker): void {
     if (typeof kind !== 'string' || kind.length === 0) {
-      throw new CapmeshError('INVALID_ARGUMENT', '`kind` must be a non-empty string');
+      throw new CapmeshError('INVALID_ARGUMENT', '`kind` must be a non-empty string', { detail: { argument: 'kind' } });
     }
-    if (typeof maker !== 'function') throw new CapmeshError('INVALID_ARGUMENT', '`maker` must be a function');
-    if (this.kinds.has(kind)) throw new CapmeshError('INVALID_ARGUMENT', `kind "${kind}" is already defined`);
+    if (typeof maker !== 'function') throw new CapmeshError('INVALID_ARGUMENT', '`maker` must be a function', { detail: { argument: 'maker' } });
+    if (this.kinds.has(kind)) throw new CapmeshError('INVALID_ARGUMENT', `kind "${kind}" is already defined`, { detail: { argument: 'kind' } });
     this.kinds.set(kind, maker);
   }
 
@@ -140,7 +140,7 @@ export class PersistentObjects {
     }
     const maker = this.kinds.get(kind);
     if (!maker) {
-      throw new CapmeshError('INVALID_ARGUMENT', `kind "${kind}" is not defined (call defineKind first)`, { detail: { argument: 'kind' } });
+      throw new CapmeshError('INVALID_ARGUMENT', `\`kind\`: "${kind}" is not defined (call defineKind first)`, { detail: { argument: 'kind' } });
     }
     const swiss = randomSwiss();
     const key = base64urlEncode(swiss);
