@@ -569,7 +569,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     async register(obj, registerOptions = {}) {
       checkExportable(obj, 'obj');
       const swiss = registerOptions.swiss ?? randomSwiss();
-      if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
+      if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty', { detail: { argument: 'swiss' } });
       const only = registerOptions.onlyOver;
       if (only !== undefined) {
         const entry = netlayers.get(only);
