@@ -37,3 +37,23 @@ test('a persistent object outlives its tab: A reloads, B re-enlivens the same UR
   expect(afterReload).toEqual({ saved: '3', next: '4' });
   await closeTabs(tabs);
 });
+
+test('a page kind builds a persistent facet with ctx.registerPersistent; after a reload the facet revives its counter through ctx.enliven', async ({ browser }) => {
+  const tabs = await openTabs(browser, relay, 2);
+  const [alice, bob] = tabs as [(typeof tabs)[0], (typeof tabs)[0]];
+  const uri = await alice.page.evaluate(() => window.capmeshTest.vat.registerPersistent('counter', 5n));
+  const viewUri = await bob.page.evaluate(async (u) => {
+    const { vat, E } = window.capmeshTest;
+    return E(await vat.enliven<{ view(): string }>(u)).view();
+  }, uri);
+  expect(viewUri).not.toBe(uri);
+
+  expect(await reloadVatPage(alice.page)).toBe(alice.designator);
+  await waitForVatEvent(bob.page, 'peer-disconnected', { designator: alice.designator });
+  const seen = await bob.page.evaluate(async (v) => {
+    const { vat, E } = window.capmeshTest;
+    return String(await E(await vat.enliven<{ value(): bigint }>(v)).value());
+  }, viewUri);
+  expect(seen).toBe('5');
+  await closeTabs(tabs);
+});

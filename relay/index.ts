@@ -2,6 +2,8 @@
  * The capmesh relay: authenticated rendezvous, signalling and end-to-end
  * encrypted fallback forwarding for capmesh vats. It routes by designator and
  * never reads what it carries. Published as `capmesh/relay`. See docs/relay.md.
+ *
+ * @module capmesh/relay
  */
 export { defaultPublicUrls, startRelay } from './server.js';
 export type { RelayOptions, RelayServer, RelayStats } from './server.js';
@@ -14,4 +16,6 @@ export type { DataInterceptor, SignalInterceptor } from './router.js';
 export { DROP_REASONS } from './metrics.js';
 export type { DropReason } from './metrics.js';
 export { parseRelayArgs, RELAY_USAGE } from './args.js';
+export type { RelayArgs } from './args.js';
+export type { RelayPeer, Throttle, CircuitBuckets } from './peer.js';
 export type { RelaySocket } from './peer.js';

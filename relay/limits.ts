@@ -116,9 +116,9 @@ export function resolveRelayLimits(partial: Partial<RelayLimits> = {}): RelayLim
   const limits = { ...DEFAULT_RELAY_LIMITS };
   for (const [key, value] of Object.entries(partial)) {
     if (value === undefined) continue;
-    if (!Object.hasOwn(DEFAULT_RELAY_LIMITS, key)) throw new CapmeshError('INVALID_ARGUMENT', `unknown relay limit \`${key}\``);
+    if (!Object.hasOwn(DEFAULT_RELAY_LIMITS, key)) throw new CapmeshError('INVALID_ARGUMENT', `unknown relay limit \`${key}\``, { detail: { argument: `limits.${key}` } });
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-      throw new CapmeshError('INVALID_ARGUMENT', `relay limit \`${key}\` must be a non-negative integer, got ${String(value)}`);
+      throw new CapmeshError('INVALID_ARGUMENT', `relay limit \`${key}\` must be a non-negative integer, got ${String(value)}`, { detail: { argument: `limits.${key}` } });
     }
     (limits as Record<string, number>)[key] = value;
   }

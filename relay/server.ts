@@ -81,13 +81,13 @@ export interface RelayServer {
 
 /** `host` and `port` as `listen` needs them, refused up front with `INVALID_ARGUMENT` (not a Node `ERR_SOCKET_BAD_PORT` or `TypeError` later). */
 function checkListenOptions(options: RelayOptions): void {
-  if (typeof options !== 'object' || options === null) throw new CapmeshError('INVALID_ARGUMENT', 'relay options must be an object');
+  if (typeof options !== 'object' || options === null) throw new CapmeshError('INVALID_ARGUMENT', 'relay options must be an object', { detail: { argument: 'options' } });
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host.length === 0)) {
-    throw new CapmeshError('INVALID_ARGUMENT', `relay \`host\` must be a non-empty string, got ${JSON.stringify(options.host)}`);
+    throw new CapmeshError('INVALID_ARGUMENT', `relay \`host\` must be a non-empty string, got ${JSON.stringify(options.host)}`, { detail: { argument: 'host' } });
   }
   const port = options.port;
   if (port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw new CapmeshError('INVALID_ARGUMENT', `relay \`port\` must be an integer from 0 to 65535, got ${JSON.stringify(port)}`);
+    throw new CapmeshError('INVALID_ARGUMENT', `relay \`port\` must be an integer from 0 to 65535, got ${JSON.stringify(port)}`, { detail: { argument: 'port' } });
   }
 }
 
@@ -119,7 +119,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const now = options.now ?? (() => performance.now());
   const metrics = new RelayMetrics();
   // Filled once the port is known (before any connection is accepted).
-  const publicUrls = new Set<string>((options.publicUrls ?? []).map(normalizeRelayUrl));
+  const publicUrls = new Set<string>((options.publicUrls ?? []).map((u, i) => normalizeRelayUrl(u, `publicUrls[${i}]`)));
   const router = new RelayRouter(limits, { publicUrls, allowDialOnly: options.allowDialOnly ?? true }, metrics, log, options.interceptData, options.interceptSignal);
   const peers = new Set<RelayPeer>();
   /** Open TCP connections per `addressKey`, upgraded or not. */

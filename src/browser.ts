@@ -1,10 +1,15 @@
 /**
  * `capmesh/browser`: a tab's vat in a dedicated worker, WebRTC between tabs
  * through a main-thread broker, the relay as fallback, IndexedDB persistence.
+ *
+ * @module capmesh/browser
  */
 export { startBrowserVat } from './browser/start.js';
 export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, PageKindMaker, PageKindContext } from './browser/start.js';
 export type { BrowserSessionInfo, WorkerVatHooks } from './browser/worker-vat.js';
+export type { DirectOfferLimits, WorkerReply } from './browser/messages.js';
+export type { OfferLimits } from './netlayer/webrtc-offer-policy.js';
+export type { BrowserIdentityOptions } from './persistence/browser-identity.js';
 export { bootWorkerVat } from './browser/worker-vat.js';
 export { indexedDbStore } from './persistence/indexeddb-store.js';
 export { loadOrCreateBrowserIdentity, CRYPTO_IDENTITY_KEY } from './persistence/browser-identity.js';

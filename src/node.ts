@@ -10,6 +10,8 @@
  *   `websocket` transport (listens and dials); `relayNetlayer({ url })` —
  *   reach and be reached through an untrusted capmesh relay, end-to-end
  *   encrypted; `createRelayClient` for signalling.
+ *
+ * @module capmesh/node
  */
 export {
   tcpTestingOnlyNetlayer,
@@ -39,3 +41,8 @@ export type {
   RelayCircuitHandler,
 } from './netlayer/relay.js';
 export { NodeWebSocket } from './netlayer/websocket-ws.js';
+export type { WebSocketConstructor, WebSocketLike } from './netlayer/websocket-like.js';
+export type { WebSocketConnection } from './netlayer/websocket-connection.js';
+export type { RelayLogger } from './netlayer/relay-client.js';
+export type { HandshakeGateOptions, HandshakeGateStats } from './netlayer/relay-handshake-gate.js';
+export type { CircuitPort } from './netlayer/relay-circuit.js';

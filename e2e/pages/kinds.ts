@@ -3,12 +3,14 @@
  * objects live in the page; the worker keeps their records in IndexedDB and
  * asks the page to rebuild one when a peer fetches it after a reload.
  */
-import { far } from 'capmesh';
+import { E, far } from 'capmesh';
 import type { PageKindMaker } from 'capmesh/browser';
 
 export interface Counter {
   increment(): Promise<bigint>;
   value(): bigint;
+  /** Makes a read-only facet (its own persistent object, kind `counter-view`) and returns its sturdyref. */
+  view(): Promise<string>;
 }
 
 export const testKinds: Record<string, PageKindMaker> = {
@@ -22,6 +24,15 @@ export const testKinds: Record<string, PageKindMaker> = {
         return n;
       },
       value: () => n,
+      // A new facet per call keeps the counter's data a plain bigint; an app would make it once and save its URI.
+      view: () => ctx.uri().then((uri) => ctx.registerPersistent('counter-view', { counter: uri })),
+    });
+  },
+  /** A read-only facet of a counter: its data is the counter's URI, enlivened on each read. */
+  'counter-view': (data, ctx) => {
+    const { counter } = data as { counter: string };
+    return far('counter view', {
+      value: async () => E(await ctx.enliven<Counter>(counter)).value(),
     });
   },
 };

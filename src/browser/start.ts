@@ -41,6 +41,22 @@ export interface PageKindContext {
   save<T>(data: T & Persistable<T>): Promise<void>;
   /** The object's sturdyref. */
   uri(): Promise<string>;
+  /**
+   * Reaches the object `ref` names through the worker's vat, with the rules
+   * of `PersistentContext.enliven` (`NOT_FOUND` once revoked; waiting on an
+   * object that waits on this one's maker rejects with `INVALID_ARGUMENT`).
+   */
+  enliven<T = unknown>(ref: string): Promise<Remote<T>>;
+  /** Makes a new persistent object (a facet), as `PersistentContext.registerPersistent`. */
+  registerPersistent<T>(kind: string, data: T & Persistable<T>): Promise<string>;
+}
+
+/** The worker's side of a page kind's context (worker-vat.ts `defineKinds`). */
+interface WorkerKindContext {
+  save(data: SyrupValue): void;
+  uri(): string;
+  enliven(ref: string): unknown;
+  registerPersistent(kind: string, data: SyrupValue): string;
 }
 
 export interface BrowserVatOptions {
@@ -188,7 +204,7 @@ function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmes
 export async function startBrowserVat(options: BrowserVatOptions): Promise<BrowserVat> {
   // A malformed relay URL is the caller's argument error, reported before any worker starts.
   assertNonEmptyString(options?.relay, 'relay');
-  normalizeRelayUrl(options.relay);
+  normalizeRelayUrl(options.relay, 'relay');
   const slot = await claimTabSlot({ store: options.store ?? 'capmesh', identity: options.identity ?? 'per-tab', reloadWaitMs: options.slotReloadWaitMs, maxSlots: options.maxTabSlots });
   const worker = makeWorker(options.worker);
   const vatLink = new MessageChannel();
@@ -220,10 +236,15 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
 
   if (Object.keys(kinds).length > 0) {
     const host = far('page kinds', {
-      make: (kind: string, data: SyrupValue, ctx: Remote<{ save(d: SyrupValue): void; uri(): string }>) => {
+      make: (kind: string, data: SyrupValue, ctx: Remote<WorkerKindContext>) => {
         const maker = kinds[kind];
         if (!maker) throw new CapmeshError('INVALID_ARGUMENT', `no page kind "${kind}"`);
-        return maker(data, { save: (d) => E(ctx).save(d as SyrupValue) as Promise<void>, uri: () => E(ctx).uri() });
+        return maker(data, {
+          save: (d) => E(ctx).save(d as SyrupValue) as Promise<void>,
+          uri: () => E(ctx).uri(),
+          enliven: <T>(ref: string) => E(ctx).enliven(ref) as Promise<Remote<T>>,
+          registerPersistent: (other, d) => E(ctx).registerPersistent(other, d as SyrupValue),
+        });
       },
     });
     await E(admin).defineKinds(Object.keys(kinds), host);

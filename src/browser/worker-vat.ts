@@ -164,7 +164,12 @@ function makeAdmin(vat: Vat, listeners: Set<EventListener>, extension: object | 
           E(host).make(
             kind,
             data,
-            far('persistent context', { save: (next: SyrupValue) => ctx.save(next), uri: () => ctx.uri }),
+            far('persistent context', {
+              save: (next: SyrupValue) => ctx.save(next),
+              uri: () => ctx.uri,
+              enliven: (ref: string) => ctx.enliven(ref),
+              registerPersistent: (other: string, next: SyrupValue) => ctx.registerPersistent(other, next),
+            }),
           ) as Promise<object>,
         );
       }

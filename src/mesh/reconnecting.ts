@@ -1,7 +1,7 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
 import { locatorsEqual, type SturdyRef } from '../wire/index.js';
 import type { Remote } from '../vat/index.js';
-import { parseSturdyRef } from './uri.js';
+import { checkReconnectArguments, sturdyRefArgument } from './arguments.js';
 import type { Vat } from './vat.js';
 
 /**
@@ -84,7 +84,8 @@ function isFinal(error: CapmeshError): boolean {
 
 /** See {@link ReconnectOptions}. Throws `URI_MALFORMED` at once for a bad URI. */
 export function reconnecting<T = unknown>(vat: Vat, uri: string | SturdyRef, options: ReconnectOptions = {}): Reconnecting<T> {
-  const ref = typeof uri === 'string' ? parseSturdyRef(uri) : uri;
+  checkReconnectArguments(vat, options);
+  const ref = sturdyRefArgument(uri, 'uri');
   const initial = options.initialDelayMs ?? 250;
   const max = options.maxDelayMs ?? 30_000;
   const factor = options.factor ?? 2;

@@ -149,7 +149,7 @@ export function formatPeerUri(peer: PeerLocator): string {
  */
 export function formatSturdyRef(ref: SturdyRef): string {
   if (typeof ref !== 'object' || ref === null) throw new CapmeshError('INVALID_ARGUMENT', 'a sturdyref must be an object');
-  if (!(ref.swiss instanceof Uint8Array)) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must be a Uint8Array');
+  if (!(ref.swiss instanceof Uint8Array)) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must be a Uint8Array', { detail: { argument: 'swiss' } });
   if (ref.swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
   return `ocapn://${authority(ref.peer)}/s/${base64urlEncode(ref.swiss)}${formatHints(ref.peer.hints)}`;
 }

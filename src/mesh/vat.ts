@@ -16,6 +16,8 @@ import { formatSturdyRef, parseSturdyRef } from './uri.js';
 import { loadOrCreateIdentity, memoryStore, type Store } from '../persistence/index.js';
 import type { Persistable, SyrupValue } from '../syrup/types.js';
 import { PersistentObjects, type KindMaker } from './persistent-objects.js';
+import { checkExportable, checkLocator, checkVatOptions, sturdyRefArgument } from './arguments.js';
+import { assertFunction } from '../util/assert.js';
 import { SessionEnds } from './session-ends.js';
 import { livenessSettings, type LivenessOptions } from './liveness.js';
 
@@ -251,6 +253,7 @@ function peerKey(locator: PeerLocator): string {
  * (`VatLimits`).
  */
 export async function createVat(options: VatOptions): Promise<Vat> {
+  checkVatOptions(options);
   const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
   const logger = options.logger ?? silentLogger;
   const store = options.store ?? memoryStore();
@@ -274,7 +277,13 @@ export async function createVat(options: VatOptions): Promise<Vat> {
   const sessionEnds = new SessionEnds();
   /** A sturdyref of ours, named by our first netlayer's locator (called only once it is attached). */
   const uriFor = (swiss: Uint8Array): string => formatSturdyRef({ peer: netlayers.get(options.netlayers[0]!.transport)!.locator, swiss });
-  const persistent = new PersistentObjects({ store, logger, uriFor });
+  const persistent = new PersistentObjects({
+    store,
+    logger,
+    uriFor,
+    // Makers reach objects as the vat does (called only once createVat has returned the vat).
+    host: { enliven: (ref) => vat.enliven(ref), localSwiss: (ref) => { const r = parseSturdyRef(ref); return isSelf(r.peer) ? r.swiss : undefined; } },
+  });
   const netlayers = new Map<string, { netlayer: Netlayer; locator: PeerLocator }>();
   const shells = new Set<ConnectionShell>();
   const established = new Map<string, ConnectionShell>();
@@ -506,7 +515,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     });
   }
   const primary = options.netlayers[0];
-  if (!primary) throw new CapmeshError('INVALID_ARGUMENT', '`netlayers` must name at least one netlayer');
+  if (!primary) throw new CapmeshError('INVALID_ARGUMENT', '`netlayers` must name at least one netlayer', { detail: { argument: 'netlayers' } });
 
   const isSelf = (peer: PeerLocator): boolean => {
     const entry = netlayers.get(peer.transport);
@@ -558,8 +567,9 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     designator,
     locators: () => [...netlayers.values()].map((e) => e.locator),
     async register(obj, registerOptions = {}) {
+      checkExportable(obj, 'obj');
       const swiss = registerOptions.swiss ?? randomSwiss();
-      if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty');
+      if (swiss.length === 0) throw new CapmeshError('INVALID_ARGUMENT', '`swiss` must not be empty', { detail: { argument: 'swiss' } });
       const only = registerOptions.onlyOver;
       if (only !== undefined) {
         const entry = netlayers.get(only);
@@ -580,23 +590,25 @@ export async function createVat(options: VatOptions): Promise<Vat> {
       return uriFor(await persistent.create(kind, data as SyrupValue));
     },
     async revoke(uriOrRef) {
-      const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
+      const ref = sturdyRefArgument(uriOrRef, 'ref');
       if (!isSelf(ref.peer)) throw new CapmeshError('INVALID_ARGUMENT', 'a vat can revoke only its own sturdyrefs');
       const ephemeral = swissTable.delete(ref.swiss);
       const privateOne = transportTables.get(ref.peer.transport)?.delete(ref.swiss) ?? false;
       return (await persistent.revoke(ref.swiss)) || ephemeral || privateOne;
     },
     onSessionsChanged(listener) {
+      assertFunction(listener, 'listener');
       sessionListeners.add(listener);
       return () => void sessionListeners.delete(listener);
     },
     whenSessionEnds(peer) {
+      checkLocator(peer, 'peer');
       const open = established.get(peerKey(peer));
       if (!open || open.state !== 'open') return Promise.resolve(new CapmeshError('DISCONNECTED', 'no session to that peer is open'));
       return sessionEnds.wait(peerKey(peer));
     },
     async enliven<T>(uriOrRef: string | SturdyRef): Promise<Remote<T>> {
-      const ref = typeof uriOrRef === 'string' ? parseSturdyRef(uriOrRef) : uriOrRef;
+      const ref = sturdyRefArgument(uriOrRef, 'ref');
       if (closing) throw new CapmeshError('DISCONNECTED', 'the vat is closed', { detail: { vatClosed: true } });
       if (isSelf(ref.peer)) {
         const local = lookupFor(ref.peer.transport).get(ref.swiss) ?? (await persistent.restore(ref.swiss));

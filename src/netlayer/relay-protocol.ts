@@ -127,19 +127,21 @@ export function registrationProof(nonce: Uint8Array, designator: string, relayUr
  * The canonical form of a relay URL, the one registration proofs name:
  * `ws:` or `wss:`, lowercase host, no default port, no credentials, query or
  * fragment, and a path (`/` when empty). `ws://LocalHost:80` →
- * `ws://localhost/`. Throws `INVALID_ARGUMENT` for anything else.
+ * `ws://localhost/`. Throws `INVALID_ARGUMENT` for anything else, naming
+ * `argument` (the option the URL came in).
  */
-export function normalizeRelayUrl(url: string): string {
+export function normalizeRelayUrl(url: string, argument = 'url'): string {
+  const detail = { detail: { argument } };
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw new CapmeshError('INVALID_ARGUMENT', `not a relay URL: ${JSON.stringify(url.slice(0, 200))}`);
+    throw new CapmeshError('INVALID_ARGUMENT', `\`${argument}\` is not a relay URL: ${JSON.stringify(String(url).slice(0, 200))}`, detail);
   }
   if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
-    throw new CapmeshError('INVALID_ARGUMENT', `a relay URL starts with ws:// or wss://, got ${JSON.stringify(url.slice(0, 200))}`);
+    throw new CapmeshError('INVALID_ARGUMENT', `\`${argument}\`: a relay URL starts with ws:// or wss://, got ${JSON.stringify(url.slice(0, 200))}`, detail);
   }
-  if (parsed.username !== '' || parsed.password !== '') throw new CapmeshError('INVALID_ARGUMENT', 'a relay URL carries no credentials');
+  if (parsed.username !== '' || parsed.password !== '') throw new CapmeshError('INVALID_ARGUMENT', `\`${argument}\`: a relay URL carries no credentials`, detail);
   return `${parsed.protocol}//${parsed.host}${parsed.pathname || '/'}`;
 }
 

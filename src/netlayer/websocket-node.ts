@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
-import { assertInteger } from '../util/assert.js';
+import { assert, assertInteger } from '../util/assert.js';
 import { CapmeshError } from '../util/errors.js';
 import { assertNonEmptyString } from '../util/assert.js';
 import type { PeerLocator } from '../wire/index.js';
@@ -81,9 +81,15 @@ export interface WebSocketNetlayer extends Netlayer {
  * closes meanwhile, is dropped; a signer failure closes the socket (1011).
  */
 export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSocketNetlayer {
+  assert(typeof options === 'object' && options !== null, 'options', 'an object', options);
   const host = options.host ?? '127.0.0.1';
+  assertNonEmptyString(host, 'options.host');
+  if (options.port !== undefined) assertInteger(options.port, 'options.port', 0, 65535);
+  if (options.url !== undefined) assertNonEmptyString(options.url, 'options.url');
   const maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
+  assertInteger(maxMessageBytes, 'options.maxMessageBytes', 1);
   const timeoutMs = options.connectTimeoutMs ?? 10_000;
+  assertInteger(timeoutMs, 'options.connectTimeoutMs', 1);
   const upgradeTimeoutMs = options.upgradeTimeoutMs ?? 10_000;
   assertInteger(upgradeTimeoutMs, 'options.upgradeTimeoutMs', 1);
   const firstMessageTimeoutMs = options.firstMessageTimeoutMs ?? 10_000;

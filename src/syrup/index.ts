@@ -7,6 +7,8 @@
  * - `frame` / `FrameReader` — length-prefixed framing (framing.ts);
  * - `syrupEquals` — equality by canonical meaning (equals.ts);
  * - the value model (types.ts).
+ *
+ * @module capmesh/syrup
  */
 export * from './types.js';
 export { encode, Encoder, type EncodeOptions } from './encode.js';

@@ -1,3 +1,9 @@
+/**
+ * `capmesh/testing/playwright`: Playwright helpers for testing apps built on
+ * capmesh (a test relay, vat pages, their sessions and paths).
+ *
+ * @module capmesh/testing/playwright
+ */
 import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { startRelay, silentLog, type RelayServer, type RelayOptions } from '../../relay/index.js';
 import { CONTEXT_PERMISSIONS } from './browser-path.js';

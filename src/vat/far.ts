@@ -40,29 +40,29 @@ export function far<T extends object>(name: string, methods: T): T {
   assertString(name, 'name');
   if (typeof methods === 'function') return makeFarFunction(name, methods as T & ((...args: unknown[]) => unknown));
   if (typeof methods !== 'object' || methods === null) {
-    throw invalid('`methods` must be an object of functions or a function', { name });
+    throw invalid('`methods` must be an object of functions or a function', { name, argument: 'methods' });
   }
   if (farNames.has(methods)) {
     throw invalid(`\`methods\` is already the far object "${farNames.get(methods)}"`, { name });
   }
   const proto = Object.getPrototypeOf(methods) as unknown;
   if (proto !== Object.prototype && proto !== null) {
-    throw invalid('`methods` must be a plain object (methods inherited from a class would be lost)', { name });
+    throw invalid('`methods` must be a plain object (methods inherited from a class would be lost)', { name, argument: 'methods' });
   }
   const result: Record<string, unknown> = {};
   for (const key of Reflect.ownKeys(methods)) {
     if (typeof key === 'symbol') {
-      throw invalid(`\`methods\` has a symbol-keyed property ${String(key)}; method names are strings`, { name });
+      throw invalid(`\`methods\` has a symbol-keyed property ${String(key)}; method names are strings`, { name, argument: 'methods' });
     }
     const desc = Object.getOwnPropertyDescriptor(methods, key) as PropertyDescriptor;
     if (!('value' in desc)) {
-      throw invalid(`\`methods.${key}\` is an accessor; far objects hold only methods`, { name, method: key });
+      throw invalid(`\`methods.${key}\` is an accessor; far objects hold only methods`, { name, method: key, argument: `methods.${key}` });
     }
     if (typeof desc.value !== 'function') {
-      throw invalid(`\`methods.${key}\` must be a function, got ${typeof desc.value}`, { name, method: key });
+      throw invalid(`\`methods.${key}\` must be a function, got ${typeof desc.value}`, { name, method: key, argument: `methods.${key}` });
     }
     if (key === 'then') {
-      throw invalid('a far object may not have a `then` method (it would make it a thenable)', { name });
+      throw invalid('a far object may not have a `then` method (it would make it a thenable)', { name, argument: 'methods.then' });
     }
     Object.defineProperty(result, key, { value: desc.value, enumerable: true, writable: false, configurable: false });
   }

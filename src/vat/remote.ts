@@ -21,10 +21,11 @@ export type ERef<T> = Remote<T> | T | Promise<Remote<T>> | Promise<T>;
 /** The interface behind a reference: unwraps promises, then `Remote<…>` (distributing over unions, so `ERef<T>` gives `T`). */
 export type RefInterface<R> = Unremote<Awaited<R>>;
 
-type Unremote<X> = X extends Remote<infer T> ? T : X;
+/** `Remote<T>` → `T`; anything else stays as it is. */
+export type Unremote<X> = X extends Remote<infer T> ? T : X;
 
 /** The usual "any function" bound (`any` so every parameter list matches). */
-type AnyFunction = (...args: any[]) => any;
+export type AnyFunction = (...args: any[]) => any;
 
 /** The promise an eventual call returns: never nested, never a thenable of a thenable. */
 export type EResult<R> = Promise<Awaited<R>>;
