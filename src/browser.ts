@@ -2,8 +2,8 @@
  * `capmesh/browser`: a tab's vat in a dedicated worker, WebRTC between tabs
  * through a main-thread broker, the relay as fallback, IndexedDB persistence.
  */
-export { startBrowserVat } from './browser/start.js';
-export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, PageKindMaker, PageKindContext } from './browser/start.js';
+export { startBrowserVat, DEFAULT_RELAY_TIMEOUT_MS } from './browser/start.js';
+export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, BrowserVatEvents, RelayState, RelayStateDetail, PageKindMaker, PageKindContext } from './browser/start.js';
 export type { BrowserSessionInfo, WorkerVatHooks } from './browser/worker-vat.js';
 export { bootWorkerVat } from './browser/worker-vat.js';
 export { indexedDbStore } from './persistence/indexeddb-store.js';

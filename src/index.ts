@@ -6,7 +6,7 @@
  * `capmesh/testing`; the Syrup codec from `capmesh/syrup`.
  */
 export { createVat, parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri, silentLogger, jsonLineLogger } from './mesh/index.js';
-export type { Vat, VatOptions, VatLimits, SessionInfo, Logger } from './mesh/index.js';
+export type { Vat, EngineVat, RegisterOptions, VatOptions, VatLimits, SessionInfo, Logger } from './mesh/index.js';
 export { reconnecting } from './mesh/index.js';
 export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer, KindMaker, PersistentContext, LivenessOptions } from './mesh/index.js';
 export { memoryStore, namespaced } from './persistence/index.js';
