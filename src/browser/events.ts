@@ -13,11 +13,11 @@ import type { RelayClientState } from '../netlayer/relay-client.js';
 export type RelayState = Exclude<RelayClientState, 'dial-only'>;
 
 /** Detail of the `relay-state` event, and of `BrowserVat.relayState`. */
-export interface RelayStateDetail {
+export type RelayStateDetail = {
   readonly state: RelayState;
   /** Why the client entered the state (human-readable; empty when nothing was said). */
   readonly reason: string;
-}
+};
 
 /**
  * Events of `BrowserVat.on`, by name, with their detail (plain data). Each is

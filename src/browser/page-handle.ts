@@ -1,6 +1,6 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
 import type { EngineVat, RegisterOptions, SessionInfo, Vat } from '../mesh/index.js';
-import { formatSturdyRef } from '../mesh/uri.js';
+import { formatSturdyRef, parseSturdyRef } from '../mesh/uri.js';
 import { E, far, type Remote } from '../vat/index.js';
 import type { Persistable, SyrupValue } from '../syrup/types.js';
 import type { PeerLocator, SturdyRef } from '../wire/index.js';
@@ -32,6 +32,8 @@ export interface PageKindContext {
  *   when none is open or the handle is closed.
  * - After `close()`, `enliven` rejects with `DISCONNECTED`
  *   (`detail.vatClosed`), so a `reconnecting` reference stops.
+ * - If the link to the worker ends otherwise (the worker crashed), the
+ *   mirror empties and `relay-state` reports `closed`.
  */
 export interface BrowserVat extends Vat {
   /** The last relay state the worker reported (`connecting` until the first report; `closed` after `close()`). */
@@ -135,6 +137,12 @@ export async function connectPageHandle(pageVat: EngineVat, adminUri: string, de
   };
   await E(admin).subscribe(far('page events', { ...listener }));
   await gotList;
+  // The worker went away (crashed, or closed from its side): nothing of its state holds any more.
+  void pageVat.whenSessionEnds(parseSturdyRef(adminUri).peer).then((error) => {
+    if (closed) return;
+    listener.sessions([], true);
+    listener.event('relay-state', { state: 'closed', reason: `the link to the vat worker ended: ${error.message}` });
+  });
 
   const handle: BrowserVat = {
     designator,

@@ -35,11 +35,11 @@ function fakeRelay(): RelayStateSource & { set(detail: RelayStateDetail): void }
 }
 
 /** A worker vat (network + page link) with its admin, and the page's handle on it: what startBrowserVat builds, minus the Worker. */
-async function browserLike(network: MemoryNetwork) {
+async function browserLike(network: MemoryNetwork, sessionsRefreshMs = 0) {
   const { port1, port2 } = new MessageChannel();
   const worker = await createVat({ netlayers: [network.netlayer(), messagePortNetlayer(port2, 'b')] });
   const relay = fakeRelay();
-  const made = makeWorkerAdmin(worker, { relay, sessionsRefreshMs: 0 });
+  const made = makeWorkerAdmin(worker, { relay, sessionsRefreshMs });
   const adminUri = await worker.register(made.admin, { onlyOver: 'port' });
   const pageVat = await createVat({ netlayers: [messagePortNetlayer(port1, 'a')] });
   const page = await connectPageHandle(pageVat, adminUri, worker.designator);
@@ -93,6 +93,19 @@ describe('BrowserVat: the page handle implements Vat', () => {
     // Stats cross as numbers, not the bigints integers decode to.
     expect(typeof s!.stats.messagesSent).toBe('number');
     expect(s!.stats.closed).toBe(false);
+  });
+
+  it('the mirror’s stats are refreshed every sessionsRefreshMs without a session change (and without onSessionsChanged)', async () => {
+    const network = createMemoryNetwork();
+    const host = await vatOn(network);
+    const { page } = await browserLike(network, 10);
+    const ref = await page.enliven<{ n(): number }>(await host.register(far('n', { n: () => 1 })));
+    let changes = 0;
+    page.onSessionsChanged(() => changes++);
+    const before = page.sessions()[0]!.stats.messagesSent;
+    for (let i = 0; i < 3; i++) await E(ref).n();
+    while (page.sessions()[0]!.stats.messagesSent < before + 3) await new Promise((r) => setTimeout(r, 5));
+    expect(changes).toBe(0);
   });
 
   it('whenSessionEnds and peer-disconnected carry the worker’s code', async () => {
@@ -195,6 +208,19 @@ describe('BrowserVat: the page handle implements Vat', () => {
 });
 
 describe('BrowserVat: relay state', () => {
+  it('a worker that goes away: the mirror empties and relay-state says closed', async () => {
+    const network = createMemoryNetwork();
+    const host = await vatOn(network);
+    const { worker, page } = await browserLike(network);
+    await page.enliven(await host.register(far('x', {})));
+    expect(page.sessions()).toHaveLength(1);
+    const gone = next(page, 'relay-state', (d) => d.state === 'closed');
+    await worker.close();
+    expect((await gone).reason).toContain('the link to the vat worker ended');
+    expect(page.relayState.state).toBe('closed');
+    expect(page.sessions()).toEqual([]);
+  });
+
   it('follows the worker’s relay client with typed relay-state events', async () => {
     const network = createMemoryNetwork();
     const { page, relay } = await browserLike(network);
