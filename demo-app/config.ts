@@ -27,3 +27,11 @@ export function relayUrl(storage: Pick<Storage, 'getItem'> | undefined = globalT
 
 /** How long a dial waits for WebRTC before using the relay (short: tabs are usually close). */
 export const DIRECT_TIMEOUT_MS = 3_000;
+
+/**
+ * Heartbeats on this tab's sessions: a host tab that vanished without a
+ * goodbye (a crash, a frozen laptop) is noticed within `timeoutMs`, and the
+ * views reconnect. Short, for a demo on one machine; capmesh's defaults are
+ * 15 s / 45 s.
+ */
+export const LIVENESS = { intervalMs: 2_000, timeoutMs: 6_000 } as const;

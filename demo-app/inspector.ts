@@ -11,11 +11,12 @@
  *   about), taken as deltas between polls.
  * - Peer events: connected, disconnected, path changed.
  *
- * It polls `vat.sessions()` once a second and times each peer every few
- * seconds; nothing here changes the vat.
+ * It reads `vat.sessions()` (the page's mirror of the worker's list, kept
+ * current by the worker) on every session change and once a second for the
+ * counters, and times each peer every few seconds; nothing here changes the vat.
  */
-import { E } from 'capmesh';
-import type { BrowserSessionInfo, BrowserVat } from 'capmesh/browser';
+import { E, type SessionInfo } from 'capmesh';
+import type { BrowserVat } from 'capmesh/browser';
 import type { DemoWorkerTools } from './worker-tools.js';
 import { clockSeconds, errorText, h, replace, short } from './dom.js';
 
@@ -37,9 +38,8 @@ interface Known {
   rttError?: string;
 }
 
-function num(stats: Record<string, number | boolean>, key: string): number {
-  const v = stats[key];
-  return typeof v === 'number' ? v : Number(v ?? 0);
+function num(stats: SessionInfo['stats'], key: keyof SessionInfo['stats']): number {
+  return Number(stats[key]);
 }
 
 export function createInspector(vat: BrowserVat, relay: string): Inspector {
@@ -82,7 +82,7 @@ export function createInspector(vat: BrowserVat, relay: string): Inspector {
   let polls = 0;
   let stopped = false;
 
-  const row = (s: BrowserSessionInfo, k: Known): HTMLLIElement => {
+  const row = (s: SessionInfo, k: Known): HTMLLIElement => {
     const st = s.stats;
     const rtt = k.rtt !== undefined ? `${k.rtt < 10 ? k.rtt.toFixed(1) : Math.round(k.rtt)} ms` : k.rttError ? 'RTT —' : 'RTT …';
     const stat = (label: string, value: string, title: string): HTMLElement => h('span', { title }, h('span', { class: 'k' }, label), ' ', value);
@@ -126,13 +126,8 @@ export function createInspector(vat: BrowserVat, relay: string): Inspector {
     );
   };
 
-  const poll = async (): Promise<void> => {
-    let sessions: BrowserSessionInfo[];
-    try {
-      sessions = await vat.sessions();
-    } catch {
-      return;
-    }
+  const poll = (): void => {
+    const sessions = vat.sessions();
     polls++;
     for (const s of sessions) {
       let k = known.get(s.designator);
@@ -167,20 +162,17 @@ export function createInspector(vat: BrowserVat, relay: string): Inspector {
   };
 
   // Peer events are logged and refresh the list at once (not at the next poll).
-  const onEvent = (text: (d: Record<string, unknown>) => string, cls: string) => (d: Record<string, unknown>) => {
-    log(eventLog, text(d), cls);
-    void poll();
-  };
   const offs = [
-    vat.on('peer-connected', onEvent((d) => `${short(String(d['designator']))} connected over ${String(d['path'])}`, 'connected')),
-    vat.on('peer-disconnected', onEvent((d) => `${short(String(d['designator']))} disconnected`, 'disconnected')),
-    vat.on('path-changed', onEvent((d) => `${short(String(d['designator']))} moved from ${String(d['from'])} to ${String(d['to'])}`, 'changed')),
+    vat.onSessionsChanged(poll),
+    vat.on('peer-connected', (d) => log(eventLog, `${short(d.designator)} connected over ${d.path}`, 'connected')),
+    vat.on('peer-disconnected', (d) => log(eventLog, `${short(d.designator)} disconnected${d.code ? ` (${d.code})` : ''}`, 'disconnected')),
+    vat.on('path-changed', (d) => log(eventLog, `${short(d.designator)} moved from ${d.from} to ${d.to}`, 'changed')),
   ];
 
   const timer = setInterval(() => {
-    if (!stopped) void poll();
+    if (!stopped) poll();
   }, POLL_MS);
-  void poll();
+  poll();
 
   return {
     el,

@@ -8,7 +8,7 @@
  * config.ts); a `?relay=` in a link is ignored.
  */
 import { startBrowserVat, type BrowserVat, type PageKindMaker } from 'capmesh/browser';
-import { DIRECT_TIMEOUT_MS, RELAY_SETTING_KEY, relayUrl } from './config.js';
+import { DIRECT_TIMEOUT_MS, LIVENESS, RELAY_SETTING_KEY, relayUrl } from './config.js';
 import { errorText, h, replace } from './dom.js';
 import { claimProfile } from './profile.js';
 import { appStorage } from './storage.js';
@@ -72,6 +72,7 @@ async function boot(): Promise<void> {
       worker: new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'capmesh demo vat' }),
       kinds: hostedKinds(vatReady),
       directTimeoutMs: DIRECT_TIMEOUT_MS,
+      liveness: LIVENESS,
     });
     resolveVat(vat);
     clearTimeout(slow);

@@ -1,34 +1,42 @@
 /**
- * The header's relay indicator: whether this tab's vat can be reached (its
- * relay connection is open). Without the relay a tab keeps its open direct
- * sessions, but nobody new can reach it. Polls the worker tools every 2 s.
+ * The header's relay indicator: whether this tab's vat can be reached (it is
+ * registered at its relay). Without the relay a tab keeps its open direct
+ * sessions, but nobody new can reach it. Follows the vat's `relay-state`
+ * events (`data-state`: `connecting`, `connected`, `unreachable`, or
+ * `replaced` / `closed`).
  */
-import { E } from 'capmesh';
-import type { BrowserVat } from 'capmesh/browser';
+import type { BrowserVat, RelayState } from 'capmesh/browser';
 import { h } from './dom.js';
-import type { DemoWorkerTools, RelayState } from './worker-tools.js';
 
-const POLL_MS = 2_000;
+type Shown = 'connecting' | 'connected' | 'unreachable' | 'replaced' | 'closed';
 
-const TEXT: Record<RelayState, string> = {
+const SHOWN: Record<RelayState, Shown> = {
+  connecting: 'connecting',
+  registered: 'connected',
+  disconnected: 'unreachable',
+  refused: 'unreachable',
+  replaced: 'replaced',
+  closed: 'closed',
+};
+
+const TEXT: Record<Shown, string> = {
   connecting: 'connecting to the relay…',
   connected: 'online',
   unreachable: 'relay unreachable — retrying',
+  replaced: 'another tab took this identity over — retrying',
+  closed: 'offline',
 };
 
 export function relayIndicator(vat: BrowserVat): { el: HTMLElement; dispose(): void } {
-  const text = h('span', {}, TEXT.connecting);
-  const el = h('span', { class: 'relay-state', role: 'status', 'data-state': 'connecting' }, text);
-  const tools = vat.extension<DemoWorkerTools>().catch(() => undefined);
-  const check = async (): Promise<void> => {
-    const t = await tools;
-    if (!t) return;
-    const state = (await E(t).relayState()) as RelayState;
-    if (el.dataset['state'] === state) return;
-    el.dataset['state'] = state;
-    text.textContent = TEXT[state] ?? state;
+  const text = h('span', {});
+  const el = h('span', { class: 'relay-state', role: 'status' }, text);
+  const show = (state: RelayState, reason: string): void => {
+    const shown = SHOWN[state] ?? 'unreachable';
+    el.dataset['state'] = shown;
+    text.textContent = TEXT[shown];
+    el.title = reason;
   };
-  void check().catch(() => undefined);
-  const timer = setInterval(() => void check().catch(() => undefined), POLL_MS);
-  return { el, dispose: () => clearInterval(timer) };
+  show(vat.relayState.state, vat.relayState.reason);
+  const off = vat.on('relay-state', ({ state, reason }) => show(state, reason));
+  return { el, dispose: off };
 }

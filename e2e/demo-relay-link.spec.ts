@@ -1,7 +1,9 @@
 /**
  * A link cannot choose the relay a tab registers at: Mallory sends Bob a link
  * to the demo with `?relay=` naming her relay. Bob's tab registers at its own
- * configured relay only, and Mallory's relay never hears from it.
+ * configured relay only, and Mallory's relay never hears from it. And the
+ * header says whether that relay can be reached (from the vat's `relay-state`
+ * events).
  */
 import { test } from '@playwright/test';
 import { startTestRelay } from 'capmesh/testing/playwright';
@@ -33,4 +35,18 @@ test('a ?relay= link parameter does not make a tab register at the relay it name
   expect(lure.isRegistered(bob.designator)).toBe(false);
   expect(lure.stats().connections).toBe(0);
   await closeAll([alice, bob]);
+});
+
+test('the header’s relay indicator follows the relay: online, unreachable while it is down, online again', async ({ browser }) => {
+  const alice = await person(browser, relay, 'Alice');
+  const indicator = alice.page.locator('.relay-state');
+  await expect(indicator).toHaveAttribute('data-state', 'connected');
+  await expect(indicator).toHaveText('online');
+  const port = relay.port;
+  await relay.close();
+  await expect(indicator).toHaveAttribute('data-state', 'unreachable');
+  await expect(indicator).toContainText('relay unreachable');
+  relay = await startTestRelay({ port });
+  await expect(indicator).toHaveAttribute('data-state', 'connected');
+  await closeAll([alice]);
 });

@@ -141,7 +141,7 @@ test('five host reloads, each re-dialled 250 ms after peer-disconnected: every s
     await bob.page.waitForTimeout(250);
     const t0 = Date.now();
     expect(await call()).toBe(String(reload + 1));
-    await bob.page.waitForFunction((d) => window.capmeshTest.vat.sessions().then((s) => s.some((x) => x.designator === d && x.path === 'webrtc')), alice.designator, {
+    await bob.page.waitForFunction((d) => window.capmeshTest.vat.sessions().some((x) => x.designator === d && x.path === 'webrtc'), alice.designator, {
       timeout: 30_000,
     });
     figures.push(Date.now() - t0);

@@ -1,4 +1,4 @@
-import { createVat, E, far, isCapmeshError, memoryStore, type PersistentContext, type Vat } from 'capmesh';
+import { createVat, E, far, isCapmeshError, memoryStore, type PersistentContext, type EngineVat } from 'capmesh';
 import { createMemoryNetwork } from 'capmesh/testing';
 
 interface Room {
@@ -20,7 +20,7 @@ interface ReaderState {
   roomUri: string;
 }
 
-function defineKinds(vat: Vat): void {
+function defineKinds(vat: EngineVat): void {
   vat.defineKind('room', (data: RoomState, ctx: PersistentContext) => {
     const state: RoomState = { ...data, messages: [...data.messages] };
     let reader: Promise<string> | undefined; // one facet, however many ask at once
@@ -56,7 +56,7 @@ function defineKinds(vat: Vat): void {
 const network = createMemoryNetwork();
 const store = memoryStore(); // a fileStore(dir) works the same across processes
 
-async function startServer(): Promise<Vat> {
+async function startServer(): Promise<EngineVat> {
   const vat = await createVat({ netlayers: [network.netlayer()], store });
   defineKinds(vat);
   return vat;

@@ -4,8 +4,8 @@
  *
  * @module capmesh/browser
  */
-export { startBrowserVat } from './browser/start.js';
-export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, PageKindMaker, PageKindContext } from './browser/start.js';
+export { startBrowserVat, DEFAULT_RELAY_TIMEOUT_MS } from './browser/start.js';
+export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, BrowserVatEvents, RelayState, RelayStateDetail, PageKindMaker, PageKindContext } from './browser/start.js';
 export type { BrowserSessionInfo, WorkerVatHooks } from './browser/worker-vat.js';
 export type { DirectOfferLimits, WorkerReply } from './browser/messages.js';
 export type { OfferLimits } from './netlayer/webrtc-offer-policy.js';

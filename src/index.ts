@@ -8,7 +8,7 @@
  * @module capmesh
  */
 export { createVat, parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri, silentLogger, jsonLineLogger } from './mesh/index.js';
-export type { Vat, VatOptions, VatLimits, SessionInfo, SessionRefusals, Logger } from './mesh/index.js';
+export type { Vat, EngineVat, RegisterOptions, VatOptions, VatLimits, SessionInfo, SessionRefusals, Logger } from './mesh/index.js';
 export { reconnecting } from './mesh/index.js';
 export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer, KindMaker, PersistentContext, LivenessOptions } from './mesh/index.js';
 export { memoryStore, namespaced, MAX_KEY_BYTES } from './persistence/index.js';

@@ -38,8 +38,8 @@ export function openBoard(app: AppContext, uri: string): View {
       if (isCapmeshError(e) && e.code === 'NO_SUCH_METHOD') {
         view.error(`Refused: this is a read-only link, so you cannot ${what}. The board’s host answered: ${e.message}`, true);
       } else if (isDisconnection(e)) {
+        // The vat notices the session ended too, and the connection reconnects by itself.
         view.error(`Could not ${what}: the connection to the board was lost (reconnecting).`);
-        connection.broken(errorText(e));
       } else {
         view.error(`Could not ${what}: ${errorText(e)}`);
       }

@@ -119,10 +119,7 @@ export function openChat(app: AppContext, uri: string): View {
       if (!room || !connected) return; // joins as soon as the room is reached
       join(room).then(
         () => view.el.querySelector<HTMLInputElement>('input[name="message"]')?.focus(),
-        (e: unknown) => {
-          view.error(`Could not join: ${errorText(e)}`);
-          if (isDisconnection(e)) connection.broken(errorText(e));
-        },
+        (e: unknown) => view.error(`Could not join: ${errorText(e)}`),
       );
     },
     async say(text) {
@@ -137,10 +134,8 @@ export function openChat(app: AppContext, uri: string): View {
           await E(membership!).say(text);
         }
       } catch (e) {
-        if (isDisconnection(e)) {
-          connection.broken(errorText(e));
-          throw new Error('the connection to the room was lost; reconnecting');
-        }
+        // The vat notices the session ended too, and the connection reconnects by itself.
+        if (isDisconnection(e)) throw new Error('the connection to the room was lost; reconnecting');
         throw e;
       }
     },

@@ -1,4 +1,5 @@
 import type { OfferLimits } from '../netlayer/webrtc-offer-policy.js';
+import type { LivenessOptions } from '../mesh/liveness.js';
 
 /**
  * The two messages that set a worker vat up; everything after them goes over
@@ -16,6 +17,10 @@ export interface WorkerInit {
   readonly brokerPort: MessagePort;
   /** Options for the direct (WebRTC) path. */
   readonly direct: DirectPathSettings;
+  /** Heartbeats for the worker vat's sessions (`VatOptions.liveness`); absent: its defaults. */
+  readonly liveness?: LivenessOptions;
+  /** How often the worker pushes the session list while sessions are open (0: only on changes). */
+  readonly sessionsRefreshMs: number;
 }
 
 export interface DirectPathSettings {

@@ -1,63 +1,21 @@
 import { CapmeshError, ERROR_CODES, type CapmeshErrorCode } from '../util/errors.js';
 import { normalizeRelayUrl } from '../netlayer/relay-protocol.js';
-import { assertNonEmptyString } from '../util/assert.js';
-import { createVat, type Vat } from '../mesh/index.js';
-import { E, far, type Remote } from '../vat/index.js';
-import type { Persistable, SyrupValue } from '../syrup/types.js';
+import { assertInteger, assertNonEmptyString } from '../util/assert.js';
+import { createVat, type EngineVat, type LivenessOptions } from '../mesh/index.js';
+import { livenessSettings } from '../mesh/liveness.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
 import type { DirectOfferLimits, DirectPathSettings, WorkerInit, WorkerReply } from './messages.js';
-import type { BrowserSessionInfo } from './worker-vat.js';
 import { startRtcBroker } from './rtc-broker.js';
 import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc-offer-policy.js';
 import { claimTabSlot } from './tab-slot.js';
 import { closeOnPageHide } from './page-lifecycle.js';
+import { connectPageHandle, whenRelayRegistered, type BrowserVat, type PageKindMaker } from './page-handle.js';
 
-/**
- * Events of `BrowserVat.on`, with their detail:
- * - `peer-connected` `{ designator, path }`, `peer-disconnected` `{ designator }`;
- * - `path-changed` `{ designator, from, to }` (`webrtc` ↔ `relay`);
- * - `direct-refused` `{ designator, role, code, message, limit? }`: a signed
- *   session description that failed its checks (someone on the way, e.g. the
- *   relay, altered it, or the peer misbehaves; the connection uses the relay
- *   path), or an offer dropped unanswered: `OFFER_REFUSED` (over the limit
- *   named by `limit`, or not allowed by `answerPolicy`), `OFFER_STALE`,
- *   `OFFER_REPLAYED`. `OFFER_*` events come at most once a second per peer,
- *   code and limit, so a flood does not flood the page;
- * - `replaced` `{ relay, count, retryInMs }`: a newer registration of this
- *   tab's designator took over at the home relay `relay` (another tab or
- *   device using the same identity: with `identity: 'shared'`, or a copied
- *   key). `count` is the number of consecutive replacements (1 first); the
- *   worker registers again after `retryInMs` (backing off, see
- *   `RelayClientOptions.replaceRecovery`), so two copies trade the
- *   designator ever more slowly; an app that wants to stop calls `close()`.
- */
-export type BrowserVatEvent = 'peer-connected' | 'peer-disconnected' | 'path-changed' | 'direct-refused' | 'replaced';
+export type { BrowserVat, PageKindMaker, PageKindContext } from './page-handle.js';
+export type { BrowserVatEvent, BrowserVatEvents, RelayState, RelayStateDetail } from './events.js';
 
-/** A persistent kind whose objects live in the page; the worker keeps their records. */
-export type PageKindMaker = (data: SyrupValue, ctx: PageKindContext) => object;
-
-export interface PageKindContext {
-  /** Persists new state (see `PersistentContext.save`). */
-  save<T>(data: T & Persistable<T>): Promise<void>;
-  /** The object's sturdyref. */
-  uri(): Promise<string>;
-  /**
-   * Reaches the object `ref` names through the worker's vat, with the rules
-   * of `PersistentContext.enliven` (`NOT_FOUND` once revoked; waiting on an
-   * object that waits on this one's maker rejects with `INVALID_ARGUMENT`).
-   */
-  enliven<T = unknown>(ref: string): Promise<Remote<T>>;
-  /** Makes a new persistent object (a facet), as `PersistentContext.registerPersistent`. */
-  registerPersistent<T>(kind: string, data: T & Persistable<T>): Promise<string>;
-}
-
-/** The worker's side of a page kind's context (worker-vat.ts `defineKinds`). */
-interface WorkerKindContext {
-  save(data: SyrupValue): void;
-  uri(): string;
-  enliven(ref: string): unknown;
-  registerPersistent(kind: string, data: SyrupValue): string;
-}
+/** `BrowserVatOptions.relayTimeoutMs`'s default. */
+export const DEFAULT_RELAY_TIMEOUT_MS = 10_000;
 
 export interface BrowserVatOptions {
   /** The relay, `ws://host:port` or `wss://…`. */
@@ -125,42 +83,24 @@ export interface BrowserVatOptions {
    * build more than `maxPeerConnections` peer connections.
    */
   readonly offerLimits?: DirectOfferLimits;
-}
-
-/** The page's handle on the vat in its worker. References it returns work with `E`. */
-export interface BrowserVat {
-  readonly designator: string;
-  /** This tab's identity slot (see `BrowserVatOptions.identity`): 0 for the first tab; 0 with `shared` or without Web Locks. */
-  readonly slot: number;
-  register(obj: object): Promise<string>;
-  /** `data` may be typed as an `interface` (see `Persistable`). */
-  registerPersistent<T>(kind: string, data: T & Persistable<T>): Promise<string>;
-  enliven<T = unknown>(uri: string): Promise<Remote<T>>;
-  revoke(uri: string): Promise<boolean>;
-  sessions(): Promise<BrowserSessionInfo[]>;
   /**
-   * The object an app's own worker script exposes with
-   * `bootWorkerVat(self, { extension })`; rejects with `NOT_FOUND` when the
-   * worker has none.
+   * How long `startBrowserVat` may take, from the call until the worker's vat
+   * is registered at the relay. Default 10 000 ms. Not registered by then:
+   * the worker is terminated and the start rejects with `RELAY_UNREACHABLE`.
    */
-  extension<T = unknown>(): Promise<Remote<T>>;
-  /** Subscribes to peer events; returns an unsubscribe function. */
-  on(event: BrowserVatEvent, listener: (detail: Record<string, unknown>) => void): () => void;
-  /** Closes the worker vat, terminates the worker and releases the identity slot (ordering: vat, page link, broker, worker, slot). */
-  close(): Promise<void>;
-}
-
-interface Admin {
-  designator(): string;
-  register(obj: object): string;
-  registerPersistent(kind: string, data: SyrupValue): string;
-  enliven(uri: string): unknown;
-  revoke(uri: string): boolean;
-  sessions(): BrowserSessionInfo[];
-  extension(): unknown;
-  defineKinds(names: string[], host: object): void;
-  subscribe(listener: object): void;
-  close(): void;
+  readonly relayTimeoutMs?: number;
+  /**
+   * Heartbeats on the worker vat's sessions (see `VatOptions.liveness`:
+   * `intervalMs` 15 000, `timeoutMs` 45 000 by default; a frozen or vanished
+   * peer's promises break with `DISCONNECTED` within `timeoutMs`).
+   */
+  readonly liveness?: LivenessOptions;
+  /**
+   * How often the worker pushes its session list to the page while sessions
+   * are open, so `sessions()[i].stats` stay fresh. Default 1 000 ms; 0: only
+   * when a session opens, ends or changes path.
+   */
+  readonly sessionsRefreshMs?: number;
 }
 
 function makeWorker(spec: BrowserVatOptions['worker']): Worker {
@@ -186,7 +126,9 @@ function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmes
 }
 
 /**
- * Starts this tab's vat in a dedicated worker and returns the page's handle.
+ * Starts this tab's vat in a dedicated worker and returns the page's handle,
+ * once the worker's vat is **registered at the relay** (reachable by other
+ * vats).
  *
  * The worker owns the network (the relay, and direct WebRTC paths whose data
  * channels the page's broker hands it), the identity and the persistent
@@ -195,16 +137,31 @@ function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmes
  * references: `E(ref).method()` works on them, and objects the page registers
  * stay in the page, reached through the worker.
  *
- * Failure: a malformed `relay` URL rejects with `INVALID_ARGUMENT` before the
- * worker is started; a worker that fails to start rejects with the worker's
- * own error code (its message prefixed by what failed). Errors of calls made
- * through the handle cross the page↔worker session with their codes intact
- * (`PEER_OFFLINE`, `RELAY_UNREACHABLE`, …: see `captp/errors-on-wire.ts`).
+ * After the start, `relayState` and the `relay-state` event follow the
+ * worker's relay client (it reconnects and re-registers by itself after a
+ * relay outage); sessions already open keep working without the relay when
+ * they run on a direct path.
+ *
+ * Failure (the worker is terminated in each case): a malformed `relay` URL or
+ * a bad option rejects with `INVALID_ARGUMENT` before the worker is started;
+ * not registered within `relayTimeoutMs` (default 10 000 ms, from the call)
+ * rejects with `RELAY_UNREACHABLE`; a relay that refuses the registration,
+ * `RELAY_REFUSED`; a worker that fails to start, the worker's own error code
+ * (its message prefixed by what failed). Errors of calls made through the
+ * handle cross the page↔worker session with their codes intact
+ * (`PEER_OFFLINE`, `RELAY_UNREACHABLE`, `DISCONNECTED`, …: see
+ * `captp/errors-on-wire.ts`).
  */
 export async function startBrowserVat(options: BrowserVatOptions): Promise<BrowserVat> {
   // A malformed relay URL is the caller's argument error, reported before any worker starts.
   assertNonEmptyString(options?.relay, 'relay');
   normalizeRelayUrl(options.relay, 'relay');
+  const relayTimeoutMs = options.relayTimeoutMs ?? DEFAULT_RELAY_TIMEOUT_MS;
+  assertInteger(relayTimeoutMs, 'relayTimeoutMs', 1);
+  const sessionsRefreshMs = options.sessionsRefreshMs ?? 1_000;
+  assertInteger(sessionsRefreshMs, 'sessionsRefreshMs', 0);
+  if (options.liveness) livenessSettings(options.liveness);
+  const deadline = Date.now() + relayTimeoutMs;
   const slot = await claimTabSlot({ store: options.store ?? 'capmesh', identity: options.identity ?? 'per-tab', reloadWaitMs: options.slotReloadWaitMs, maxSlots: options.maxTabSlots });
   const worker = makeWorker(options.worker);
   const vatLink = new MessageChannel();
@@ -217,7 +174,6 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     answerPolicy: options.answerPolicy ?? 'anyone',
     offerLimits: { ...options.offerLimits },
   };
-  const kinds = options.kinds ?? {};
   const init: WorkerInit = {
     type: 'capmesh-init',
     relay: options.relay,
@@ -225,82 +181,64 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     vatPort: vatLink.port2,
     brokerPort: brokerLink.port2,
     direct,
+    ...(options.liveness ? { liveness: { ...options.liveness } } : {}),
+    sessionsRefreshMs,
   };
   const ready = waitReady(worker);
   ready.catch(() => slot.release());
   worker.postMessage(init, [vatLink.port2, brokerLink.port2]);
   const broker = startRtcBroker(brokerLink.port1, { maxPeerConnections: options.offerLimits?.maxPeerConnections ?? OFFER_LIMIT_DEFAULTS.maxPeerConnections });
-  const { adminUri, designator } = await ready;
-  const pageVat: Vat = await createVat({ netlayers: [messagePortNetlayer(vatLink.port1, 'a')] });
-  const admin = (await pageVat.enliven<Admin>(adminUri)) as unknown as Remote<Admin>;
-
-  if (Object.keys(kinds).length > 0) {
-    const host = far('page kinds', {
-      make: (kind: string, data: SyrupValue, ctx: Remote<WorkerKindContext>) => {
-        const maker = kinds[kind];
-        if (!maker) throw new CapmeshError('INVALID_ARGUMENT', `no page kind "${kind}"`);
-        return maker(data, {
-          save: (d) => E(ctx).save(d as SyrupValue) as Promise<void>,
-          uri: () => E(ctx).uri(),
-          enliven: <T>(ref: string) => E(ctx).enliven(ref) as Promise<Remote<T>>,
-          registerPersistent: (other, d) => E(ctx).registerPersistent(other, d as SyrupValue),
-        });
-      },
-    });
-    await E(admin).defineKinds(Object.keys(kinds), host);
-  }
-
-  const listeners = new Map<BrowserVatEvent, Set<(detail: Record<string, unknown>) => void>>();
-  await E(admin).subscribe(
-    far('page events', {
-      event: (name: BrowserVatEvent, detail: Record<string, unknown>) => {
-        // Integers cross CapTP as bigints; event details carry small counts and delays: numbers.
-        const plain = Object.fromEntries(Object.entries(detail).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v]));
-        for (const l of listeners.get(name) ?? []) l(plain);
-      },
-    }),
-  );
-
-  // Goodbye on unload: only synchronous steps are sure to run (see page-lifecycle.ts).
-  const stopWatching =
-    options.closeOnPageHide === false
-      ? () => {}
-      : closeOnPageHide(globalThis as never, () => {
-          broker.close();
-          E.sendOnly(admin).close();
-          slot.release();
-        });
-
-  return {
-    designator,
-    slot: slot.slot,
-    register: (obj) => E(admin).register(obj),
-    registerPersistent: (kind, data) => E(admin).registerPersistent(kind, data as SyrupValue),
-    enliven: <T>(uri: string) => E(admin).enliven(uri) as Promise<Remote<T>>,
-    revoke: (uri) => E(admin).revoke(uri),
-    sessions: () => E(admin).sessions(),
-    async extension<T>() {
-      const ext = await E(admin).extension();
-      if (ext === null || ext === undefined) throw new CapmeshError('NOT_FOUND', 'this vat worker exposes no extension');
-      return ext as Remote<T>;
-    },
-    on(event, listener) {
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      set.add(listener);
-      return () => void set.delete(listener);
-    },
-    async close() {
-      stopWatching();
-      try {
-        await E(admin).close();
-      } catch {
-        // the worker may already be gone
-      }
-      await pageVat.close();
-      broker.close();
-      worker.terminate();
-      slot.release();
-    },
+  let pageVat: EngineVat | undefined;
+  let handle: BrowserVat | undefined;
+  let stopWatching = (): void => {};
+  // Ordering on close: the worker vat (asked first, by the handle), the page link, then the broker, the worker and the slot.
+  const stop = (): void => {
+    stopWatching();
+    broker.close();
+    worker.terminate();
+    vatLink.port1.close();
+    slot.release();
   };
+  try {
+    const { adminUri, designator } = await beforeDeadline(ready, deadline, options.relay);
+    pageVat = await createVat({ netlayers: [messagePortNetlayer(vatLink.port1, 'a')] });
+    handle = await beforeDeadline(connectPageHandle(pageVat, adminUri, designator, { kinds: options.kinds ?? {}, slot: slot.slot, onClose: stop }), deadline, options.relay);
+    await whenRelayRegistered(handle, options.relay, deadline);
+    // Goodbye on unload: only synchronous steps are sure to run (see page-lifecycle.ts): the peer
+    // connections close on the spot, the worker is asked to close (the message leaves now), the slot is freed.
+    const closing = handle;
+    if (options.closeOnPageHide !== false) {
+      stopWatching = closeOnPageHide(globalThis as never, () => {
+        broker.close();
+        void closing.close().catch(() => undefined);
+        slot.release();
+      });
+    }
+    return handle;
+  } catch (e) {
+    stop();
+    if (handle) void handle.close().catch(() => undefined);
+    else if (pageVat) void pageVat.close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** `promise`, or `RELAY_UNREACHABLE` once `deadline` passed (the worker is still booting or still at its first relay attempt). */
+function beforeDeadline<T>(promise: Promise<T>, deadline: number, relay: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new CapmeshError('RELAY_UNREACHABLE', `not registered at the relay ${relay} in time (the vat worker was still starting)`)),
+      Math.max(0, deadline - Date.now()),
+    );
+    promise.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      },
+    );
+  });
 }

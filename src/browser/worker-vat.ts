@@ -1,25 +1,20 @@
 import { isCapmeshError } from '../util/errors.js';
-import { createVat, type SessionInfo, type Vat } from '../mesh/index.js';
-import { E, far } from '../vat/index.js';
-import type { SyrupValue } from '../syrup/types.js';
+import { createVat, type SessionInfo, type EngineVat } from '../mesh/index.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
-import { relayNetlayer } from '../netlayer/relay-netlayer.js';
+import { relayNetlayer, type RelayNetlayer } from '../netlayer/relay-netlayer.js';
 import { webRtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc-netlayer.js';
 import type { Netlayer } from '../netlayer/types.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
 import { loadOrCreateBrowserIdentity } from '../persistence/browser-identity.js';
 import type { WorkerInit, WorkerReply } from './messages.js';
+import type { RelayStateDetail } from './events.js';
+import { makeWorkerAdmin, type RelayStateSource } from './worker-admin.js';
 
-/** A session as the page sees it (plain data, structured-cloneable and passable). */
-export interface BrowserSessionInfo {
-  readonly designator: string;
-  readonly transport: string;
-  /** What carries the session now: `webrtc` or `relay`. */
-  readonly path: string;
-  readonly outbound: boolean;
-  readonly sessionId: string;
-  readonly stats: Record<string, number | boolean>;
-}
+/**
+ * A session as the page sees it: the same {@link SessionInfo} as `vat.sessions()`, as plain data.
+ * @deprecated Use `SessionInfo`.
+ */
+export type BrowserSessionInfo = SessionInfo;
 
 /**
  * Extension points for an app's own worker script (`bootWorkerVat(self, hooks)`).
@@ -37,26 +32,7 @@ export interface WorkerVatHooks {
    * page reaches with `BrowserVat.extension()` (over the private page link
    * only). Called once, after the vat started.
    */
-  extension?(vat: Vat): object;
-}
-
-interface KindHost {
-  make(kind: string, data: SyrupValue, ctx: object): object;
-}
-
-interface EventListener {
-  event(name: string, detail: Record<string, unknown>): void;
-}
-
-function plainSession(s: SessionInfo): BrowserSessionInfo {
-  return {
-    designator: s.designator,
-    transport: s.transport,
-    path: s.path,
-    outbound: s.outbound,
-    sessionId: s.sessionId,
-    stats: { ...s.stats },
-  };
+  extension?(vat: EngineVat): object;
 }
 
 /**
@@ -89,18 +65,15 @@ export function bootWorkerVat(
 }
 
 async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerReply> {
-  const listeners = new Set<EventListener>();
-  const emit = (name: string, detail: Record<string, unknown>): void => {
-    for (const l of listeners) E.sendOnly(l).event(name, detail);
-  };
-  let vat: Vat | undefined;
+  let vat: EngineVat | undefined;
+  let emit: (name: string, detail: Record<string, unknown>) => void = () => {};
   const refusalEvents = new RefusalThrottle();
-  const home = relayNetlayer({ url: init.relay });
+  const relay = relayNetlayer({ url: init.relay });
   // Another copy of this identity registered at the relay (BrowserVatEvent `replaced`).
-  home.onReplaced((n) => emit('replaced', { relay: n.url, count: n.count, ...(n.retryInMs === undefined ? {} : { retryInMs: n.retryInMs }) }));
+  relay.onReplaced((n) => emit('replaced', { relay: n.url, count: n.count, ...(n.retryInMs === undefined ? {} : { retryInMs: n.retryInMs }) }));
   let recheckPaths = (): void => {};
   const rtc = webRtcNetlayer({
-    relay: home,
+    relay,
     broker: init.brokerPort,
     iceServers: init.direct.iceServers,
     iceTransportPolicy: init.direct.iceTransportPolicy,
@@ -120,13 +93,31 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   const store = indexedDbStore(init.storeName);
   // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).
   const identity = await loadOrCreateBrowserIdentity(init.storeName, store);
-  vat = await createVat({ netlayers: [network, pageLink], store, identity });
-  recheckPaths = watchSessions(vat, emit);
+  vat = await createVat({ netlayers: [network, pageLink], store, identity, ...(init.liveness ? { liveness: init.liveness } : {}) });
   const extension = hooks.extension?.(vat);
-  const admin = makeAdmin(vat, listeners, extension);
+  const made = makeWorkerAdmin(vat, { extension, relay: relayStateSource(relay), sessionsRefreshMs: init.sessionsRefreshMs });
+  emit = made.emit;
+  recheckPaths = made.recheck;
   // Private to the page link: a peer on the network that learns this swiss number gets NOT_FOUND.
-  const adminUri = await vat.register(admin, { onlyOver: 'port' });
+  const adminUri = await vat.register(made.admin, { onlyOver: 'port' });
   return { type: 'capmesh-ready', adminUri, designator: vat.designator };
+}
+
+/** The home relay client's state, for the page (the client exists once the netlayer is attached). */
+function relayStateSource(relay: RelayNetlayer): RelayStateSource | undefined {
+  const client = relay.client;
+  if (!client) return undefined;
+  let last: RelayStateDetail = { state: client.state === 'dial-only' ? 'registered' : client.state, reason: '' };
+  return {
+    current: () => last,
+    on(listener) {
+      return client.on('state', (state, reason) => {
+        if (state === 'dial-only') return; // never for the home client
+        last = { state, reason };
+        listener(last);
+      });
+    },
+  };
 }
 
 /**
@@ -148,54 +139,4 @@ class RefusalThrottle {
     this.last.set(key, now);
     return false;
   }
-}
-
-function makeAdmin(vat: Vat, listeners: Set<EventListener>, extension: object | undefined): object {
-  return far('browser vat admin', {
-    designator: () => vat.designator,
-    register: (obj: object) => vat.register(obj),
-    registerPersistent: (kind: string, data: SyrupValue) => vat.registerPersistent(kind, data),
-    enliven: (uri: string) => vat.enliven(uri),
-    revoke: (uri: string) => vat.revoke(uri),
-    sessions: () => vat.sessions().filter((s) => s.transport !== 'port').map(plainSession),
-    defineKinds: (names: string[], host: KindHost) => {
-      for (const kind of names) {
-        vat.defineKind(kind, (data, ctx) =>
-          E(host).make(
-            kind,
-            data,
-            far('persistent context', {
-              save: (next: SyrupValue) => ctx.save(next),
-              uri: () => ctx.uri,
-              enliven: (ref: string) => ctx.enliven(ref),
-              registerPersistent: (other: string, next: SyrupValue) => ctx.registerPersistent(other, next),
-            }),
-          ) as Promise<object>,
-        );
-      }
-    },
-    subscribe: (listener: EventListener) => {
-      listeners.add(listener);
-    },
-    extension: () => extension ?? null,
-    close: () => vat.close(),
-  });
-}
-
-/** Tells subscribers when peers connect, switch path, and disconnect (by polling the session list on changes). */
-function watchSessions(vat: Vat, emit: (name: string, detail: Record<string, unknown>) => void): () => void {
-  const known = new Map<string, string>();
-  const check = (): void => {
-    const now = new Map(vat.sessions().filter((s) => s.transport !== 'port').map((s) => [s.designator, s.path]));
-    for (const [designator, path] of now) {
-      const before = known.get(designator);
-      if (before === undefined) emit('peer-connected', { designator, path });
-      else if (before !== path) emit('path-changed', { designator, from: before, to: path });
-    }
-    for (const [designator] of known) if (!now.has(designator)) emit('peer-disconnected', { designator });
-    known.clear();
-    for (const [d, p] of now) known.set(d, p);
-  };
-  vat.onSessionsChanged(check);
-  return check;
 }

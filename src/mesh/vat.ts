@@ -156,6 +156,13 @@ export interface SessionInfo {
   readonly stats: SessionStats;
 }
 
+/**
+ * What every vat offers an app, wherever it runs: a Node process or worker
+ * (`createVat`, which returns the larger {@link EngineVat}) and a browser
+ * tab's page handle (`startBrowserVat`'s `BrowserVat`, which forwards to the
+ * vat in its worker). Code written against `Vat` — `reconnecting(vat, uri)`
+ * among it — works with both.
+ */
 export interface Vat {
   /** This vat's designator (base32 of its designator public key). */
   readonly designator: string;
@@ -173,16 +180,9 @@ export interface Vat {
    * unknown one. The URI then names our locator on that transport. Throws
    * `INVALID_ARGUMENT` when the vat has no such netlayer.
    */
-  register(obj: object, options?: { swiss?: Uint8Array; onlyOver?: string }): Promise<string>;
+  register(obj: object, options?: RegisterOptions): Promise<string>;
   /** Reaches the object a sturdyref names: reuses or opens a session to its vat, then `fetch`es it. */
   enliven<T = unknown>(ref: string | SturdyRef): Promise<Remote<T>>;
-  /**
-   * Defines how objects of `kind` are rebuilt from saved data (the
-   * restorer). Define every kind right after `createVat`, before handing
-   * out URIs: a fetch of a record whose kind is not defined breaks with
-   * `NOT_FOUND`. A kind is defined once.
-   */
-  defineKind<T = SyrupValue>(kind: string, maker: KindMaker<T>): void;
   /**
    * Makes an object of `kind` from `data`, records `{kind, data}` in the
    * store under a fresh swiss number, and returns its sturdyref once the
@@ -211,20 +211,43 @@ export interface Vat {
    * from that session is broken by then (see `reconnecting`).
    */
   whenSessionEnds(peer: PeerLocator): Promise<CapmeshError>;
-  /** One entry per open session (unproven inbound ones too: see `SessionInfo.proven`). */
+  /** One entry per open session (unproven inbound ones too: see `SessionInfo.proven`). Synchronous: a snapshot. */
   sessions(): SessionInfo[];
-  /** How many connections the session rules refused since the vat started, by cause. */
-  refusals(): SessionRefusals;
   /** Calls `listener` (with no arguments) after a session opens or ends. Returns an unsubscribe function. */
   onSessionsChanged(listener: () => void): () => void;
+  /** Aborts every session, waits for pending `ctx.save`s to reach the store, and closes every netlayer. */
+  close(): Promise<void>;
+}
+
+/** `Vat.register`'s options. */
+export interface RegisterOptions {
+  /** Use this swiss number (e.g. a well-known one) instead of a fresh random one. */
+  readonly swiss?: Uint8Array;
+  /** Only sessions over this transport may fetch the object (see `Vat.register`). */
+  readonly onlyOver?: string;
+}
+
+/**
+ * The vat that runs the CapTP engine itself (what `createVat` returns, in
+ * Node or in a worker): the common {@link Vat} plus the restorer of persistent
+ * kinds and the engine's introspection.
+ */
+export interface EngineVat extends Vat {
+  /**
+   * Defines how objects of `kind` are rebuilt from saved data (the
+   * restorer). Define every kind right after `createVat`, before handing
+   * out URIs: a fetch of a record whose kind is not defined breaks with
+   * `NOT_FOUND`. A kind is defined once.
+   */
+  defineKind<T = SyrupValue>(kind: string, maker: KindMaker<T>): void;
+  /** How many connections the session rules refused since the vat started, by cause. */
+  refusals(): SessionRefusals;
   /** Every open session's tables with refcounts, as readable text. */
   dump(): string;
   /** Throws `CapmeshError('INTERNAL')` if any session's tables break an invariant. */
   check(): void;
   /** How many sessions were aborted for each budget (`BUDGET_EXCEEDED`, by `detail.budget`) since the vat started. */
   budgetTrips(): Record<string, number>;
-  /** Aborts every session, waits for pending `ctx.save`s to reach the store, and closes every netlayer. */
-  close(): Promise<void>;
 }
 
 function peerKey(locator: PeerLocator): string {
@@ -252,7 +275,7 @@ function peerKey(locator: PeerLocator): string {
  * sessions are capped per claimed designator, and inbound sessions vat-wide
  * (`VatLimits`).
  */
-export async function createVat(options: VatOptions): Promise<Vat> {
+export async function createVat(options: VatOptions): Promise<EngineVat> {
   checkVatOptions(options);
   const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
   const logger = options.logger ?? silentLogger;
@@ -563,7 +586,7 @@ export async function createVat(options: VatOptions): Promise<Vat> {
     return promise;
   };
 
-  const vat: Vat = {
+  const vat: EngineVat = {
     designator,
     locators: () => [...netlayers.values()].map((e) => e.locator),
     async register(obj, registerOptions = {}) {

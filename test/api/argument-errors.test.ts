@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createVat, far, memoryStore, parseSturdyRef, reconnecting, type Vat } from '../../src/index.js';
+import { createVat, far, memoryStore, parseSturdyRef, reconnecting, type EngineVat } from '../../src/index.js';
 import { fileStore, relayNetlayer, tcpTestingOnlyNetlayer, websocketNetlayer } from '../../src/node.js';
 import { createMemoryNetwork } from '../../src/testing.js';
 import { startRelay } from '../../relay/index.js';
@@ -12,7 +12,7 @@ import type { CapmeshErrorCode } from '../../src/util/errors.js';
  * bare TypeError from deep inside, never a vat or relay half started.
  */
 const network = createMemoryNetwork();
-let vat: Vat;
+let vat: EngineVat;
 const ok = 'ocapn://x.memory/s/abc';
 beforeAll(async () => {
   vat = await createVat({ netlayers: [network.netlayer()] });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, type Vat } from '../../src/index.js';
+import { createVat, E, far, type EngineVat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import { tcpTestingOnlyNetlayer } from '../../src/node.js';
 import { websocketNetlayer } from '../../src/netlayer/websocket-node.js';
@@ -19,14 +19,14 @@ import { testSigner } from '../crypto/test-signer.js';
  * what a transport proved, and the inbound-session budgets.
  */
 
-const vats: Vat[] = [];
+const vats: EngineVat[] = [];
 const netlayers: Netlayer[] = [];
 afterEach(async () => {
   await Promise.all(vats.splice(0).map((v) => v.close()));
   await Promise.all(netlayers.splice(0).map((n) => n.close()));
 });
 
-async function vat(netlayer: Netlayer, limits?: Parameters<typeof createVat>[0]['limits']): Promise<Vat> {
+async function vat(netlayer: Netlayer, limits?: Parameters<typeof createVat>[0]['limits']): Promise<EngineVat> {
   const v = await createVat({ netlayers: [netlayer], ...(limits ? { limits } : {}) });
   vats.push(v);
   return v;
@@ -254,7 +254,7 @@ describe('a proven connection whose hello claims another identity', () => {
   }
 
   /** Dials Alice as `mallory` on the memory network (which proves that), sends `hello`, returns the abort reason. */
-  async function claim(network: MemoryNetwork, alice: Vat, location: PeerLocator): Promise<string> {
+  async function claim(network: MemoryNetwork, alice: EngineVat, location: PeerLocator): Promise<string> {
     const netlayer = network.netlayer();
     netlayers.push(netlayer);
     await netlayer.attach({ designator: 'mallory', signer: testSigner(), onConnection: () => {} });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createVat, E, far, type Remote, type Vat } from '../../src/index.js';
+import { createVat, E, far, type Remote, type EngineVat } from '../../src/index.js';
 import { createMemoryNetwork } from '../../src/testing.js';
 
 interface Sink {
@@ -37,7 +37,7 @@ describe('three vats under random traffic', () => {
           const network = createMemoryNetwork({ seed, log: false });
           const names = ['A', 'B', 'C'];
           const received: string[][] = [[], [], []];
-          const vats: Vat[] = [];
+          const vats: EngineVat[] = [];
           for (let i = 0; i < 3; i++) vats.push(await createVat({ netlayers: [network.netlayer()] }));
           const uris = await Promise.all(
             vats.map((vat, i) =>

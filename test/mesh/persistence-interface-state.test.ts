@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, memoryStore, type PersistentContext, type Store, type Vat } from '../../src/index.js';
+import { createVat, E, far, memoryStore, type PersistentContext, type Store, type EngineVat } from '../../src/index.js';
 import type { BrowserVat, PageKindContext } from '../../src/browser.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 
@@ -27,18 +27,18 @@ interface BoardApi {
   titles(): string[];
 }
 
-const vats: Vat[] = [];
+const vats: EngineVat[] = [];
 afterEach(async () => {
   await Promise.all(vats.splice(0).map((v) => v.close()));
 });
 
-async function vatOn(network: MemoryNetwork, store?: Store): Promise<Vat> {
+async function vatOn(network: MemoryNetwork, store?: Store): Promise<EngineVat> {
   const vat = await createVat({ netlayers: [network.netlayer()], ...(store ? { store } : {}) });
   vats.push(vat);
   return vat;
 }
 
-function defineBoard(vat: Vat): void {
+function defineBoard(vat: EngineVat): void {
   // The maker declares its data's type; `ctx.save` takes the interface as is.
   vat.defineKind('board', (data: Board, ctx: PersistentContext) => {
     const board: Board = { name: data.name, tasks: [...data.tasks] };
@@ -84,7 +84,7 @@ describe('state typed as an interface', () => {
       when: Date;
     }
     // Type-level only: the function is never called.
-    const compileOnly = (vat: Vat, ctx: PersistentContext, page: BrowserVat, pageCtx: PageKindContext, m: WithMethod, d: WithDate): void => {
+    const compileOnly = (vat: EngineVat, ctx: PersistentContext, page: BrowserVat, pageCtx: PageKindContext, m: WithMethod, d: WithDate): void => {
       // @ts-expect-error a method is not data
       void vat.registerPersistent('k', m);
       // @ts-expect-error nor is a Date

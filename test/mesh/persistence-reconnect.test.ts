@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, memoryStore, reconnecting, type ReconnectState, type ReconnectTimer, type Store, type Vat } from '../../src/index.js';
+import { createVat, E, far, memoryStore, reconnecting, type ReconnectState, type ReconnectTimer, type Store, type EngineVat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 
 interface Counter {
@@ -7,18 +7,18 @@ interface Counter {
   read(): bigint;
 }
 
-const vats: Vat[] = [];
+const vats: EngineVat[] = [];
 afterEach(async () => {
   await Promise.all(vats.splice(0).map((v) => v.close()));
 });
 
-async function vatOn(network: MemoryNetwork, store?: Store): Promise<Vat> {
+async function vatOn(network: MemoryNetwork, store?: Store): Promise<EngineVat> {
   const vat = await createVat({ netlayers: [network.netlayer()], ...(store ? { store } : {}) });
   vats.push(vat);
   return vat;
 }
 
-function defineCounter(vat: Vat): void {
+function defineCounter(vat: EngineVat): void {
   vat.defineKind('counter', (data, ctx) => {
     let count = (data as { count: bigint }).count;
     return far('counter', {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, memoryStore, type PersistentContext, type Store, type Vat } from '../../src/index.js';
+import { createVat, E, far, memoryStore, type PersistentContext, type Store, type EngineVat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import type { SyrupValue } from '../../src/syrup/types.js';
 
@@ -8,13 +8,13 @@ interface Counter {
   read(): bigint;
 }
 
-const vats: Vat[] = [];
+const vats: EngineVat[] = [];
 afterEach(async () => {
   await Promise.all(vats.splice(0).map((v) => v.close()));
 });
 
 /** A counter kind whose state is `{ count }` and which saves after each increment. */
-function defineCounter(vat: Vat, made: { count: number } = { count: 0 }): void {
+function defineCounter(vat: EngineVat, made: { count: number } = { count: 0 }): void {
   vat.defineKind('counter', (data: SyrupValue, ctx: PersistentContext) => {
     made.count++;
     let count = (data as { count: bigint }).count;
@@ -29,14 +29,14 @@ function defineCounter(vat: Vat, made: { count: number } = { count: 0 }): void {
   });
 }
 
-async function vatOn(network: MemoryNetwork, store?: Store): Promise<Vat> {
+async function vatOn(network: MemoryNetwork, store?: Store): Promise<EngineVat> {
   const vat = await createVat({ netlayers: [network.netlayer()], ...(store ? { store } : {}) });
   vats.push(vat);
   return vat;
 }
 
 /** Closes `vat` (flushing its saves) and starts another on the same store: an in-process restart. */
-async function restart(network: MemoryNetwork, vat: Vat, store: Store): Promise<Vat> {
+async function restart(network: MemoryNetwork, vat: EngineVat, store: Store): Promise<EngineVat> {
   vats.splice(vats.indexOf(vat), 1);
   await vat.close();
   return vatOn(network, store);

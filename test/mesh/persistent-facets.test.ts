@@ -1,21 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, memoryStore, type PersistentContext, type Store, type Vat } from '../../src/index.js';
+import { createVat, E, far, memoryStore, type PersistentContext, type Store, type EngineVat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import { isCapmeshError } from '../../src/util/errors.js';
 
-const vats: Vat[] = [];
+const vats: EngineVat[] = [];
 afterEach(async () => {
   await Promise.all(vats.splice(0).map((v) => v.close()));
 });
 
-async function vatOn(network: MemoryNetwork, store?: Store, define?: (vat: Vat) => void): Promise<Vat> {
+async function vatOn(network: MemoryNetwork, store?: Store, define?: (vat: EngineVat) => void): Promise<EngineVat> {
   const vat = await createVat({ netlayers: [network.netlayer()], ...(store ? { store } : {}) });
   vats.push(vat);
   define?.(vat);
   return vat;
 }
 
-async function restart(network: MemoryNetwork, vat: Vat, store: Store, define: (vat: Vat) => void): Promise<Vat> {
+async function restart(network: MemoryNetwork, vat: EngineVat, store: Store, define: (vat: EngineVat) => void): Promise<EngineVat> {
   vats.splice(vats.indexOf(vat), 1);
   await vat.close();
   return vatOn(network, store, define);
@@ -31,7 +31,7 @@ interface Linked {
 
 /** Kind `node`: on rebuild its maker awaits the object its data names (if any) and records what that gave. */
 function defineNodes(seen: Map<string, string>) {
-  return (vat: Vat): void => {
+  return (vat: EngineVat): void => {
     vat.defineKind('node', async (data: Linked, ctx: PersistentContext) => {
       const state = { ...data };
       if (state.other !== undefined) {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, type Remote, type Vat } from '../../src/index.js';
+import { createVat, E, far, type Remote, type EngineVat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import { decodeOp, encodeOp, dialectFor } from '../../src/wire/index.js';
 import { testSigner } from '../crypto/test-signer.js';
@@ -8,12 +8,12 @@ interface Greeter {
   greet(name: string): string;
 }
 
-const vats: Vat[] = [];
+const vats: EngineVat[] = [];
 afterEach(async () => {
   await Promise.all(vats.splice(0).map((v) => v.close()));
 });
 
-async function vatOn(network: MemoryNetwork, options: Partial<Parameters<typeof createVat>[0]> = {}): Promise<Vat> {
+async function vatOn(network: MemoryNetwork, options: Partial<Parameters<typeof createVat>[0]> = {}): Promise<EngineVat> {
   const vat = await createVat({ netlayers: [network.netlayer()], ...options });
   vats.push(vat);
   return vat;
@@ -143,7 +143,7 @@ describe('hostile peers', () => {
   }
 
   /** Dials Alice by hand on the memory network and returns the raw connection. */
-  async function rawDial(network: MemoryNetwork, alice: Vat) {
+  async function rawDial(network: MemoryNetwork, alice: EngineVat) {
     const netlayer = network.netlayer();
     await netlayer.attach({ designator: 'mallory', signer: testSigner(), onConnection: () => {} });
     const conn = await netlayer.connect(alice.locators()[0]!);
@@ -153,7 +153,7 @@ describe('hostile peers', () => {
     return { conn, received, isClosed: () => closed };
   }
 
-  async function expectAbort(network: MemoryNetwork, alice: Vat, send: (conn: { send(b: Uint8Array): void }, hello: Uint8Array) => void, reason: RegExp) {
+  async function expectAbort(network: MemoryNetwork, alice: EngineVat, send: (conn: { send(b: Uint8Array): void }, hello: Uint8Array) => void, reason: RegExp) {
     const { conn, received, isClosed } = await rawDial(network, alice);
     await until(() => received.length >= 1, 'alice hello');
     send(conn, received[0]!);
@@ -239,7 +239,7 @@ describe('hostile peers', () => {
 });
 
 /** Sends `frame` on the existing `from`→`to` connection, as if `from`'s engine had. */
-function injectFrom(network: MemoryNetwork, from: Vat, to: Vat, frame: Uint8Array): void {
+function injectFrom(network: MemoryNetwork, from: EngineVat, to: EngineVat, frame: Uint8Array): void {
   network.linkBetween(from.designator, to.designator)!.inject(from.designator, frame);
 }
 

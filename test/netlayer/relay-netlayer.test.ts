@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVat, E, far, type Vat } from '../../src/index.js';
+import { createVat, E, far, type EngineVat } from '../../src/index.js';
 import { relayNetlayer } from '../../src/netlayer/relay-node.js';
 import type { RelayConnection, RelayNetlayer, RelayNetlayerOptions } from '../../src/netlayer/relay.js';
 import type { RelayReplacedNotice } from '../../src/netlayer/relay-client.js';
@@ -12,13 +12,13 @@ import { makeHello } from '../../src/mesh/handshake.js';
 import { clientState, identity, relayClient, testRelay } from '../relay/helpers.js';
 import { testSigner } from '../crypto/test-signer.js';
 
-const vats: Vat[] = [];
+const vats: EngineVat[] = [];
 afterEach(async () => {
   await Promise.all(vats.splice(0).map((v) => v.close()));
 });
 
 interface Node {
-  readonly vat: Vat;
+  readonly vat: EngineVat;
   readonly netlayer: RelayNetlayer;
 }
 
