@@ -10,7 +10,7 @@
 import { startBrowserVat, type BrowserVat, type PageKindMaker } from 'capmesh/browser';
 import { DIRECT_TIMEOUT_MS, LIVENESS, RELAY_SETTING_KEY, relayUrl } from './config.js';
 import { errorText, h, replace } from './dom.js';
-import { claimProfile } from './profile.js';
+import { DEMO_STORE, pinnedIdentity, pinnedSlot, profileFor } from './profile.js';
 import { appStorage } from './storage.js';
 import { startApp } from './app.js';
 import { ROOM_KIND, makeRoom } from './chat/room.js';
@@ -63,12 +63,12 @@ async function boot(): Promise<void> {
     8_000,
   );
   try {
-    const profile = await claimProfile(params.get('profile'));
+    const pinned = pinnedSlot(params.get('profile'));
     let resolveVat!: (vat: BrowserVat) => void;
     const vatReady = new Promise<BrowserVat>((r) => (resolveVat = r));
     const vat = await startBrowserVat({
       relay,
-      store: profile.store,
+      ...(pinned === undefined ? { store: DEMO_STORE } : pinnedIdentity(pinned)),
       worker: new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'capmesh demo vat' }),
       kinds: hostedKinds(vatReady),
       directTimeoutMs: DIRECT_TIMEOUT_MS,
@@ -77,7 +77,7 @@ async function boot(): Promise<void> {
     resolveVat(vat);
     clearTimeout(slow);
     window.capmeshDemo = { vat };
-    startApp(root, vat, appStorage(profile), relay);
+    startApp(root, vat, appStorage(profileFor(pinned ?? vat.slot)), relay);
   } catch (e) {
     clearTimeout(slow);
     const retry = h('button', { type: 'button' }, 'Try again');
