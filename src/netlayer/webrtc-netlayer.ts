@@ -12,7 +12,8 @@ import { IceRestarts, REANSWER, REOFFER } from './webrtc-ice-restart.js';
 import { openSdp, signSdp, type SignedSdp } from './webrtc-signals.js';
 import { OfferGate, type OfferLimits, type OfferRefusal } from './webrtc-offer-policy.js';
 import { RelayConnection } from './relay-connection.js';
-import { PathSwitchingConnection, type PathName, type PathSwitchOptions } from './path-switch.js';
+import { PathSwitchingConnection, type PathLeg, type PathName, type PathSwitchOptions } from './path-switch.js';
+import { awaitFirstArrival, encodeJoin } from './path-join.js';
 import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
 
 /**
@@ -57,8 +58,15 @@ export interface WebRtcOptions extends OfferLimits {
   readonly directRetryDelayMs?: number;
   /** How many background direct attempts per fall to the relay path (each passes the offer limits). Default 6 (about a minute with the default delay). */
   readonly maxDirectRetries?: number;
+  /**
+   * How long a connection born on a direct path waits, after that path failed
+   * (not a clean goodbye), for a relay circuit to join it before it ends with
+   * `DISCONNECTED`: the dialler's relay dial, or the answerer waiting for it.
+   * Default `timeoutMs` + 5 000 ms.
+   */
+  readonly relayJoinTimeoutMs?: number;
   /** Limits of the path-switching protocol (unacknowledged and held bytes, acks): see `PathSwitchOptions`, with their defaults. */
-  readonly pathSwitch?: Omit<PathSwitchOptions, 'onPathChanged' | 'onEnded'>;
+  readonly pathSwitch?: Omit<PathSwitchOptions, 'onPathChanged' | 'onEnded' | 'resumable' | 'awaitPathMs' | 'onPathLost'>;
 }
 
 /** A live connection's move between paths (see `WebRtcOptions.onPathChanged`). */
@@ -76,6 +84,18 @@ interface Switchable {
   /** For connections we dialled: where to send upgrade offers from. */
   readonly locator: PeerLocator | undefined;
   timer?: ReturnType<typeof setTimeout>;
+}
+
+/** A connection born on a direct path (see `resumable` in `webRtcNetlayer`). */
+interface Direct {
+  readonly conn: PathSwitchingConnection;
+  readonly peer: string;
+  /** The dial id of the offer and answer that opened it: the connection id a relay join names. */
+  readonly dialId: Uint8Array;
+  /** For connections we dialled: where to dial the relay circuit that joins it. */
+  readonly locator: PeerLocator | undefined;
+  /** Its relay circuit, once one joined (then it is also in `switchables`). */
+  entry?: Switchable;
 }
 
 /** A refused signed description (see `WebRtcOptions.onRefused`). */
@@ -154,6 +174,9 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const maxRetries = options.maxDirectRetries ?? 6;
   /** Relay-path connections by `designator/circuit id`. */
   const switchables = new Map<string, Switchable>();
+  /** Connections born on a direct path by `designator/dial id hex`. */
+  const directs = new Map<string, Direct>();
+  const joinTimeoutMs = options.relayJoinTimeoutMs ?? timeoutMs + 5_000;
   const gate = new OfferGate(options, (peer) => relay.connections().some((c) => c.peer === peer));
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
@@ -250,7 +273,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     return { id, x, until, drop, opened };
   };
 
-  const dialDirect = async (locator: PeerLocator, upgrade?: number): Promise<DataChannelConnection> => {
+  const dialDirect = async (locator: PeerLocator, upgrade?: number): Promise<{ connection: DataChannelConnection; dialId: Uint8Array }> => {
     const client = relay.client;
     if (!client || !binding) throw new CapmeshError('RELAY_UNREACHABLE', 'not registered at the relay');
     const over = gate.mayDial(locator.designator);
@@ -283,7 +306,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       exchanges.delete(ex.id);
       gate.opened(ex.id);
       restarts.track({ id: ex.id, peer: locator.designator, dialId, offerer: true, connection, remoteSentAt: answer.sentAt });
-      return connection;
+      return { connection, dialId };
     } catch (e) {
       ex.drop();
       throw e;
@@ -306,7 +329,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       gate.opened(ex.id);
       restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection, remoteSentAt: offer.sentAt });
       if (upgrade) upgrade.conn.attach(connection);
-      else binding.onConnection(connection);
+      else binding.onConnection(resumable(connection, offer.dialId, undefined));
     } catch (e) {
       ex.drop();
       throw e;
@@ -395,7 +418,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       entry.timer = undefined;
       if (closed || !entry.conn.isOpen || entry.conn.path === 'webrtc') return;
       dialDirect(locator, entry.circuitId).then(
-        (channel) => {
+        ({ connection: channel }) => {
           if (!entry.conn.isOpen) channel.close('the connection has ended');
           else entry.conn.attach(channel);
         },
@@ -406,12 +429,15 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       );
     }, delay);
   };
-  /** Wraps a relay connection so it can move to a direct path; `locator` for one we dialled (we then retry the direct path). */
-  const switchable = (connection: Connection, locator: PeerLocator | undefined, firstDelay = retryDelayMs): Connection => {
+  /**
+   * Wraps a relay connection so it can move to a direct path; `locator` for one we dialled (we then retry the direct path).
+   * `leg` carries the connection when it is not `connection` itself (a circuit whose first arrival was looked at).
+   */
+  const switchable = (connection: Connection, locator: PeerLocator | undefined, firstDelay = retryDelayMs, leg?: PathLeg): Connection => {
     if (options.forceRelay || !(connection instanceof RelayConnection)) return connection;
     const key = `${connection.peer}/${connection.circuitId}`;
     let entry: Switchable;
-    const conn = new PathSwitchingConnection(connection, {
+    const conn = new PathSwitchingConnection(leg ?? connection, {
       ...options.pathSwitch,
       onPathChanged: (from, to) => {
         pathChanged({ designator: connection.peer, from, to });
@@ -428,11 +454,93 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     return conn;
   };
 
+  /** Registers the relay circuit that joined a direct-born connection, so upgrade offers may name it and retries run. */
+  const joined = (d: Direct, circuit: RelayConnection): Switchable => {
+    const entry: Switchable = { conn: d.conn, peer: d.peer, circuitId: circuit.circuitId, locator: d.locator };
+    switchables.set(`${d.peer}/${circuit.circuitId}`, entry);
+    d.entry = entry;
+    return entry;
+  };
+  /** The dialler's side of a failed direct path: a relay circuit that joins the connection (see path-join.ts), or the end. */
+  const joinRelay = (d: Direct, locator: PeerLocator): void => {
+    const failed = (why: string): void => d.conn.fail('DISCONNECTED', `the direct path failed and the relay path did not open: ${why}`);
+    if (closed) return failed('the netlayer is closed');
+    relay.connect(locator).then(
+      (circuit) => {
+        if (!d.conn.isOpen || !(circuit instanceof RelayConnection)) {
+          circuit.close('the connection has ended');
+          return;
+        }
+        circuit.sendControl(encodeJoin(d.dialId));
+        joined(d, circuit);
+        try {
+          d.conn.attach(circuit, true);
+        } catch (e) {
+          failed(e instanceof Error ? e.message : String(e));
+        }
+      },
+      (e: unknown) => failed(isCapmeshError(e) ? `${e.code}: ${e.message}` : String(e)),
+    );
+  };
+  /**
+   * Wraps a connection born on a direct path (both ends are capmesh browser vats): resumable from
+   * its first message, so when the direct path fails (not a clean goodbye) the dialler joins a relay
+   * circuit to it and both ends go on there; `locator` for one we dialled.
+   */
+  const resumable = (channel: DataChannelConnection, dialId: Uint8Array, locator: PeerLocator | undefined): Connection => {
+    const peer = channel.provenDesignator!;
+    const key = `${peer}/${hex(dialId)}`;
+    let d: Direct;
+    const conn = new PathSwitchingConnection(channel, {
+      ...options.pathSwitch,
+      resumable: true,
+      awaitPathMs: joinTimeoutMs,
+      onPathLost: () => {
+        if (locator) joinRelay(d, locator);
+      },
+      onPathChanged: (from, to) => {
+        pathChanged({ designator: peer, from, to });
+        if (to === 'relay' && d.entry) retryDirect(d.entry, 0, retryDelayMs);
+      },
+      onEnded: () => {
+        if (directs.get(key) === d) directs.delete(key);
+        if (d.entry) {
+          clearTimeout(d.entry.timer);
+          const k = `${peer}/${d.entry.circuitId}`;
+          if (switchables.get(k) === d.entry) switchables.delete(k);
+        }
+      },
+    });
+    d = { conn, peer, dialId, locator };
+    directs.set(key, d);
+    return conn;
+  };
+  /**
+   * An inbound relay circuit. From a peer we have a direct-born connection with, it may be a join:
+   * its first arrival says (a join attaches it to that connection only; one naming no live connection
+   * of that peer is refused, `PROTOCOL`). Anything else is a new connection, as from any other peer.
+   */
+  const inbound = (b: NetlayerBinding, c: Connection): void => {
+    const joinable = c instanceof RelayConnection && !options.forceRelay && [...directs.values()].some((d) => d.peer === c.peer && d.conn.isOpen);
+    if (!joinable) return b.onConnection(switchable(c, undefined));
+    awaitFirstArrival(c, ({ join, leg }) => {
+      if (!join) return b.onConnection(switchable(c, undefined, retryDelayMs, leg));
+      const d = directs.get(`${c.peer}/${hex(join)}`);
+      if (!d?.conn.isOpen) {
+        log.warn('refused a relay circuit that joins no live connection of its sender', { from: c.peer.slice(0, 12) });
+        c.close('PROTOCOL: the join names no live connection with this peer');
+        return;
+      }
+      joined(d, c);
+      d.conn.attach(leg, true);
+    });
+  };
+
   return {
     transport: relay.transport,
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
       binding = b;
-      const attachment = await relay.attach({ ...b, onConnection: (c) => b.onConnection(switchable(c, undefined)) });
+      const attachment = await relay.attach({ ...b, onConnection: (c) => inbound(b, c) });
       if (!options.forceRelay) relay.client?.on('signal', onSignal);
       return attachment;
     },
@@ -440,7 +548,8 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       let firstRetry = retryDelayMs;
       if (!options.forceRelay) {
         try {
-          return await dialDirect(locator);
+          const { connection, dialId } = await dialDirect(locator);
+          return resumable(connection, dialId, locator);
         } catch (e) {
           // Also after PEER_OFFLINE: the relay dial then fails at once with the same code (the relay
           // answers `open-failed` immediately), or succeeds if the peer registered in between — then
@@ -455,6 +564,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       closed = true;
       for (const entry of switchables.values()) clearTimeout(entry.timer);
       switchables.clear();
+      directs.clear();
       for (const id of [...exchanges.keys()]) post({ t: 'close', id });
       exchanges.clear();
       gate.clear();
