@@ -410,10 +410,21 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       // a listener's fault is not the netlayer's
     }
   };
-  /** One background direct attempt for `entry` after `delay` ms; on failure the next after twice that, up to `maxRetries`. */
-  const retryDirect = (entry: Switchable, attempt: number, delay: number): void => {
-    if (!entry.locator || attempt >= maxRetries || entry.timer !== undefined) return;
-    const locator = entry.locator;
+  /**
+   * How long the answering side of a relay-path connection waits before its own schedule starts:
+   * the dialler's whole schedule, its last attempt included, so the two never offer at once
+   * (both restart when the connection falls back to the relay).
+   */
+  const answererWaitMs = retryDelayMs * (2 ** maxRetries - 1) + timeoutMs;
+  /** Starts `entry`'s background schedule: the dialler at once, the answerer after `answererWaitMs`. */
+  const startRetries = (entry: Switchable, firstDelay = retryDelayMs): void => retryDirect(entry, 0, firstDelay, entry.locator ? 0 : answererWaitMs);
+  /**
+   * One background direct attempt for `entry` after `after` + `delay` ms; on failure the next after twice `delay`, up to
+   * `maxRetries`. The answering side (no locator) offers to the designator at the other end of the circuit.
+   */
+  const retryDirect = (entry: Switchable, attempt: number, delay: number, after = 0): void => {
+    if (attempt >= maxRetries || entry.timer !== undefined) return;
+    const locator: PeerLocator = entry.locator ?? { transport: relay.transport, designator: entry.peer, hints: null };
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       if (closed || !entry.conn.isOpen || entry.conn.path === 'webrtc') return;
@@ -427,7 +438,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
           retryDirect(entry, attempt + 1, delay * 2);
         },
       );
-    }, delay);
+    }, after + delay);
   };
   /**
    * Wraps a relay connection so it can move to a direct path; `locator` for one we dialled (we then retry the direct path).
@@ -441,7 +452,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       ...options.pathSwitch,
       onPathChanged: (from, to) => {
         pathChanged({ designator: connection.peer, from, to });
-        if (to === 'relay') retryDirect(entry, 0, retryDelayMs);
+        if (to === 'relay') startRetries(entry);
       },
       onEnded: () => {
         clearTimeout(entry.timer);
@@ -450,7 +461,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     });
     entry = { conn, peer: connection.peer, circuitId: connection.circuitId, locator };
     switchables.set(key, entry);
-    retryDirect(entry, 0, firstDelay);
+    startRetries(entry, firstDelay);
     return conn;
   };
 
@@ -500,7 +511,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       },
       onPathChanged: (from, to) => {
         pathChanged({ designator: peer, from, to });
-        if (to === 'relay' && d.entry) retryDirect(d.entry, 0, retryDelayMs);
+        if (to === 'relay' && d.entry) startRetries(d.entry);
       },
       onEnded: () => {
         if (directs.get(key) === d) directs.delete(key);

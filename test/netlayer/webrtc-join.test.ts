@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webRtcNetlayer, type PathChange } from '../../src/netlayer/webrtc-netlayer.js';
+import { webRtcNetlayer, type PathChange, type WebRtcOptions } from '../../src/netlayer/webrtc-netlayer.js';
 import { openSdp, sdpStatement, type SignedSdp } from '../../src/netlayer/webrtc-signals.js';
 import { encodeJoin } from '../../src/netlayer/path-join.js';
 import { testSigner } from '../crypto/test-signer.js';
@@ -74,7 +74,7 @@ function fakeCircuit(peer: string, id: number, remoteLocator?: PeerLocator) {
   return { connection, out, closedWith, feed };
 }
 
-async function setup() {
+async function setup(options: Partial<WebRtcOptions> = {}) {
   const me = who(1);
   const bob = who(2);
   const toBroker: ToBroker[] = [];
@@ -120,7 +120,7 @@ async function setup() {
     connect: (locator: PeerLocator) => relayConnect(locator),
     close: async () => {},
   } as unknown as RelayNetlayer;
-  const net = webRtcNetlayer({ relay, broker, timeoutMs: 1_000, relayJoinTimeoutMs: 3_000, onPathChanged: (d) => void changes.push(d) });
+  const net = webRtcNetlayer({ relay, broker, timeoutMs: 1_000, relayJoinTimeoutMs: 3_000, onPathChanged: (d) => void changes.push(d), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
   const bobLocator = { transport: 'relay', designator: bob.designator, hints: { url: 'ws://relay.test' } } as PeerLocator;
 
@@ -161,7 +161,7 @@ async function setup() {
     };
     return made;
   };
-  return { me, bob, net, inbound, changes, bornInbound, bornOutbound, relayInbound, relayDials };
+  return { me, bob, net, inbound, changes, toBroker, sent, bornInbound, bornOutbound, relayInbound, relayDials };
 }
 
 function watch(session: Connection) {
@@ -280,5 +280,29 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
     expect(w.closed).toBeUndefined();
     await vi.advanceTimersByTimeAsync(1);
     expect(w.closed).toMatchObject({ kind: 'error', code: 'DISCONNECTED' });
+  });
+});
+
+describe('webRtcNetlayer: the answering side of a relay-path connection retries the direct path too', () => {
+  beforeEach(() => void vi.useFakeTimers({ now: 1_800_000_000_000 }));
+  afterEach(() => void vi.useRealTimers());
+
+  it('once the dialler’s schedule is over (so the two never offer at once), on the same schedule, with an offer naming the circuit', async () => {
+    // The dialler's schedule: after 1 s and 2 s more (maxDirectRetries 2), each attempt up to 1 s: over by 3 × 1 s + 1 s.
+    const t = await setup({ maxDirectRetries: 2 });
+    t.relayInbound(7);
+    expect(t.inbound[0]!.path).toBe('relay');
+    const dials = (): number => t.toBroker.filter((m) => m.t === 'dial').length;
+    await vi.advanceTimersByTimeAsync(4_000 + 999);
+    expect(dials()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(dials()).toBe(1);
+    const offer = t.sent.find((s) => s.kind === 'rtc-offer')!;
+    expect(offer.to).toBe(t.bob.designator);
+    expect(openSdp(offer.payload, t.me.designator, t.bob.designator, 'offer').upgrade).toBe(7);
+    await vi.advanceTimersByTimeAsync(1_000 + 2_000); // no answer in time; the next 2 s later
+    expect(dials()).toBe(2);
+    await vi.advanceTimersByTimeAsync(120_000); // maxDirectRetries reached
+    expect(dials()).toBe(2);
   });
 });
