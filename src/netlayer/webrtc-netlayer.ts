@@ -53,7 +53,9 @@ export interface WebRtcOptions extends OfferLimits {
    * Background direct retries for a connection on the relay path that we
    * dialled: the first after this many ms (250 ms when the peer was not yet
    * registered for our first offer), each next one after twice the last.
-   * Default 1 000 ms.
+   * The answering side runs the same schedule, but only once the dialler's
+   * whole schedule is over (`directRetryDelayMs` × (2^`maxDirectRetries` − 1)
+   * + `timeoutMs`), so the two never offer at once. Default 1 000 ms.
    */
   readonly directRetryDelayMs?: number;
   /** How many background direct attempts per fall to the relay path (each passes the offer limits). Default 6 (about a minute with the default delay). */
@@ -148,16 +150,29 @@ const ANSWER = 'rtc-answer';
  * broker builds nothing and no ICE candidate leaves. Once up, an interrupted path gets an ICE
  * restart (see `IceRestarts`), or is closed when it does not come back.
  *
- * Paths: a connection on the relay path (dialled or accepted) is a
- * `PathSwitchingConnection`. For one we dialled, we keep trying a direct path
- * in the background (`directRetryDelayMs`, doubling, `maxDirectRetries`): an
- * offer that names the connection's circuit (`upgrade`, signed), answered only
- * by the vat at the other end of that circuit, whose channel then joins the
- * connection; the session moves onto it without loss and back to the relay
- * circuit (kept open as a standby) if the channel fails, after which the
- * retries start again. A peer that never answers offers (a Node vat on the
- * relay) never gets a control message. Connections that started on a direct
- * path stay there (an ICE restart, or the end).
+ * Paths: every connection is a `PathSwitchingConnection`. On the relay path
+ * (dialled or accepted) we keep trying a direct path in the background
+ * (`directRetryDelayMs`, doubling, `maxDirectRetries`; the answering side
+ * after the dialler's schedule): an offer that names the connection's circuit
+ * (`upgrade`, signed), answered only by the vat at the other end of that
+ * circuit, whose channel then joins the connection; the session moves onto
+ * it without loss and back to the relay circuit (kept open as a standby) if
+ * the channel fails, after which the retries start again. A peer that never
+ * answers offers (a Node vat on the relay) never gets a control message.
+ *
+ * A connection born on a direct path is resumable from its first message
+ * (both ends are capmesh browser vats: they number and acknowledge from the
+ * start). When its channel fails (an error, or an ICE restart that gave up —
+ * not a clean goodbye, which ends the session at once), the dialler opens a
+ * relay circuit that *joins* it (path-join.ts: the circuit's handshake proves
+ * the designator, its first control names the connection by the dial id of
+ * the signed offer and answer), both ends resume there, and the retries
+ * above run. The answerer attaches such a circuit to that connection only
+ * (a join naming none of its sender's live connections is refused with
+ * `PROTOCOL`); to tell a join from a new session, an inbound circuit from a
+ * peer with a live direct-born connection is handed on at its first arrival.
+ * A refused relay dial (`PEER_OFFLINE`: the peer is gone) ends the session
+ * with `DISCONNECTED`, as does no join within `relayJoinTimeoutMs`.
  */
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
