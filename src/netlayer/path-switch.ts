@@ -22,6 +22,10 @@ import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './ty
  *   kind 1  ack(n)    I have delivered your messages 0 … n−1.
  *   kind 2  start(n)  The next data message on this leg, from me, is number n
  *                     (the ones after it follow in order: n+1, n+2, …).
+ *   kind 4  bye(0)    I am closing this connection on purpose (sent on every
+ *                     leg by `close` once switchable, before the legs close):
+ *                     the receiver ends the connection at once, kind `remote`.
+ *   (kind 3 is the join that names a connection: path-join.ts.)
  *
  * - *Plain mode.* A connection starts on its first leg with no controls at
  *   all: its data messages are numbered from 0 on that leg implicitly. This is
@@ -65,8 +69,10 @@ import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './ty
  * e.g. an ICE restart that gave up) does not end the connection: it calls
  * `onPathLost` (the netlayer then dials a relay circuit that joins it), keeps
  * what the session sends, and ends with `DISCONNECTED` when no leg was
- * attached within `awaitPathMs`. A *clean goodbye* (a close of kind `remote`:
- * the peer closed the channel on purpose) still ends it at once.
+ * attached within `awaitPathMs`. A *clean goodbye* — the peer's `bye`, sent
+ * by its `close` — still ends it at once. A leg that closes without a `bye`
+ * (even as kind `remote`: a peer connection torn down under the channel looks
+ * like that) is a path failure.
  *
  * Ownership: the connection owns its legs (closing it closes them). Failure:
  * a leg closing moves the sending direction to another open leg (preferring
@@ -102,7 +108,7 @@ export interface PathSwitchOptions {
    */
   readonly resumable?: boolean;
   /**
-   * When set: after the last leg failed (not a clean `remote` close) wait this
+   * When set: after the last leg closed without the peer's `bye`, wait this
    * long for another leg (see `attach`) before ending with `DISCONNECTED`.
    * Default undefined: the connection ends with its last leg.
    */
@@ -115,6 +121,7 @@ export interface PathSwitchOptions {
 
 const ACK = 1;
 const START = 2;
+const BYE = 4;
 const CONTROL_BYTES = 9;
 
 /** Encodes a control message (exported for tests). */
@@ -129,6 +136,7 @@ export function encodeControl(kind: number, n: number): Uint8Array {
 
 export const encodeAck = (n: number): Uint8Array => encodeControl(ACK, n);
 export const encodeStart = (n: number): Uint8Array => encodeControl(START, n);
+export const encodeBye = (): Uint8Array => encodeControl(BYE, 0);
 
 interface LegState {
   readonly path: PathName;
@@ -275,8 +283,10 @@ export class PathSwitchingConnection implements Connection {
     return this.#current?.bufferedBytes?.() ?? 0;
   }
 
+  /** Ends the connection; once switchable, first tells the peer with a `bye` on every leg (a goodbye, not a path failure). */
   close(reason = 'closed'): void {
     if (this.#ended) return;
+    if (this.#switchable) for (const leg of this.#legs.keys()) leg.sendControl(encodeBye());
     this.#end({ kind: 'local', message: reason }, reason);
   }
 
@@ -368,7 +378,7 @@ export class PathSwitchingConnection implements Connection {
 
   #onControl(leg: PathLeg, state: LegState, bytes: Uint8Array): void {
     if (this.#ended || !this.#legs.has(leg)) return;
-    if (bytes.length !== CONTROL_BYTES || (bytes[0] !== ACK && bytes[0] !== START)) {
+    if (bytes.length !== CONTROL_BYTES || (bytes[0] !== ACK && bytes[0] !== START && bytes[0] !== BYE)) {
       this.#fail('PROTOCOL', 'a malformed path control message');
       return;
     }
@@ -376,6 +386,10 @@ export class PathSwitchingConnection implements Connection {
     const n = view.getUint32(1) * 2 ** 32 + view.getUint32(5);
     if (!Number.isSafeInteger(n)) {
       this.#fail('PROTOCOL', 'a path control message with an impossible number');
+      return;
+    }
+    if (bytes[0] === BYE) {
+      this.#end({ kind: 'remote', message: 'the peer closed the connection' }, 'the peer closed the connection');
       return;
     }
     // A control proves the peer switches paths: keep what we send from now on.
@@ -419,7 +433,7 @@ export class PathSwitchingConnection implements Connection {
     if (leg !== this.#current) return;
     const next = [...this.#legs.keys()].sort((a, b) => rank(b) - rank(a))[0];
     if (next === undefined) {
-      if (this.options.awaitPathMs !== undefined && reason.kind !== 'remote') {
+      if (this.options.awaitPathMs !== undefined) {
         this.#awaitPath(reason);
         return;
       }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { awaitFirstArrival, decodeJoin, encodeJoin } from '../../src/netlayer/path-join.js';
-import { encodeAck } from '../../src/netlayer/path-switch.js';
+import { encodeAck, encodeBye } from '../../src/netlayer/path-switch.js';
 import type { PathSwitchOptions } from '../../src/netlayer/path-switch.js';
 import { Link, end, msg, range, settle, span, tick, type End } from './path-legs.js';
 
@@ -96,15 +96,32 @@ describe('connections born on a direct path', () => {
     expect(bob.closed).toBeUndefined();
   });
 
-  it('end at once on a clean goodbye (the peer closed the channel): no fallback', async () => {
-    const { link, alice, bob, lost } = direct();
+  it('end at once on a clean goodbye (the peer’s bye, sent by its close): no fallback', async () => {
+    const { link, alice, lost } = direct();
     alice.conn.send(msg(0));
     settle([link]);
-    bob.conn.close('the tab closed');
+    // Bob's close, as the channel delivers it: the bye, then the close (the fake drops what is in flight at a close).
+    link.b.sendControl(encodeBye());
+    link.step(link.b);
+    link.a.end({ kind: 'remote', message: 'the peer closed the data channel' });
     await tick();
-    expect(lost).toEqual([]);
-    expect(alice.closed).toMatchObject({ kind: 'remote' });
+    expect(lost.filter((l) => l.startsWith('alice'))).toEqual([]); // (Bob's end, not closed here, hears Alice's leg close)
+    expect(alice.closed).toMatchObject({ kind: 'remote', message: 'the peer closed the connection' });
     expect(alice.conn.isOpen).toBe(false);
+  });
+
+  it('say bye on every leg when closed on purpose', () => {
+    const { link, bob } = direct();
+    bob.conn.close('the tab closed');
+    expect(link.b.log.map((i) => Array.from(i.bytes))).toEqual([Array.from(encodeBye())]);
+  });
+
+  it('treat a channel that closes without a bye, even as kind remote, as a path failure', async () => {
+    const { link, alice, lost } = direct();
+    link.a.end({ kind: 'remote', message: 'the data channel closed' }); // the peer connection was torn down under it
+    await tick();
+    expect(lost).toEqual(['alice:remote']);
+    expect(alice.conn.isOpen).toBe(true);
   });
 
   it('end with DISCONNECTED when no path comes back within awaitPathMs', async () => {

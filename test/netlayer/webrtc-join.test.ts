@@ -54,6 +54,10 @@ function fakeChannel() {
       channel.readyState = type === 'open' ? 'open' : type === 'closing' ? 'closing' : 'closed';
       for (const l of listeners.get(type) ?? []) l();
     },
+    /** A channel message from the peer. */
+    receive(bytes: Uint8Array) {
+      for (const l of listeners.get('message') ?? []) (l as (e: { data: ArrayBuffer }) => void)({ data: bytes.slice().buffer });
+    },
   };
   return channel;
 }
@@ -234,15 +238,23 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
     expect(w.got).toEqual(['hello', 'again']);
   });
 
-  it('a clean goodbye (the peer closed the channel) ends the session at once: no relay dial, no wait', async () => {
+  it('a clean goodbye (the peer’s bye, then the channel closing) ends the session at once: no relay dial, no wait', async () => {
     const t = await setup();
     const made = t.relayDials();
     const { session, channel } = await t.bornOutbound();
     const w = watch(session);
+    channel.receive(Uint8Array.of(3, 4, 0, 0, 0, 0, 0, 0, 0, 0)); // bye, as a data-channel control (header 3)
     channel.emit('closing');
     await vi.advanceTimersByTimeAsync(0);
     expect(w.closed).toMatchObject({ kind: 'remote' });
     expect(made).toHaveLength(0);
+  });
+
+  it('says bye on the channel when the session closes on purpose', async () => {
+    const t = await setup();
+    const { session, channel } = await t.bornOutbound();
+    session.close('the vat is closing');
+    expect(channel.sent.map((b) => Array.from(b))).toContainEqual([3, 4, 0, 0, 0, 0, 0, 0, 0, 0]);
   });
 
   it('the dialler joins a relay circuit naming its dial id when the direct path fails, and resumes there', async () => {
