@@ -67,6 +67,14 @@ export interface WebRtcOptions extends OfferLimits {
    * Default `timeoutMs` + 5 000 ms.
    */
   readonly relayJoinTimeoutMs?: number;
+  /**
+   * While the answering side of such a connection waits for the join, it asks
+   * the relay every this many ms whether the peer is still registered (an
+   * empty `path-probe` signal, which the relay bounces for an unregistered
+   * peer): a peer that is gone (its tab closed) ends the session at once with
+   * `DISCONNECTED` instead of after `relayJoinTimeoutMs`. Default 1 000 ms.
+   */
+  readonly pathProbeMs?: number;
   /** Limits of the path-switching protocol (unacknowledged and held bytes, acks): see `PathSwitchOptions`, with their defaults. */
   readonly pathSwitch?: Omit<PathSwitchOptions, 'onPathChanged' | 'onEnded' | 'resumable' | 'awaitPathMs' | 'onPathLost'>;
 }
@@ -98,6 +106,8 @@ interface Direct {
   readonly locator: PeerLocator | undefined;
   /** Its relay circuit, once one joined (then it is also in `switchables`). */
   entry?: Switchable;
+  /** The answerer's next presence probe while it waits for a join. */
+  probe?: ReturnType<typeof setTimeout>;
 }
 
 /** A refused signed description (see `WebRtcOptions.onRefused`). */
@@ -124,6 +134,8 @@ interface Exchange {
 }
 
 const OFFER = 'rtc-offer';
+/** An empty signal whose only use is the relay's `undeliverable` bounce when the peer is not registered. */
+const PROBE = 'path-probe';
 const ANSWER = 'rtc-answer';
 
 /**
@@ -192,6 +204,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   /** Connections born on a direct path by `designator/dial id hex`. */
   const directs = new Map<string, Direct>();
   const joinTimeoutMs = options.relayJoinTimeoutMs ?? timeoutMs + 5_000;
+  const probeMs = options.pathProbeMs ?? 1_000;
   const gate = new OfferGate(options, (peer) => relay.connections().some((c) => c.peer === peer));
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
@@ -508,6 +521,27 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       (e: unknown) => failed(isCapmeshError(e) ? `${e.code}: ${e.message}` : String(e)),
     );
   };
+  /** The answerer's side of a failed direct path: until a circuit joins, end at once if the relay says the peer is gone. */
+  const probePeer = (d: Direct): void => {
+    const client = relay.client;
+    if (!client) return;
+    const off = client.on('undeliverable', (notice) => {
+      if (notice.to !== d.peer || notice.kind !== PROBE) return;
+      off();
+      d.conn.fail('DISCONNECTED', `the direct path failed and the peer is gone: ${notice.reason}`);
+    });
+    const send = (): void => {
+      d.probe = undefined;
+      if (closed || !d.conn.awaitingPath) return off();
+      try {
+        client.signal(d.peer, PROBE, new Uint8Array(0));
+      } catch {
+        return off(); // not registered ourselves: the join timeout decides
+      }
+      d.probe = setTimeout(send, probeMs);
+    };
+    send();
+  };
   /**
    * Wraps a connection born on a direct path (both ends are capmesh browser vats): resumable from
    * its first message, so when the direct path fails (not a clean goodbye) the dialler joins a relay
@@ -523,6 +557,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       awaitPathMs: joinTimeoutMs,
       onPathLost: () => {
         if (locator) joinRelay(d, locator);
+        else probePeer(d);
       },
       onPathChanged: (from, to) => {
         pathChanged({ designator: peer, from, to });
@@ -530,6 +565,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       },
       onEnded: () => {
         if (directs.get(key) === d) directs.delete(key);
+        clearTimeout(d.probe);
         if (d.entry) {
           clearTimeout(d.entry.timer);
           const k = `${peer}/${d.entry.circuitId}`;

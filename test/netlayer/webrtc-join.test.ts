@@ -87,6 +87,8 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const changes: PathChange[] = [];
   const channels = new Map<number, ReturnType<typeof fakeChannel>>();
   let onSignal: (s: RelaySignal) => void = () => {};
+  type Bounce = { to: string; kind: string; reason: string };
+  const bounce = new Set<(n: Bounce) => void>();
   let relayBinding: NetlayerBinding | undefined;
   let relayConnect: (locator: PeerLocator) => Promise<Connection> = async () => {
     throw new CapmeshError('PEER_OFFLINE', 'the peer is not registered at the relay');
@@ -111,9 +113,10 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     url: 'ws://relay.test',
     client: {
       signal: (to: string, kind: string, payload: Uint8Array) => void sent.push({ to, kind, payload }),
-      on: (event: string, listener: (s: RelaySignal) => void) => {
-        if (event === 'signal') onSignal = listener;
-        return () => {};
+      on: (event: string, listener: (s: never) => void) => {
+        if (event === 'signal') onSignal = listener as (s: RelaySignal) => void;
+        if (event === 'undeliverable') bounce.add(listener as (n: Bounce) => void);
+        return () => void bounce.delete(listener as (n: Bounce) => void);
       },
     },
     connections: () => [],
@@ -165,7 +168,11 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     };
     return made;
   };
-  return { me, bob, net, inbound, changes, toBroker, sent, bornInbound, bornOutbound, relayInbound, relayDials };
+  /** The relay bounces every signal to Bob sent so far: he is not registered. */
+  const bobGone = (): void => {
+    for (const s of sent.filter((x) => x.to === bob.designator)) for (const l of [...bounce]) l({ to: s.to, kind: s.kind, reason: 'not registered' });
+  };
+  return { me, bob, net, inbound, changes, toBroker, sent, bobGone, bornInbound, bornOutbound, relayInbound, relayDials };
 }
 
 function watch(session: Connection) {
@@ -281,6 +288,37 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
     await vi.advanceTimersByTimeAsync(0);
     expect(w.closed).toMatchObject({ kind: 'error', code: 'DISCONNECTED' });
     expect(w.closed?.message).toContain('PEER_OFFLINE');
+  });
+
+  it('the answerer asks the relay every pathProbeMs whether the peer is still there, ends at once when it is gone', async () => {
+    const t = await setup();
+    const probes = (): number => t.sent.filter((s) => s.kind === 'path-probe').length;
+    const first = await t.bornInbound(ID(5));
+    const w = watch(first.session);
+    first.channel.emit('error');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(probes()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(probes()).toBe(2);
+    t.bobGone();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(w.closed).toMatchObject({ kind: 'error', code: 'DISCONNECTED' });
+    expect(w.closed?.message).toContain('the peer is gone');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(probes()).toBe(2);
+  });
+
+  it('stops probing once a circuit joined', async () => {
+    const t = await setup();
+    const probes = (): number => t.sent.filter((s) => s.kind === 'path-probe').length;
+    const { session, channel } = await t.bornInbound(ID(5));
+    const w = watch(session);
+    channel.emit('error');
+    await vi.advanceTimersByTimeAsync(0);
+    t.relayInbound(7).feed([control(encodeJoin(ID(5))), control(startAt(0))]);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(probes()).toBe(1);
+    expect(w.closed).toBeUndefined();
   });
 
   it('the answerer ends with DISCONNECTED when no circuit joins within relayJoinTimeoutMs', async () => {
