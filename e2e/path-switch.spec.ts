@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { pathsOf, reloadVatPage, startTestRelay } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../relay/index.js';
-import { closeTabs, openTabs, waitForVatEvent } from './helpers.js';
+import { closeTabs, greet, openTabs, registerGreeter, waitForVatEvent } from './helpers.js';
 
 let relay: RelayServer;
 test.beforeAll(async () => {
@@ -180,6 +180,21 @@ test('a session born on WebRTC whose direct path breaks with calls in flight mov
   await waitForVatEvent(alice.page, 'path-changed', { designator: bob.designator, from: 'webrtc', to: 'relay' });
   console.log(`path-switch: a WebRTC-born session, the direct path broken at call 50 of ${result.sent}, on a joined relay circuit ${Math.round(result.movedMs)} ms later`);
   await closeTabs([alice, bob]);
+});
+
+test('a tab that dialled a WebRTC session closes: the answering tab does not wait for a join, it hears from the relay that the peer is gone', async ({ browser }) => {
+  const tabs = await openTabs(browser, relay, 2);
+  const [alice, bob] = tabs as [(typeof tabs)[0], (typeof tabs)[0]];
+  const uri = await registerGreeter(alice.page, 'Hello from Alice');
+  expect(await greet(bob.page, uri, 'Bob')).toBe('Hello from Alice, Bob');
+  expect(await pathsOf(alice.page)).toEqual({ [bob.designator]: 'webrtc' });
+  const closedAt = Date.now();
+  await bob.page.close();
+  // Well under relayJoinTimeoutMs (directTimeoutMs + 5 s = 10 s here): a bye, or the relay's bounce of a path probe.
+  await waitForVatEvent(alice.page, 'peer-disconnected', { designator: bob.designator }, 4_000);
+  console.log(`path-switch: the answering tab noticed its dialler's tab closed ${Date.now() - closedAt} ms after page.close()`);
+  expect(await pathsOf(alice.page)).toEqual({});
+  await closeTabs([alice]);
 });
 
 test('five host reloads, each re-dialled 250 ms after peer-disconnected: every session reaches WebRTC', async ({ browser }) => {
