@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { pathsOf, reloadVatPage, startTestRelay } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../relay/index.js';
-import { closeTabs, openTabs, waitForVatEvent } from './helpers.js';
+import { closeTabs, greet, openTabs, registerGreeter, waitForVatEvent } from './helpers.js';
 
 let relay: RelayServer;
 test.beforeAll(async () => {
@@ -118,6 +118,83 @@ test('a direct path that fails moves the session back to its relay circuit with 
   expect(result.answers).toEqual(Array.from({ length: result.sent }, (_, i) => 2 * i));
   console.log(`path-switch: ${result.sent} calls across relay→webrtc→relay→webrtc, the direct path broken at call ${result.broke}, on the relay ${Math.round(result.backMs)} ms later`);
   await closeTabs([alice, bob]);
+});
+
+test('a session born on WebRTC whose direct path breaks with calls in flight moves to a relay circuit that joins it: every call answered once, in order', async ({ browser }) => {
+  const [alice] = (await openTabs(browser, relay, 1)) as [Awaited<ReturnType<typeof openTabs>>[0]];
+  const [bob] = (await openTabs(browser, relay, 1, { directTimeoutMs: '1500' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
+  // Keep Bob's page's peer connections reachable, so the test can break the direct path.
+  await bob.context.addInitScript(() => {
+    const Original = window.RTCPeerConnection;
+    const made: RTCPeerConnection[] = [];
+    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
+    window.RTCPeerConnection = class extends Original {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        made.push(this);
+      }
+    } as typeof RTCPeerConnection;
+  });
+  expect(await reloadVatPage(bob.page)).toBe(bob.designator);
+  const uri = await alice.page.evaluate(() => {
+    const { vat, far } = window.capmeshTest;
+    const seen: number[] = [];
+    (window as unknown as { seen: number[] }).seen = seen;
+    return vat.register(
+      far('recorder', {
+        take: (i: bigint) => {
+          seen.push(Number(i));
+          return i * 2n;
+        },
+      }),
+    );
+  });
+  const result = await bob.page.evaluate(async (u) => {
+    const { vat, E, events } = window.capmeshTest;
+    const recorder = await vat.enliven<{ take(i: bigint): bigint }>(u);
+    const firstPath = (await vat.sessions())[0]?.path;
+    const changes = (): string[] => events.filter((e) => e.name === 'path-changed').map((e) => `${String(e.detail['from'])}>${String(e.detail['to'])}`);
+    const answers: number[] = [];
+    const calls: Promise<void>[] = [];
+    let brokeAt = 0;
+    let movedMs = 0;
+    const t0 = performance.now();
+    // Calls every 5 ms; at call 50 break the direct path; stop 100 calls after the session moved (or 30 s).
+    for (let i = 0; performance.now() - t0 < 30_000; i++) {
+      calls.push(E(recorder).take(BigInt(i)).then((r) => void answers.push(Number(r))));
+      if (i === 50) {
+        brokeAt = performance.now();
+        for (const pc of (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections) pc.close();
+      }
+      if (movedMs === 0 && changes().length > 0) movedMs = performance.now() - brokeAt;
+      if (movedMs > 0 && calls.length > 150) break;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await Promise.all(calls);
+    return { answers, sent: calls.length, movedMs, firstPath, changes: changes() };
+  }, uri);
+  expect(result.firstPath).toBe('webrtc');
+  expect(result.changes[0]).toBe('webrtc>relay');
+  expect(result.answers).toEqual(Array.from({ length: result.sent }, (_, i) => 2 * i));
+  expect(await alice.page.evaluate(() => (window as unknown as { seen: number[] }).seen)).toEqual(Array.from({ length: result.sent }, (_, i) => i));
+  await waitForVatEvent(alice.page, 'path-changed', { designator: bob.designator, from: 'webrtc', to: 'relay' });
+  console.log(`path-switch: a WebRTC-born session, the direct path broken at call 50 of ${result.sent}, on a joined relay circuit ${Math.round(result.movedMs)} ms later`);
+  await closeTabs([alice, bob]);
+});
+
+test('a tab that dialled a WebRTC session closes: the answering tab does not wait for a join, it hears from the relay that the peer is gone', async ({ browser }) => {
+  const tabs = await openTabs(browser, relay, 2);
+  const [alice, bob] = tabs as [(typeof tabs)[0], (typeof tabs)[0]];
+  const uri = await registerGreeter(alice.page, 'Hello from Alice');
+  expect(await greet(bob.page, uri, 'Bob')).toBe('Hello from Alice, Bob');
+  expect(await pathsOf(alice.page)).toEqual({ [bob.designator]: 'webrtc' });
+  const closedAt = Date.now();
+  await bob.page.close();
+  // Well under relayJoinTimeoutMs (directTimeoutMs + 5 s = 10 s here): a bye, or the relay's bounce of a path probe.
+  await waitForVatEvent(alice.page, 'peer-disconnected', { designator: bob.designator }, 4_000);
+  console.log(`path-switch: the answering tab noticed its dialler's tab closed ${Date.now() - closedAt} ms after page.close()`);
+  expect(await pathsOf(alice.page)).toEqual({});
+  await closeTabs([alice]);
 });
 
 test('five host reloads, each re-dialled 250 ms after peer-disconnected: every session reaches WebRTC', async ({ browser }) => {

@@ -22,6 +22,10 @@ import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './ty
  *   kind 1  ack(n)    I have delivered your messages 0 … n−1.
  *   kind 2  start(n)  The next data message on this leg, from me, is number n
  *                     (the ones after it follow in order: n+1, n+2, …).
+ *   kind 4  bye(0)    I am closing this connection on purpose (sent on every
+ *                     leg by `close` once switchable, before the legs close):
+ *                     the receiver ends the connection at once, kind `remote`.
+ *   (kind 3 is the join that names a connection: path-join.ts.)
  *
  * - *Plain mode.* A connection starts on its first leg with no controls at
  *   all: its data messages are numbered from 0 on that leg implicitly. This is
@@ -56,6 +60,20 @@ import type { Connection, ConnectionCloseReason, ConnectionReceiver } from './ty
  *   may claim — `PROTOCOL`; so is an `ack` for messages never sent, and any
  *   malformed control.
  *
+ * ## Resumable connections (born on a direct path)
+ * With `resumable`, the connection is switchable from its first message: both
+ * ends keep what they send until acknowledged and acknowledge from the start
+ * (both ends of a data channel are capmesh browser vats), so any later leg can
+ * resume the stream with `start(n)`. With `awaitPathMs`, losing the last leg
+ * to a *path failure* (a close of kind `error`, or `local` from the netlayer,
+ * e.g. an ICE restart that gave up) does not end the connection: it calls
+ * `onPathLost` (the netlayer then dials a relay circuit that joins it), keeps
+ * what the session sends, and ends with `DISCONNECTED` when no leg was
+ * attached within `awaitPathMs`. A *clean goodbye* — the peer's `bye`, sent
+ * by its `close` — still ends it at once. A leg that closes without a `bye`
+ * (even as kind `remote`: a peer connection torn down under the channel looks
+ * like that) is a path failure.
+ *
  * Ownership: the connection owns its legs (closing it closes them). Failure:
  * a leg closing moves the sending direction to another open leg (preferring
  * `webrtc`); with none left, or for a protocol fault, the connection ends and
@@ -84,12 +102,26 @@ export interface PathSwitchOptions {
   readonly ackDelayMs?: number;
   /** Called after the sending direction moved to a leg of another path. */
   readonly onPathChanged?: (from: PathName, to: PathName) => void;
+  /**
+   * Switchable from the start (both ends count and acknowledge from message 0),
+   * so a leg attached later can resume the stream. Default false (plain mode).
+   */
+  readonly resumable?: boolean;
+  /**
+   * When set: after the last leg closed without the peer's `bye`, wait this
+   * long for another leg (see `attach`) before ending with `DISCONNECTED`.
+   * Default undefined: the connection ends with its last leg.
+   */
+  readonly awaitPathMs?: number;
+  /** Called when the last leg failed and `awaitPathMs` is set, with that leg's close reason. */
+  readonly onPathLost?: (reason: ConnectionCloseReason) => void;
   /** Called once, when the connection ended. */
   readonly onEnded?: () => void;
 }
 
 const ACK = 1;
 const START = 2;
+const BYE = 4;
 const CONTROL_BYTES = 9;
 
 /** Encodes a control message (exported for tests). */
@@ -104,6 +136,7 @@ export function encodeControl(kind: number, n: number): Uint8Array {
 
 export const encodeAck = (n: number): Uint8Array => encodeControl(ACK, n);
 export const encodeStart = (n: number): Uint8Array => encodeControl(START, n);
+export const encodeBye = (): Uint8Array => encodeControl(BYE, 0);
 
 interface LegState {
   readonly path: PathName;
@@ -144,6 +177,7 @@ export class PathSwitchingConnection implements Connection {
   readonly #maxGap: number;
   readonly #ackEvery: number;
   readonly #ackDelayMs: number;
+  #awaitTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     first: PathLeg,
@@ -161,6 +195,23 @@ export class PathSwitchingConnection implements Connection {
     this.#current = first;
     this.#path = pathOf(first);
     this.#add(first, true);
+    if (options.resumable) {
+      this.#makeSwitchable();
+      this.#peerKeptFrom = 0;
+    }
+  }
+
+  /** True while the connection has no leg and waits for one (`awaitPathMs`). */
+  get awaitingPath(): boolean {
+    return this.#awaitTimer !== undefined;
+  }
+
+  /**
+   * Ends the connection with `code` (e.g. `DISCONNECTED` when the relay dial
+   * meant to replace a failed path was refused). No-op once ended.
+   */
+  fail(code: CapmeshErrorCode, message: string): void {
+    this.#fail(code, message);
   }
 
   /** The path of the leg that carries what we send now. */
@@ -186,10 +237,12 @@ export class PathSwitchingConnection implements Connection {
   /**
    * Attaches another leg to the same peer (a direct data channel opened for
    * this connection). Makes the connection switchable; a `webrtc` leg becomes
-   * the sending leg at once. Throws `IDENTITY_MISMATCH` when the leg proved
-   * another designator; closes the leg when the connection has ended.
+   * the sending leg at once, and so does any leg when `use` is true or when
+   * the connection has no sending leg (it waits for a path: `awaitPathMs`).
+   * Throws `IDENTITY_MISMATCH` when the leg proved another designator; closes
+   * the leg when the connection has ended.
    */
-  attach(leg: PathLeg): void {
+  attach(leg: PathLeg, use = false): void {
     if (this.#ended) {
       leg.close('the connection has ended');
       return;
@@ -200,7 +253,11 @@ export class PathSwitchingConnection implements Connection {
     }
     this.#makeSwitchable();
     this.#add(leg, false);
-    if (pathOf(leg) === 'webrtc' && (this.#current === undefined || pathOf(this.#current) !== 'webrtc')) this.#use(leg);
+    if (this.#awaitTimer !== undefined) {
+      clearTimeout(this.#awaitTimer);
+      this.#awaitTimer = undefined;
+    }
+    if (use || this.#current === undefined || (pathOf(leg) === 'webrtc' && pathOf(this.#current) !== 'webrtc')) this.#use(leg);
   }
 
   setReceiver(receiver: ConnectionReceiver): void {
@@ -226,8 +283,10 @@ export class PathSwitchingConnection implements Connection {
     return this.#current?.bufferedBytes?.() ?? 0;
   }
 
+  /** Ends the connection; once switchable, first tells the peer with a `bye` on every leg (a goodbye, not a path failure). */
   close(reason = 'closed'): void {
     if (this.#ended) return;
+    if (this.#switchable) for (const leg of this.#legs.keys()) leg.sendControl(encodeBye());
     this.#end({ kind: 'local', message: reason }, reason);
   }
 
@@ -252,7 +311,7 @@ export class PathSwitchingConnection implements Connection {
 
   /** Moves the sending direction to `leg`: ack, start, then every kept message again. */
   #use(leg: PathLeg): void {
-    const from = this.#current ? pathOf(this.#current) : undefined;
+    const from = this.#path;
     this.#current = leg;
     this.#path = pathOf(leg);
     leg.sendControl(encodeAck(this.#received));
@@ -260,7 +319,7 @@ export class PathSwitchingConnection implements Connection {
     leg.sendControl(encodeStart(this.#keptFrom));
     for (const bytes of this.#kept) leg.send(bytes);
     const to = pathOf(leg);
-    if (from !== undefined && from !== to) {
+    if (from !== to) {
       try {
         this.options.onPathChanged?.(from, to);
       } catch {
@@ -319,7 +378,7 @@ export class PathSwitchingConnection implements Connection {
 
   #onControl(leg: PathLeg, state: LegState, bytes: Uint8Array): void {
     if (this.#ended || !this.#legs.has(leg)) return;
-    if (bytes.length !== CONTROL_BYTES || (bytes[0] !== ACK && bytes[0] !== START)) {
+    if (bytes.length !== CONTROL_BYTES || (bytes[0] !== ACK && bytes[0] !== START && bytes[0] !== BYE)) {
       this.#fail('PROTOCOL', 'a malformed path control message');
       return;
     }
@@ -327,6 +386,10 @@ export class PathSwitchingConnection implements Connection {
     const n = view.getUint32(1) * 2 ** 32 + view.getUint32(5);
     if (!Number.isSafeInteger(n)) {
       this.#fail('PROTOCOL', 'a path control message with an impossible number');
+      return;
+    }
+    if (bytes[0] === BYE) {
+      this.#end({ kind: 'remote', message: 'the peer closed the connection' }, 'the peer closed the connection');
       return;
     }
     // A control proves the peer switches paths: keep what we send from now on.
@@ -370,10 +433,29 @@ export class PathSwitchingConnection implements Connection {
     if (leg !== this.#current) return;
     const next = [...this.#legs.keys()].sort((a, b) => rank(b) - rank(a))[0];
     if (next === undefined) {
+      if (this.options.awaitPathMs !== undefined) {
+        this.#awaitPath(reason);
+        return;
+      }
       this.#end(plain(reason), reason.message);
       return;
     }
     this.#use(next);
+  }
+
+  /** No leg left after a path failure: keep what is sent, ask for another leg, end at the deadline. */
+  #awaitPath(reason: ConnectionCloseReason): void {
+    this.#current = undefined;
+    const ms = this.options.awaitPathMs!;
+    this.#awaitTimer = setTimeout(() => {
+      this.#awaitTimer = undefined;
+      this.#fail('DISCONNECTED', `no path came back within ${ms} ms (awaitPathMs) after: ${reason.message}`);
+    }, ms);
+    try {
+      this.options.onPathLost?.(reason);
+    } catch {
+      // a listener's fault is not the connection's
+    }
   }
 
   #fail(code: CapmeshErrorCode, message: string): void {
@@ -384,6 +466,8 @@ export class PathSwitchingConnection implements Connection {
     if (this.#ended) return;
     this.#ended = true;
     clearTimeout(this.#ackTimer);
+    clearTimeout(this.#awaitTimer);
+    this.#awaitTimer = undefined;
     const legs = [...this.#legs.keys()];
     this.#legs.clear();
     this.#current = undefined;

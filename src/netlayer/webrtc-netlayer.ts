@@ -12,7 +12,8 @@ import { IceRestarts, REANSWER, REOFFER } from './webrtc-ice-restart.js';
 import { openSdp, signSdp, type SignedSdp } from './webrtc-signals.js';
 import { OfferGate, type OfferLimits, type OfferRefusal } from './webrtc-offer-policy.js';
 import { RelayConnection } from './relay-connection.js';
-import { PathSwitchingConnection, type PathName, type PathSwitchOptions } from './path-switch.js';
+import { PathSwitchingConnection, type PathLeg, type PathName, type PathSwitchOptions } from './path-switch.js';
+import { awaitFirstArrival, encodeJoin } from './path-join.js';
 import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './webrtc-broker-protocol.js';
 
 /**
@@ -52,13 +53,30 @@ export interface WebRtcOptions extends OfferLimits {
    * Background direct retries for a connection on the relay path that we
    * dialled: the first after this many ms (250 ms when the peer was not yet
    * registered for our first offer), each next one after twice the last.
-   * Default 1 000 ms.
+   * The answering side runs the same schedule, but only once the dialler's
+   * whole schedule is over (`directRetryDelayMs` × (2^`maxDirectRetries` − 1)
+   * + `timeoutMs`), so the two never offer at once. Default 1 000 ms.
    */
   readonly directRetryDelayMs?: number;
   /** How many background direct attempts per fall to the relay path (each passes the offer limits). Default 6 (about a minute with the default delay). */
   readonly maxDirectRetries?: number;
+  /**
+   * How long a connection born on a direct path waits, after that path failed
+   * (not a clean goodbye), for a relay circuit to join it before it ends with
+   * `DISCONNECTED`: the dialler's relay dial, or the answerer waiting for it.
+   * Default `timeoutMs` + 5 000 ms.
+   */
+  readonly relayJoinTimeoutMs?: number;
+  /**
+   * While the answering side of such a connection waits for the join, it asks
+   * the relay every this many ms whether the peer is still registered (an
+   * empty `path-probe` signal, which the relay bounces for an unregistered
+   * peer): a peer that is gone (its tab closed) ends the session at once with
+   * `DISCONNECTED` instead of after `relayJoinTimeoutMs`. Default 1 000 ms.
+   */
+  readonly pathProbeMs?: number;
   /** Limits of the path-switching protocol (unacknowledged and held bytes, acks): see `PathSwitchOptions`, with their defaults. */
-  readonly pathSwitch?: Omit<PathSwitchOptions, 'onPathChanged' | 'onEnded'>;
+  readonly pathSwitch?: Omit<PathSwitchOptions, 'onPathChanged' | 'onEnded' | 'resumable' | 'awaitPathMs' | 'onPathLost'>;
 }
 
 /** A live connection's move between paths (see `WebRtcOptions.onPathChanged`). */
@@ -76,6 +94,20 @@ interface Switchable {
   /** For connections we dialled: where to send upgrade offers from. */
   readonly locator: PeerLocator | undefined;
   timer?: ReturnType<typeof setTimeout>;
+}
+
+/** A connection born on a direct path (see `resumable` in `webRtcNetlayer`). */
+interface Direct {
+  readonly conn: PathSwitchingConnection;
+  readonly peer: string;
+  /** The dial id of the offer and answer that opened it: the connection id a relay join names. */
+  readonly dialId: Uint8Array;
+  /** For connections we dialled: where to dial the relay circuit that joins it. */
+  readonly locator: PeerLocator | undefined;
+  /** Its relay circuit, once one joined (then it is also in `switchables`). */
+  entry?: Switchable;
+  /** The answerer's next presence probe while it waits for a join. */
+  probe?: ReturnType<typeof setTimeout>;
 }
 
 /** A refused signed description (see `WebRtcOptions.onRefused`). */
@@ -102,6 +134,8 @@ interface Exchange {
 }
 
 const OFFER = 'rtc-offer';
+/** An empty signal whose only use is the relay's `undeliverable` bounce when the peer is not registered. */
+const PROBE = 'path-probe';
 const ANSWER = 'rtc-answer';
 
 /**
@@ -128,16 +162,29 @@ const ANSWER = 'rtc-answer';
  * broker builds nothing and no ICE candidate leaves. Once up, an interrupted path gets an ICE
  * restart (see `IceRestarts`), or is closed when it does not come back.
  *
- * Paths: a connection on the relay path (dialled or accepted) is a
- * `PathSwitchingConnection`. For one we dialled, we keep trying a direct path
- * in the background (`directRetryDelayMs`, doubling, `maxDirectRetries`): an
- * offer that names the connection's circuit (`upgrade`, signed), answered only
- * by the vat at the other end of that circuit, whose channel then joins the
- * connection; the session moves onto it without loss and back to the relay
- * circuit (kept open as a standby) if the channel fails, after which the
- * retries start again. A peer that never answers offers (a Node vat on the
- * relay) never gets a control message. Connections that started on a direct
- * path stay there (an ICE restart, or the end).
+ * Paths: every connection is a `PathSwitchingConnection`. On the relay path
+ * (dialled or accepted) we keep trying a direct path in the background
+ * (`directRetryDelayMs`, doubling, `maxDirectRetries`; the answering side
+ * after the dialler's schedule): an offer that names the connection's circuit
+ * (`upgrade`, signed), answered only by the vat at the other end of that
+ * circuit, whose channel then joins the connection; the session moves onto
+ * it without loss and back to the relay circuit (kept open as a standby) if
+ * the channel fails, after which the retries start again. A peer that never
+ * answers offers (a Node vat on the relay) never gets a control message.
+ *
+ * A connection born on a direct path is resumable from its first message
+ * (both ends are capmesh browser vats: they number and acknowledge from the
+ * start). When its channel fails (an error, or an ICE restart that gave up —
+ * not a clean goodbye, which ends the session at once), the dialler opens a
+ * relay circuit that *joins* it (path-join.ts: the circuit's handshake proves
+ * the designator, its first control names the connection by the dial id of
+ * the signed offer and answer), both ends resume there, and the retries
+ * above run. The answerer attaches such a circuit to that connection only
+ * (a join naming none of its sender's live connections is refused with
+ * `PROTOCOL`); to tell a join from a new session, an inbound circuit from a
+ * peer with a live direct-born connection is handed on at its first arrival.
+ * A refused relay dial (`PEER_OFFLINE`: the peer is gone) ends the session
+ * with `DISCONNECTED`, as does no join within `relayJoinTimeoutMs`.
  */
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
@@ -154,6 +201,10 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const maxRetries = options.maxDirectRetries ?? 6;
   /** Relay-path connections by `designator/circuit id`. */
   const switchables = new Map<string, Switchable>();
+  /** Connections born on a direct path by `designator/dial id hex`. */
+  const directs = new Map<string, Direct>();
+  const joinTimeoutMs = options.relayJoinTimeoutMs ?? timeoutMs + 5_000;
+  const probeMs = options.pathProbeMs ?? 1_000;
   const gate = new OfferGate(options, (peer) => relay.connections().some((c) => c.peer === peer));
 
   const post = (m: ToBroker): void => options.broker.postMessage(m);
@@ -250,7 +301,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     return { id, x, until, drop, opened };
   };
 
-  const dialDirect = async (locator: PeerLocator, upgrade?: number): Promise<DataChannelConnection> => {
+  const dialDirect = async (locator: PeerLocator, upgrade?: number): Promise<{ connection: DataChannelConnection; dialId: Uint8Array }> => {
     const client = relay.client;
     if (!client || !binding) throw new CapmeshError('RELAY_UNREACHABLE', 'not registered at the relay');
     const over = gate.mayDial(locator.designator);
@@ -283,7 +334,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       exchanges.delete(ex.id);
       gate.opened(ex.id);
       restarts.track({ id: ex.id, peer: locator.designator, dialId, offerer: true, connection, remoteSentAt: answer.sentAt });
-      return connection;
+      return { connection, dialId };
     } catch (e) {
       ex.drop();
       throw e;
@@ -306,7 +357,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       gate.opened(ex.id);
       restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection, remoteSentAt: offer.sentAt });
       if (upgrade) upgrade.conn.attach(connection);
-      else binding.onConnection(connection);
+      else binding.onConnection(resumable(connection, offer.dialId, undefined));
     } catch (e) {
       ex.drop();
       throw e;
@@ -387,15 +438,26 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       // a listener's fault is not the netlayer's
     }
   };
-  /** One background direct attempt for `entry` after `delay` ms; on failure the next after twice that, up to `maxRetries`. */
-  const retryDirect = (entry: Switchable, attempt: number, delay: number): void => {
-    if (!entry.locator || attempt >= maxRetries || entry.timer !== undefined) return;
-    const locator = entry.locator;
+  /**
+   * How long the answering side of a relay-path connection waits before its own schedule starts:
+   * the dialler's whole schedule, its last attempt included, so the two never offer at once
+   * (both restart when the connection falls back to the relay).
+   */
+  const answererWaitMs = retryDelayMs * (2 ** maxRetries - 1) + timeoutMs;
+  /** Starts `entry`'s background schedule: the dialler at once, the answerer after `answererWaitMs`. */
+  const startRetries = (entry: Switchable, firstDelay = retryDelayMs): void => retryDirect(entry, 0, firstDelay, entry.locator ? 0 : answererWaitMs);
+  /**
+   * One background direct attempt for `entry` after `after` + `delay` ms; on failure the next after twice `delay`, up to
+   * `maxRetries`. The answering side (no locator) offers to the designator at the other end of the circuit.
+   */
+  const retryDirect = (entry: Switchable, attempt: number, delay: number, after = 0): void => {
+    if (attempt >= maxRetries || entry.timer !== undefined) return;
+    const locator: PeerLocator = entry.locator ?? { transport: relay.transport, designator: entry.peer, hints: null };
     entry.timer = setTimeout(() => {
       entry.timer = undefined;
       if (closed || !entry.conn.isOpen || entry.conn.path === 'webrtc') return;
       dialDirect(locator, entry.circuitId).then(
-        (channel) => {
+        ({ connection: channel }) => {
           if (!entry.conn.isOpen) channel.close('the connection has ended');
           else entry.conn.attach(channel);
         },
@@ -404,18 +466,21 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
           retryDirect(entry, attempt + 1, delay * 2);
         },
       );
-    }, delay);
+    }, after + delay);
   };
-  /** Wraps a relay connection so it can move to a direct path; `locator` for one we dialled (we then retry the direct path). */
-  const switchable = (connection: Connection, locator: PeerLocator | undefined, firstDelay = retryDelayMs): Connection => {
+  /**
+   * Wraps a relay connection so it can move to a direct path; `locator` for one we dialled (we then retry the direct path).
+   * `leg` carries the connection when it is not `connection` itself (a circuit whose first arrival was looked at).
+   */
+  const switchable = (connection: Connection, locator: PeerLocator | undefined, firstDelay = retryDelayMs, leg?: PathLeg): Connection => {
     if (options.forceRelay || !(connection instanceof RelayConnection)) return connection;
     const key = `${connection.peer}/${connection.circuitId}`;
     let entry: Switchable;
-    const conn = new PathSwitchingConnection(connection, {
+    const conn = new PathSwitchingConnection(leg ?? connection, {
       ...options.pathSwitch,
       onPathChanged: (from, to) => {
         pathChanged({ designator: connection.peer, from, to });
-        if (to === 'relay') retryDirect(entry, 0, retryDelayMs);
+        if (to === 'relay') startRetries(entry);
       },
       onEnded: () => {
         clearTimeout(entry.timer);
@@ -424,15 +489,120 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     });
     entry = { conn, peer: connection.peer, circuitId: connection.circuitId, locator };
     switchables.set(key, entry);
-    retryDirect(entry, 0, firstDelay);
+    startRetries(entry, firstDelay);
     return conn;
+  };
+
+  /** Registers the relay circuit that joined a direct-born connection, so upgrade offers may name it and retries run. */
+  const joined = (d: Direct, circuit: RelayConnection): Switchable => {
+    const entry: Switchable = { conn: d.conn, peer: d.peer, circuitId: circuit.circuitId, locator: d.locator };
+    switchables.set(`${d.peer}/${circuit.circuitId}`, entry);
+    d.entry = entry;
+    return entry;
+  };
+  /** The dialler's side of a failed direct path: a relay circuit that joins the connection (see path-join.ts), or the end. */
+  const joinRelay = (d: Direct, locator: PeerLocator): void => {
+    const failed = (why: string): void => d.conn.fail('DISCONNECTED', `the direct path failed and the relay path did not open: ${why}`);
+    if (closed) return failed('the netlayer is closed');
+    relay.connect(locator).then(
+      (circuit) => {
+        if (!d.conn.isOpen || !(circuit instanceof RelayConnection)) {
+          circuit.close('the connection has ended');
+          return;
+        }
+        circuit.sendControl(encodeJoin(d.dialId));
+        joined(d, circuit);
+        try {
+          d.conn.attach(circuit, true);
+        } catch (e) {
+          failed(e instanceof Error ? e.message : String(e));
+        }
+      },
+      (e: unknown) => failed(isCapmeshError(e) ? `${e.code}: ${e.message}` : String(e)),
+    );
+  };
+  /** The answerer's side of a failed direct path: until a circuit joins, end at once if the relay says the peer is gone. */
+  const probePeer = (d: Direct): void => {
+    const client = relay.client;
+    if (!client) return;
+    const off = client.on('undeliverable', (notice) => {
+      if (notice.to !== d.peer || notice.kind !== PROBE) return;
+      off();
+      d.conn.fail('DISCONNECTED', `the direct path failed and the peer is gone: ${notice.reason}`);
+    });
+    const send = (): void => {
+      d.probe = undefined;
+      if (closed || !d.conn.awaitingPath) return off();
+      try {
+        client.signal(d.peer, PROBE, new Uint8Array(0));
+      } catch {
+        return off(); // not registered ourselves: the join timeout decides
+      }
+      d.probe = setTimeout(send, probeMs);
+    };
+    send();
+  };
+  /**
+   * Wraps a connection born on a direct path (both ends are capmesh browser vats): resumable from
+   * its first message, so when the direct path fails (not a clean goodbye) the dialler joins a relay
+   * circuit to it and both ends go on there; `locator` for one we dialled.
+   */
+  const resumable = (channel: DataChannelConnection, dialId: Uint8Array, locator: PeerLocator | undefined): Connection => {
+    const peer = channel.provenDesignator!;
+    const key = `${peer}/${hex(dialId)}`;
+    let d: Direct;
+    const conn = new PathSwitchingConnection(channel, {
+      ...options.pathSwitch,
+      resumable: true,
+      awaitPathMs: joinTimeoutMs,
+      onPathLost: () => {
+        if (locator) joinRelay(d, locator);
+        else probePeer(d);
+      },
+      onPathChanged: (from, to) => {
+        pathChanged({ designator: peer, from, to });
+        if (to === 'relay' && d.entry) startRetries(d.entry);
+      },
+      onEnded: () => {
+        if (directs.get(key) === d) directs.delete(key);
+        clearTimeout(d.probe);
+        if (d.entry) {
+          clearTimeout(d.entry.timer);
+          const k = `${peer}/${d.entry.circuitId}`;
+          if (switchables.get(k) === d.entry) switchables.delete(k);
+        }
+      },
+    });
+    d = { conn, peer, dialId, locator };
+    directs.set(key, d);
+    return conn;
+  };
+  /**
+   * An inbound relay circuit. From a peer we have a direct-born connection with, it may be a join:
+   * its first arrival says (a join attaches it to that connection only; one naming no live connection
+   * of that peer is refused, `PROTOCOL`). Anything else is a new connection, as from any other peer.
+   */
+  const inbound = (b: NetlayerBinding, c: Connection): void => {
+    const joinable = c instanceof RelayConnection && !options.forceRelay && [...directs.values()].some((d) => d.peer === c.peer && d.conn.isOpen);
+    if (!joinable) return b.onConnection(switchable(c, undefined));
+    awaitFirstArrival(c, ({ join, leg }) => {
+      if (!join) return b.onConnection(switchable(c, undefined, retryDelayMs, leg));
+      const d = directs.get(`${c.peer}/${hex(join)}`);
+      if (!d?.conn.isOpen) {
+        log.warn('refused a relay circuit that joins no live connection of its sender', { from: c.peer.slice(0, 12) });
+        c.close('PROTOCOL: the join names no live connection with this peer');
+        return;
+      }
+      joined(d, c);
+      d.conn.attach(leg, true);
+    });
   };
 
   return {
     transport: relay.transport,
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
       binding = b;
-      const attachment = await relay.attach({ ...b, onConnection: (c) => b.onConnection(switchable(c, undefined)) });
+      const attachment = await relay.attach({ ...b, onConnection: (c) => inbound(b, c) });
       if (!options.forceRelay) relay.client?.on('signal', onSignal);
       return attachment;
     },
@@ -440,7 +610,8 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       let firstRetry = retryDelayMs;
       if (!options.forceRelay) {
         try {
-          return await dialDirect(locator);
+          const { connection, dialId } = await dialDirect(locator);
+          return resumable(connection, dialId, locator);
         } catch (e) {
           // Also after PEER_OFFLINE: the relay dial then fails at once with the same code (the relay
           // answers `open-failed` immediately), or succeeds if the peer registered in between — then
@@ -455,6 +626,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       closed = true;
       for (const entry of switchables.values()) clearTimeout(entry.timer);
       switchables.clear();
+      directs.clear();
       for (const id of [...exchanges.keys()]) post({ t: 'close', id });
       exchanges.clear();
       gate.clear();
