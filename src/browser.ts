@@ -7,7 +7,7 @@
 export { startBrowserVat, DEFAULT_RELAY_TIMEOUT_MS } from './browser/start.js';
 export type { BrowserVat, BrowserVatOptions, BrowserVatEvent, BrowserVatEvents, RelayState, RelayStateDetail, PageKindMaker, PageKindContext } from './browser/start.js';
 export type { BrowserSessionInfo, WorkerVatHooks } from './browser/worker-vat.js';
-export type { DirectOfferLimits, WorkerReply } from './browser/messages.js';
+export type { DirectOfferLimits, DirectPathTuning, WorkerReply } from './browser/messages.js';
 export type { OfferLimits } from './netlayer/webrtc-offer-policy.js';
 export type { BrowserIdentityOptions } from './persistence/browser-identity.js';
 export { bootWorkerVat } from './browser/worker-vat.js';

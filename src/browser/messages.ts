@@ -36,6 +36,8 @@ export interface DirectPathSettings {
   readonly answerPolicy: 'anyone' | 'known';
   /** Offer caps, rate limits and window (`OfferLimits`; unset ones take their defaults). */
   readonly offerLimits: DirectOfferLimits;
+  /** Path switching and retries (`WebRtcOptions`; unset ones take their defaults). */
+  readonly paths?: DirectPathTuning;
 }
 
 /** The numeric offer limits, as a page may set them (see `OfferLimits` for each, with its default). */
@@ -44,3 +46,15 @@ export type DirectOfferLimits = Omit<OfferLimits, 'answerPolicy' | 'isKnownPeer'
 export type WorkerReply =
   | { readonly type: 'capmesh-ready'; readonly adminUri: string; readonly designator: string }
   | { readonly type: 'capmesh-failed'; readonly message: string; readonly code: string };
+
+/** The path-switching timings a page may set (the worker's WebRTC netlayer options of the same names). */
+export interface DirectPathTuning {
+  /** First background retry of a direct path for a relay-path session, doubling after each. Default 1 000 ms. */
+  readonly directRetryDelayMs?: number;
+  /** Background direct attempts per fall-back to the relay. Default 6. */
+  readonly maxDirectRetries?: number;
+  /** How long a WebRTC-born session whose direct path failed waits to resume on a relay circuit. Default `directTimeoutMs` + 5 000 ms. */
+  readonly relayJoinTimeoutMs?: number;
+  /** While waiting, how often the answering side asks the relay whether the peer is still there (at once, after 250 and 500 ms more, then every this many ms). Default 1 000 ms. */
+  readonly pathProbeMs?: number;
+}

@@ -4,7 +4,7 @@ import { assertInteger, assertNonEmptyString } from '../util/assert.js';
 import { createVat, type EngineVat, type LivenessOptions } from '../mesh/index.js';
 import { livenessSettings } from '../mesh/liveness.js';
 import { messagePortNetlayer } from '../netlayer/message-port.js';
-import type { DirectOfferLimits, DirectPathSettings, WorkerInit, WorkerReply } from './messages.js';
+import type { DirectOfferLimits, DirectPathSettings, DirectPathTuning, WorkerInit, WorkerReply } from './messages.js';
 import { startRtcBroker } from './rtc-broker.js';
 import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc-offer-policy.js';
 import { claimTabSlot } from './tab-slot.js';
@@ -64,6 +64,15 @@ export interface BrowserVatOptions {
   readonly iceTransportPolicy?: 'all' | 'relay';
   /** How long to wait for a direct path before using the relay. Default 5 000 ms. */
   readonly directTimeoutMs?: number;
+  /**
+   * Path switching (see docs/browser.md, *Paths*): `directRetryDelayMs`
+   * (1 000, doubling) and `maxDirectRetries` (6) for background attempts at a
+   * direct path while a session runs on the relay; `relayJoinTimeoutMs`
+   * (`directTimeoutMs` + 5 000) for a session born on WebRTC to resume on a
+   * relay circuit when its direct path fails; `pathProbeMs` (1 000) for the
+   * answering side's checks that the peer is still there meanwhile.
+   */
+  readonly paths?: DirectPathTuning;
   /** Tests: never open a direct path. */
   readonly forceRelay?: boolean;
   /**
@@ -173,6 +182,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     forceRelay: options.forceRelay ?? false,
     answerPolicy: options.answerPolicy ?? 'anyone',
     offerLimits: { ...options.offerLimits },
+    ...(options.paths ? { paths: { ...options.paths } } : {}),
   };
   const init: WorkerInit = {
     type: 'capmesh-init',

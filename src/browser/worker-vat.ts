@@ -80,6 +80,7 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
     timeoutMs: init.direct.timeoutMs,
     forceRelay: init.direct.forceRelay,
     ...init.direct.offerLimits,
+    ...init.direct.paths,
     answerPolicy: init.direct.answerPolicy,
     isKnownPeer: (designator) => vat?.sessions().some((s) => s.transport !== 'port' && s.designator === designator) ?? false,
     onPathChanged: () => recheckPaths(), // the session list's check emits `path-changed`

@@ -69,10 +69,12 @@ export interface WebRtcOptions extends OfferLimits {
   readonly relayJoinTimeoutMs?: number;
   /**
    * While the answering side of such a connection waits for the join, it asks
-   * the relay every this many ms whether the peer is still registered (an
-   * empty `path-probe` signal, which the relay bounces for an unregistered
-   * peer): a peer that is gone (its tab closed) ends the session at once with
-   * `DISCONNECTED` instead of after `relayJoinTimeoutMs`. Default 1 000 ms.
+   * the relay whether the peer is still registered (an empty `path-probe`
+   * signal, which the relay bounces for an unregistered peer): at once, then
+   * after 250 and 500 ms more (the relay may not yet have seen a closing tab's
+   * socket end), then every this many ms. A peer that is gone (its tab
+   * closed) ends the session at once with `DISCONNECTED` instead of after
+   * `relayJoinTimeoutMs`. Default 1 000 ms.
    */
   readonly pathProbeMs?: number;
   /** Limits of the path-switching protocol (unacknowledged and held bytes, acks): see `PathSwitchOptions`, with their defaults. */
@@ -530,6 +532,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       off();
       d.conn.fail('DISCONNECTED', `the direct path failed and the peer is gone: ${notice.reason}`);
     });
+    let sent = 0;
     const send = (): void => {
       d.probe = undefined;
       if (closed || !d.conn.awaitingPath) return off();
@@ -538,7 +541,8 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       } catch {
         return off(); // not registered ourselves: the join timeout decides
       }
-      d.probe = setTimeout(send, probeMs);
+      // Quick second and third asks: a tab that just closed is usually unregistered within a few hundred ms.
+      d.probe = setTimeout(send, Math.min(probeMs, 250 * 2 ** sent++));
     };
     send();
   };

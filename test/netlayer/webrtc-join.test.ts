@@ -290,7 +290,7 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
     expect(w.closed?.message).toContain('PEER_OFFLINE');
   });
 
-  it('the answerer asks the relay every pathProbeMs whether the peer is still there, ends at once when it is gone', async () => {
+  it('the answerer asks the relay at once, after 250 and 500 ms more, then every pathProbeMs whether the peer is still there, and ends at once when it is gone', async () => {
     const t = await setup();
     const probes = (): number => t.sent.filter((s) => s.kind === 'path-probe').length;
     const first = await t.bornInbound(ID(5));
@@ -298,14 +298,24 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
     first.channel.emit('error');
     await vi.advanceTimersByTimeAsync(0);
     expect(probes()).toBe(1);
-    await vi.advanceTimersByTimeAsync(1_000);
+    await vi.advanceTimersByTimeAsync(249);
+    expect(probes()).toBe(1);
+    await vi.advanceTimersByTimeAsync(1);
     expect(probes()).toBe(2);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(probes()).toBe(3);
+    await vi.advanceTimersByTimeAsync(999);
+    expect(probes()).toBe(3);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(probes()).toBe(4);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(probes()).toBe(5);
     t.bobGone();
     await vi.advanceTimersByTimeAsync(0);
     expect(w.closed).toMatchObject({ kind: 'error', code: 'DISCONNECTED' });
     expect(w.closed?.message).toContain('the peer is gone');
     await vi.advanceTimersByTimeAsync(5_000);
-    expect(probes()).toBe(2);
+    expect(probes()).toBe(5);
   });
 
   it('stops probing once a circuit joined', async () => {
