@@ -520,7 +520,8 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
           failed(e instanceof Error ? e.message : String(e));
         }
       },
-      (e: unknown) => failed(isCapmeshError(e) ? `${e.code}: ${e.message}` : String(e)),
+      // The session ends DISCONNECTED; the dial's own message says why (its code is not repeated in the text).
+      (e: unknown) => failed(isCapmeshError(e) && e.code === 'PEER_OFFLINE' ? `the peer is gone (${e.message})` : e instanceof Error ? e.message : String(e)),
     );
   };
   /** The answerer's side of a failed direct path: until a circuit joins, end at once if the relay says the peer is gone. */
