@@ -70,19 +70,7 @@ test('a relay-path session moves to WebRTC while calls are in flight: every call
 test('a direct path that fails moves the session back to its relay circuit with calls in flight, and later to WebRTC again', async ({ browser }) => {
   const [alice] = (await openTabs(browser, relay, 1, { answerPolicy: 'known' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
   const [bob] = (await openTabs(browser, relay, 1, { directTimeoutMs: '1500' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
-  // Keep Bob's page's peer connections reachable, so the test can break the direct path.
-  await bob.context.addInitScript(() => {
-    const Original = window.RTCPeerConnection;
-    const made: RTCPeerConnection[] = [];
-    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
-    window.RTCPeerConnection = class extends Original {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        made.push(this);
-      }
-    } as typeof RTCPeerConnection;
-  });
-  expect(await reloadVatPage(bob.page)).toBe(bob.designator);
+  await trackPeerConnections(bob);
   const uri = await alice.page.evaluate(() => {
     const { vat, far } = window.capmeshTest;
     return vat.register(far('doubler', { take: (i: bigint) => i * 2n }));
@@ -123,19 +111,7 @@ test('a direct path that fails moves the session back to its relay circuit with 
 test('a session born on WebRTC whose direct path breaks with calls in flight moves to a relay circuit that joins it: every call answered once, in order', async ({ browser }) => {
   const [alice] = (await openTabs(browser, relay, 1)) as [Awaited<ReturnType<typeof openTabs>>[0]];
   const [bob] = (await openTabs(browser, relay, 1, { directTimeoutMs: '1500' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
-  // Keep Bob's page's peer connections reachable, so the test can break the direct path.
-  await bob.context.addInitScript(() => {
-    const Original = window.RTCPeerConnection;
-    const made: RTCPeerConnection[] = [];
-    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
-    window.RTCPeerConnection = class extends Original {
-      constructor(config?: RTCConfiguration) {
-        super(config);
-        made.push(this);
-      }
-    } as typeof RTCPeerConnection;
-  });
-  expect(await reloadVatPage(bob.page)).toBe(bob.designator);
+  await trackPeerConnections(bob);
   const uri = await alice.page.evaluate(() => {
     const { vat, far } = window.capmeshTest;
     const seen: number[] = [];
@@ -229,3 +205,19 @@ test('five host reloads, each re-dialled 250 ms after peer-disconnected: every s
   expect(figures).toHaveLength(5);
   await closeTabs(tabs);
 });
+
+/** Keeps the tab's page's peer connections reachable (as `window.peerConnections`, from a reload on), so a test can break the direct path. */
+async function trackPeerConnections(tab: Awaited<ReturnType<typeof openTabs>>[0]): Promise<void> {
+  await tab.context.addInitScript(() => {
+    const Original = window.RTCPeerConnection;
+    const made: RTCPeerConnection[] = [];
+    (window as unknown as { peerConnections: RTCPeerConnection[] }).peerConnections = made;
+    window.RTCPeerConnection = class extends Original {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        made.push(this);
+      }
+    } as typeof RTCPeerConnection;
+  });
+  expect(await reloadVatPage(tab.page)).toBe(tab.designator);
+}

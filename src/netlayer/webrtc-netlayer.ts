@@ -585,12 +585,22 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   /**
    * An inbound relay circuit. From a peer we have a direct-born connection with, it may be a join:
    * its first arrival says (a join attaches it to that connection only; one naming no live connection
-   * of that peer is refused, `PROTOCOL`). Anything else is a new connection, as from any other peer.
+   * of that peer is refused, `PROTOCOL`; nothing within `relayJoinTimeoutMs` closes it, `TIMEOUT`).
+   * Anything else is a new connection, as from any other peer.
    */
   const inbound = (b: NetlayerBinding, c: Connection): void => {
     const joinable = c instanceof RelayConnection && !options.forceRelay && [...directs.values()].some((d) => d.peer === c.peer && d.conn.isOpen);
     if (!joinable) return b.onConnection(switchable(c, undefined));
+    // Held, not yet the vat's: a circuit on which nothing arrives within relayJoinTimeoutMs is closed
+    // (an honest peer sends its join, or its start-session, at once), so a peer cannot park circuits here.
+    let expired = false;
+    const timer = setTimeout(() => {
+      expired = true;
+      c.close('TIMEOUT: nothing arrived on the circuit');
+    }, joinTimeoutMs);
     awaitFirstArrival(c, ({ join, leg }) => {
+      clearTimeout(timer);
+      if (expired) return;
       if (!join) return b.onConnection(switchable(c, undefined, retryDelayMs, leg));
       const d = directs.get(`${c.peer}/${hex(join)}`);
       if (!d?.conn.isOpen) {

@@ -232,6 +232,20 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
     expect(w.got).toEqual(['b0']);
   });
 
+  it('a circuit from that peer on which nothing arrives is closed after relayJoinTimeoutMs, never handed to the vat', async () => {
+    const t = await setup({ relayJoinTimeoutMs: 3_000 });
+    const { session } = await t.bornInbound(ID(5));
+    const w = watch(session);
+    const c = t.relayInbound(7);
+    await vi.advanceTimersByTimeAsync(2_999);
+    expect(c.closedWith).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(c.closedWith).toEqual(['TIMEOUT: nothing arrived on the circuit']);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.inbound).toHaveLength(1);
+    expect(w.closed).toBeUndefined();
+  });
+
   it('a circuit from the same peer that starts with a message is a new session, its first message kept', async () => {
     const t = await setup();
     await t.bornInbound(ID(5));
