@@ -27,7 +27,10 @@ export { websocketNetlayer } from './netlayer/websocket-node.js';
 export type { WebSocketNetlayer, WebSocketNetlayerOptions } from './netlayer/websocket-node.js';
 export { WEBSOCKET_TRANSPORT } from './netlayer/websocket-client.js';
 export { relayNetlayer, createRelayClient } from './netlayer/relay-node.js';
-export { RELAY_TRANSPORT, RelayClient, RelayCircuit, RelayConnection } from './netlayer/relay.js';
+export { RELAY_TRANSPORT, RelayClient } from './netlayer/relay.js';
+// Handed out by a RelayClient (`openCircuit`, the `circuit` event) and a relay
+// netlayer's connections; only the client and the netlayer make them.
+export type { RelayCircuit, RelayConnection } from './netlayer/relay.js';
 export type {
   RelayNetlayer,
   RelayNetlayerOptions,
@@ -45,4 +48,3 @@ export type { WebSocketConstructor, WebSocketLike } from './netlayer/websocket-l
 export type { WebSocketConnection } from './netlayer/websocket-connection.js';
 export type { RelayLogger } from './netlayer/relay-client.js';
 export type { HandshakeGateOptions, HandshakeGateStats } from './netlayer/relay-handshake-gate.js';
-export type { CircuitPort } from './netlayer/relay-circuit.js';

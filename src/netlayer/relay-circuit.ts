@@ -44,6 +44,7 @@ export class RelayCircuit {
   readonly #queue: Item[] = [];
   #open = true;
 
+  /** @internal Made by `RelayClient` when the relay opens a circuit. */
   constructor(id: number, peer: string, outbound: boolean, port: CircuitPort) {
     this.id = id;
     this.peer = peer;
@@ -83,12 +84,12 @@ export class RelayCircuit {
     this.#push({ end: reason, kind: 'local' });
   }
 
-  /** From the client: a payload arrived. */
+  /** @internal From the client: a payload arrived. */
   arrive(payload: Uint8Array): void {
     if (this.#open) this.#push({ payload });
   }
 
-  /** From the client: the circuit ended from outside. */
+  /** @internal From the client: the circuit ended from outside. */
   end(reason: string, kind: 'remote' | 'error'): void {
     if (!this.#open) return;
     this.#open = false;
