@@ -11,11 +11,8 @@ export { DEFAULT_RELAY_LIMITS, addressKey, resolveRelayLimits, TokenBucket } fro
 export type { RelayLimits } from './limits.js';
 export { jsonLineLog, silentLog } from './log.js';
 export type { RelayLog, RelayLogLevel } from './log.js';
-export { mayOpenCircuits } from './router.js';
 export type { DataInterceptor, SignalInterceptor } from './router.js';
 export { DROP_REASONS } from './metrics.js';
 export type { DropReason } from './metrics.js';
 export { parseRelayArgs, RELAY_USAGE } from './args.js';
 export type { RelayArgs } from './args.js';
-export type { RelayPeer, Throttle, CircuitBuckets } from './peer.js';
-export type { RelaySocket } from './peer.js';
