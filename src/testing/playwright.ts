@@ -9,6 +9,8 @@ import { startRelay, silentLog, type RelayServer, type RelayOptions } from '../.
 import { CONTEXT_PERMISSIONS } from './browser-path.js';
 
 export { CHROMIUM_ARGS, CONTEXT_PERMISSIONS, findChromium } from './browser-path.js';
+// What `startTestRelay` takes and returns (the same types as `capmesh/relay`'s).
+export type { RelayOptions, RelayServer } from '../../relay/index.js';
 
 /**
  * Playwright helpers for testing apps built on capmesh (`capmesh/testing/playwright`).
