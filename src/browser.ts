@@ -2,6 +2,11 @@
  * `capmesh/browser`: a tab's vat in a dedicated worker, WebRTC between tabs
  * through a main-thread broker, the relay as fallback, IndexedDB persistence.
  *
+ * For a vat of your own in a page or worker (`createVat` from `capmesh`):
+ * `relayNetlayer({ url })`, and `websocketClientNetlayer()` — dial-only
+ * (a browser cannot listen) `websocket` transport that reaches Node, Goblins
+ * and Endo websocket listeners, using `globalThis.WebSocket`.
+ *
  * @module capmesh/browser
  */
 export { startBrowserVat, DEFAULT_RELAY_TIMEOUT_MS } from './browser/start.js';
@@ -14,3 +19,5 @@ export { bootWorkerVat } from './browser/worker-vat.js';
 export { indexedDbStore } from './persistence/indexeddb-store.js';
 export { loadOrCreateBrowserIdentity, CRYPTO_IDENTITY_KEY } from './persistence/browser-identity.js';
 export { relayNetlayer } from './netlayer/relay-netlayer.js';
+export { websocketClientNetlayer, WEBSOCKET_TRANSPORT } from './netlayer/websocket-client.js';
+export type { WebSocketClientNetlayerOptions, WebSocketDialOptions } from './netlayer/websocket-client.js';
