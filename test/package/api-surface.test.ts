@@ -71,6 +71,26 @@ describe('the API surface of each package entry', () => {
   });
 });
 
+describe('internals stay out of the published declarations', () => {
+  it('no @internal member survives in any emitted .d.ts (stripInternal)', () => {
+    const leaks = [...declarations.files].filter(([, text]) => text.includes('@internal')).map(([file]) => file.slice(declarations.outDir.length + 1));
+    expect(declarations.files.size).toBeGreaterThan(100);
+    expect(leaks).toEqual([]);
+  });
+
+  it('the relay classes capmesh/node names show no member the dial/accept helpers use', () => {
+    const node = surfaceOf(program, entryFile('./node'));
+    const members = (name: string): string[] => {
+      const at = node.findIndex((line) => !line.startsWith(' ') && line.split(' ').includes(name));
+      const end = node.findIndex((line, i) => i > at && !line.startsWith(' '));
+      return node.slice(at + 1, end === -1 ? undefined : end).map((line) => line.trim());
+    };
+    expect(members('RelayConnection')).not.toEqual(expect.arrayContaining([expect.stringMatching(/ (frame|ended)$/)]));
+    expect(members('RelayCircuit')).not.toEqual(expect.arrayContaining([expect.stringMatching(/ (arrive|end)$/)]));
+    expect(members('RelayConnection')).toContain('method send');
+  });
+});
+
 describe('diffLines', () => {
   it('marks removed and added lines, members with their owner', () => {
     const before = ['class A', '  method x', '  method y', 'function f'];

@@ -125,12 +125,13 @@ function memberLine(member: ts.Symbol, prefix: string): string | undefined {
   return `  ${prefix}${kind} ${name}${optional}`;
 }
 
-function membersOf(checker: ts.TypeChecker, symbol: ts.Symbol): string[] {
+function membersOf(checker: ts.TypeChecker, symbol: ts.Symbol, typeOnly: boolean): string[] {
   const lines: string[] = [];
   const byName = (a: ts.Symbol, b: ts.Symbol): number => a.getName().localeCompare(b.getName());
   if (symbol.flags & ts.SymbolFlags.Class) {
     const statics = checker.getTypeOfSymbol(symbol);
-    for (const signature of statics.getConstructSignatures()) {
+    // A class exported as a type only cannot be constructed by users: no constructor line.
+    for (const signature of typeOnly ? [] : statics.getConstructSignatures()) {
       const decl = signature.getDeclaration() as ts.SignatureDeclaration | undefined;
       const visibility = decl && ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Private ? 'private ' : decl && ts.getCombinedModifierFlags(decl) & ts.ModifierFlags.Protected ? 'protected ' : '';
       lines.push(`  ${visibility}constructor(${signature.getParameters().map((p) => p.getName()).join(', ')})`);
@@ -160,7 +161,8 @@ function membersOf(checker: ts.TypeChecker, symbol: ts.Symbol): string[] {
  * The surface of the module `file` of `program`: one line per exported name
  * (`<kinds> <name>`, `(type only)` when it can be used only as a type),
  * sorted by name, each class or interface followed by its public members
- * (indented; private, protected and `#` members left out), sorted.
+ * (indented; private, protected and `#` members left out; constructors
+ * only for classes users can construct), sorted.
  */
 export function surfaceOf(program: ts.Program, file: string): string[] {
   const checker = program.getTypeChecker();
@@ -174,7 +176,7 @@ export function surfaceOf(program: ts.Program, file: string): string[] {
     const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
     const typeOnly = typeOnlyAlias(checker, exported) && (target.flags & ts.SymbolFlags.Value) !== 0;
     lines.push(`${kindsOf(target).join(' + ')} ${exported.getName()}${typeOnly ? ' (type only)' : ''}`);
-    lines.push(...membersOf(checker, target));
+    lines.push(...membersOf(checker, target, typeOnly));
   }
   return lines;
 }
