@@ -8,14 +8,31 @@ import { SyrupRecord, Sym } from '../syrup/types.js';
  * any other peer just sees a readable message. Every error that arrives
  * becomes a `CapmeshError`: its own code when it carries a known one, else
  * `BROKEN`.
+ *
+ * `BROKEN` is the code of an uncoded message, so it is written *without* a
+ * prefix: a rejection that arrives as `"oops"` and is passed on (A calls B,
+ * B forwards C's rejection) leaves as `"oops"` again, not `"BROKEN: oops"`.
+ * Another capmesh vat still reads it back as `BROKEN`. The one exception is
+ * a `BROKEN` message that itself starts with a known `"CODE: "`: it keeps
+ * its prefix, or the reader would take the inner code for the error's own.
  */
 
 const KNOWN = new Set<string>(ERROR_CODES);
 const CODED = /^([A-Z][A-Z0-9_]*): ([\s\S]*)$/;
 
 export function errorToWire(error: Error): SyrupRecord {
-  const text = error instanceof CapmeshError ? `${error.code}: ${error.message}` : String(error.message ?? '');
+  const text = error instanceof CapmeshError ? codedText(error) : String(error.message ?? '');
   return new SyrupRecord(new Sym('desc:error'), [text.isWellFormed() ? text : text.toWellFormed()]);
+}
+
+function codedText(error: CapmeshError): string {
+  if (error.code === 'BROKEN' && !readsAsCoded(error.message)) return error.message;
+  return `${error.code}: ${error.message}`;
+}
+
+function readsAsCoded(message: string): boolean {
+  const m = CODED.exec(message);
+  return m !== null && KNOWN.has(m[1]!);
 }
 
 export function errorFromWireMessage(message: string): CapmeshError {

@@ -82,9 +82,14 @@ export type ShellState = 'handshaking' | 'open' | 'closed';
 /**
  * One connection's shell: bytes → ops → session and back.
  *
- * Lifecycle: `start()` sends our `op:start-session` and waits for the peer's.
- * The first message must be the peer's start-session (or an `op:abort`, which
- * just closes). When the transport proved who is at the other end
+ * Lifecycle: on a connection we dialled, `start()` sends our
+ * `op:start-session` at once and waits for the peer's. On an inbound
+ * connection we wait for the dialler's start-session first, and send ours
+ * only once the vat has accepted it (`helloArrived`): a connection the vat
+ * refuses — a crossed-hellos loser above all — gets our `op:abort` and never
+ * our hello, so the peer cannot open a session on it (see `handshake.ts`,
+ * crossed hellos). The first message must be the peer's start-session (or an
+ * `op:abort`, which just closes). When the transport proved who is at the other end
  * (`Connection.provenDesignator`), a hello claiming another designator or
  * transport is aborted with `IDENTITY_MISMATCH` (after the version and the
  * location signature are checked): transports prove, the shell checks. A good hello opens a `CaptpSession`; from then on every
@@ -116,6 +121,7 @@ export class ConnectionShell {
   private paused = false;
   private outputTripped = false;
   private liveness: LivenessMonitor | undefined;
+  private sentHello = false;
 
   constructor(
     readonly connection: Connection,
@@ -132,6 +138,7 @@ export class ConnectionShell {
     return this.outbound ? this.hello.publicId : this.peer?.peerId;
   }
 
+  /** Attaches to the connection; sends our hello now on a connection we dialled (an inbound one waits: see the class comment). */
   start(): void {
     this.connection.setReceiver({
       message: (bytes) => this.onMessage(bytes),
@@ -139,6 +146,11 @@ export class ConnectionShell {
       drained: () => this.onDrained(),
       alive: () => this.liveness?.heard(),
     });
+    if (this.outbound) this.sendHello();
+  }
+
+  private sendHello(): void {
+    this.sentHello = true;
     this.sendRaw(this.hello.op);
   }
 
@@ -200,6 +212,8 @@ export class ConnectionShell {
       else this.abort(`${refusal.code}: ${refusal.reason}`, refusal.code);
       return;
     }
+    // Accepted: on an inbound connection our hello goes now, before anything the session sends.
+    if (!this.sentHello) this.sendHello();
     this.openSession();
   }
 

@@ -43,10 +43,34 @@ export function checkHello(op: StartSessionOp, dialect: Dialect): CheckedHello {
 }
 
 /**
- * Crossed hellos: two connections between the same pair of vats. Each
- * connection is named by the Public ID of the session key its *dialler* sent
- * on it; the connection whose dialler ID is lower is aborted. Both sides see
- * the same keys, so both reach the same answer. Returns true when `a` loses.
+ * Crossed hellos: two vats dial each other at once, so there are two
+ * connections between them where CapTP allows one session.
+ *
+ * The rule (OCapN CapTP draft, "Crossed Hellos Resolution"; Endo's
+ * `@endo/ocapn` client/handshake.js and the OCapN test suite's two
+ * crossed-hellos tests follow it): each connection is named by the Public ID
+ * of the session key its *dialler* sent on it — on our dial, our own hello's
+ * key; on the peer's dial, the key in its hello. The two IDs are compared
+ * bytewise; the connection with the lower ID is aborted with
+ * `op:abort "Crossed hellos mitigated"`, the higher one carries the session.
+ * Both sides compare the same two keys, so both keep the same connection.
+ *
+ * When each side sends its start-session decides whether they also *act* on
+ * the same connection. The dialler sends its hello at once. The side that
+ * accepted a connection sends nothing until the dialler's hello arrived and
+ * the comparison (if there is a crossing) kept this connection — as Endo
+ * does. A listener that answered at once (capmesh before issue 15) handed
+ * Endo a hello on Endo's own dial before Endo had seen ours on the other
+ * connection; Endo opened its session there without a comparison (it
+ * compares only when a hello arrives on a connection it accepted) and then
+ * refused our dial as "already open", while we had aborted its dial as the
+ * loser: both connections died. With the hello held back, a peer only ever
+ * gets our hello on the connection both sides keep. A dial whose connection
+ * completes after a session to that peer opened is closed unused (see
+ * `createVat`), so it never starts a third comparison.
+ *
+ * Returns true when the connection dialled with `diallerIdA` loses to the one
+ * dialled with `diallerIdB`.
  */
 export function losesCrossedHellos(diallerIdA: Uint8Array, diallerIdB: Uint8Array): boolean {
   return compareBytes(diallerIdA, diallerIdB) < 0;

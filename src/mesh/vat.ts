@@ -427,7 +427,9 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
         const mine = shell.diallerId();
         const theirs = other.diallerId();
         if (other.outbound !== shell.outbound && mine !== undefined && theirs !== undefined) {
-          // Crossed hellos: one connection each way. The one dialled by the lower ID goes.
+          // Crossed hellos: one connection each way. The one dialled by the lower ID goes, on both
+          // sides (see handshake.ts for the rule and why an inbound connection's hello waits for this).
+          // A loser that is inbound is aborted before our hello was ever sent on it.
           if (losesCrossedHellos(mine, theirs)) return CROSSED_HELLOS_REASON;
           other.abort(CROSSED_HELLOS_REASON);
           continue;
@@ -573,6 +575,13 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
       if (closing) {
         connection.close('vat is closing');
         fail(new CapmeshError('DISCONNECTED', 'the vat is closing'));
+        return;
+      }
+      // The peer's own dial opened the session while ours was connecting (the waiter has it): a
+      // hello on this connection would only start a crossed-hellos comparison that could abort the
+      // open session. Close it before saying anything.
+      if (established.get(key)?.state === 'open') {
+        connection.close('a session with this peer is already open');
         return;
       }
       const shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);

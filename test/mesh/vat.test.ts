@@ -3,6 +3,7 @@ import { createVat, E, far, type Remote, type EngineVat } from '../../src/index.
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import { decodeOp, encodeOp, dialectFor } from '../../src/wire/index.js';
 import { testSigner } from '../crypto/test-signer.js';
+import { makeHello } from '../../src/mesh/handshake.js';
 
 interface Greeter {
   greet(name: string): string;
@@ -145,21 +146,23 @@ describe('hostile peers', () => {
   /** Dials Alice by hand on the memory network and returns the raw connection. */
   async function rawDial(network: MemoryNetwork, alice: EngineVat) {
     const netlayer = network.netlayer();
-    await netlayer.attach({ designator: 'mallory', signer: testSigner(), onConnection: () => {} });
+    const attachment = await netlayer.attach({ designator: 'mallory', signer: testSigner(), onConnection: () => {} });
     const conn = await netlayer.connect(alice.locators()[0]!);
     const received: Uint8Array[] = [];
     let closed = false;
     conn.setReceiver({ message: (b) => void received.push(b), closed: () => void (closed = true) });
-    return { conn, received, isClosed: () => closed };
+    // Alice answers a dial only after the dialler's hello: this is the one Mallory would send.
+    const hello = encodeOp(makeHello({ transport: netlayer.transport, designator: attachment.designator, hints: { ...attachment.hints } }, dialectFor('spec')).op, dialectFor('spec'))[0]!;
+    return { conn, received, hello, isClosed: () => closed };
   }
 
   async function expectAbort(network: MemoryNetwork, alice: EngineVat, send: (conn: { send(b: Uint8Array): void }, hello: Uint8Array) => void, reason: RegExp) {
-    const { conn, received, isClosed } = await rawDial(network, alice);
-    await until(() => received.length >= 1, 'alice hello');
-    send(conn, received[0]!);
+    const { conn, received, hello, isClosed } = await rawDial(network, alice);
+    send(conn, hello);
     await until(isClosed, 'connection closed');
+    // The abort is all Alice sent: she never says hello on a connection she refuses.
+    expect(received.map((b) => decodeOp(b).op)).toEqual(['abort']);
     const last = decodeOp(received.at(-1)!);
-    expect(last.op).toBe('abort');
     expect(last.op === 'abort' && last.reason).toMatch(reason);
   }
 
@@ -186,8 +189,8 @@ describe('hostile peers', () => {
       (conn, hello) => {
         const op = decodeOp(hello);
         if (op.op !== 'start-session') throw new Error('expected a hello');
-        // Replaying Alice's own hello: the signature is valid for her key, but we change the location.
-        conn.send(encodeOp({ ...op, location: { ...op.location, designator: 'mallory' } }, dialectFor('spec'))[0]!);
+        // A hello signed for Mallory's location, sent with another location: the signature does not cover it.
+        conn.send(encodeOp({ ...op, location: { ...op.location, designator: 'not-mallory' } }, dialectFor('spec'))[0]!);
       },
       /^BAD_LOCATION_SIGNATURE: /,
     );

@@ -3,7 +3,8 @@ import { WebSocket } from 'ws';
 import { createVat, E, far, type Vat } from '../../src/index.js';
 import { generateKeyPair, designatorOf, openSigEnvelope, publicKeyOfDesignator, sign, signatureFromSyrup, verify } from '../../src/crypto/index.js';
 import { decode, encode, isRecord, record } from '../../src/syrup/index.js';
-import { decodeOp } from '../../src/wire/index.js';
+import { decodeOp, dialectFor, encodeOp } from '../../src/wire/index.js';
+import { makeHello } from '../../src/mesh/handshake.js';
 import { websocketNetlayer, type WebSocketNetlayer } from '../../src/netlayer/websocket-node.js';
 import { websocketClientNetlayer } from '../../src/netlayer/websocket-client.js';
 import { NodeWebSocket } from '../../src/netlayer/websocket-ws.js';
@@ -118,7 +119,10 @@ describe('websocket peer-auth on the wire (Goblins/Endo compatible)', () => {
     expect(isRecord(signed, 'init:peer-auth', 1)).toBe(true);
     expect(equalBytes(encode(signed), challenge)).toBe(true);
     expect(verify(publicKeyOfDesignator(server.vat.designator), challenge, signature)).toBe(true);
-    // The vat speaks first: its start-session, as one whole WebSocket message.
+    // Our start-session (one message), then the vat's, as one whole WebSocket message: on a
+    // connection it accepted, the vat says hello only after the dialler's (crossed hellos).
+    const location = { transport: 'websocket', designator: designatorOf(generateKeyPair().publicKey), hints: {} };
+    client.socket.send(encodeOp(makeHello(location, dialectFor('spec')).op, dialectFor('spec'))[0]!);
     const hello = decodeOp(await client.next());
     expect(hello).toMatchObject({ op: 'start-session', captpVersion: '1.0', location: { transport: 'websocket', designator: server.vat.designator } });
   });
