@@ -109,8 +109,10 @@ function hidden(decl: ts.Declaration | undefined, name: string): boolean {
 function memberLine(member: ts.Symbol, prefix: string): string | undefined {
   const decls = member.declarations ?? [];
   const decl = member.valueDeclaration ?? decls[0];
-  const name = member.getName();
-  if (hidden(decl, name)) return undefined;
+  const raw = member.getName();
+  if (hidden(decl, raw)) return undefined;
+  // A unique-symbol key reads `__@name@<symbol id>`; the id depends on the compiler's order: print `[name]`.
+  const name = raw.replace(/^__@(.+)@\d+$/, '[$1]');
   const optional = member.flags & ts.SymbolFlags.Optional ? '?' : '';
   const has = (test: (d: ts.Declaration) => boolean): boolean => decls.some(test);
   let kind: string;
