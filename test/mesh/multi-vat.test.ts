@@ -109,7 +109,7 @@ describe('three vats under a model: sends, pipelining, handoffs and releases', (
     async () => {
       vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'] });
       await fc.assert(
-        fc.asyncProperty(scenario(30), async ({ seed, latencies, steps }) => {
+        fc.asyncProperty(scenario(40), async ({ seed, latencies, steps }) => {
           const world = await World.create(seed, latencies);
           try {
             for (const step of steps) await run(world, step);

@@ -36,12 +36,12 @@ const vat = fc.nat(VAT_NAMES.length - 1);
 const pick = fc.nat(1_000);
 
 export const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('send' as const), from: vat, h: pick, n: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('send' as const), from: vat, h: pick, n: fc.integer({ min: 1, max: 3 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('pipe' as const), from: vat, h: pick, n: fc.integer({ min: 0, max: 3 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('relay' as const), from: vat, via: pick, target: pick }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('give' as const), from: vat, to: pick, target: pick }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('drop' as const), from: vat, h: pick }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 6 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('relay' as const), from: vat, via: pick, target: pick }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('give' as const), from: vat, to: pick, target: pick }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('drop' as const), from: vat, h: pick }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), ms: fc.integer({ min: 1, max: 6 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'sync' as const }) },
 );
 
@@ -50,7 +50,7 @@ export const scenario = (maxLength: number) =>
   fc.record({
     seed: fc.integer({ min: 1, max: 1_000_000 }),
     latencies: fc.tuple(fc.nat(3), fc.nat(3), fc.nat(3)),
-    steps: fc.array(command, { minLength: 1, maxLength }),
+    steps: fc.array(command, { minLength: 1, maxLength, size: 'max' }),
   });
 
 function handleAt(world: World, vat: number, index: number): Handle | undefined {
@@ -91,14 +91,14 @@ export async function run(world: World, step: Command): Promise<void> {
       const seq = world.seq();
       const channel = `relay ${VAT_NAMES[step.from]}>${via.object}`;
       world.expect(target.object, `${channel}#${seq}`);
-      world.track(`relay ${channel} to ${target.object}`, E(via.rep as Target).relay(target.rep as Target, target.object, channel, seq));
+      world.track(`relay ${channel} to ${target.object}`, E(via.rep as Target).relay(world.pass(target) as Target, target.object, channel, seq));
       return;
     }
     case 'give': {
       const to = handleAt(world, step.from, step.to);
       const target = handleAt(world, step.from, step.target);
       if (!to || !target) return;
-      world.track(`give ${target.object} to ${to.object}`, E(to.rep as Target).keep(target.rep as Target, target.object));
+      world.track(`give ${target.object} to ${to.object}`, E(to.rep as Target).keep(world.pass(target) as Target, target.object));
       return;
     }
     case 'drop': {

@@ -54,9 +54,12 @@ class Heap {
   readonly held = new Map<object, { count: number; object: string }>();
   /** Representatives nobody holds, due for collection at the next quiet point. */
   private readonly unreachable = new Set<object>();
+  /** Imports already collected: local code must never reach one again. */
+  private readonly collected = new WeakSet<object>();
   constructor(readonly finalizer: ManualFinalizerControl) {}
 
   hold(rep: object, object: string): void {
+    expect(this.collected.has(rep), `${object} reached local code after it was collected`).toBe(false);
     const entry = this.held.get(rep);
     if (entry === undefined) {
       this.held.set(rep, { count: 1, object });
@@ -76,7 +79,8 @@ class Heap {
   collect(): void {
     for (const rep of this.unreachable) {
       this.held.delete(rep);
-      this.finalizer.collect(rep);
+      // Only imports are registered; a local object stays reachable from its own vat and may come back.
+      if (this.finalizer.collect(rep) > 0) this.collected.add(rep);
     }
     this.unreachable.clear();
   }
@@ -104,6 +108,8 @@ export class World {
   readonly received = new Map<string, string[]>();
   readonly expected = new Map<string, string[]>();
   private readonly pending: Pending[] = [];
+  /** Resolutions of promises passed to other vats, held until the next quiescence (see `pass`). */
+  private pins: { vat: number; rep: object }[] = [];
   private nextHandle = 0;
   private nextObject = 0;
   private nextSeq = 0;
@@ -195,6 +201,28 @@ export class World {
     return handle;
   }
 
+  /**
+   * What vat `handle.vat` passes when it sends `handle` as an argument. A
+   * promise (an unanswered or answered `make`) is passed as itself; the vat's
+   * session may then export it and, for as long as the peer holds that export,
+   * keeps what it resolves to reachable — however soon local code drops the
+   * handle. The model cannot see when the peer lets go, so it holds the
+   * resolution until the next quiescence, by which time every peer has
+   * settled and released such an import.
+   */
+  pass(handle: Handle): unknown {
+    if (handle.rep === handle.resolved) return handle.rep;
+    const heap = this.heaps[handle.vat]!;
+    this.track(
+      `pin of handle ${handle.id}`,
+      (handle.rep as Promise<object>).then((value) => {
+        heap.hold(value, handle.object);
+        this.pins.push({ vat: handle.vat, rep: value });
+      }),
+    );
+    return handle.rep;
+  }
+
   /** Local code of the handle's vat lets go of it. */
   drop(handle: Handle): void {
     const list = this.handles[handle.vat]!;
@@ -274,7 +302,12 @@ export class World {
       if (turn > MAX_SETTLE_TURNS) throw new Error(`never quiescent:\n${this.dump()}`);
       await this.quiet();
       if (vi.getTimerCount() > 0) vi.advanceTimersToNextTimer();
-      else if (this.network.pending() === 0) break;
+      else if (this.network.pending() > 0) continue;
+      else if (this.pins.length === 0) break;
+      else {
+        for (const pin of this.pins) this.heaps[pin.vat]!.release(pin.rep);
+        this.pins = [];
+      }
     }
     for (const p of this.pending) {
       if (!p.settled) throw new Error(`stuck at quiescence: ${p.what}\n${this.dump()}`);
