@@ -7,7 +7,8 @@ import { VAT_NAMES, type Handle, type Target, type World } from './world.js';
  * live handles, so any generated plan is valid), does its sends in the
  * caller's turn, and tells the model what each send must cause:
  *
- * - `send`: `n` hits on one handle (E-order: in order on that channel).
+ * - `send`: `n` hits on one handle, questions or send-only as `only` says
+ *   bit by bit (E-order: in order on that channel, whatever their kind).
  * - `pipe`: `make` on a handle, then `n` hits on the *unanswered* result —
  *   promise pipelining, to any depth, since the result is a new handle and a
  *   later `pipe` may pick it while it is still pending.
@@ -24,7 +25,7 @@ import { VAT_NAMES, type Handle, type Target, type World } from './world.js';
  * Every step starts at a quiet point (see `World.quiet`).
  */
 export type Command =
-  | { readonly kind: 'send'; readonly from: number; readonly h: number; readonly n: number }
+  | { readonly kind: 'send'; readonly from: number; readonly h: number; readonly n: number; readonly only: number }
   | { readonly kind: 'pipe'; readonly from: number; readonly h: number; readonly n: number }
   | { readonly kind: 'relay'; readonly from: number; readonly via: number; readonly target: number }
   | { readonly kind: 'give'; readonly from: number; readonly to: number; readonly target: number }
@@ -36,7 +37,7 @@ const vat = fc.nat(VAT_NAMES.length - 1);
 const pick = fc.nat(1_000);
 
 export const command: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('send' as const), from: vat, h: pick, n: fc.integer({ min: 1, max: 3 }) }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant('send' as const), from: vat, h: pick, n: fc.integer({ min: 1, max: 3 }), only: fc.nat(7) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('pipe' as const), from: vat, h: pick, n: fc.integer({ min: 0, max: 3 }) }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('relay' as const), from: vat, via: pick, target: pick }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('give' as const), from: vat, to: pick, target: pick }) },
@@ -71,7 +72,7 @@ export async function run(world: World, step: Command): Promise<void> {
       return;
     case 'send': {
       const h = handleAt(world, step.from, step.h);
-      if (h) for (let i = 0; i < step.n; i++) world.send(h);
+      if (h) for (let i = 0; i < step.n; i++) world.send(h, ((step.only >> i) & 1) === 1);
       return;
     }
     case 'pipe': {

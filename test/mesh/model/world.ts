@@ -231,12 +231,17 @@ export class World {
     if (handle.resolved !== undefined) this.heaps[handle.vat]!.release(handle.resolved);
   }
 
-  /** Sends one `hit` on `handle`; the model expects it at the handle's object, on the handle's channel. */
-  send(handle: Handle): void {
+  /**
+   * Sends one `hit` on `handle` (a question, or with `only` a send-only
+   * message); the model expects it at the handle's object, on the handle's
+   * channel, whichever kind it was.
+   */
+  send(handle: Handle, only = false): void {
     const channel = `${VAT_NAMES[handle.vat]}/h${handle.id}`;
     const seq = this.seq();
     this.expect(handle.object, `${channel}#${seq}`);
-    this.track(`hit ${channel}#${seq}`, E(handle.rep as Target).hit(channel, seq));
+    if (only) E.sendOnly(handle.rep as Target).hit(channel, seq);
+    else this.track(`hit ${channel}#${seq}`, E(handle.rep as Target).hit(channel, seq));
   }
 
   expect(object: string, message: string): void {
