@@ -93,6 +93,18 @@ interface Pending {
   error?: unknown;
 }
 
+/** What a set of runs exercised, counted from the messages sent (so a test can assert the model reached it). */
+export interface Coverage {
+  /** `withdraw-gift` calls: third-party handoffs. */
+  handoffs: number;
+  /** Messages sent to a `desc:answer`: promise pipelining. */
+  pipelined: number;
+  /** `op:gc-exports` messages: releases. */
+  releases: number;
+}
+
+const contains = (bytes: Uint8Array, text: string): boolean => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(text);
+
 /** Most event-loop turns one `settle` may take before the run is declared stuck. */
 const MAX_SETTLE_TURNS = 20_000;
 
@@ -114,13 +126,24 @@ export class World {
   private nextObject = 0;
   private nextSeq = 0;
 
-  private constructor(seed: number) {
+  private constructor(seed: number, coverage?: Coverage) {
     this.network = createMemoryNetwork({ seed, log: false });
+    if (coverage) {
+      this.network.onMessage((e) => {
+        if (e.at !== 'sent') return;
+        if (contains(e.bytes, 'withdraw-gift')) coverage.handoffs++;
+        if (contains(e.bytes, 'desc:answer')) coverage.pipelined++;
+        if (contains(e.bytes, 'op:gc-exports')) coverage.releases++;
+      });
+    }
   }
 
-  /** Three vats on a seeded memory network, each holding a handle to every vat's root object. */
-  static async create(seed: number, latencies: readonly number[]): Promise<World> {
-    const world = new World(seed);
+  /**
+   * Three vats on a seeded memory network, each holding a handle to every
+   * vat's root object; `latencies` are the vats' one-way delays in ms.
+   */
+  static async create(seed: number, latencies: readonly number[], coverage?: Coverage): Promise<World> {
+    const world = new World(seed, coverage);
     const uris: string[] = [];
     for (let v = 0; v < VAT_NAMES.length; v++) {
       const finalizer = createManualFinalizer();
