@@ -17,19 +17,7 @@ test('a relay-path session moves to WebRTC while calls are in flight: every call
   // connection exists he is known, and his background direct attempt (1 s later) is answered.
   const [alice] = (await openTabs(browser, relay, 1, { answerPolicy: 'known' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
   const [bob] = (await openTabs(browser, relay, 1, { directTimeoutMs: '1500' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
-  const uri = await alice.page.evaluate(() => {
-    const { vat, far } = window.capmeshTest;
-    const seen: number[] = [];
-    (window as unknown as { seen: number[] }).seen = seen;
-    return vat.register(
-      far('recorder', {
-        take: (i: bigint) => {
-          seen.push(Number(i));
-          return i * 2n;
-        },
-      }),
-    );
-  });
+  const uri = await registerRecorder(alice);
   const result = await bob.page.evaluate(async (u) => {
     const { vat, E } = window.capmeshTest;
     const recorder = await vat.enliven<{ take(i: bigint): bigint }>(u);
@@ -112,19 +100,7 @@ test('a session born on WebRTC whose direct path breaks with calls in flight mov
   const [alice] = (await openTabs(browser, relay, 1)) as [Awaited<ReturnType<typeof openTabs>>[0]];
   const [bob] = (await openTabs(browser, relay, 1, { directTimeoutMs: '1500' })) as [Awaited<ReturnType<typeof openTabs>>[0]];
   await trackPeerConnections(bob);
-  const uri = await alice.page.evaluate(() => {
-    const { vat, far } = window.capmeshTest;
-    const seen: number[] = [];
-    (window as unknown as { seen: number[] }).seen = seen;
-    return vat.register(
-      far('recorder', {
-        take: (i: bigint) => {
-          seen.push(Number(i));
-          return i * 2n;
-        },
-      }),
-    );
-  });
+  const uri = await registerRecorder(alice);
   const result = await bob.page.evaluate(async (u) => {
     const { vat, E, events } = window.capmeshTest;
     const recorder = await vat.enliven<{ take(i: bigint): bigint }>(u);
@@ -220,4 +196,21 @@ async function trackPeerConnections(tab: Awaited<ReturnType<typeof openTabs>>[0]
     } as typeof RTCPeerConnection;
   });
   expect(await reloadVatPage(tab.page)).toBe(tab.designator);
+}
+
+/** Registers, in the tab, a `recorder` whose `take(i)` notes `i` in `window.seen` (arrival order) and answers `2i`; returns its sturdyref. */
+function registerRecorder(tab: Awaited<ReturnType<typeof openTabs>>[0]): Promise<string> {
+  return tab.page.evaluate(() => {
+    const { vat, far } = window.capmeshTest;
+    const seen: number[] = [];
+    (window as unknown as { seen: number[] }).seen = seen;
+    return vat.register(
+      far('recorder', {
+        take: (i: bigint) => {
+          seen.push(Number(i));
+          return i * 2n;
+        },
+      }),
+    );
+  });
 }
