@@ -1,5 +1,5 @@
 import { CapmeshError } from '../src/util/errors.js';
-import { normalizeRelayUrl } from '../src/netlayer/relay-protocol.js';
+import { normalizeRelayUrl } from '../src/netlayer/relay/protocol.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 import type { RelayLogLevel } from './log.js';
 

@@ -13,7 +13,7 @@ import {
   registrationProof,
   type RelayClientMessage,
   type RelayServerMessage,
-} from '../src/netlayer/relay-protocol.js';
+} from '../src/netlayer/relay/protocol.js';
 import type { RelayLimits } from './limits.js';
 import type { RelayLog } from './log.js';
 import type { DropReason, RelayMetrics } from './metrics.js';

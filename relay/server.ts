@@ -5,7 +5,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { randomBytes } from '../src/crypto/index.js';
 import { CapmeshError } from '../src/util/errors.js';
-import { RELAY_CLOSE, normalizeRelayUrl } from '../src/netlayer/relay-protocol.js';
+import { RELAY_CLOSE, normalizeRelayUrl } from '../src/netlayer/relay/protocol.js';
 import { TokenBucket, addressKey, resolveRelayLimits, type RelayLimits } from './limits.js';
 import { jsonLineLog, type RelayLog } from './log.js';
 import { RelayMetrics } from './metrics.js';
@@ -31,7 +31,7 @@ export interface RelayOptions {
   readonly publicUrls?: readonly string[];
   /**
    * Serve dial-only clients (connections that open circuits under a declared
-   * designator without registering; see `relay-protocol.ts`). Default true;
+   * designator without registering; see `relay/protocol.ts`). Default true;
    * when false a `dial-only` is refused like a bad registration.
    */
   readonly allowDialOnly?: boolean;

@@ -17,20 +17,20 @@ export {
   tcpTestingOnlyNetlayer,
   TCP_TESTING_ONLY_TRANSPORT,
   DEFAULT_TCP_MAX_MESSAGE_BYTES,
-} from './netlayer/tcp-testing-only.js';
-export type { TcpTestingOnlyOptions } from './netlayer/tcp-testing-only.js';
-export type { StreamFramingMode } from './netlayer/stream-messages.js';
+} from './netlayer/tcp/tcp-testing-only.js';
+export type { TcpTestingOnlyOptions } from './netlayer/tcp/tcp-testing-only.js';
+export type { StreamFramingMode } from './netlayer/tcp/stream-messages.js';
 export { fileStore } from './persistence/file-store.js';
 export type { FileStoreOptions } from './persistence/file-store.js';
 // Relay and WebSocket netlayers (with the `ws` package injected as WebSocket).
-export { websocketNetlayer } from './netlayer/websocket-node.js';
-export type { WebSocketNetlayer, WebSocketNetlayerOptions } from './netlayer/websocket-node.js';
-export { WEBSOCKET_TRANSPORT } from './netlayer/websocket-client.js';
-export { relayNetlayer, createRelayClient } from './netlayer/relay-node.js';
-export { RELAY_TRANSPORT, RelayClient } from './netlayer/relay.js';
+export { websocketNetlayer } from './netlayer/websocket/node.js';
+export type { WebSocketNetlayer, WebSocketNetlayerOptions } from './netlayer/websocket/node.js';
+export { WEBSOCKET_TRANSPORT } from './netlayer/websocket/client.js';
+export { relayNetlayer, createRelayClient } from './netlayer/relay/node.js';
+export { RELAY_TRANSPORT, RelayClient } from './netlayer/relay/index.js';
 // Handed out by a RelayClient (`openCircuit`, the `circuit` event) and a relay
 // netlayer's connections; only the client and the netlayer make them.
-export type { RelayCircuit, RelayConnection } from './netlayer/relay.js';
+export type { RelayCircuit, RelayConnection } from './netlayer/relay/index.js';
 export type {
   RelayNetlayer,
   RelayNetlayerOptions,
@@ -42,9 +42,9 @@ export type {
   RelayReplacedNotice,
   RelaySignal,
   RelayCircuitHandler,
-} from './netlayer/relay.js';
-export { NodeWebSocket } from './netlayer/websocket-ws.js';
-export type { WebSocketConstructor, WebSocketLike } from './netlayer/websocket-like.js';
-export type { WebSocketConnection } from './netlayer/websocket-connection.js';
-export type { RelayLogger } from './netlayer/relay-client.js';
-export type { HandshakeGateOptions, HandshakeGateStats } from './netlayer/relay-handshake-gate.js';
+} from './netlayer/relay/index.js';
+export { NodeWebSocket } from './netlayer/websocket/ws.js';
+export type { WebSocketConstructor, WebSocketLike } from './netlayer/websocket/websocket-like.js';
+export type { WebSocketConnection } from './netlayer/websocket/connection.js';
+export type { RelayLogger } from './netlayer/relay/client.js';
+export type { HandshakeGateOptions, HandshakeGateStats } from './netlayer/relay/handshake-gate.js';

@@ -1,5 +1,5 @@
 import type { CapmeshErrorCode } from '../util/errors.js';
-import type { RelayClientState } from '../netlayer/relay-client.js';
+import type { RelayClientState } from '../netlayer/relay/client.js';
 
 /**
  * The state of the worker's registration at its home relay, as the relay

@@ -1,4 +1,4 @@
-import type { OfferLimits } from '../netlayer/webrtc-offer-policy.js';
+import type { OfferLimits } from '../netlayer/webrtc/offer-policy.js';
 import type { LivenessOptions } from '../mesh/liveness.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { FromBroker, PeerSettings, PipeMessage, ToBroker } from '../netlayer/webrtc-broker-protocol.js';
+import type { FromBroker, PeerSettings, PipeMessage, ToBroker } from '../netlayer/webrtc/broker-protocol.js';
 
 /**
  * The page's RTC broker. `RTCPeerConnection` does not exist in workers, so

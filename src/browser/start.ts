@@ -1,12 +1,12 @@
 import { CapmeshError, ERROR_CODES, type CapmeshErrorCode } from '../util/errors.js';
-import { normalizeRelayUrl } from '../netlayer/relay-protocol.js';
+import { normalizeRelayUrl } from '../netlayer/relay/protocol.js';
 import { assertInteger, assertNonEmptyString } from '../util/assert.js';
 import { createVat, type EngineVat, type LivenessOptions } from '../mesh/index.js';
 import { livenessSettings } from '../mesh/liveness.js';
-import { messagePortNetlayer } from '../netlayer/message-port.js';
+import { messagePortNetlayer } from '../netlayer/port/message-port.js';
 import type { DirectOfferLimits, DirectPathSettings, DirectPathTuning, WorkerInit, WorkerReply } from './messages.js';
 import { startRtcBroker } from './rtc-broker.js';
-import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc-offer-policy.js';
+import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc/offer-policy.js';
 import { claimTabSlot } from './tab-slot.js';
 import { closeOnPageHide } from './page-lifecycle.js';
 import { connectPageHandle, whenRelayRegistered, type BrowserVat, type PageKindMaker } from './page-handle.js';

@@ -1,8 +1,8 @@
 import { isCapmeshError } from '../util/errors.js';
 import { createVat, type SessionInfo, type EngineVat } from '../mesh/index.js';
-import { messagePortNetlayer } from '../netlayer/message-port.js';
-import { relayNetlayer, type RelayNetlayer } from '../netlayer/relay-netlayer.js';
-import { webRtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc-netlayer.js';
+import { messagePortNetlayer } from '../netlayer/port/message-port.js';
+import { relayNetlayer, type RelayNetlayer } from '../netlayer/relay/netlayer.js';
+import { webRtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc/netlayer.js';
 import type { Netlayer } from '../netlayer/types.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
 import { loadOrCreateBrowserIdentity } from '../persistence/browser-identity.js';

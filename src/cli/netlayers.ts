@@ -1,7 +1,7 @@
-import { tcpTestingOnlyNetlayer, TCP_TESTING_ONLY_TRANSPORT } from '../netlayer/tcp-testing-only.js';
+import { tcpTestingOnlyNetlayer, TCP_TESTING_ONLY_TRANSPORT } from '../netlayer/tcp/tcp-testing-only.js';
 import type { Netlayer } from '../netlayer/types.js';
-import { WEBSOCKET_TRANSPORT } from '../netlayer/websocket-client.js';
-import { websocketNetlayer } from '../netlayer/websocket-node.js';
+import { WEBSOCKET_TRANSPORT } from '../netlayer/websocket/client.js';
+import { websocketNetlayer } from '../netlayer/websocket/node.js';
 import type { StreamFraming, WebSocketAuth } from '../wire/index.js';
 import { UsageError } from './subcommand.js';
 

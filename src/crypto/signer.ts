@@ -29,10 +29,10 @@ import { keyPairFromSecret, sign, type KeyPair } from './keys.js';
 
 /**
  * The labels a designator key signs, one per protocol:
- * - `relay:register-proof` — the relay registration proof (relay-protocol.ts);
- * - `capmesh-rtc-sdp-2` — a signed WebRTC session description (webrtc-signals.ts);
- * - `capmesh-e2e:transcript` — the relay end-to-end handshake transcript (relay-e2e.ts);
- * - `init:peer-auth` — a websocket listener's answer to a typed challenge (websocket-auth.ts).
+ * - `relay:register-proof` — the relay registration proof (relay/protocol.ts);
+ * - `capmesh-rtc-sdp-2` — a signed WebRTC session description (webrtc/signals.ts);
+ * - `capmesh-e2e:transcript` — the relay end-to-end handshake transcript (relay/e2e.ts);
+ * - `init:peer-auth` — a websocket listener's answer to a typed challenge (websocket/auth.ts).
  */
 export const DESIGNATOR_STATEMENT_LABELS: readonly string[] = Object.freeze([
   'relay:register-proof',

@@ -15,11 +15,11 @@ export {
   DEFAULT_MEMORY_MAX_MESSAGE_BYTES,
   MEMORY_TRANSPORT,
   createMemoryNetwork,
-} from './memory.js';
+} from './memory/index.js';
 export type {
   MemoryLink,
   MemoryLogEntry,
   MemoryNetlayerOptions,
   MemoryNetwork,
   MemoryNetworkOptions,
-} from './memory.js';
+} from './memory/index.js';

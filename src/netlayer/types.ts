@@ -71,7 +71,7 @@ export interface ConnectionReceiver {
   alive?(): void;
   /**
    * Netlayer-internal: a control message of the path-switching protocol
-   * (`path-switch.ts`), delivered in its place among the messages by the
+   * (`webrtc/path-switch.ts`), delivered in its place among the messages by the
    * connections that carry them (relay circuits, data channels). Only a
    * `PathSwitchingConnection` sets it; other receivers never see controls.
    */
@@ -116,7 +116,7 @@ export interface Connection {
    * - `relay` circuits: both ways (end-to-end handshake signed by both designator keys).
    * - `relay` over WebRTC data channels: both ways (signed offer and answer).
    * - `websocket`: outbound only (the listener signed our challenge); inbound is unproven.
-   * - `port` (page–worker private link): both ways, by construction (see `message-port.ts`).
+   * - `port` (page–worker private link): both ways, by construction (see `port/message-port.ts`).
    * - `tcp-testing-only`: never.
    */
   readonly provenDesignator: string | undefined;

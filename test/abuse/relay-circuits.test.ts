@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RelayServerMessage } from '../../src/netlayer/relay-protocol.js';
+import type { RelayServerMessage } from '../../src/netlayer/relay/protocol.js';
 import { RawClient, identity } from '../relay/helpers.js';
 import { childRelay, figure } from './relay-child.js';
 

@@ -1,7 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { RELAY_CLOSE } from '../../src/netlayer/relay-protocol.js';
+import { RELAY_CLOSE } from '../../src/netlayer/relay/protocol.js';
 import { RawClient, identity, onCleanup } from '../relay/helpers.js';
 import { OTHER_ADDRESS, childRelay, cutFor, figure, type ChildRelay } from './relay-child.js';
 

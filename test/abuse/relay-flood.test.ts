@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RELAY_CLOSE } from '../../src/netlayer/relay-protocol.js';
+import { RELAY_CLOSE } from '../../src/netlayer/relay/protocol.js';
 import { RawClient, identity } from '../relay/helpers.js';
 import { childRelay, cutFor, figure } from './relay-child.js';
 

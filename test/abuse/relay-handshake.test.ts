@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVat, E, far, type Vat } from '../../src/index.js';
-import { relayNetlayer } from '../../src/netlayer/relay-node.js';
-import type { RelayNetlayer } from '../../src/netlayer/relay.js';
-import { E2eInitiator } from '../../src/netlayer/relay-e2e.js';
+import { relayNetlayer } from '../../src/netlayer/relay/node.js';
+import type { RelayNetlayer } from '../../src/netlayer/relay/index.js';
+import { E2eInitiator } from '../../src/netlayer/relay/e2e.js';
 import { RawClient, identity, type Identity } from '../relay/helpers.js';
 import { childRelay, figure } from './relay-child.js';
 

@@ -1,5 +1,5 @@
 import { connect as netConnect, type Socket } from 'node:net';
-import { createMessageReader, type StreamFramingMode } from '../../src/netlayer/stream-messages.js';
+import { createMessageReader, type StreamFramingMode } from '../../src/netlayer/tcp/stream-messages.js';
 import { decodeOp, exportDesc, type Op } from '../../src/wire/index.js';
 import { Sym, type SyrupValue } from '../../src/syrup/types.js';
 import { RawSession } from '../conformance/harness/raw-session.js';

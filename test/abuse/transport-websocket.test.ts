@@ -4,8 +4,8 @@ import { WebSocket } from 'ws';
 import { createVat, type Vat } from '../../src/index.js';
 import { encode, record } from '../../src/syrup/index.js';
 import { decodeOp, type Op } from '../../src/wire/index.js';
-import { websocketNetlayer, type WebSocketNetlayer } from '../../src/netlayer/websocket-node.js';
-import { messageBytes } from '../../src/netlayer/websocket-like.js';
+import { websocketNetlayer, type WebSocketNetlayer } from '../../src/netlayer/websocket/node.js';
+import { messageBytes } from '../../src/netlayer/websocket/websocket-like.js';
 
 /**
  * Hostile clients against an in-process vat listening with the websocket

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapmeshError, createVat, E, far, memoryStore, reconnecting, type EngineVat, type ReconnectTimer, type Store, type Vat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
-import { messagePortNetlayer } from '../../src/netlayer/message-port.js';
+import { messagePortNetlayer } from '../../src/netlayer/port/message-port.js';
 import { connectPageHandle, whenRelayRegistered, type BrowserVat } from '../../src/browser/page-handle.js';
 import { makeWorkerAdmin, type RelayStateSource } from '../../src/browser/worker-admin.js';
 import type { BrowserVatEvents, RelayStateDetail } from '../../src/browser/events.js';

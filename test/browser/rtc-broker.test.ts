@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startRtcBroker } from '../../src/browser/rtc-broker.js';
-import type { FromBroker, ToBroker } from '../../src/netlayer/webrtc-broker-protocol.js';
+import type { FromBroker, ToBroker } from '../../src/netlayer/webrtc/broker-protocol.js';
 
 /** Just enough of `RTCPeerConnection` for the broker to build one and answer an offer. */
 class FakePeerConnection extends EventTarget {

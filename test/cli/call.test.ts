@@ -9,7 +9,7 @@ import { CapmeshError } from '../../src/util/errors.js';
 import { startTestPeerProcess, type TestPeerProcess } from '../conformance/harness/test-peer-process.js';
 import { recordingIo } from './io.js';
 import { createVat } from '../../src/mesh/index.js';
-import { websocketNetlayer } from '../../src/netlayer/websocket-node.js';
+import { websocketNetlayer } from '../../src/netlayer/websocket/node.js';
 import { far } from '../../src/vat/index.js';
 
 describe('call: arguments and output', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DESIGNATOR_STATEMENT_LABELS, designatorSigner, generateKeyPair, keyPairDesignatorKey, verify, type DesignatorKey } from '../../src/crypto/index.js';
 import { SyrupRecord, encode, record, sym } from '../../src/syrup/index.js';
 import { utf8Encode } from '../../src/util/bytes.js';
-import { registrationProof } from '../../src/netlayer/relay-protocol.js';
+import { registrationProof } from '../../src/netlayer/relay/protocol.js';
 
 const refused = expect.objectContaining({ code: 'SIGNING_REFUSED' });
 

@@ -6,7 +6,7 @@ import { tcpTestingOnlyNetlayer } from '../../src/node.js';
 import { generateKeyPair, randomBytes } from '../../src/crypto/index.js';
 import { Sym } from '../../src/syrup/types.js';
 import { CapmeshError } from '../../src/util/errors.js';
-import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/message-port.js';
+import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/port/message-port.js';
 import type { Connection, Netlayer } from '../../src/netlayer/types.js';
 import { exportDesc, type PeerLocator } from '../../src/wire/index.js';
 import { formatPeerUri } from '../../src/mesh/uri.js';

@@ -4,7 +4,7 @@ import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
 import { decodeOp, descriptorFromSyrup, type PeerLocator } from '../../src/wire/index.js';
 import { Sym } from '../../src/syrup/types.js';
 import { generateKeyPair, publicIdOf, sessionIdOf } from '../../src/crypto/index.js';
-import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/message-port.js';
+import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/port/message-port.js';
 import { Handoffs } from '../../src/mesh/handoffs.js';
 import type { ConnectionShell } from '../../src/mesh/connection-shell.js';
 import { silentLogger } from '../../src/mesh/logger.js';

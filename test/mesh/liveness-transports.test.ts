@@ -7,7 +7,7 @@ import { Sym } from '../../src/syrup/types.js';
 import { dialectFor, exportDesc, type DeliverOp } from '../../src/wire/index.js';
 import { isCapmeshError, type CapmeshError } from '../../src/util/errors.js';
 import type { Logger } from '../../src/mesh/logger.js';
-import { messagePortNetlayer } from '../../src/netlayer/message-port.js';
+import { messagePortNetlayer } from '../../src/netlayer/port/message-port.js';
 import { SuiteListener } from '../conformance/harness/suite-listener.js';
 import type { RawSession, Received } from '../conformance/harness/raw-session.js';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVat, E, far, type Vat } from '../../src/index.js';
 import { createMemoryNetwork } from '../../src/testing.js';
-import { messagePortNetlayer } from '../../src/netlayer/message-port.js';
+import { messagePortNetlayer } from '../../src/netlayer/port/message-port.js';
 import { formatSturdyRef, parseSturdyRef } from '../../src/mesh/uri.js';
 
 const vats: Vat[] = [];

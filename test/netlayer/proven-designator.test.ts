@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMemoryNetwork } from '../../src/testing.js';
 import { tcpTestingOnlyNetlayer, TCP_TESTING_ONLY_TRANSPORT } from '../../src/node.js';
-import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/message-port.js';
+import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/port/message-port.js';
 import type { Connection, Netlayer, NetlayerBinding } from '../../src/netlayer/types.js';
 import { testSigner } from '../crypto/test-signer.js';
 

@@ -102,7 +102,7 @@ export const LAYER_TABLE: readonly LayerRule[] = [
       'src/syrup',
       'src/wire',
       'src/crypto',
-      { module: 'src/netlayer', files: ['src/netlayer/relay-protocol.ts'], typeOnly: true },
+      { module: 'src/netlayer', files: ['src/netlayer/relay/protocol.ts'], typeOnly: true },
     ],
     packages: ['node:', 'ws'],
     why: 'the relay routes, it does not take part in sessions: it may import syrup, wire, crypto and netlayer types (the relay protocol), never captp',

@@ -68,13 +68,13 @@ describe('the checker (synthetic graphs)', () => {
       edge('src/syrup/decode.ts', 'src/wire/ops.ts'),
       edge('src/captp/session.ts', 'src/netlayer/types.ts', true),
       edge('relay/router.ts', 'src/captp/index.ts'),
-      edge('src/netlayer/tcp-connection.ts', 'src/captp/session.ts'),
+      edge('src/netlayer/tcp/connection.ts', 'src/captp/session.ts'),
     ];
     expect(checkLayers(bad, LAYER_TABLE).map((v) => v.split(' (')[0])).toEqual([
       'src/syrup/decode.ts:1 imports src/wire/ops.ts',
       'src/captp/session.ts:1 type-imports src/netlayer/types.ts',
       'relay/router.ts:1 imports src/captp/index.ts',
-      'src/netlayer/tcp-connection.ts:1 imports src/captp/session.ts',
+      'src/netlayer/tcp/connection.ts:1 imports src/captp/session.ts',
     ]);
   });
 
@@ -84,9 +84,9 @@ describe('the checker (synthetic graphs)', () => {
     expect(checkLayers([edge('src/netlayer/x.ts', 'src/wire/index.ts', true)], LAYER_TABLE)).toEqual([]);
     expect(checkLayers([edge('src/netlayer/x.ts', 'src/wire/read-op.ts', false)], LAYER_TABLE)).toHaveLength(1);
     expect(checkLayers([edge('src/mesh/vat.ts', 'src/netlayer/types.ts')], LAYER_TABLE)).toEqual([]);
-    expect(checkLayers([edge('src/mesh/vat.ts', 'src/netlayer/tcp-testing-only.ts')], LAYER_TABLE)).toHaveLength(1);
-    expect(checkLayers([edge('relay/server.ts', 'src/netlayer/relay-protocol.ts')], LAYER_TABLE)).toEqual([]);
-    expect(checkLayers([edge('relay/server.ts', 'src/netlayer/relay-client.ts')], LAYER_TABLE)).toHaveLength(1);
+    expect(checkLayers([edge('src/mesh/vat.ts', 'src/netlayer/tcp/tcp-testing-only.ts')], LAYER_TABLE)).toHaveLength(1);
+    expect(checkLayers([edge('relay/server.ts', 'src/netlayer/relay/protocol.ts')], LAYER_TABLE)).toEqual([]);
+    expect(checkLayers([edge('relay/server.ts', 'src/netlayer/relay/client.ts')], LAYER_TABLE)).toHaveLength(1);
   });
 
   it('packages: the core imports none (no sockets, no files), the netlayer and relay may use node: and ws', () => {

@@ -13,10 +13,10 @@ import {
   registrationProof,
   type RelayClientMessage,
   type RelayServerMessage,
-} from '../../src/netlayer/relay-protocol.js';
-import { RelayClient, type RelayClientOptions } from '../../src/netlayer/relay-client.js';
-import { NodeWebSocket } from '../../src/netlayer/websocket-ws.js';
-import { messageBytes } from '../../src/netlayer/websocket-like.js';
+} from '../../src/netlayer/relay/protocol.js';
+import { RelayClient, type RelayClientOptions } from '../../src/netlayer/relay/client.js';
+import { NodeWebSocket } from '../../src/netlayer/websocket/ws.js';
+import { messageBytes } from '../../src/netlayer/websocket/websocket-like.js';
 import { silentLog, startRelay, type RelayOptions, type RelayServer } from '../../relay/index.js';
 
 /** Everything a test opened; closed after each test. */

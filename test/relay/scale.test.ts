@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RelayCircuit } from '../../src/netlayer/relay-circuit.js';
+import type { RelayCircuit } from '../../src/netlayer/relay/circuit.js';
 import { identity, relayClient, testRelay } from './helpers.js';
 
 const CLIENTS = 200;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { RELAY_CLOSE } from '../../src/netlayer/relay-protocol.js';
+import { RELAY_CLOSE } from '../../src/netlayer/relay/protocol.js';
 import { equalBytes } from '../../src/util/bytes.js';
 import { encode, record } from '../../src/syrup/index.js';
 import { defaultPublicUrls } from '../../relay/index.js';

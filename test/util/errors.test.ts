@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVat, E, far, type Vat } from '../../src/index.js';
-import { messagePortNetlayer } from '../../src/netlayer/message-port.js';
-import { relayNetlayer } from '../../src/netlayer/relay-node.js';
+import { messagePortNetlayer } from '../../src/netlayer/port/message-port.js';
+import { relayNetlayer } from '../../src/netlayer/relay/node.js';
 import { formatSturdyRef } from '../../src/mesh/uri.js';
 import { CapmeshError, isCapmeshError, withoutCodePrefix } from '../../src/util/errors.js';
 import { makePair, makeSolo } from '../captp/harness.js';

@@ -8,7 +8,7 @@ import {
   DEFAULT_TCP_MAX_MESSAGE_BYTES,
   DEFAULT_TCP_PARTIAL_MESSAGE_TIMEOUT_MS,
   tcpTestingOnlyNetlayer,
-} from '../../netlayer/tcp-testing-only.js';
+} from '../../netlayer/tcp/tcp-testing-only.js';
 import { isCapmeshError } from '../../util/errors.js';
 import type { Dialect, StreamFraming } from '../../wire/index.js';
 import { integer, parseArgs } from '../args.js';

@@ -1,6 +1,6 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { generateKeyPair, publicIdOf, sessionIdOf, sign, signLocation, type KeyPair } from '../../../src/crypto/index.js';
-import { createMessageReader, frameMessage, type MessageReader } from '../../../src/netlayer/stream-messages.js';
+import { createMessageReader, frameMessage, type MessageReader } from '../../../src/netlayer/tcp/stream-messages.js';
 import { decode } from '../../../src/syrup/decode.js';
 import { Sym, SyrupRecord, type SyrupValue } from '../../../src/syrup/types.js';
 import { utf8Encode } from '../../../src/util/bytes.js';
