@@ -2,6 +2,7 @@ import { CapmeshError } from '../src/util/errors.js';
 import { normalizeRelayUrl } from '../src/netlayer/relay/protocol.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 import type { RelayLogLevel } from './log.js';
+import { DEFAULT_TURN_TTL_SECONDS, TurnFlags, type RelayTurnOptions } from './turn.js';
 
 /** `capmesh relay` flags → relay options. */
 export interface RelayArgs {
@@ -13,6 +14,8 @@ export interface RelayArgs {
   readonly publicUrls?: readonly string[];
   /** `--no-dial-only` → false; absent → the relay's default (true). */
   readonly allowDialOnly?: boolean;
+  /** `--turn-url`, `--turn-secret`/`--turn-secret-file`, `--turn-ttl`; absent when no `--turn-url` was given. */
+  readonly turn?: RelayTurnOptions;
 }
 
 const LIMIT_FLAGS: Readonly<Record<string, keyof RelayLimits>> = {
@@ -82,6 +85,14 @@ Options:
                                    listen address, plus localhost forms on loopback)
   --no-dial-only                   refuse dial-only clients (vats reaching a peer here
                                    without registering; default: served)
+  --turn-url <turn:host:port[?transport=udp|tcp]>  a TURN server vats may use; each
+                                   registered vat gets short-lived credentials for it
+                                   (repeatable, up to 8; needs a secret)
+  --turn-secret <s>                the secret shared with the TURN server (coturn
+                                   static-auth-secret); visible in ps: prefer
+  --turn-secret-file <path>        a file holding it (trailing newline ignored)
+  --turn-ttl <seconds>             credential lifetime, refreshed every half of it
+                                   (default ${DEFAULT_TURN_TTL_SECONDS})
   --log-level <debug|info|warn|error>  (default info)
 
 Endpoints: ws://host:port (any path), GET /healthz, GET /metrics (Prometheus).`;
@@ -101,6 +112,7 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
   const limits: { -readonly [K in keyof RelayLimits]?: number } = {};
   const publicUrls: string[] = [];
   let allowDialOnly: boolean | undefined;
+  const turn = new TurnFlags();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -127,11 +139,22 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
       }
     } else if (flag === '--no-dial-only' && eq < 0) {
       allowDialOnly = false;
+    } else if (turn.accepts(flag)) {
+      turn.take(flag, value());
     } else if (Object.hasOwn(LIMIT_FLAGS, flag)) {
       limits[LIMIT_FLAGS[flag]!] = integer(flag, value());
     } else {
       throw new CapmeshError('INVALID_ARGUMENT', `unknown option ${flag} (see capmesh relay --help)`);
     }
   }
-  return { host, port, limits, logLevel, ...(publicUrls.length > 0 ? { publicUrls } : {}), ...(allowDialOnly !== undefined ? { allowDialOnly } : {}) };
+  const turnOptions = turn.options();
+  return {
+    host,
+    port,
+    limits,
+    logLevel,
+    ...(publicUrls.length > 0 ? { publicUrls } : {}),
+    ...(allowDialOnly !== undefined ? { allowDialOnly } : {}),
+    ...(turnOptions !== undefined ? { turn: turnOptions } : {}),
+  };
 }

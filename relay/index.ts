@@ -16,3 +16,5 @@ export { DROP_REASONS } from './metrics.js';
 export type { DropReason } from './metrics.js';
 export { parseRelayArgs, RELAY_USAGE } from './args.js';
 export type { RelayArgs } from './args.js';
+export { DEFAULT_TURN_TTL_SECONDS, MAX_TURN_TTL_SECONDS, MIN_TURN_TTL_SECONDS, mintTurnCredential } from './turn.js';
+export type { RelayTurnOptions, TurnCredential } from './turn.js';

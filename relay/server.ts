@@ -11,6 +11,7 @@ import { jsonLineLog, type RelayLog } from './log.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayPeer } from './peer.js';
 import { RelayRouter, closeSocket, type DataInterceptor, type SignalInterceptor } from './router.js';
+import { TurnIssuer, wantsTurnCredentials, type RelayTurnOptions } from './turn.js';
 
 export interface RelayOptions {
   /** Interface to listen on. Default `127.0.0.1`. */
@@ -35,6 +36,12 @@ export interface RelayOptions {
    * when false a `dial-only` is refused like a bad registration.
    */
   readonly allowDialOnly?: boolean;
+  /**
+   * A TURN server sharing a secret with this relay: each registered vat that
+   * asks (relay clients do by default) gets short-lived credentials for it
+   * (see `relay/turn.ts`, docs/turn.md). Default: none, no `turn` messages.
+   */
+  readonly turn?: RelayTurnOptions;
   /** Structured log sink. Default: JSON lines on stderr at `info`. */
   readonly log?: RelayLog;
   /** Clock for rate limiting (ms). Default `performance.now`. */
@@ -122,6 +129,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const publicUrls = new Set<string>((options.publicUrls ?? []).map((u, i) => normalizeRelayUrl(u, `publicUrls[${i}]`)));
   const router = new RelayRouter(limits, { publicUrls, allowDialOnly: options.allowDialOnly ?? true }, metrics, log, options.interceptData, options.interceptSignal);
   const peers = new Set<RelayPeer>();
+  const turn = options.turn === undefined ? undefined : new TurnIssuer<RelayPeer>(options.turn, (peer, message) => router.send(peer, message));
   /** Open TCP connections per `addressKey`, upgraded or not. */
   const perAddress = new Map<string, number>();
   let openSockets = 0;
@@ -181,13 +189,16 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     peers.add(peer);
     metrics.connectionsTotal++;
     log.debug('connected', { peer: peer.label, remote });
+    const turnWanted = turn !== undefined && wantsTurnCredentials(request.url);
     socket.on('message', (data: unknown, isBinary: boolean) => {
       if (!isBinary || !(data instanceof Uint8Array)) {
         router.cut(peer, 'protocol', RELAY_CLOSE.protocol, 'only binary messages are accepted');
         return;
       }
       try {
+        const unregistered = peer.designator === undefined;
         router.receive(peer, data);
+        if (turnWanted && unregistered && peer.designator !== undefined && !peer.closed) turn.registered(peer, peer.designator);
       } catch (error) {
         // A bug, not the peer's fault; the peer goes, the relay stays up.
         log.error('internal error while handling a message', { peer: peer.label, error: error instanceof Error ? error.message : String(error) });
@@ -209,6 +220,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     });
     socket.on('close', (code: number) => {
       peers.delete(peer);
+      turn?.forget(peer);
       if (!peer.closed) router.detach(peer, `closed (${code})`);
       log.debug('disconnected', { peer: peer.label, code });
     });
@@ -312,6 +324,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
     close() {
       closing ??= (async () => {
         clearInterval(heartbeat);
+        turn?.close();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         for (const peer of [...peers]) {
           router.detach(peer, 'shutdown');

@@ -41,6 +41,7 @@ export type {
   RelayClientEvents,
   RelayReplacedNotice,
   RelaySignal,
+  RelayTurnCredentials,
   RelayCircuitHandler,
 } from './netlayer/relay/index.js';
 export { NodeWebSocket } from './netlayer/websocket/ws.js';

@@ -6,12 +6,13 @@ import {
   RELAY_PROTOCOL_VERSION,
   dataFrameCircuit,
   dataFramePayload,
-  decodeRelayMessage,
+  decodeRelayServerMessage,
   encodeDataFrame,
   encodeRelayMessage,
   isDataFrame,
   normalizeRelayUrl,
   registrationProof,
+  TURN_QUERY,
   type RelayClientMessage,
   type RelayServerMessage,
 } from './protocol.js';
@@ -51,6 +52,14 @@ import { WS_OPEN, closeQuietly, defaultWebSocket, messageBytes, openWebSocket, t
  * dropped (and the client reconnects). The relay pings too (WebSocket pings,
  * answered by the platform).
  *
+ * TURN: unless `askForTurn` is false (or in dial-only mode), the client
+ * dials with `?capmesh-turn=1`; a relay configured with a TURN server then
+ * sends credentials after `registered` and before each expires.
+ * `turnCredentials` holds the latest until its lifetime (counted from its
+ * arrival, on this machine's clock) ends, across reconnects; the `turn`
+ * event reports each. A relay without TURN sends none, and nothing else
+ * changes.
+ *
  * Listeners are called synchronously from socket events, in arrival order; a
  * listener that throws is reported on a microtask and does not stop others.
  * The relay is untrusted: `from` in a signal and `peer` of a circuit are what
@@ -71,6 +80,19 @@ export interface RelayReplacedNotice {
   readonly count: number;
   /** When the client registers again, in ms; undefined when it will not (`replaceRecovery: false`). */
   readonly retryInMs: number | undefined;
+}
+
+/**
+ * Short-lived TURN credentials the relay handed us, in the shape of an
+ * `RTCIceServer` (`urls`, `username`, `credential`) plus when they lapse.
+ */
+export interface RelayTurnCredentials {
+  readonly urls: readonly string[];
+  /** `expiry:designator` (TURN REST API scheme). */
+  readonly username: string;
+  readonly credential: string;
+  /** Local `Date.now()` time after which they are dropped (arrival + the relay's TTL). */
+  readonly expiresAt: number;
 }
 
 /** A routed signal as received: the sender (as the relay registered it), a kind, opaque bytes. */
@@ -94,6 +116,8 @@ export interface RelayClientEvents {
    * became `replaced` and everything on the old connection was torn down.
    */
   replaced: (notice: RelayReplacedNotice) => void;
+  /** Fresh TURN credentials arrived (`turnCredentials` now returns them). */
+  turn: (credentials: RelayTurnCredentials) => void;
 }
 
 /** Structural logger (the mesh `Logger` fits it). */
@@ -131,6 +155,11 @@ export interface RelayClientOptions {
    * `false`: `replaced` is final.
    */
   readonly replaceRecovery?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number } | false;
+  /**
+   * Ask the relay for TURN credentials (dial with `?capmesh-turn=1`; see
+   * `turnCredentials`). Default true; never in dial-only mode.
+   */
+  readonly askForTurn?: boolean;
   readonly logger?: RelayLogger;
 }
 
@@ -144,6 +173,13 @@ interface PendingOpen {
 }
 
 const quiet: RelayLogger = { debug() {}, info() {}, warn() {} };
+
+/** `url` with `capmesh-turn=1` added to its query. */
+function withTurnQuery(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set(TURN_QUERY, '1');
+  return parsed.toString();
+}
 
 function unref(timer: unknown): void {
   (timer as { unref?: () => void }).unref?.();
@@ -161,7 +197,7 @@ export class RelayClient {
   readonly #connectTimeoutMs: number;
   readonly #heartbeatMs: number;
   readonly #log: RelayLogger;
-  readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set(), replaced: new Set() };
+  readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set(), replaced: new Set(), turn: new Set() };
   readonly #replaceRecovery: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   /** Consecutive replacements (reset after a registration lasted 2 × `replaceRecovery.maxDelayMs`). */
   #replacedCount = 0;
@@ -180,6 +216,10 @@ export class RelayClient {
   readonly #pending = new Map<number, PendingOpen>();
   readonly #circuits = new Map<number, RelayCircuit>();
   #registrations = 0;
+  /** The URL actually dialled: `url`, plus the TURN query when we ask for credentials. */
+  readonly #dialUrl: string;
+  #turn: RelayTurnCredentials | undefined;
+  #turnTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: RelayClientOptions) {
     assertNonEmptyString(options?.url, 'url');
@@ -203,6 +243,7 @@ export class RelayClient {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#heartbeatMs = options.heartbeatMs ?? 25_000;
     this.#log = options.logger ?? quiet;
+    this.#dialUrl = this.mode === 'register' && options.askForTurn !== false ? withTurnQuery(options.url) : options.url;
     this.#connect();
   }
 
@@ -223,6 +264,14 @@ export class RelayClient {
   /** Bytes queued on the socket and not yet sent. */
   get bufferedAmount(): number {
     return this.#socket?.bufferedAmount ?? 0;
+  }
+
+  /**
+   * The latest TURN credentials from the relay, until they lapse (then
+   * undefined until fresh ones come); undefined when the relay gives none.
+   */
+  get turnCredentials(): RelayTurnCredentials | undefined {
+    return this.#turn;
   }
 
   /** Open circuits. */
@@ -318,6 +367,8 @@ export class RelayClient {
   close(): void {
     if (this.#state === 'closed') return;
     clearTimeout(this.#reconnectTimer);
+    clearTimeout(this.#turnTimer);
+    this.#turn = undefined;
     const socket = this.#socket;
     this.#socket = undefined;
     if (socket) closeQuietly(socket, 1000, 'the relay client was closed');
@@ -329,7 +380,7 @@ export class RelayClient {
 
   #connect(): void {
     this.#setState('connecting', `dialling ${this.url}`);
-    openWebSocket(this.#WebSocket, this.url, this.#connectTimeoutMs, (socket) => {
+    openWebSocket(this.#WebSocket, this.#dialUrl, this.#connectTimeoutMs, (socket) => {
       if (this.#state !== 'connecting') closeQuietly(socket, 1000, 'no longer wanted');
       else this.#adopt(socket);
     }).then(
@@ -378,7 +429,8 @@ export class RelayClient {
       this.#circuits.get(dataFrameCircuit(bytes))?.arrive(dataFramePayload(bytes));
       return;
     }
-    this.#handle(decodeRelayMessage('server', bytes, Math.max(this.#maxFrameBytes, 4096)));
+    const message = decodeRelayServerMessage(bytes, Math.max(this.#maxFrameBytes, 4096));
+    if (message !== undefined) this.#handle(message); // else a kind from a newer relay: ignored
   }
 
   #handle(m: RelayServerMessage): void {
@@ -469,7 +521,23 @@ export class RelayClient {
         return;
       case 'pong':
         return;
+      case 'turn':
+        if (this.#state !== 'registered') throw new CapmeshError('RELAY_PROTOCOL', 'the relay sent TURN credentials before registering us');
+        this.#takeTurn(m.urls, m.username, m.credential, m.ttlSeconds);
+        return;
     }
+  }
+
+  #takeTurn(urls: readonly string[], username: string, credential: string, ttlSeconds: number): void {
+    const lifetimeMs = ttlSeconds * 1000;
+    const credentials: RelayTurnCredentials = Object.freeze({ urls: Object.freeze([...urls]), username, credential, expiresAt: Date.now() + lifetimeMs });
+    this.#turn = credentials;
+    clearTimeout(this.#turnTimer);
+    this.#turnTimer = setTimeout(() => {
+      if (this.#turn === credentials) this.#turn = undefined;
+    }, lifetimeMs);
+    unref(this.#turnTimer);
+    this.#emit('turn', credentials);
   }
 
   #newCircuit(id: number, peer: string, outbound: boolean): RelayCircuit {

@@ -43,6 +43,15 @@ import { CapmeshError } from '../../util/errors.js';
  * with the sender's registered designator. A signal that cannot be delivered
  * comes back as `undeliverable`.
  *
+ * TURN credentials: a relay configured with a TURN server and its shared
+ * secret sends `turn urls username credential ttlSeconds` to each registered
+ * client that asked for them (it dialled with `?capmesh-turn=1`, see
+ * `TURN_QUERY`), right after `registered` and again before they expire. Only
+ * clients that ask get it, so a client older than this message never sees
+ * one; and clients from this version on ignore any `relay:*` message kind
+ * they do not know (`decodeRelayServerMessage`), so a newer relay can add
+ * more.
+ *
  * Nothing the relay says is trusted for identity: the end-to-end channel
  * authenticates peers itself (see `relay/e2e.ts`).
  */
@@ -64,6 +73,17 @@ export const DATA_HEADER_BYTES = 5;
 export const RELAY_NONCE_BYTES = 32;
 /** The largest circuit id (ids are 1..2^32−1). */
 export const MAX_CIRCUIT_ID = 0xffff_ffff;
+
+/**
+ * The query parameter (`capmesh-turn=1`) a client adds to the URL it dials to
+ * ask for `turn` messages. Not part of the URL a registration proof names
+ * (`normalizeRelayUrl` drops the query).
+ */
+export const TURN_QUERY = 'capmesh-turn';
+/** Most TURN URLs one `turn` message carries. */
+export const MAX_TURN_URLS = 8;
+/** Longest TURN URL, username or credential in a `turn` message. */
+export const MAX_TURN_FIELD_CHARS = 512;
 
 /** WebSocket close codes the relay uses (4000–4999 are private-use). */
 export const RELAY_CLOSE = Object.freeze({
@@ -97,7 +117,14 @@ export type RelayServerMessage =
   | { readonly type: 'signal'; readonly peer: string; readonly kind: string; readonly payload: Uint8Array }
   | { readonly type: 'undeliverable'; readonly peer: string; readonly kind: string; readonly reason: string }
   | { readonly type: 'error'; readonly reason: string }
-  | { readonly type: 'pong'; readonly n: number };
+  | { readonly type: 'pong'; readonly n: number }
+  /**
+   * TURN credentials for this client (TURN REST API scheme): `username` is
+   * `expiry-unix-seconds:designator`, `credential` the base64 HMAC-SHA1 of it
+   * under the secret the relay shares with the TURN server; valid for
+   * `ttlSeconds` from when the relay sent them.
+   */
+  | { readonly type: 'turn'; readonly urls: readonly string[]; readonly username: string; readonly credential: string; readonly ttlSeconds: number };
 
 /** What a client sends. In `signal`, `peer` is the destination. */
 export type RelayClientMessage =
@@ -184,6 +211,8 @@ function toRecord(m: RelayMessage): SyrupValue {
       return record(label, m.designator, m.relayUrl, m.signature);
     case 'open':
       return record(label, BigInt(m.request), m.to);
+    case 'turn':
+      return record(label, [...m.urls], m.username, m.credential, BigInt(m.ttlSeconds));
   }
 }
 
@@ -212,7 +241,7 @@ export function dataFramePayload(bytes: Uint8Array): Uint8Array {
 }
 
 const SERVER_TYPES: ReadonlySet<string> = new Set([
-  'challenge', 'registered', 'dial-only-ok', 'refused', 'replaced', 'opened', 'open-failed', 'incoming', 'closed', 'signal', 'undeliverable', 'error', 'pong',
+  'challenge', 'registered', 'dial-only-ok', 'refused', 'replaced', 'opened', 'open-failed', 'incoming', 'closed', 'signal', 'undeliverable', 'error', 'pong', 'turn',
 ]);
 const CLIENT_TYPES: ReadonlySet<string> = new Set(['register', 'dial-only', 'open', 'close', 'signal', 'ping']);
 
@@ -243,12 +272,18 @@ function uint(v: SyrupValue, what: string, max = MAX_CIRCUIT_ID): number {
 export function decodeRelayMessage(side: 'server', bytes: Uint8Array, maxBytes: number): RelayServerMessage;
 export function decodeRelayMessage(side: 'client', bytes: Uint8Array, maxBytes: number): RelayClientMessage;
 export function decodeRelayMessage(side: 'server' | 'client', input: Uint8Array, maxBytes: number): RelayMessage {
-  let value: SyrupValue;
+  return fromValue(side, decodeControl(input, maxBytes));
+}
+
+function decodeControl(input: Uint8Array, maxBytes: number): SyrupValue {
   try {
-    value = decode(input, { maxBytes, maxDepth: 4, maxItems: 8 });
+    return decode(input, { maxBytes, maxDepth: 4, maxItems: 8 });
   } catch (cause) {
     throw new CapmeshError('RELAY_PROTOCOL', 'a relay control message is not one well-formed Syrup record', { cause });
   }
+}
+
+function fromValue(side: 'server' | 'client', value: SyrupValue): RelayMessage {
   if (!isRecord(value) || value.labelName === undefined || !value.labelName.startsWith(LABEL)) bad('not a relay:* record');
   const type = value.labelName.slice(LABEL.length);
   if (!(side === 'server' ? SERVER_TYPES : CLIENT_TYPES).has(type)) bad(`unexpected relay:${type} from the ${side}`);
@@ -301,8 +336,38 @@ export function decodeRelayMessage(side: 'server' | 'client', input: Uint8Array,
     case 'open':
       arity(2);
       return { type, request: uint(f[0], 'request'), to: str(f[1], 'to') };
+    case 'turn': {
+      arity(4);
+      const urls = f[0];
+      if (!Array.isArray(urls) || urls.length === 0 || urls.length > MAX_TURN_URLS) bad(`urls must be a list of 1..${MAX_TURN_URLS} strings`);
+      return {
+        type,
+        urls: urls.map((u: SyrupValue) => turnUrl(str(u, 'url', MAX_TURN_FIELD_CHARS))),
+        username: str(f[1], 'username', MAX_TURN_FIELD_CHARS),
+        credential: str(f[2], 'credential', MAX_TURN_FIELD_CHARS),
+        ttlSeconds: uint(f[3], 'ttlSeconds'),
+      };
+    }
   }
   return bad(`unknown relay:${type}`);
+}
+
+function turnUrl(url: string): string {
+  if (!/^turns?:[^\s]+$/.test(url)) bad(`a TURN URL starts with turn: or turns:, got ${JSON.stringify(url.slice(0, 100))}`);
+  return url;
+}
+
+/**
+ * Decodes one control message from the relay, as a client does: like
+ * `decodeRelayMessage('server', …)`, except that a well-formed `relay:*`
+ * record of a kind this version does not know gives `undefined` (ignore it:
+ * a newer relay may send more kinds) instead of `RELAY_PROTOCOL`. A known
+ * kind with bad fields still throws `RELAY_PROTOCOL`.
+ */
+export function decodeRelayServerMessage(input: Uint8Array, maxBytes: number): RelayServerMessage | undefined {
+  const value = decodeControl(input, maxBytes);
+  if (isRecord(value) && value.labelName?.startsWith(LABEL) === true && !SERVER_TYPES.has(value.labelName.slice(LABEL.length))) return undefined;
+  return fromValue('server', value) as RelayServerMessage;
 }
 
 /** Text for logs and errors: a relay reason trimmed to a sane length. */

@@ -26,7 +26,15 @@ export interface WebRtcOptions extends OfferLimits {
   readonly relay: RelayNetlayer;
   /** The port to the page's RTC broker. */
   readonly broker: MessagePortLike;
+  /**
+   * STUN/TURN servers for every peer connection. TURN credentials the home
+   * relay hands out (`RelayClient.turnCredentials`) are added after these,
+   * fresh for each dial and answer, unless `relayTurn` is false: the app's
+   * own servers are always used, and the relay's come on top.
+   */
   readonly iceServers?: readonly IceServer[];
+  /** Add the relay's TURN credentials to `iceServers` (see there). Default true. */
+  readonly relayTurn?: boolean;
   /** `relay`: gather only TURN candidates (default `all`). */
   readonly iceTransportPolicy?: 'all' | 'relay';
   /** How long a dial waits for a direct path before using the relay. Default 5 000 ms. */
@@ -191,7 +199,14 @@ const ANSWER = 'rtc-answer';
 export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const peerSettings: PeerSettings = { iceServers: options.iceServers ?? [], iceTransportPolicy: options.iceTransportPolicy ?? 'all' };
+  const appIceServers = options.iceServers ?? [];
+  const iceTransportPolicy = options.iceTransportPolicy ?? 'all';
+  /** Settings for one new peer connection: the app's servers, then the relay's current TURN credentials. */
+  const peerSettings = (): PeerSettings => {
+    const turn = options.relayTurn === false ? undefined : relay.client?.turnCredentials;
+    const iceServers = turn === undefined ? appIceServers : [...appIceServers, { urls: [...turn.urls], username: turn.username, credential: turn.credential }];
+    return { iceServers, iceTransportPolicy };
+  };
   const log = options.logger ?? { debug() {}, warn() {} };
   const exchanges = new Map<number, Exchange>();
   /** Our dials waiting for their answer, by `designator/dial-id hex`: resolved with the checked answer. */
@@ -310,7 +325,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     if (over) throw new CapmeshError('LIMIT', `no direct dial: ${over} reached`);
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
-    const ex = exchange(true, locator.designator, locator, (id) => post({ t: 'dial', id, peer: peerSettings }));
+    const ex = exchange(true, locator.designator, locator, (id) => post({ t: 'dial', id, peer: peerSettings() }));
     // The relay bounces an offer it cannot deliver: fail this dial then, not at the deadline.
     let offUndeliverable = (): void => {};
     const bounced = new Promise<never>((_, reject) => {
@@ -350,7 +365,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const acceptDirect = async (signal: RelaySignal, offer: SignedSdp, upgrade?: Switchable): Promise<void> => {
     if (!binding || closed) return;
     const deadline = Date.now() + timeoutMs;
-    const ex = exchange(false, signal.from, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings }));
+    const ex = exchange(false, signal.from, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings() }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
       await sendSigned(ANSWER, { role: 'answer', to: signal.from, dialId: offer.dialId, sdp: answer });
