@@ -10,7 +10,7 @@
  *   the other tab's worker, the loop in this tab's worker: the vat-to-vat
  *   cost) and page ↔ page (the object lives in the other page: what an app
  *   that registers page objects sees, two page ⇄ worker hops included).
- * - Relay path (`forceRelay`): raw WebSocket page → Node forwarder → page
+ * - Relay path (`directPaths: false`): raw WebSocket page → Node forwarder → page
  *   versus capmesh over the relay's end-to-end-encrypted circuit.
  *
  * Env: `BENCH_ROUNDS` (default 500), `BENCH_BULK_MIB` (default 16).
@@ -150,7 +150,7 @@ async function relayPath(browser: Browser, base: { baseURL: string; relay: strin
     ends.set(role, ws);
     ws.on('message', (data: Uint8Array) => ends.get(role === 'a' ? 'b' : 'a')?.send(data));
   });
-  const tabs = await openVatPages(browser, 2, { path: '/e2e/pages/vat.html', baseURL: base.baseURL, query: { relay: base.relay, worker: 'test', forceRelay: '1' } });
+  const tabs = await openVatPages(browser, 2, { path: '/e2e/pages/vat.html', baseURL: base.baseURL, query: { relay: base.relay, worker: 'test', directPaths: '0' } });
   const [a, b] = tabs as [VatPage, VatPage];
   await loadBench(a.page);
   await loadBench(b.page);
@@ -160,7 +160,7 @@ async function relayPath(browser: Browser, base: { baseURL: string; relay: strin
   await inPage(a.page, 'rawBulk', [Math.min(64, BULK_COUNT), CHUNK]);
   const rawMs = await inPage(a.page, 'rawBulk', [BULK_COUNT, CHUNK]);
   const engine = await engineFigures(a, b);
-  report('Relay path, 2 tabs (forceRelay; end-to-end encrypted circuit)', 'raw WebSocket via forwarder', rawRtt, mbps(rawMs), engine);
+  report('Relay path, 2 tabs (directPaths: false; end-to-end encrypted circuit)', 'raw WebSocket via forwarder', rawRtt, mbps(rawMs), engine);
   for (const t of tabs) await t.context.close();
   await new Promise<void>((r) => wss.close(() => r()));
 }

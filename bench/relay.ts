@@ -24,10 +24,15 @@ import type { BenchRow, BenchSuite } from './harness.js';
 type NodeEntry = typeof import('../src/node.js');
 const fromSource = process.env.CAPMESH_BENCH_SOURCE === '1';
 const node = (await import(fromSource ? '../src/node.js' : '../dist/src/node.js')) as NodeEntry;
+/** The crypto backend switch of the same build the entries above come from (not a package export). */
+const { useCryptoBackend, nobleBackend } = (await import(
+  fromSource ? '../src/crypto/backend.js' : '../dist/src/crypto/backend.js'
+)) as typeof import('../src/crypto/backend.js');
 const { createVat, E, far, generateKeyPair, designatorOf, designatorSigner, keyPairDesignatorKey } = capmesh;
 
 const TIME_MS = Number(process.env.BENCH_TIME_MS) > 0 ? Number(process.env.BENCH_TIME_MS) : 1000;
 const PEERS = 1000;
+const REGISTRATION_PEERS = 500;
 /** Frames in flight in the throughput runs (1 MiB of 1 KiB frames). */
 const WINDOW = 1024;
 
@@ -50,11 +55,16 @@ const best = async (f: () => Promise<unknown>): Promise<number> => Math.max(awai
  * The relay in a child process (the built `dist/relay`, or the sources through
  * tsx with CAPMESH_BENCH_SOURCE=1), rate limits lifted; resolves with its URL.
  */
-async function spawnRelay(): Promise<{ url: string; child: ChildProcess; metric(name: string): Promise<number> }> {
+/** A relay in a child process; `crypto: 'noble'` pins it to the pure-JS backend (the baseline for platform crypto). */
+async function spawnRelay(crypto: 'platform' | 'noble' = 'platform'): Promise<{ url: string; child: ChildProcess; metric(name: string): Promise<number> }> {
   const entry = fileURLToPath(new URL(fromSource ? '../relay/index.ts' : '../dist/relay/index.js', import.meta.url));
+  const backend = fileURLToPath(new URL(fromSource ? '../src/crypto/backend.ts' : '../dist/src/crypto/backend.js', import.meta.url));
+  const pin =
+    crypto === 'noble' ? `const b = await import(${JSON.stringify(pathToFileURL(backend).href)}); b.useCryptoBackend(b.nobleBackend);` : '';
   const script = `
+    ${pin}
     const { startRelay, silentLog } = await import(${JSON.stringify(pathToFileURL(entry).href)});
-    const relay = await startRelay({ port: 0, log: silentLog, limits: { maxMessagesPerSecond: 1e8, messageBurst: 1e8, heartbeatMs: 0 } });
+    const relay = await startRelay({ port: 0, log: silentLog, limits: { maxMessagesPerSecond: 1e8, messageBurst: 1e8, heartbeatMs: 0, maxConnectionsPerIp: 0 } });
     process.stdout.write(relay.url + '\\n');
     process.once('SIGTERM', () => relay.close().then(() => process.exit(0)));`;
   const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], {
@@ -266,12 +276,50 @@ async function memoryRows(relay: { metric(name: string): Promise<number> }, rela
   ];
 }
 
+/** Registrations/s of REGISTRATION_PEERS fresh clients (sign on our side, verify on the relay's). */
+async function registrationRate(relayUrl: string): Promise<number> {
+  const clients = Array.from({ length: REGISTRATION_PEERS }, () => node.createRelayClient({ ...identityFor(relayUrl), heartbeatMs: 0 }));
+  const t0 = performance.now();
+  await Promise.all(clients.map((c) => c.whenRegistered(60_000)));
+  const rate = (REGISTRATION_PEERS * 1000) / (performance.now() - t0);
+  for (const c of clients) c.close();
+  return rate;
+}
+
+/**
+ * Registration throughput on the platform's crypto (Node's OpenSSL Ed25519)
+ * against the same on pure-JS noble, both ends pinned, in one run.
+ */
+async function cryptoRows(platformUrl: string): Promise<BenchRow[]> {
+  const platform = await registrationRate(platformUrl);
+  const nobleRelay = await spawnRelay('noble');
+  const previous = useCryptoBackend(nobleBackend);
+  try {
+    const noble = await registrationRate(nobleRelay.url);
+    return [
+      {
+        name: `registrations/s, ${REGISTRATION_PEERS} fresh clients (platform Ed25519; goal ≥ 5,000/s)`,
+        opsPerSec: platform,
+        baseline: { name: 'the same on pure-JS noble', opsPerSec: noble },
+      },
+    ];
+  } finally {
+    useCryptoBackend(previous);
+    await stop(nobleRelay.child);
+  }
+}
+
 const suite: BenchSuite = {
   name: 'relay',
   async run() {
     const relay = await spawnRelay();
     try {
-      return [...(await roundTripRows(relay.url)), ...(await throughputRows(relay.url)), ...(await memoryRows(relay, relay.url))];
+      return [
+        ...(await roundTripRows(relay.url)),
+        ...(await throughputRows(relay.url)),
+        ...(await cryptoRows(relay.url)),
+        ...(await memoryRows(relay, relay.url)),
+      ];
     } finally {
       await stop(relay.child);
     }

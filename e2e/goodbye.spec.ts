@@ -20,7 +20,7 @@ test.afterAll(async () => {
  */
 for (const path of ['webrtc', 'relay'] as const) {
   test(`a closed host tab is noticed at once on the ${path} path: peer-disconnected, and a call fails at once`, async ({ browser }) => {
-    const tabs = await openTabs(browser, relay, 2, path === 'relay' ? { forceRelay: '1' } : {});
+    const tabs = await openTabs(browser, relay, 2, path === 'relay' ? { directPaths: '0' } : {});
     const [host, guest] = tabs as [(typeof tabs)[0], (typeof tabs)[0]];
     const uri = await registerGreeter(host.page, 'Hello from the host');
     expect(await greet(guest.page, uri, 'guest')).toBe('Hello from the host, guest');

@@ -42,8 +42,8 @@ test('ICE really fails (relay-only candidates, no TURN server): the call still w
   await closeTabs(tabs);
 });
 
-test('forceRelay: no direct path is even tried; calls work both ways over the relay', async ({ browser }) => {
-  const tabs = await openTabs(browser, relay, 2, { forceRelay: '1' });
+test('directPaths: false — no direct path is even tried; calls work both ways over the relay', async ({ browser }) => {
+  const tabs = await openTabs(browser, relay, 2, { directPaths: '0' });
   const [alice, bob] = tabs as [(typeof tabs)[0], (typeof tabs)[0]];
   const aliceUri = await registerGreeter(alice.page, 'Hello from Alice');
   const bobUri = await registerGreeter(bob.page, 'Hello from Bob');

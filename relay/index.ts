@@ -11,7 +11,6 @@ export { DEFAULT_RELAY_LIMITS, addressKey, resolveRelayLimits, TokenBucket } fro
 export type { RelayLimits } from './limits.js';
 export { jsonLineLog, silentLog } from './log.js';
 export type { RelayLog, RelayLogLevel } from './log.js';
-export type { DataInterceptor, SignalInterceptor } from './router.js';
 export { DROP_REASONS } from './metrics.js';
 export type { DropReason } from './metrics.js';
 export { parseRelayArgs, RELAY_USAGE } from './args.js';

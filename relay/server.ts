@@ -46,9 +46,16 @@ export interface RelayOptions {
   readonly log?: RelayLog;
   /** Clock for rate limiting (ms). Default `performance.now`. */
   readonly now?: () => number;
-  /** Test only: see `DataInterceptor`. */
+}
+
+/**
+ * Test-only traffic hooks: see `DataInterceptor` and `SignalInterceptor`.
+ * They are not relay options: only `startRelayWithTestHooks` (reached from
+ * `capmesh/testing/playwright`'s `startTestRelay`) takes them, so a deployed
+ * relay cannot be configured to rewrite traffic by mistake.
+ */
+export interface RelayTestHooks {
   readonly interceptData?: DataInterceptor;
-  /** Test only: see `SignalInterceptor`. */
   readonly interceptSignal?: SignalInterceptor;
 }
 
@@ -119,6 +126,14 @@ function checkListenOptions(options: RelayOptions): void {
  * listening fails.
  */
 export async function startRelay(options: RelayOptions = {}): Promise<RelayServer> {
+  return startRelayWithTestHooks(options, {});
+}
+
+/**
+ * `startRelay` with test-only traffic hooks. Not exported from `capmesh/relay`;
+ * tests reach it through `capmesh/testing/playwright`'s `startTestRelay`.
+ */
+export async function startRelayWithTestHooks(options: RelayOptions, hooks: RelayTestHooks): Promise<RelayServer> {
   checkListenOptions(options);
   const limits = resolveRelayLimits(options.limits);
   const host = options.host ?? '127.0.0.1';
@@ -127,7 +142,7 @@ export async function startRelay(options: RelayOptions = {}): Promise<RelayServe
   const metrics = new RelayMetrics();
   // Filled once the port is known (before any connection is accepted).
   const publicUrls = new Set<string>((options.publicUrls ?? []).map((u, i) => normalizeRelayUrl(u, `publicUrls[${i}]`)));
-  const router = new RelayRouter(limits, { publicUrls, allowDialOnly: options.allowDialOnly ?? true }, metrics, log, options.interceptData, options.interceptSignal);
+  const router = new RelayRouter(limits, { publicUrls, allowDialOnly: options.allowDialOnly ?? true }, metrics, log, hooks.interceptData, hooks.interceptSignal);
   const peers = new Set<RelayPeer>();
   const turn = options.turn === undefined ? undefined : new TurnIssuer<RelayPeer>(options.turn, (peer, message) => router.send(peer, message));
   /** Open TCP connections per `addressKey`, upgraded or not. */

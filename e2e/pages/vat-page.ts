@@ -4,7 +4,7 @@
  * `window.capmeshTest` for `page.evaluate`. Everything it does goes through
  * the public entry points.
  *
- * Query: `relay` (ws URL), `store` (IndexedDB name), `forceRelay=1`,
+ * Query: `relay` (ws URL), `store` (IndexedDB name), `directPaths=0`,
  * `directTimeoutMs`, `iceTransportPolicy` (`all` | `relay`), `answerPolicy`
  * (`anyone` | `known`), `identity` (`per-tab` | `shared`), `worker=test`
  * (the test worker with its extension, see test-worker.ts), `relayTimeoutMs`.
@@ -61,7 +61,7 @@ try {
   vat = await startBrowserVat({
     relay: params.get('relay') ?? 'ws://127.0.0.1:8787',
     store: params.get('store') ?? 'capmesh-e2e',
-    forceRelay: params.get('forceRelay') === '1',
+    directPaths: params.get('directPaths') !== '0',
     directTimeoutMs: Number(params.get('directTimeoutMs') ?? 5000),
     ...(policy === 'relay' || policy === 'all' ? { iceTransportPolicy: policy } : {}),
     ...(answerPolicy === 'anyone' || answerPolicy === 'known' ? { answerPolicy } : {}),

@@ -30,8 +30,8 @@ export interface DirectPathSettings {
   readonly iceTransportPolicy: 'all' | 'relay';
   /** How long a dial waits for a direct path before using the relay. */
   readonly timeoutMs: number;
-  /** Tests: never open a direct path (as if ICE always failed). */
-  readonly forceRelay: boolean;
+  /** `false`: never open a direct path; every session uses the relay (`BrowserVatOptions.directPaths`). */
+  readonly directPaths: boolean;
   /** Which offers the worker answers (`OfferLimits.answerPolicy`); with `known`, the vat's open sessions count as known. */
   readonly answerPolicy: 'anyone' | 'known';
   /** Offer caps, rate limits and window (`OfferLimits`; unset ones take their defaults). */

@@ -73,8 +73,13 @@ export interface BrowserVatOptions {
    * answering side's checks that the peer is still there meanwhile.
    */
   readonly paths?: DirectPathTuning;
-  /** Tests: never open a direct path. */
-  readonly forceRelay?: boolean;
+  /**
+   * `false`: never open a direct (WebRTC) path; every session rides the
+   * relay's end-to-end-encrypted circuits, so peers never learn this tab's
+   * network addresses (privacy), and networks that block WebRTC cost no
+   * `directTimeoutMs` wait. Default `true`.
+   */
+  readonly directPaths?: boolean;
   /**
    * Which WebRTC offers the tab answers. `anyone` (default): any well-signed,
    * fresh offer within `offerLimits` (a first call from a new tab goes
@@ -179,7 +184,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     iceServers: options.iceServers ?? [],
     iceTransportPolicy: options.iceTransportPolicy ?? 'all',
     timeoutMs: options.directTimeoutMs ?? 5_000,
-    forceRelay: options.forceRelay ?? false,
+    directPaths: options.directPaths ?? true,
     answerPolicy: options.answerPolicy ?? 'anyone',
     offerLimits: { ...options.offerLimits },
     ...(options.paths ? { paths: { ...options.paths } } : {}),

@@ -78,7 +78,7 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
     iceServers: init.direct.iceServers,
     iceTransportPolicy: init.direct.iceTransportPolicy,
     timeoutMs: init.direct.timeoutMs,
-    forceRelay: init.direct.forceRelay,
+    directPaths: init.direct.directPaths,
     ...init.direct.offerLimits,
     ...init.direct.paths,
     answerPolicy: init.direct.answerPolicy,

@@ -1,8 +1,8 @@
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CapmeshError } from '../util/errors.js';
 import { utf8Encode } from '../util/bytes.js';
+import { cryptoBackend } from './backend.js';
 
 /**
  * Sealed frames for one direction of an end-to-end channel:
@@ -93,7 +93,7 @@ export class FrameSealer {
   seal(plaintext: Uint8Array): Uint8Array {
     if (!Number.isSafeInteger(this.#next + 1)) throw new CapmeshError('LIMIT', 'the frame counter is exhausted');
     const header = counterBytes(this.#next++);
-    const sealed = chacha20poly1305(this.#key, nonceOf(header), header).encrypt(plaintext);
+    const sealed = cryptoBackend().aeadSeal(this.#key, nonceOf(header), header, plaintext);
     const frame = new Uint8Array(FRAME_COUNTER_BYTES + sealed.length);
     frame.set(header, 0);
     frame.set(sealed, FRAME_COUNTER_BYTES);
@@ -133,7 +133,7 @@ export class FrameOpener {
     const header = frame.subarray(0, FRAME_COUNTER_BYTES);
     let plaintext: Uint8Array;
     try {
-      plaintext = chacha20poly1305(this.#key, nonceOf(header), header).decrypt(frame.subarray(FRAME_COUNTER_BYTES));
+      plaintext = cryptoBackend().aeadOpen(this.#key, nonceOf(header), header, frame.subarray(FRAME_COUNTER_BYTES));
     } catch (cause) {
       return this.#fail(new CapmeshError('E2E_TAMPERED', `frame ${counter} failed authentication: it was modified in transit`, { cause, detail: { counter } }));
     }

@@ -1,7 +1,7 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { CapmeshError } from '../util/errors.js';
 import { assertBytes } from '../util/assert.js';
 import { randomBytes } from './random.js';
+import { cryptoBackend } from './backend.js';
 
 /**
  * Ed25519 (RFC 8032, "pure" EdDSA over SHA-512) keys, signing and verification.
@@ -22,6 +22,8 @@ import { randomBytes } from './random.js';
  *
  * Verification is the strict RFC 8032 / FIPS 186-5 variant (noble's
  * `zip215: false`): canonical encodings only, small-order public keys refused.
+ * The primitives run on the platform's crypto where it is synchronous (Node),
+ * else on `@noble/curves`: see `backend.ts`.
  * Every honest signer (libgcrypt in Goblins, noble in Endo, Python
  * `cryptography` in the test suite) produces signatures this accepts.
  */
@@ -62,20 +64,20 @@ export function generateKeyPair(): KeyPair {
 export function keyPairFromSecret(secretKey: Uint8Array): KeyPair {
   checkKey(secretKey, 'secretKey');
   const secret = Uint8Array.from(secretKey);
-  return { publicKey: ed25519.getPublicKey(secret), secretKey: secret };
+  return { publicKey: cryptoBackend().ed25519PublicKey(secret), secretKey: secret };
 }
 
 /** The public key of a 32-byte secret seed. Throws `CRYPTO_BAD_KEY` on a bad length. */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   checkKey(secretKey, 'secretKey');
-  return ed25519.getPublicKey(secretKey);
+  return cryptoBackend().ed25519PublicKey(secretKey);
 }
 
 /** Signs `message` (deterministic, RFC 8032); returns the 64-byte signature. */
 export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
   checkKey(secretKey, 'secretKey');
   assertBytes(message, 'message');
-  return ed25519.sign(message, secretKey);
+  return cryptoBackend().ed25519Sign(secretKey, message);
 }
 
 /**
@@ -87,9 +89,5 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   checkKey(publicKey, 'publicKey');
   checkSignature(signature);
   assertBytes(message, 'message');
-  try {
-    return ed25519.verify(signature, message, publicKey, { zip215: false });
-  } catch {
-    return false;
-  }
+  return cryptoBackend().ed25519Verify(publicKey, message, signature);
 }

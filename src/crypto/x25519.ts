@@ -1,6 +1,6 @@
-import { x25519 } from '@noble/curves/ed25519.js';
 import { CapmeshError } from '../util/errors.js';
 import { randomBytes } from './random.js';
+import { cryptoBackend } from './backend.js';
 
 /**
  * X25519 (RFC 7748) ephemeral key agreement, for the end-to-end channel that
@@ -28,14 +28,14 @@ function checkKey(key: unknown, name: string): asserts key is Uint8Array {
 /** A fresh ephemeral key pair from the platform CSPRNG. */
 export function generateX25519KeyPair(): X25519KeyPair {
   const secretKey = randomBytes(32);
-  return { publicKey: x25519.getPublicKey(secretKey), secretKey };
+  return { publicKey: cryptoBackend().x25519PublicKey(secretKey), secretKey };
 }
 
 /** The key pair of a known 32-byte secret (test vectors). */
 export function x25519KeyPairFromSecret(secretKey: Uint8Array): X25519KeyPair {
   checkKey(secretKey, 'secretKey');
   const secret = Uint8Array.from(secretKey);
-  return { publicKey: x25519.getPublicKey(secret), secretKey: secret };
+  return { publicKey: cryptoBackend().x25519PublicKey(secret), secretKey: secret };
 }
 
 /**
@@ -47,7 +47,7 @@ export function x25519SharedSecret(secretKey: Uint8Array, publicKey: Uint8Array)
   checkKey(publicKey, 'publicKey');
   let shared: Uint8Array;
   try {
-    shared = x25519.getSharedSecret(secretKey, publicKey);
+    shared = cryptoBackend().x25519Shared(secretKey, publicKey);
   } catch (cause) {
     throw new CapmeshError('CRYPTO_BAD_KEY', 'the peer X25519 key is of low order', { cause });
   }

@@ -5,12 +5,21 @@
  * @module capmesh/testing/playwright
  */
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { startRelay, silentLog, type RelayServer, type RelayOptions } from '../../relay/index.js';
+import { silentLog, type RelayServer, type RelayOptions } from '../../relay/index.js';
+import { startRelayWithTestHooks, type RelayTestHooks } from '../../relay/server.js';
 import { CONTEXT_PERMISSIONS } from './browser-path.js';
 
 export { CHROMIUM_ARGS, CONTEXT_PERMISSIONS, findChromium } from './browser-path.js';
 // What `startTestRelay` takes and returns (the same types as `capmesh/relay`'s).
 export type { RelayOptions, RelayServer } from '../../relay/index.js';
+export type { RelayTestHooks } from '../../relay/server.js';
+export type { DataInterceptor, SignalInterceptor } from '../../relay/router.js';
+
+/**
+ * A relay's options plus the test-only traffic hooks (`interceptData`,
+ * `interceptSignal`), which a deployed relay does not take.
+ */
+export interface TestRelayOptions extends RelayOptions, RelayTestHooks {}
 
 /**
  * Playwright helpers for testing apps built on capmesh (`capmesh/testing/playwright`).
@@ -32,8 +41,9 @@ export type { RelayOptions, RelayServer } from '../../relay/index.js';
  * Chromium gather loopback ICE candidates (see `browser-path.ts`); launch the
  * browser with `CHROMIUM_ARGS`.
  */
-export async function startTestRelay(options: RelayOptions = {}): Promise<RelayServer> {
-  return startRelay({ host: '127.0.0.1', port: 0, log: silentLog, ...options });
+export async function startTestRelay(options: TestRelayOptions = {}): Promise<RelayServer> {
+  const { interceptData, interceptSignal, ...relayOptions } = options;
+  return startRelayWithTestHooks({ host: '127.0.0.1', port: 0, log: silentLog, ...relayOptions }, { interceptData, interceptSignal });
 }
 
 export interface VatPageOptions {

@@ -16,7 +16,7 @@ function boot(init: Partial<WorkerInit>): Promise<WorkerReply> {
       storeName: 'capmesh-worker-vat-test',
       vatPort: vatLink.port2,
       brokerPort: brokerLink.port2,
-      direct: { iceServers: [], iceTransportPolicy: 'all', timeoutMs: 5_000, forceRelay: true, answerPolicy: 'anyone', offerLimits: {} },
+      direct: { iceServers: [], iceTransportPolicy: 'all', timeoutMs: 5_000, directPaths: false, answerPolicy: 'anyone', offerLimits: {} },
       sessionsRefreshMs: 0,
       ...init,
     };

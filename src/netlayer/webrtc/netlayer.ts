@@ -39,8 +39,8 @@ export interface WebRtcOptions extends OfferLimits {
   readonly iceTransportPolicy?: 'all' | 'relay';
   /** How long a dial waits for a direct path before using the relay. Default 5 000 ms. */
   readonly timeoutMs?: number;
-  /** Never try a direct path (tests; or a deployment that wants relay only). */
-  readonly forceRelay?: boolean;
+  /** `false`: never try a direct path; every session rides the relay (default `true`). */
+  readonly directPaths?: boolean;
   readonly logger?: { debug(m: string, f?: Record<string, unknown>): void; warn(m: string, f?: Record<string, unknown>): void };
   /**
    * Called when a signed description from `peer` is refused: bad signature,
@@ -490,7 +490,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
    * `leg` carries the connection when it is not `connection` itself (a circuit whose first arrival was looked at).
    */
   const switchable = (connection: Connection, locator: PeerLocator | undefined, firstDelay = retryDelayMs, leg?: PathLeg): Connection => {
-    if (options.forceRelay || !(connection instanceof RelayConnection)) return connection;
+    if (options.directPaths === false || !(connection instanceof RelayConnection)) return connection;
     const key = `${connection.peer}/${connection.circuitId}`;
     let entry: Switchable;
     const conn = new PathSwitchingConnection(leg ?? connection, {
@@ -604,7 +604,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
    * Anything else is a new connection, as from any other peer.
    */
   const inbound = (b: NetlayerBinding, c: Connection): void => {
-    const joinable = c instanceof RelayConnection && !options.forceRelay && [...directs.values()].some((d) => d.peer === c.peer && d.conn.isOpen);
+    const joinable = c instanceof RelayConnection && options.directPaths !== false && [...directs.values()].some((d) => d.peer === c.peer && d.conn.isOpen);
     if (!joinable) return b.onConnection(switchable(c, undefined));
     // Held, not yet the vat's: a circuit on which nothing arrives within relayJoinTimeoutMs is closed
     // (an honest peer sends its join, or its start-session, at once), so a peer cannot park circuits here.
@@ -633,12 +633,12 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
       binding = b;
       const attachment = await relay.attach({ ...b, onConnection: (c) => inbound(b, c) });
-      if (!options.forceRelay) relay.client?.on('signal', onSignal);
+      if (options.directPaths !== false) relay.client?.on('signal', onSignal);
       return attachment;
     },
     async connect(locator: PeerLocator): Promise<Connection> {
       let firstRetry = retryDelayMs;
-      if (!options.forceRelay) {
+      if (options.directPaths !== false) {
         try {
           const { connection, dialId } = await dialDirect(locator);
           return resumable(connection, dialId, locator);

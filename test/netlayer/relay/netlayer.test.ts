@@ -5,7 +5,7 @@ import type { RelayConnection, RelayNetlayer, RelayNetlayerOptions } from '../..
 import type { RelayReplacedNotice } from '../../../src/netlayer/relay/client.js';
 import { designatorOf, generateKeyPair, sign, type KeyPair } from '../../../src/crypto/index.js';
 import { DATA_HEADER_BYTES } from '../../../src/netlayer/relay/protocol.js';
-import { silentLog, startRelay, type RelayServer } from '../../../relay/index.js';
+import { silentLog, startRelay, type RelayOptions, type RelayServer } from '../../../relay/index.js';
 import { dialOverCircuit } from '../../../src/netlayer/relay/connection.js';
 import { decodeOp, encodeOp, dialectFor } from '../../../src/wire/index.js';
 import { makeHello } from '../../../src/mesh/handshake.js';
@@ -133,6 +133,22 @@ describe('relay netlayer: two vats through a relay', () => {
     expect(text).not.toContain(marker);
     expect(text).not.toContain('op:deliver');
     expect(text).not.toContain('start-session');
+  });
+
+  it('a deployed relay takes no traffic hooks: interceptors smuggled into startRelay options are never called', async () => {
+    let calls = 0;
+    const hooks = { interceptData: (frame: Uint8Array) => (calls++, [frame]), interceptSignal: (payload: Uint8Array) => (calls++, [payload]) };
+    const relay = await startRelay({ port: 0, log: silentLog, ...hooks } as RelayOptions);
+    try {
+      const alice = await node(relay.url);
+      const bob = await node(relay.url);
+      const sink = await bob.vat.enliven<{ take(s: string): boolean }>(await alice.vat.register(far('sink', { take: () => true })));
+      expect(await E(sink).take('through an honest relay')).toBe(true);
+      expect(relay.stats().circuits).toBeGreaterThan(0);
+      expect(calls).toBe(0);
+    } finally {
+      await relay.close();
+    }
   });
 });
 

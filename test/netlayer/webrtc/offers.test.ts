@@ -338,8 +338,8 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
     expect(changes).toEqual([{ designator: bob.designator, from: 'relay', to: 'webrtc' }]);
   });
 
-  it('leaves inbound relay connections plain with forceRelay', async () => {
-    const t = await setup({ forceRelay: true });
+  it('leaves inbound relay connections plain with directPaths: false', async () => {
+    const t = await setup({ directPaths: false });
     t.relayInbound(who(2), 7);
     expect(t.inbound[0]).toBeInstanceOf(RelayConnection);
   });
