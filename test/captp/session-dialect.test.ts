@@ -17,7 +17,7 @@ const never = (): Promise<never> => new Promise<never>(() => undefined);
 const taken: object[] = [];
 const objects = (name: string) =>
   far(name, {
-    take: (gift: object) => void taken.push(gift),
+    take: (gift: object, _promises: unknown[]) => void taken.push(gift),
     thing: () => far(`${name} thing`, { ping: () => 'pong' }),
     // A pending promise inside the result is exported as desc:import-promise: its importer listens at once.
     promised: () => [never()],
