@@ -1,11 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVat, E, far, float64, formatPeerUri, type EngineVat } from '../../src/index.js';
 import { tcpTestingOnlyNetlayer } from '../../src/node.js';
+import { createMemoryNetwork } from '../../src/testing.js';
 import { createManualFinalizer } from '../../src/captp/index.js';
 import { decode } from '../../src/syrup/decode.js';
 import { Float64, Sym, SyrupRecord, type SyrupValue } from '../../src/syrup/types.js';
 import { utf8Encode } from '../../src/util/bytes.js';
-import { answerDesc, descriptorFromSyrup, descriptorToSyrup, dialectFor, exportDesc, importObject, importPromise, type DeliverOp } from '../../src/wire/index.js';
+import { answerDesc, descriptorFromSyrup, descriptorToSyrup, dialectFor, exportDesc, importObject, importPromise, type DeliverOp, type Dialect } from '../../src/wire/index.js';
 import type { Connection, Netlayer } from '../../src/netlayer/types.js';
 import { RawSession, importArg, type Received } from '../conformance/harness/raw-session.js';
 import { suiteLocation } from '../conformance/harness/suite-listener.js';
@@ -222,5 +223,43 @@ describe('per-peer dialects: one vat, three peers, three dialects at once', () =
 
     // Still all live, each still in its dialect.
     expect(hub.sessions().map((x) => x.dialect).sort()).toEqual(['endo', 'goblins', 'spec']);
+  });
+});
+
+describe('per-peer dialects between two vats: configured on one side, learned from the version on the other', () => {
+  const goblins012 = dialectFor('goblins', { captpVersion: 'goblins-0.12' });
+
+  async function pair(options: { learnDialects?: boolean; dialects?: (designator: string) => unknown } = {}) {
+    const network = createMemoryNetwork();
+    const b = await createVat({ netlayers: [network.netlayer()], ...(options.learnDialects !== undefined ? { learnDialects: options.learnDialects } : {}) });
+    vats.push(b);
+    const uri = await b.register(far('echo', (...args: unknown[]) => args));
+    const bDesignator = b.locators()[0]!.designator;
+    const a = await createVat({
+      netlayers: [network.netlayer()],
+      dialects: (peer) => (options.dialects ?? ((d) => (d === bDesignator ? goblins012 : undefined)))(peer.designator) as Dialect | undefined,
+    });
+    vats.push(a);
+    return { a, b, uri };
+  }
+
+  it('A writes the Goblins dialect it was told to (version goblins-0.12 in its hello); B learns it from that version', async () => {
+    const { a, b, uri } = await pair();
+    const echo = await a.enliven<(...args: unknown[]) => unknown[]>(uri);
+    expect(await E(echo)('hi', 1n)).toEqual(['hi', 1n]);
+    expect(a.sessions().map((x) => [x.dialect, x.dialectSource])).toEqual([['goblins', 'configured']]);
+    expect(b.sessions().map((x) => [x.dialect, x.dialectSource])).toEqual([['goblins@goblins-0.12', 'learned']]);
+  });
+
+  it('with learnDialects: false, B refuses the unknown version (BAD_VERSION) and opens nothing', async () => {
+    const { a, b, uri } = await pair({ learnDialects: false });
+    await expect(a.enliven(uri)).rejects.toThrow(/BAD_VERSION/);
+    expect(b.sessions()).toEqual([]);
+  });
+
+  it('a dialects() answer that names no dialect fails that dial with INVALID_ARGUMENT', async () => {
+    const { a, uri } = await pair({ dialects: () => 'klingon' });
+    await expect(a.enliven(uri)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(a.sessions()).toEqual([]);
   });
 });
