@@ -2,7 +2,7 @@ import { CapmeshError, isCapmeshError, withoutCodePrefix, type CapmeshErrorCode 
 import type { SyrupLimits, SyrupValue } from '../syrup/types.js';
 import { sessionIdOf } from '../crypto/index.js';
 import { CaptpSession, budgetExceeded, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
-import { decodeOp, dialectForVersion, encodeOp, SPEC_DIALECT, type Descriptor, type Dialect, type Op, type PeerLocator, type StartSessionOp } from '../wire/index.js';
+import { decodeOp, dialectForVersion, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator, type StartSessionOp } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
 import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
 import type { Logger } from './logger.js';
@@ -58,11 +58,13 @@ export interface DialectChoice {
 export interface ShellHost {
   /**
    * The dialect for `peer`: the vat's per-peer configuration, else its
-   * default. On a connection we dial it is asked for the locator we dial,
-   * before our hello; on one we accept, for the location the peer's hello
-   * claims, once its signature checked out.
+   * default (also for `undefined`: a peer not known yet). On a connection we
+   * dial it is asked for the locator we dial, before our hello; on one we
+   * accept, for the location the peer's hello claims, once its signature
+   * checked out. May throw (a bad configuration): the caller fails that
+   * connection.
    */
-  dialectFor(peer: PeerLocator): DialectChoice;
+  dialectFor(peer: PeerLocator | undefined): DialectChoice;
   /** Learn from peers whose dialect was not configured (`VatOptions.learnDialects`). */
   readonly learnDialects: boolean;
   readonly logger: Logger;
@@ -97,9 +99,6 @@ export interface HelloRefusal {
   readonly reason: string;
   readonly code: CapmeshErrorCode;
 }
-
-/** What an accepted connection writes before the peer's hello named its dialect (only ever an `op:abort`, whose form no dialect changes). */
-const DEFAULT_START_DIALECT = SPEC_DIALECT;
 
 /** How long releases (`op:gc-exports` / `op:gc-answers`) are held to batch them. */
 const GC_BATCH_MS = 5;
@@ -163,8 +162,8 @@ export class ConnectionShell {
     private readonly host: ShellHost,
     dialled?: PeerLocator,
   ) {
-    const peer = dialled ?? connection.remoteLocator;
-    this.startDialect = connection.outbound && peer !== undefined ? host.dialectFor(peer) : { dialect: DEFAULT_START_DIALECT, configured: false };
+    // An accepted connection knows its peer only from its hello: until then the default (for an op:abort at most).
+    this.startDialect = host.dialectFor(dialled ?? (connection.outbound ? connection.remoteLocator : undefined));
   }
 
   /** What we write to this peer now: the session's dialect once it is open (it may learn), else the one chosen for the handshake. */

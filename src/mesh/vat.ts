@@ -427,7 +427,7 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
   const chooseDialect = options.dialects;
   const host: ShellHost = {
     dialectFor(peer) {
-      const configured = chooseDialect?.(peer);
+      const configured = peer === undefined ? undefined : chooseDialect?.(peer);
       if (configured === undefined) return { dialect, configured: false };
       return { dialect: dialectArgument(configured, 'dialects(peer)'), configured: true };
     },
@@ -545,13 +545,20 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
     limits,
   });
 
-  const adopt = (connection: Connection, transport: string): ConnectionShell => {
+  const adopt = (connection: Connection, transport: string): void => {
     const entry = netlayers.get(transport);
     if (!entry) throw new CapmeshError('INVALID_ARGUMENT', `no netlayer for transport "${transport}"`);
-    const shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
+    let shell: ConnectionShell;
+    try {
+      shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
+    } catch (error) {
+      // `dialects()` threw for a connection a netlayer handed us already dialled: it goes unused.
+      logger.warn('connection refused: no dialect for its peer', { transport, reason: error instanceof Error ? error.message : String(error) });
+      connection.close('no dialect for this peer');
+      return;
+    }
     shells.add(shell);
     shell.start();
-    return shell;
   };
 
   for (const netlayer of options.netlayers) {

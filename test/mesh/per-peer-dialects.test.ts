@@ -262,4 +262,15 @@ describe('per-peer dialects between two vats: configured on one side, learned fr
     await expect(a.enliven(uri)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     expect(a.sessions()).toEqual([]);
   });
+
+  it('on a connection it accepts, a vat whose dialects() names no dialect aborts that connection only (INVALID_ARGUMENT)', async () => {
+    const network = createMemoryNetwork();
+    const b = await createVat({ netlayers: [network.netlayer()], dialects: () => 'klingon' as Dialect['name'] as 'spec' });
+    vats.push(b);
+    const uri = await b.register(far('echo', (...args: unknown[]) => args));
+    const a = await createVat({ netlayers: [network.netlayer()] });
+    vats.push(a);
+    await expect(a.enliven(uri)).rejects.toThrow(/INVALID_ARGUMENT/);
+    expect(b.sessions()).toEqual([]);
+  });
 });
