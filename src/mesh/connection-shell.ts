@@ -126,6 +126,15 @@ export type ShellState = 'handshaking' | 'open' | 'closed';
  * `canSend`, and the abort goes out inside that notice, before the transport
  * closes.
  *
+ * Dialect (per peer): on a dial, the vat's choice for the locator dialled
+ * (`ShellHost.dialectFor`), before our hello, whose version is that
+ * dialect's. On an accepted connection, the choice for the location the
+ * peer's hello claims (signature checked first); when that is the vat's
+ * default and learning is on, a `goblins-0.N` version moves it to the
+ * Goblins forms with that version, and our hello answers with it. The session
+ * then holds the dialect and, unless it was configured, learns older forms
+ * from the peer's messages (`CaptpSession.dialect`).
+ *
  * Backpressure (open sessions, connections with `bufferedBytes`): after each
  * message the session sends, the connection's backlog is checked. Above
  * `pauseInputAtUnsentBytes` the peer's later messages are held, in arrival
