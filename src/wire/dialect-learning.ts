@@ -19,7 +19,7 @@ import { DIALECTS, GOBLINS_DIALECT, type Dialect, type FireAndForgetForm, type G
  * | `op:listen` with 3 fields                    | `op:listen` with `wants-partial? = f`    |
  * | `op:gc-export` / `op:gc-answer` with lists   | GC `singular-list` (unless already `singular`) |
  * | `op:gc-export pos delta` / `op:gc-answer pos`| GC `singular` (one record per position)  |
- * | start-session version `goblins-0.N`          | that version, and the `goblins` forms (see `dialectForVersion`) |
+ * | start-session version `goblins-0.N` (on a connection the peer dialled: our hello answers it) | that version, and the `goblins` forms (see `dialectForVersion`) |
  *
  * One GC knob covers both GC messages: a peer's form for one is taken for
  * both, as every known peer writes the two alike.
