@@ -21,3 +21,4 @@ export { loadOrCreateBrowserIdentity, CRYPTO_IDENTITY_KEY } from './persistence/
 export { relayNetlayer } from './netlayer/relay/netlayer.js';
 export { websocketClientNetlayer, WEBSOCKET_TRANSPORT } from './netlayer/websocket/client.js';
 export type { WebSocketClientNetlayerOptions, WebSocketDialOptions } from './netlayer/websocket/client.js';
+export type { WebSocketAuth } from './netlayer/websocket/auth.js';

@@ -8,7 +8,7 @@
  * @module capmesh
  */
 export { createVat, parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri, silentLogger, jsonLineLogger } from './mesh/index.js';
-export type { Vat, EngineVat, RegisterOptions, VatOptions, VatLimits, SessionInfo, SessionRefusals, Logger } from './mesh/index.js';
+export type { Vat, EngineVat, RegisterOptions, VatOptions, VatLimits, SessionInfo, SessionRefusals, DialectSource, Logger } from './mesh/index.js';
 export { reconnecting } from './mesh/index.js';
 export type { Reconnecting, ReconnectOptions, ReconnectState, ReconnectTimer, KindMaker, PersistentContext, LivenessOptions } from './mesh/index.js';
 export { memoryStore, namespaced, MAX_KEY_BYTES } from './persistence/index.js';
@@ -38,7 +38,7 @@ export type { CapmeshErrorCode, CapmeshErrorOptions } from './util/errors.js';
 export { sym, record, tagged, float64, Sym, Tagged, Float64 } from './syrup/types.js';
 export type { Persistable, SyrupValue } from './syrup/types.js';
 export { dialectFor, DIALECTS } from './wire/index.js';
-export type { Dialect, DialectName, DialectOverrides, FireAndForgetForm, GcForm, StreamFraming, WebSocketAuth, LocatorForm, HintsForm, LocatorLabel, PeerLocator, SturdyRef } from './wire/index.js';
+export type { Dialect, DialectName, DialectOverrides, FireAndForgetForm, GcForm, LocatorForm, HintsForm, LocatorLabel, PeerLocator, SturdyRef } from './wire/index.js';
 export type { SessionStats } from './captp/index.js';
 export type { Netlayer, Connection, ConnectionReceiver, ConnectionCloseReason, NetlayerBinding, NetlayerAttachment } from './netlayer/types.js';
 export { generateKeyPair, designatorOf, designatorSigner, keyPairDesignatorKey, DESIGNATOR_STATEMENT_LABELS } from './crypto/index.js';

@@ -25,6 +25,7 @@ export type { FileStoreOptions } from './persistence/file-store.js';
 // Relay and WebSocket netlayers (with the `ws` package injected as WebSocket).
 export { websocketNetlayer } from './netlayer/websocket/node.js';
 export type { WebSocketNetlayer, WebSocketNetlayerOptions } from './netlayer/websocket/node.js';
+export type { WebSocketAuth } from './netlayer/websocket/auth.js';
 export { WEBSOCKET_TRANSPORT } from './netlayer/websocket/client.js';
 export { relayNetlayer, createRelayClient } from './netlayer/relay/node.js';
 export { RELAY_TRANSPORT, RelayClient } from './netlayer/relay/index.js';

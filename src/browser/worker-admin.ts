@@ -65,6 +65,7 @@ export function plainSession(s: SessionInfo): SessionInfo {
     transport: s.transport,
     designator: s.designator,
     dialect: s.dialect,
+    dialectSource: s.dialectSource,
     outbound: s.outbound,
     proven: s.proven,
     sessionId: s.sessionId,

@@ -112,7 +112,14 @@ export const DEFAULT_SESSION_LIMITS: Readonly<Required<SessionLimits>> = Object.
 export const SESSION_LIMIT_NAMES = Object.freeze(Object.keys(DEFAULT_SESSION_LIMITS)) as readonly (keyof SessionLimits)[];
 
 export interface SessionOptions {
+  /** What the session writes to start with (see `CaptpSession.dialect`). */
   readonly dialect: Dialect;
+  /**
+   * Move the dialect down to the older forms the peer's messages reveal
+   * (`learnDialect` in `wire/dialect-learning.ts`). Default false: write
+   * `dialect` as given.
+   */
+  readonly learnDialect?: boolean;
   /** The local object at export 0 (it answers `fetch`, `deposit-gift`, `withdraw-gift`). */
   readonly bootstrap: object;
   readonly limits?: SessionLimits;

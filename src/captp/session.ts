@@ -1,9 +1,12 @@
 import { CapmeshError, isCapmeshError, withoutCodePrefix, type CapmeshErrorCode } from '../util/errors.js';
 import { Sym, type SyrupLimits, type SyrupValue } from '../syrup/types.js';
+import { decode } from '../syrup/index.js';
 import {
   answerDesc,
-  decodeOp,
   encodeOp,
+  formsRevealedBy,
+  learnDialect,
+  opFromRecord,
   exportDesc,
   importObject,
   type Descriptor,
@@ -93,7 +96,9 @@ export const GC_POSITIONS_PER_MESSAGE = 4096;
  * whose code says why, the tables empty, and `ports.closed` is called once.
  */
 export class CaptpSession implements MarshalContext, RemoteOps {
-  readonly dialect: Dialect;
+  #dialect: Dialect;
+  readonly #learnsDialect: boolean;
+  #dialectLearned = false;
   private readonly ports: SessionPorts;
   private readonly limits: Required<SessionLimits>;
   private readonly label: string;
@@ -122,7 +127,8 @@ export class CaptpSession implements MarshalContext, RemoteOps {
 
   constructor(ports: SessionPorts, options: SessionOptions) {
     this.ports = ports;
-    this.dialect = options.dialect;
+    this.#dialect = options.dialect;
+    this.#learnsDialect = options.learnDialect === true;
     this.limits = { ...DEFAULT_SESSION_LIMITS, ...options.limits };
     this.label = options.label ?? 'peer';
     this.budgets = new PeerBudgets(this.limits);
@@ -138,6 +144,21 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     return this.peerBootstrap;
   }
 
+  /**
+   * What this session writes now: `SessionOptions.dialect`, moved down to the
+   * peer's older forms as its messages reveal them when `learnDialect` is on
+   * (`learnDialect` in `wire/dialect-learning.ts` has the rules). A change
+   * applies from the next message written after the revealing one was read.
+   */
+  get dialect(): Dialect {
+    return this.#dialect;
+  }
+
+  /** True once learning changed at least one knob of the dialect this session started with. */
+  get dialectLearned(): boolean {
+    return this.#dialectLearned;
+  }
+
   get closed(): boolean {
     return this.closedWith !== undefined;
   }
@@ -149,12 +170,18 @@ export class CaptpSession implements MarshalContext, RemoteOps {
 
   // ---------------------------------------------------------------- incoming
 
-  /** Decodes and handles one message. Decode faults abort the session. */
+  /**
+   * Decodes and handles one message. Decode faults abort the session. With
+   * `learnDialect`, a message that read cleanly first teaches the dialect
+   * (before it is handled, so whatever its handling writes is in the form learned).
+   */
   receiveBytes(bytes: Uint8Array, limits?: SyrupLimits): void {
     if (this.closedWith) return;
     let op;
     try {
-      op = decodeOp(bytes, limits);
+      const value = decode(bytes, limits);
+      op = opFromRecord(value);
+      if (this.#learnsDialect) this.learnFrom(value);
     } catch (e) {
       this.abortFor(e);
       return;
@@ -170,6 +197,14 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     }
     this.receive(op);
     this.currentBytes = 0;
+  }
+
+  private learnFrom(value: SyrupValue): void {
+    const next = learnDialect(this.#dialect, formsRevealedBy(value));
+    if (next === this.#dialect) return;
+    this.ports.log?.('debug', 'dialect learned from the peer', { from: this.#dialect.name, to: next.name });
+    this.#dialect = next;
+    this.#dialectLearned = true;
   }
 
   /** Handles one decoded session op. Protocol faults abort the session. */

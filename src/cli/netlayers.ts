@@ -1,8 +1,10 @@
 import { tcpTestingOnlyNetlayer, TCP_TESTING_ONLY_TRANSPORT } from '../netlayer/tcp/tcp-testing-only.js';
+import type { StreamFramingMode } from '../netlayer/tcp/stream-messages.js';
 import type { Netlayer } from '../netlayer/types.js';
+import type { WebSocketAuth } from '../netlayer/websocket/auth.js';
 import { WEBSOCKET_TRANSPORT } from '../netlayer/websocket/client.js';
 import { websocketNetlayer } from '../netlayer/websocket/node.js';
-import type { StreamFraming, WebSocketAuth } from '../wire/index.js';
+import { choice, type ParsedArgs } from './args.js';
 import { UsageError } from './subcommand.js';
 
 /**
@@ -11,14 +13,31 @@ import { UsageError } from './subcommand.js';
  * reaches peers on it with no other change.
  */
 export interface CliNetlayerOptions {
-  /** Stream framing (tcp-testing-only). */
-  readonly framing: StreamFraming;
+  /** Stream framing (tcp-testing-only `framing`). Default `syrup`. */
+  readonly framing: StreamFramingMode;
   /**
-   * WebSocket peer-auth form. `legacy` (the `goblins-0.17`-style dialect
-   * override) also turns on `legacyPeerAuth` for the listener, explicitly:
-   * such a CLI vat answers unlabelled 64-byte challenges too.
+   * WebSocket peer-auth form (websocket `auth`). Default `typed`. `legacy`
+   * (Goblins ≤ 0.17) also turns on `legacyPeerAuth` for the listener,
+   * explicitly: such a CLI vat answers unlabelled 64-byte challenges too.
    */
   readonly websocketAuth: WebSocketAuth;
+}
+
+/** The netlayer flags `test-peer` and `call` take (each a netlayer option, not a dialect knob). */
+export const NETLAYER_FLAGS = ['framing', 'websocket-auth'] as const;
+
+export const NETLAYER_USAGE = [
+  '  --framing none|syrup    tcp-testing-only stream framing (default syrup)',
+  '  --websocket-auth typed|legacy',
+  '                          websocket peer-auth form (default typed; legacy is',
+  '                          Goblins ≤ 0.17)',
+].join('\n');
+
+export function netlayerOptionsFromArgs(parsed: ParsedArgs): CliNetlayerOptions {
+  return {
+    framing: choice<StreamFramingMode>(parsed, 'framing', ['none', 'syrup'], 'syrup'),
+    websocketAuth: choice<WebSocketAuth>(parsed, 'websocket-auth', ['typed', 'legacy'], 'typed'),
+  };
 }
 
 const FACTORIES: Readonly<Record<string, (options: CliNetlayerOptions) => Netlayer>> = {

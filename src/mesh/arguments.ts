@@ -1,5 +1,6 @@
 import { assert, assertFunction, assertInteger } from '../util/assert.js';
-import { DIALECTS, type SturdyRef } from '../wire/index.js';
+import { DIALECTS, dialectFor, type Dialect, type DialectName, type SturdyRef } from '../wire/index.js';
+import { isCapmeshError } from '../util/errors.js';
 import { parseSturdyRef } from './uri.js';
 
 /**
@@ -21,11 +22,9 @@ export function checkVatOptions(options: unknown): void {
     const ok = isObject(n) && typeof n.transport === 'string' && n.transport.length > 0 && typeof n.attach === 'function';
     assert(ok, `netlayers[${i}]`, 'a netlayer (with `transport` and `attach`)', n);
   });
-  if (typeof o.dialect === 'string') {
-    assert(Object.hasOwn(DIALECTS, o.dialect), 'dialect', `one of ${Object.keys(DIALECTS).join(', ')}`, o.dialect);
-  } else if (o.dialect !== undefined) {
-    assert(isObject(o.dialect) && typeof o.dialect.name === 'string', 'dialect', 'a dialect name or a Dialect', o.dialect);
-  }
+  if (o.dialect !== undefined) dialectArgument(o.dialect, 'dialect');
+  if (o.dialects !== undefined) assertFunction(o.dialects, 'dialects');
+  if (o.learnDialects !== undefined) assert(typeof o.learnDialects === 'boolean', 'learnDialects', 'a boolean', o.learnDialects);
   if (o.store !== undefined) {
     const s = o.store;
     const ok = isObject(s) && ['get', 'set', 'delete', 'keys'].every((m) => typeof s[m] === 'function');
@@ -49,6 +48,26 @@ export function checkVatOptions(options: unknown): void {
     for (const [name, value] of Object.entries(o.limits)) {
       if (value !== undefined) assertInteger(value, `limits.${name}`, 0);
     }
+  }
+}
+
+/**
+ * A dialect argument (`VatOptions.dialect`, what `VatOptions.dialects`
+ * returns): a preset's name, or a `Dialect` whose knobs all hold known
+ * values (an unknown knob, such as the old `framing`, is refused). Returns
+ * it as a frozen `Dialect`.
+ */
+export function dialectArgument(value: unknown, name: string): Dialect {
+  if (typeof value === 'string') {
+    assert(Object.hasOwn(DIALECTS, value), name, `one of ${Object.keys(DIALECTS).join(', ')}`, value);
+    return dialectFor(value as DialectName);
+  }
+  assert(isObject(value) && typeof value.name === 'string', name, 'a dialect name or a Dialect', value);
+  try {
+    return dialectFor('spec', value);
+  } catch (e) {
+    const problem = isCapmeshError(e) ? e.message : String(e);
+    assert(false, name, `a Dialect (${problem})`, value.name);
   }
 }
 

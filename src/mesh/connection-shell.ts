@@ -2,7 +2,7 @@ import { CapmeshError, isCapmeshError, withoutCodePrefix, type CapmeshErrorCode 
 import type { SyrupLimits, SyrupValue } from '../syrup/types.js';
 import { sessionIdOf } from '../crypto/index.js';
 import { CaptpSession, budgetExceeded, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
-import { decodeOp, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator } from '../wire/index.js';
+import { decodeOp, dialectForVersion, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator, type StartSessionOp } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
 import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
 import type { Logger } from './logger.js';
@@ -38,9 +38,35 @@ export const DEFAULT_SHELL_LIMITS: Readonly<Required<ShellLimits>> = Object.free
   maxHeldInputBytes: 16 * 1024 * 1024,
 });
 
+/**
+ * Where a session's dialect came from (`SessionInfo.dialectSource`):
+ * `default` — the vat's `dialect`, unchanged; `configured` — `VatOptions.dialects`
+ * named one for this peer (never changed by learning); `learned` — the
+ * default moved down to older forms by the peer's start-session version or
+ * the messages it wrote (see `wire/dialect-learning.ts`).
+ */
+export type DialectSource = 'default' | 'configured' | 'learned';
+
+/** The dialect a vat picks for one peer before anything is learned. */
+export interface DialectChoice {
+  readonly dialect: Dialect;
+  /** True when the vat's per-peer configuration named it (then nothing is learned). */
+  readonly configured: boolean;
+}
+
 /** What a shell needs from its vat. */
 export interface ShellHost {
-  readonly dialect: Dialect;
+  /**
+   * The dialect for `peer`: the vat's per-peer configuration, else its
+   * default (also for `undefined`: a peer not known yet). On a connection we
+   * dial it is asked for the locator we dial, before our hello; on one we
+   * accept, for the location the peer's hello claims, once its signature
+   * checked out. May throw (a bad configuration): the caller fails that
+   * connection.
+   */
+  dialectFor(peer: PeerLocator | undefined): DialectChoice;
+  /** Learn from peers whose dialect was not configured (`VatOptions.learnDialects`). */
+  readonly learnDialects: boolean;
   readonly logger: Logger;
   readonly finalizer: FinalizerFactory;
   readonly sessionLimits: SessionLimits;
@@ -100,6 +126,15 @@ export type ShellState = 'handshaking' | 'open' | 'closed';
  * `canSend`, and the abort goes out inside that notice, before the transport
  * closes.
  *
+ * Dialect (per peer): on a dial, the vat's choice for the locator dialled
+ * (`ShellHost.dialectFor`), before our hello, whose version is that
+ * dialect's. On an accepted connection, the choice for the location the
+ * peer's hello claims (signature checked first); when that is the vat's
+ * default and learning is on, a `goblins-0.N` version moves it to the
+ * Goblins forms with that version, and our hello answers with it. The session
+ * then holds the dialect and, unless it was configured, learns older forms
+ * from the peer's messages (`CaptpSession.dialect`).
+ *
  * Backpressure (open sessions, connections with `bufferedBytes`): after each
  * message the session sends, the connection's backlog is checked. Above
  * `pauseInputAtUnsentBytes` the peer's later messages are held, in arrival
@@ -122,12 +157,34 @@ export class ConnectionShell {
   private outputTripped = false;
   private liveness: LivenessMonitor | undefined;
   private sentHello = false;
+  /** What we write before the session opens (and what the session starts with). */
+  private startDialect: DialectChoice;
+  private learnedAtHello = false;
 
+  /**
+   * `dialled`: the locator we dial, on a connection we dialled (its dialect is
+   * chosen now, so our hello carries its version); absent on an accepted one.
+   */
   constructor(
     readonly connection: Connection,
     readonly hello: LocalHello,
     private readonly host: ShellHost,
-  ) {}
+    dialled?: PeerLocator,
+  ) {
+    // An accepted connection knows its peer only from its hello: until then the default (for an op:abort at most).
+    this.startDialect = host.dialectFor(dialled ?? (connection.outbound ? connection.remoteLocator : undefined));
+  }
+
+  /** What we write to this peer now: the session's dialect once it is open (it may learn), else the one chosen for the handshake. */
+  get dialect(): Dialect {
+    return this.session?.dialect ?? this.startDialect.dialect;
+  }
+
+  /** Where `dialect` came from (see `DialectSource`). */
+  get dialectSource(): DialectSource {
+    if (this.startDialect.configured) return 'configured';
+    return this.learnedAtHello || this.session?.dialectLearned === true ? 'learned' : 'default';
+  }
 
   get outbound(): boolean {
     return this.connection.outbound;
@@ -151,7 +208,8 @@ export class ConnectionShell {
 
   private sendHello(): void {
     this.sentHello = true;
-    this.sendRaw(this.hello.op);
+    // The version is this peer's dialect's: on an accepted connection it may be one learned from the peer's hello.
+    this.sendRaw({ ...this.hello.op, captpVersion: this.dialect.captpVersion });
   }
 
   /** Aborts this connection with `reason` (sends op:abort, closes). */
@@ -167,7 +225,7 @@ export class ConnectionShell {
   }
 
   private sendRaw(op: Op): void {
-    for (const bytes of encodeOp(op, this.host.dialect)) this.connection.send(bytes);
+    for (const bytes of encodeOp(op, this.dialect)) this.connection.send(bytes);
   }
 
   private onMessage(bytes: Uint8Array): void {
@@ -202,7 +260,7 @@ export class ConnectionShell {
     if (op.op !== 'start-session') {
       throw new CapmeshError('PROTOCOL', `expected op:start-session first, got op:${op.op}`);
     }
-    const checked = checkHello(op, this.host.dialect);
+    const checked = this.outbound ? checkHello(op, this.startDialect.dialect) : checkHello(op, (hello) => this.chooseDialect(hello));
     checkProvenIdentity(this.connection, checked.location);
     this.peer = checked;
     this.sessionId = sessionIdOf(this.hello.publicId, this.peer.peerId);
@@ -215,6 +273,24 @@ export class ConnectionShell {
     // Accepted: on an inbound connection our hello goes now, before anything the session sends.
     if (!this.sentHello) this.sendHello();
     this.openSession();
+  }
+
+  /**
+   * The dialect for the peer whose hello arrived on a connection we accepted:
+   * the vat's choice for the location it claims; when that is the vat's
+   * default (not configured) and the peer's version is not the default's,
+   * the dialect that version reveals (`dialectForVersion`), if learning is on.
+   * A version nothing reveals is left for `checkHello` to refuse.
+   */
+  private chooseDialect(hello: StartSessionOp): Dialect {
+    const choice = this.host.dialectFor(hello.location);
+    this.startDialect = choice;
+    if (choice.configured || !this.host.learnDialects || hello.captpVersion === choice.dialect.captpVersion) return choice.dialect;
+    const learned = dialectForVersion(choice.dialect, hello.captpVersion);
+    if (learned === undefined) return choice.dialect;
+    this.startDialect = { dialect: learned, configured: false };
+    this.learnedAtHello = true;
+    return learned;
   }
 
   private openSession(): void {
@@ -237,7 +313,13 @@ export class ConnectionShell {
         handoff: (desc) => this.host.handoffIn(this, desc),
         handoffOut: (value, txn) => this.host.handoffOut(this, value, txn),
       },
-      { dialect: this.host.dialect, bootstrap: this.host.bootstrapFor(this), limits: this.host.sessionLimits, label },
+      {
+        dialect: this.startDialect.dialect,
+        learnDialect: this.host.learnDialects && !this.startDialect.configured,
+        bootstrap: this.host.bootstrapFor(this),
+        limits: this.host.sessionLimits,
+        label,
+      },
     );
     this.state = 'open';
     this.startLiveness();

@@ -15,6 +15,7 @@ export interface LocalHello {
   readonly op: StartSessionOp;
 }
 
+/** Our hello, with `dialect`'s version (the shell may send it with another: the signature covers the location only). */
 export function makeHello(location: PeerLocator, dialect: Dialect): LocalHello {
   const keyPair = generateKeyPair();
   const locationSig = signLocation(keyPair.secretKey, locatorToSyrup(location));
@@ -29,17 +30,26 @@ export interface CheckedHello {
   readonly peerKey: Uint8Array;
   readonly peerId: Uint8Array;
   readonly location: PeerLocator;
+  /** The dialect the session with this peer starts with (its `captpVersion` is the peer's). */
+  readonly dialect: Dialect;
 }
 
-/** Throws `BAD_VERSION` or `BAD_LOCATION_SIGNATURE`; the caller aborts the connection with it. */
-export function checkHello(op: StartSessionOp, dialect: Dialect): CheckedHello {
-  if (op.captpVersion !== dialect.captpVersion) {
-    throw new CapmeshError('BAD_VERSION', `unsupported CapTP version "${op.captpVersion}" (we speak "${dialect.captpVersion}")`);
-  }
+/**
+ * Checks the peer's start-session: first its location signature, then the
+ * version against the dialect for this peer — `dialect`, or what `choose`
+ * returns for the (by then verified) hello. Throws `BAD_LOCATION_SIGNATURE`
+ * or `BAD_VERSION` (or what `choose` throws); the caller aborts the
+ * connection with it.
+ */
+export function checkHello(op: StartSessionOp, dialect: Dialect | ((hello: StartSessionOp) => Dialect)): CheckedHello {
   if (!verifyLocation(op.sessionPubkey, locatorToSyrup(op.location), op.locationSig)) {
     throw new CapmeshError('BAD_LOCATION_SIGNATURE', 'the start-session location signature does not verify');
   }
-  return { peerKey: op.sessionPubkey, peerId: publicIdOf(op.sessionPubkey), location: op.location };
+  const chosen = typeof dialect === 'function' ? dialect(op) : dialect;
+  if (op.captpVersion !== chosen.captpVersion) {
+    throw new CapmeshError('BAD_VERSION', `unsupported CapTP version "${op.captpVersion}" (we speak "${chosen.captpVersion}")`);
+  }
+  return { peerKey: op.sessionPubkey, peerId: publicIdOf(op.sessionPubkey), location: op.location, dialect: chosen };
 }
 
 /**

@@ -1,5 +1,6 @@
 export { createVat } from './vat.js';
 export type { Vat, EngineVat, RegisterOptions, VatOptions, VatLimits, SessionInfo, SessionRefusals } from './vat.js';
+export type { DialectSource } from './connection-shell.js';
 export { parseSturdyRef, formatSturdyRef, parsePeerUri, formatPeerUri } from './uri.js';
 export { silentLogger, jsonLineLogger } from './logger.js';
 export type { Logger } from './logger.js';

@@ -6,7 +6,7 @@ import { SESSION_LIMIT_NAMES, finalizationRegistryFinalizer, type FinalizerFacto
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
-import { ConnectionShell, DEFAULT_SHELL_LIMITS, type HelloRefusal, type ShellHost, type ShellLimits } from './connection-shell.js';
+import { ConnectionShell, DEFAULT_SHELL_LIMITS, type DialectSource, type HelloRefusal, type ShellHost, type ShellLimits } from './connection-shell.js';
 import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
 import { silentLogger, type Logger } from './logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
@@ -16,7 +16,7 @@ import { formatSturdyRef, parseSturdyRef } from './uri.js';
 import { loadOrCreateIdentity, memoryStore, type Store } from '../persistence/index.js';
 import type { Persistable, SyrupValue } from '../syrup/types.js';
 import { PersistentObjects, type KindMaker } from './persistent-objects.js';
-import { checkExportable, checkLocator, checkVatOptions, sturdyRefArgument } from './arguments.js';
+import { checkExportable, checkLocator, checkVatOptions, dialectArgument, sturdyRefArgument } from './arguments.js';
 import { assertFunction } from '../util/assert.js';
 import { SessionEnds } from './session-ends.js';
 import { livenessSettings, type LivenessOptions } from './liveness.js';
@@ -78,8 +78,34 @@ export interface SessionRefusals {
 export interface VatOptions {
   /** How this vat reaches and is reached by others. The first one names the vat in `register`'s URIs. */
   readonly netlayers: readonly Netlayer[];
-  /** The OCapN dialect this vat writes (it reads every dialect). Default `spec`. */
+  /**
+   * The OCapN dialect this vat writes to a peer that `dialects` names none
+   * for (it reads every dialect). Default `spec`.
+   */
   readonly dialect?: Dialect | DialectName;
+  /**
+   * The dialect for one peer, by its locator; undefined for the default
+   * (`dialect`, and learning). A configured dialect is written as given:
+   * nothing is learned on that session. Use it for what cannot be learned
+   * (Endo's −0 folding, an old Goblins' version on our own dials, the first
+   * messages to a peer that reads only older forms; see docs/conformance.md,
+   * "Dialects per peer"). Called before our hello on a connection we dial
+   * (with the locator dialled), and on one we accept once the peer's hello
+   * checked out (with the location it claims, proven or not: a dialect only
+   * says how we write to that connection). Called synchronously, once per
+   * connection; what it throws fails that dial or aborts that connection.
+   * A name or a `Dialect`; anything else is `INVALID_ARGUMENT`.
+   */
+  readonly dialects?: (peer: PeerLocator) => Dialect | DialectName | undefined;
+  /**
+   * Learn each peer's older forms from what it writes, on sessions whose
+   * dialect is not configured by `dialects` (see docs/conformance.md,
+   * "Dialects per peer"): its start-session version (`goblins-0.N`) on a
+   * connection it dialled, and `op:deliver-only`, 3-field `op:listen` and the
+   * singular GC labels on any session. Learning only ever moves to an older
+   * form the peer has written, from the next message we write. Default true.
+   */
+  readonly learnDialects?: boolean;
   readonly logger?: Logger;
   readonly limits?: VatLimits;
   /**
@@ -137,7 +163,10 @@ export interface SessionInfo {
   readonly peer: PeerLocator;
   readonly transport: string;
   readonly designator: string;
+  /** The name of the dialect we write to this peer now (it changes when we learn). */
   readonly dialect: string;
+  /** Where that dialect came from: the vat's default, `VatOptions.dialects`, or learned from the peer. */
+  readonly dialectSource: DialectSource;
   /** True when we dialled. */
   readonly outbound: boolean;
   /**
@@ -277,7 +306,7 @@ function peerKey(locator: PeerLocator): string {
  */
 export async function createVat(options: VatOptions): Promise<EngineVat> {
   checkVatOptions(options);
-  const dialect = typeof options.dialect === 'string' ? dialectFor(options.dialect) : (options.dialect ?? dialectFor('spec'));
+  const dialect = options.dialect === undefined ? dialectFor('spec') : dialectArgument(options.dialect, 'dialect');
   const logger = options.logger ?? silentLogger;
   const store = options.store ?? memoryStore();
   const identityOption = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : generateKeyPair());
@@ -395,8 +424,14 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
     return { reason: `${budget} (${limit}) reached: no more inbound sessions${which}`, code: 'BUDGET_EXCEEDED' };
   };
 
+  const chooseDialect = options.dialects;
   const host: ShellHost = {
-    dialect,
+    dialectFor(peer) {
+      const configured = peer === undefined ? undefined : chooseDialect?.(peer);
+      if (configured === undefined) return { dialect, configured: false };
+      return { dialect: dialectArgument(configured, 'dialects(peer)'), configured: true };
+    },
+    learnDialects: options.learnDialects !== false,
     logger,
     finalizer: options.finalizer ?? finalizationRegistryFinalizer,
     sessionLimits: pick(limits, SESSION_LIMIT_NAMES),
@@ -510,13 +545,20 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
     limits,
   });
 
-  const adopt = (connection: Connection, transport: string): ConnectionShell => {
+  const adopt = (connection: Connection, transport: string): void => {
     const entry = netlayers.get(transport);
     if (!entry) throw new CapmeshError('INVALID_ARGUMENT', `no netlayer for transport "${transport}"`);
-    const shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
+    let shell: ConnectionShell;
+    try {
+      shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
+    } catch (error) {
+      // `dialects()` threw for a connection a netlayer handed us already dialled: it goes unused.
+      logger.warn('connection refused: no dialect for its peer', { transport, reason: error instanceof Error ? error.message : String(error) });
+      connection.close('no dialect for this peer');
+      return;
+    }
     shells.add(shell);
     shell.start();
-    return shell;
   };
 
   for (const netlayer of options.netlayers) {
@@ -584,7 +626,15 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
         connection.close('a session with this peer is already open');
         return;
       }
-      const shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
+      let shell: ConnectionShell;
+      try {
+        shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host, peer);
+      } catch (error) {
+        // `dialects(peer)` threw or named no dialect: this dial fails, the connection goes unused.
+        connection.close('no dialect for this peer');
+        fail(error);
+        return;
+      }
       shells.add(shell);
       dials.set(shell, key);
       shell.start();
@@ -667,7 +717,8 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
           peer: shell.peer.location,
           transport: shell.peer.location.transport,
           designator: shell.peer.location.designator,
-          dialect: dialect.name,
+          dialect: shell.dialect.name,
+          dialectSource: shell.dialectSource,
           outbound: shell.outbound,
           proven: shell.proven,
           sessionId: toHex(sessionIdOf(shell.hello.publicId, shell.peer.peerId)),

@@ -1,30 +1,32 @@
 import { assert } from '../util/assert.js';
 
 /**
- * A peer's dialect: which revision of OCapN we *write* to it. Reading always
- * accepts every known variant, whatever the dialect.
+ * A peer's dialect: which revision of CapTP we *write* to it. Reading always
+ * accepts every known variant, whatever the dialect. A dialect holds CapTP
+ * knobs only: stream framing is the tcp-testing-only netlayer's `framing`
+ * option and websocket peer-auth the websocket netlayers' `auth` option.
  *
  * Dialects are frozen plain objects; `dialectFor(name, overrides)` derives a
  * new one. The presets:
  *
- * | preset          | fire-and-forget  | listen  | GC ops                                    | −0 | framing |
- * |-----------------|------------------|---------|-------------------------------------------|----|---------|
- * | `spec`          | `op:deliver … f f` | 2 fields | `op:gc-exports`/`op:gc-answers`, lists  | kept | syrup |
- * | `suite-2026-02` | `op:deliver-only` | 3 fields | `op:gc-export`/`op:gc-answer`, lists (suite `6c146dc`) | kept | none |
- * | `endo`          | `op:deliver … f f` | 3 fields | plural, lists (suite `74db78f`)          | folded to +0 | syrup |
- * | `goblins`       | `op:deliver-only` | 3 fields | one `op:gc-export pos delta` / `op:gc-answer pos` per position | kept | none |
+ * | preset          | fire-and-forget  | listen  | GC ops                                    | −0 |
+ * |-----------------|------------------|---------|-------------------------------------------|----|
+ * | `spec`          | `op:deliver … f f` | 2 fields | `op:gc-exports`/`op:gc-answers`, lists  | kept |
+ * | `suite-2026-02` | `op:deliver-only` | 3 fields | `op:gc-export`/`op:gc-answer`, lists (suite `6c146dc`) | kept |
+ * | `endo`          | `op:deliver … f f` | 3 fields | plural, lists (suite `74db78f`)          | folded to +0 |
+ * | `goblins`       | `op:deliver-only` | 3 fields | one `op:gc-export pos delta` / `op:gc-answer pos` per position | kept |
  *
  * Every preset writes version "1.0" (newer Goblins report 1.0; override
- * `captpVersion` for older Goblins' "goblins-0.12" and the like) and typed
- * websocket peer-auth (`init:peer-auth`; `legacy` is Goblins ≤ 0.17).
+ * `captpVersion` for older Goblins' "goblins-0.12" and the like).
+ *
+ * A vat picks a dialect per peer (see `VatOptions.dialects` and
+ * `dialect-learning.ts`): the vat's default, one configured for the peer's
+ * locator, or one learned from what the peer writes.
  */
 
 export type FireAndForgetForm = 'deliver' | 'deliver-only';
 /** `plural`: `op:gc-exports`/`op:gc-answers` with lists; `singular-list`: the singular labels with lists; `singular`: one record per position. */
 export type GcForm = 'plural' | 'singular-list' | 'singular';
-/** Stream framing for stream netlayers: `syrup` = each message prefixed as a Syrup bytestring (`<len>:`). */
-export type StreamFraming = 'none' | 'syrup';
-export type WebSocketAuth = 'typed' | 'legacy';
 
 export interface Dialect {
   readonly name: string;
@@ -36,9 +38,6 @@ export interface Dialect {
   readonly gcForm: GcForm;
   /** Write float −0 as +0 (Endo rejects −0 on read). */
   readonly foldNegativeZero: boolean;
-  /** Default framing for stream netlayers (tcp-testing-only); message netlayers never frame. */
-  readonly framing: StreamFraming;
-  readonly websocketAuth: WebSocketAuth;
 }
 
 export type DialectName = 'spec' | 'suite-2026-02' | 'endo' | 'goblins';
@@ -55,8 +54,6 @@ export const SPEC_DIALECT: Dialect = freeze({
   listenWantsPartial: false,
   gcForm: 'plural',
   foldNegativeZero: false,
-  framing: 'syrup',
-  websocketAuth: 'typed',
 });
 
 export const SUITE_2026_02_DIALECT: Dialect = freeze({
@@ -65,7 +62,6 @@ export const SUITE_2026_02_DIALECT: Dialect = freeze({
   fireAndForget: 'deliver-only',
   listenWantsPartial: true,
   gcForm: 'singular-list',
-  framing: 'none',
 });
 
 export const ENDO_DIALECT: Dialect = freeze({
@@ -81,7 +77,6 @@ export const GOBLINS_DIALECT: Dialect = freeze({
   fireAndForget: 'deliver-only',
   listenWantsPartial: true,
   gcForm: 'singular',
-  framing: 'none',
 });
 
 export const DIALECTS: Readonly<Record<DialectName, Dialect>> = Object.freeze({
@@ -94,17 +89,20 @@ export const DIALECTS: Readonly<Record<DialectName, Dialect>> = Object.freeze({
 const CHOICES = {
   fireAndForget: ['deliver', 'deliver-only'],
   gcForm: ['plural', 'singular-list', 'singular'],
-  framing: ['none', 'syrup'],
-  websocketAuth: ['typed', 'legacy'],
 } as const;
+
+const KNOBS: readonly string[] = Object.keys(SPEC_DIALECT);
 
 /**
  * A preset, optionally with some knobs changed (the result is a new frozen
  * dialect; its name stays the preset's unless `overrides.name` is given).
- * Throws `INVALID_ARGUMENT` for an unknown preset or a bad knob value.
+ * Throws `INVALID_ARGUMENT` for an unknown preset, an unknown knob or a bad knob value.
  */
 export function dialectFor(name: DialectName, overrides: DialectOverrides = {}): Dialect {
   assert(Object.hasOwn(DIALECTS, name), 'name', `one of ${Object.keys(DIALECTS).join(', ')}`, name);
+  for (const knob of Object.keys(overrides)) {
+    assert(KNOBS.includes(knob), `overrides.${knob}`, `one of ${KNOBS.join(', ')} (framing and websocket auth are netlayer options)`, knob);
+  }
   const d: Dialect = { ...DIALECTS[name], ...overrides };
   assert(typeof d.name === 'string' && d.name.length > 0, 'overrides.name', 'a non-empty string', d.name);
   assert(typeof d.captpVersion === 'string' && d.captpVersion.length > 0, 'overrides.captpVersion', 'a non-empty string', d.captpVersion);

@@ -11,7 +11,9 @@ export {
   SUITE_2026_02_DIALECT,
   dialectFor,
 } from './dialect.js';
-export type { Dialect, DialectName, DialectOverrides, FireAndForgetForm, GcForm, StreamFraming, WebSocketAuth } from './dialect.js';
+export { dialectForVersion, formsRevealedBy, learnDialect } from './dialect-learning.js';
+export type { RevealedForms } from './dialect-learning.js';
+export type { Dialect, DialectName, DialectOverrides, FireAndForgetForm, GcForm } from './dialect.js';
 
 export {
   answerDesc,

@@ -37,6 +37,12 @@ export interface Pair {
 
 export interface PairOptions {
   dialect?: Dialect;
+  /** Per side, instead of `dialect` (per-peer dialects). */
+  dialectA?: Dialect;
+  dialectB?: Dialect;
+  /** `SessionOptions.learnDialect` per side (default off). */
+  learnA?: boolean;
+  learnB?: boolean;
   bootstrapA?: object;
   bootstrapB?: object;
   finalizer?: FinalizerFactory;
@@ -73,7 +79,13 @@ export function makePair(options: PairOptions = {}): Pair {
             side.sentAbort = sentAbort;
           },
         },
-        { dialect, bootstrap, label: name, ...(options.limits ? { limits: options.limits } : {}) },
+        {
+          dialect: (name === 'A' ? options.dialectA : options.dialectB) ?? dialect,
+          learnDialect: (name === 'A' ? options.learnA : options.learnB) === true,
+          bootstrap,
+          label: name,
+          ...(options.limits ? { limits: options.limits } : {}),
+        },
       ),
     } as Side;
     sides[name] = side;

@@ -10,7 +10,7 @@ describe('conformance: suite 5bfcde9 (remove-op-deliver-only) vs test-peer --dia
     defineConformance({
       name: 'suite 5bfcde9',
       peerArgs: ['--dialect', 'endo', '--gc-form', 'singular-list', '--framing', 'none'],
-      dialect: dialectFor('endo', { gcForm: 'singular-list', framing: 'none' }),
+      dialect: dialectFor('endo', { gcForm: 'singular-list' }),
       framing: 'none',
     }),
   );

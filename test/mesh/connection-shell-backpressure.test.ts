@@ -41,7 +41,8 @@ function setup(limits: ShellLimits) {
   const calls: string[] = [];
   let closedWith: CapmeshError | undefined;
   const host: ShellHost = {
-    dialect,
+    dialectFor: () => ({ dialect, configured: false }),
+    learnDialects: true,
     logger: silentLogger,
     finalizer: createManualFinalizer().factory,
     sessionLimits: {},

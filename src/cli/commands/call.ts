@@ -6,9 +6,9 @@ import { isCapmeshError } from '../../util/errors.js';
 import { E } from '../../vat/index.js';
 import type { SturdyRef } from '../../wire/index.js';
 import { integer, parseArgs, type Positional } from '../args.js';
-import { DIALECT_FLAGS, DIALECT_USAGE, dialectFromArgs } from '../dialect-flags.js';
+import { DIALECT_BOOLEAN_FLAGS, DIALECT_USAGE, DIALECT_VALUE_FLAGS, dialectFromArgs } from '../dialect-flags.js';
 import { formatResult, formatValue } from '../format.js';
-import { CLI_TRANSPORTS, cliNetlayerFor } from '../netlayers.js';
+import { CLI_TRANSPORTS, NETLAYER_FLAGS, NETLAYER_USAGE, cliNetlayerFor, netlayerOptionsFromArgs } from '../netlayers.js';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.js';
 
 const USAGE = `Usage: capmesh call <sturdyref-uri> <method> [args…] [options]
@@ -26,10 +26,11 @@ to stderr and exits 1. Transports: ${CLI_TRANSPORTS.join(', ')}.
 Options:
   --timeout MS            give up after MS milliseconds (default 10000)
 ${DIALECT_USAGE}
+${NETLAYER_USAGE}
 
 Example, against \`capmesh test-peer\` (it prints its sturdyrefs on stderr):
   capmesh call 'ocapn://<designator>.tcp-testing-only/s/SU81OGwxbGFUeWhjcmdES2JFekZPTzMyTURkNnpFNXc?host=127.0.0.1&port=22046' \\
-    - hello 42 --sym ok --dialect suite-2026-02
+    - hello 42 --sym ok --dialect suite-2026-02 --framing none
   ["hello" 42 'ok]`;
 
 /** One command-line argument as the value to send. */
@@ -75,7 +76,7 @@ export const callCommand: Subcommand = {
   summary: 'call a method on any OCapN object by its sturdyref and print the result',
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
-    const parsed = parseArgs(args, { values: ['timeout', ...DIALECT_FLAGS], markers: ['sym', 'str', 'bytes'] });
+    const parsed = parseArgs(args, { values: ['timeout', ...DIALECT_VALUE_FLAGS, ...NETLAYER_FLAGS], booleans: DIALECT_BOOLEAN_FLAGS, markers: ['sym', 'str', 'bytes'] });
     const [uriArg, methodArg, ...rest] = parsed.positionals;
     if (uriArg === undefined || methodArg === undefined) throw new UsageError('call needs a sturdyref URI and a method');
     if (uriArg.marker !== undefined || methodArg.marker !== undefined) throw new UsageError('markers apply to arguments only');
@@ -88,9 +89,9 @@ export const callCommand: Subcommand = {
     const method = methodArg.value === '-' ? undefined : methodArg.value;
     const values = rest.map(argumentValue);
     const timeoutMs = integer(parsed, 'timeout', 1, 86_400_000, 10_000);
-    const { dialect, framing } = dialectFromArgs(parsed);
-    const netlayer = cliNetlayerFor(ref.peer.transport, { framing, websocketAuth: dialect.websocketAuth });
-    const vat = await createVat({ netlayers: [netlayer], dialect });
+    const { dialect, learnDialects } = dialectFromArgs(parsed);
+    const netlayer = cliNetlayerFor(ref.peer.transport, netlayerOptionsFromArgs(parsed));
+    const vat = await createVat({ netlayers: [netlayer], dialect, learnDialects });
     try {
       const answer = (async () => {
         const remote = await vat.enliven(ref);

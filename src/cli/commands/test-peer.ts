@@ -10,9 +10,11 @@ import {
   tcpTestingOnlyNetlayer,
 } from '../../netlayer/tcp/tcp-testing-only.js';
 import { isCapmeshError } from '../../util/errors.js';
-import type { Dialect, StreamFraming } from '../../wire/index.js';
+import type { Dialect } from '../../wire/index.js';
+import type { StreamFramingMode } from '../../netlayer/tcp/stream-messages.js';
 import { integer, parseArgs } from '../args.js';
-import { DIALECT_FLAGS, DIALECT_USAGE, dialectFromArgs } from '../dialect-flags.js';
+import { DIALECT_BOOLEAN_FLAGS, DIALECT_USAGE, DIALECT_VALUE_FLAGS, dialectFromArgs } from '../dialect-flags.js';
+import { netlayerOptionsFromArgs } from '../netlayers.js';
 import { gcRequester, obtainGc } from '../gc.js';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.js';
 import { registerSuiteObjects, type SuiteObjectName } from '../test-peer-objects.js';
@@ -38,6 +40,7 @@ Options:
                           unfinished for N ms (default 30000)
   --max-message-bytes N   largest message accepted (default 16777216)
 ${DIALECT_USAGE}
+  --framing none|syrup    stream framing (default syrup)
   --limits JSON           the vat's limits and budgets (VatLimits), e.g.
                           '{"maxQueuedMessages":100,"maxUnsentBytes":2097152}';
                           unknown names or values that are not positive integers
@@ -53,8 +56,12 @@ export interface TestPeerOptions {
   readonly host: string;
   readonly port: number;
   readonly designator?: string;
+  /** The vat's default dialect. */
   readonly dialect: Dialect;
-  readonly framing: StreamFraming;
+  /** `VatOptions.learnDialects` (default true). */
+  readonly learnDialects?: boolean;
+  /** The tcp-testing-only netlayer's `framing`. */
+  readonly framing: StreamFramingMode;
   /** tcp-testing-only `firstMessageTimeoutMs` (default 10 000). */
   readonly firstMessageTimeoutMs?: number;
   /** tcp-testing-only `partialMessageTimeoutMs` (default 30 000). */
@@ -90,6 +97,7 @@ export async function startTestPeer(options: TestPeerOptions): Promise<TestPeer>
   const vat = await createVat({
     netlayers: [netlayer],
     dialect: options.dialect,
+    ...(options.learnDialects !== undefined ? { learnDialects: options.learnDialects } : {}),
     // The suite dials us and expects its sessions to be reused for our dials to it (handoffs,
     // crossed hellos): believe tcp-testing-only claims, which a test peer may.
     trustClaimsOn: [netlayer.transport],
@@ -114,17 +122,19 @@ export const testPeerCommand: Subcommand = {
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const parsed = parseArgs(args, {
-      values: ['host', 'port', 'designator', 'limits', 'first-message-timeout-ms', 'partial-message-timeout-ms', 'max-message-bytes', ...DIALECT_FLAGS],
-      booleans: ['verbose'],
+      values: ['host', 'port', 'designator', 'limits', 'first-message-timeout-ms', 'partial-message-timeout-ms', 'max-message-bytes', ...DIALECT_VALUE_FLAGS, 'framing'],
+      booleans: ['verbose', ...DIALECT_BOOLEAN_FLAGS],
     });
     if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument "${parsed.positionals[0]!.value}"`);
-    const { dialect, framing } = dialectFromArgs(parsed);
+    const { dialect, learnDialects } = dialectFromArgs(parsed);
+    const { framing } = netlayerOptionsFromArgs(parsed);
     const designator = parsed.values.get('designator');
     const limitsText = parsed.values.get('limits');
     const options: TestPeerOptions = {
       host: parsed.values.get('host') ?? '127.0.0.1',
       port: integer(parsed, 'port', 0, 65535, 22046),
       dialect,
+      learnDialects,
       framing,
       ...(designator !== undefined ? { designator } : {}),
       firstMessageTimeoutMs: integer(parsed, 'first-message-timeout-ms', 1, 2 ** 31 - 1, DEFAULT_TCP_FIRST_MESSAGE_TIMEOUT_MS),
@@ -148,7 +158,9 @@ export const testPeerCommand: Subcommand = {
         signalled.cancel();
         return 1;
       }
-      io.err(`test-peer: dialect ${dialect.name} (gc ${dialect.gcForm}, fire-and-forget ${dialect.fireAndForget}), framing ${framing}`);
+      io.err(
+        `test-peer: dialect ${dialect.name} (gc ${dialect.gcForm}, fire-and-forget ${dialect.fireAndForget}${learnDialects ? '' : ', fixed'}), framing ${framing}`,
+      );
       for (const [name, uri] of Object.entries(peer.sturdyRefs)) io.err(`  ${name.padEnd(20)} ${uri}`);
       io.out(peer.uri);
       const signal = await signalled.promise;

@@ -2,7 +2,6 @@ import { decode, encode, isRecord, record, type SyrupValue } from '../../syrup/i
 import { openSigEnvelope, randomBytes, signatureFromSyrup, signatureToSyrup, verify, type DesignatorSigner } from '../../crypto/index.js';
 import { equalBytes } from '../../util/bytes.js';
 import { CapmeshError } from '../../util/errors.js';
-import type { WebSocketAuth } from '../../wire/index.js';
 
 /**
  * WebSocket peer authentication as Goblins and Endo do it (notes §6): the
@@ -22,6 +21,13 @@ import type { WebSocketAuth } from '../../wire/index.js';
  * `DesignatorSigner.signEncoded`: the exact bytes received, which must be the
  * canonical encoding of `<init:peer-auth <32 bytes>>`, or nothing is signed.
  */
+
+/**
+ * The peer-auth form a websocket dialler asks for: `typed` (`init:peer-auth`,
+ * Goblins ≥ 0.18 and Endo) or `legacy` (Goblins ≤ 0.17). A netlayer option
+ * (`WebSocketDialOptions.auth`), not part of the CapTP dialect.
+ */
+export type WebSocketAuth = 'typed' | 'legacy';
 
 const LIMITS = { maxBytes: 1024, maxDepth: 4, maxItems: 8 };
 export const LEGACY_CHALLENGE_BYTES = 64;

@@ -1,9 +1,9 @@
 import { CapmeshError } from '../../util/errors.js';
 import { assertNonEmptyString } from '../../util/assert.js';
 import { publicKeyOfDesignator } from '../../crypto/index.js';
-import type { PeerLocator, WebSocketAuth } from '../../wire/index.js';
+import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
-import { checkAnswer, makeChallenge } from './auth.js';
+import { checkAnswer, makeChallenge, type WebSocketAuth } from './auth.js';
 import { WebSocketConnection } from './connection.js';
 import { closeQuietly, defaultWebSocket, messageBytes, openWebSocket, type WebSocketConstructor } from './websocket-like.js';
 
