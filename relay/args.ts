@@ -1,6 +1,7 @@
 import { CapmeshError } from '../src/util/errors.js';
 import { normalizeRelayUrl } from '../src/netlayer/relay/protocol.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
+import type { RelayClusterOptions } from './cluster/redis.js';
 import type { RelayLogLevel } from './log.js';
 
 /** `capmesh relay` flags → relay options. */
@@ -13,6 +14,8 @@ export interface RelayArgs {
   readonly publicUrls?: readonly string[];
   /** `--no-dial-only` → false; absent → the relay's default (true). */
   readonly allowDialOnly?: boolean;
+  /** `--cluster redis://…` (with `--node-id`, `--cluster-prefix`, `--cluster-heartbeat-ms`); absent → a single relay. */
+  readonly cluster?: RelayClusterOptions;
 }
 
 const LIMIT_FLAGS: Readonly<Record<string, keyof RelayLimits>> = {
@@ -82,6 +85,12 @@ Options:
                                    listen address, plus localhost forms on loopback)
   --no-dial-only                   refuse dial-only clients (vats reaching a peer here
                                    without registering; default: served)
+  --cluster <redis://host:port>    join a relay cluster whose directory and routing go
+                                   through this Redis (default: a single relay)
+  --node-id <id>                   this node's id in the cluster (default: random)
+  --cluster-prefix <name>          prefix of the cluster's Redis keys and channels
+                                   (default capmesh)
+  --cluster-heartbeat-ms <n>       lease renewal; a node silent 3 × this is dead (default 1000)
   --log-level <debug|info|warn|error>  (default info)
 
 Endpoints: ws://host:port (any path), GET /healthz, GET /metrics (Prometheus).`;
@@ -101,6 +110,8 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
   const limits: { -readonly [K in keyof RelayLimits]?: number } = {};
   const publicUrls: string[] = [];
   let allowDialOnly: boolean | undefined;
+  let redis: string | undefined;
+  const cluster: { nodeId?: string; prefix?: string; heartbeatMs?: number } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -125,6 +136,22 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
       } catch (cause) {
         throw new CapmeshError('INVALID_ARGUMENT', `--public-url takes a ws:// or wss:// URL, got ${JSON.stringify(v)}`, { cause });
       }
+    } else if (flag === '--cluster') {
+      const v = value();
+      if (!v || !/^rediss?:\/\/./.test(v)) throw new CapmeshError('INVALID_ARGUMENT', `--cluster takes a redis:// or rediss:// URL, got ${JSON.stringify(v)}`);
+      redis = v;
+    } else if (flag === '--node-id') {
+      const v = value();
+      if (!v || !/^[\w.-]{1,64}$/.test(v)) throw new CapmeshError('INVALID_ARGUMENT', '--node-id is 1–64 of [A-Za-z0-9_.-]');
+      cluster.nodeId = v;
+    } else if (flag === '--cluster-prefix') {
+      const v = value();
+      if (!v) throw new CapmeshError('INVALID_ARGUMENT', '--cluster-prefix takes a name');
+      cluster.prefix = v;
+    } else if (flag === '--cluster-heartbeat-ms') {
+      const n = integer(flag, value());
+      if (n === 0) throw new CapmeshError('INVALID_ARGUMENT', '--cluster-heartbeat-ms must be positive');
+      cluster.heartbeatMs = n;
     } else if (flag === '--no-dial-only' && eq < 0) {
       allowDialOnly = false;
     } else if (Object.hasOwn(LIMIT_FLAGS, flag)) {
@@ -133,5 +160,14 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
       throw new CapmeshError('INVALID_ARGUMENT', `unknown option ${flag} (see capmesh relay --help)`);
     }
   }
-  return { host, port, limits, logLevel, ...(publicUrls.length > 0 ? { publicUrls } : {}), ...(allowDialOnly !== undefined ? { allowDialOnly } : {}) };
+  if (redis === undefined && Object.keys(cluster).length > 0) throw new CapmeshError('INVALID_ARGUMENT', '--node-id, --cluster-prefix and --cluster-heartbeat-ms need --cluster');
+  return {
+    host,
+    port,
+    limits,
+    logLevel,
+    ...(publicUrls.length > 0 ? { publicUrls } : {}),
+    ...(allowDialOnly !== undefined ? { allowDialOnly } : {}),
+    ...(redis !== undefined ? { cluster: { redis, ...cluster } } : {}),
+  };
 }

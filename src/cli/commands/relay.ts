@@ -30,6 +30,7 @@ export const relayCommand: Subcommand = {
         log: jsonLineLog(io.err, parsed.logLevel),
         ...(parsed.publicUrls ? { publicUrls: parsed.publicUrls } : {}),
         ...(parsed.allowDialOnly !== undefined ? { allowDialOnly: parsed.allowDialOnly } : {}),
+        ...(parsed.cluster ? { cluster: parsed.cluster } : {}),
       });
     } catch (e) {
       signalled.cancel();
