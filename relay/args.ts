@@ -90,7 +90,7 @@ Options:
   --node-id <id>                   this node's id in the cluster (default: random)
   --cluster-prefix <name>          prefix of the cluster's Redis keys and channels
                                    (default capmesh)
-  --cluster-heartbeat-ms <n>       lease renewal; a node silent 3 × this is dead (default 1000)
+  --cluster-heartbeat-ms <n>       lease renewal; a node silent 3 × this is dead (default 2000)
   --log-level <debug|info|warn|error>  (default info)
 
 Endpoints: ws://host:port (any path), GET /healthz, GET /metrics (Prometheus).`;

@@ -19,7 +19,8 @@ export interface RelayClusterOptions {
   /**
    * How often the node renews its lease and checks the others'. A node whose
    * lease (3 × this) ran out is taken as dead: its registrations leave every
-   * directory and circuits through it end. Default 1 000 ms.
+   * copy of the directory and circuits through it end (and are learnt again
+   * if its lease comes back: it was only slow). Default 2 000 ms.
    */
   readonly heartbeatMs?: number;
   /** Time to reach Redis at start; then `startRelay` rejects with `TIMEOUT`. Default 10 000 ms. */
@@ -127,6 +128,8 @@ export class RedisCluster {
   /** Live nodes → their public URLs. */
   readonly #nodes = new Map<string, readonly string[]>();
   readonly #bridge: ClusterBridge;
+  /** Nodes whose lease ran out, until it comes back (then their entries are reloaded). */
+  readonly #dead = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #up = false;
   #closed = false;
@@ -141,7 +144,7 @@ export class RedisCluster {
   ) {
     this.nodeId = options.nodeId ?? randomBytes(6).toString('hex');
     this.#prefix = options.prefix ?? 'capmesh';
-    this.#heartbeatMs = options.heartbeatMs ?? 1_000;
+    this.#heartbeatMs = options.heartbeatMs ?? 2_000;
     const common = { lazyConnect: true, maxRetriesPerRequest: null, retryStrategy: (n: number) => Math.min(50 * 2 ** Math.min(n, 10), 1_000) };
     this.#cmd = new Redis(options.redis, { ...common, connectionName: `capmesh-relay-${this.nodeId}` });
     this.#pub = new Redis(options.redis, { ...common, enableOfflineQueue: false });
@@ -382,8 +385,11 @@ export class RedisCluster {
       }
     });
     for (const id of this.#nodes.keys()) if (!live.has(id)) this.#nodeDied(id);
+    // A node taken for dead whose lease is back (it was only slow): its entries were dropped here, learn them again.
+    const revived = [...live.keys()].filter((id) => this.#dead.delete(id)).length > 0;
     this.#nodes.clear();
     for (const [id, urls] of live) this.#nodes.set(id, urls);
+    if (revived) await this.#loadDirectory();
     // A registration proof may name any live node's URL: the proof binds the cluster.
     this.publicUrls.clear();
     for (const u of this.ownUrls) this.publicUrls.add(u);
@@ -392,6 +398,7 @@ export class RedisCluster {
 
   #nodeDied(node: string): void {
     if (node === this.nodeId) return;
+    this.#dead.add(node);
     this.log.warn('a cluster node is gone (lease expired)', { node });
     for (const [designator, entry] of this.#dir) if (entry.node === node) this.#dir.delete(designator);
     this.#bridge.dropNode(node, 'its relay node is gone');
