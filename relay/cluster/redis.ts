@@ -207,7 +207,18 @@ export class RedisCluster {
   async #start(): Promise<void> {
     this.#cmd.defineCommand('capmeshRegister', { numberOfKeys: 1, lua: REGISTER });
     this.#cmd.defineCommand('capmeshUnregister', { numberOfKeys: 1, lua: UNREGISTER });
-    await Promise.all([this.#cmd.connect(), this.#pub.connect(), this.#sub.connect()]);
+    const connections = [this.#cmd, this.#pub, this.#sub];
+    // Errors are logged, never thrown: ioredis reconnects by itself (the start waits for `ready`, under `connectTimeoutMs`).
+    for (const c of connections) c.on('error', (error: Error) => this.log.debug('redis error', { error: error.message }));
+    await Promise.all(
+      connections.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            c.once('ready', () => resolve());
+            c.connect().catch(() => {});
+          }),
+      ),
+    );
     this.#sub.on('messageBuffer', (channel: Buffer, message: Buffer) => this.#message(channel.toString(), message));
     await this.#sub.subscribe(this.#events, this.#channel(this.nodeId));
     await this.#heartbeat();
@@ -224,7 +235,6 @@ export class RedisCluster {
     this.#pub.on('ready', () => {
       this.#up = true;
     });
-    for (const c of [this.#cmd, this.#pub, this.#sub]) c.on('error', (error: Error) => this.log.debug('redis error', { error: error.message }));
     this.#timer = setInterval(() => void this.#heartbeat().catch((error: unknown) => this.log.warn('cluster heartbeat failed', { error: String(error) })), this.#heartbeatMs);
     this.#timer.unref();
     this.log.info('joined relay cluster', { node: this.nodeId, nodes: this.#nodes.size, peersKnown: this.#dir.size });

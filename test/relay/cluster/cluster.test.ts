@@ -5,7 +5,7 @@ import { relayNetlayer } from '../../../src/netlayer/relay/node.js';
 import type { RelayNetlayer } from '../../../src/netlayer/relay/index.js';
 import { silentLog, startRelay, type RelayOptions, type RelayServer } from '../../../relay/index.js';
 import { identity, onCleanup, relayClient } from '../helpers.js';
-import { eventually, spawnRelayNode, startRedis, type TestRedis } from './helpers.js';
+import { eventually, freePort, spawnRelayNode, startRedis, type TestRedis } from './helpers.js';
 
 const vats: EngineVat[] = [];
 afterEach(async () => {
@@ -173,6 +173,36 @@ describe('relay cluster on Redis', () => {
     const other = await RawClient.connect(a.url);
     other.send(registerMessage(identity(), other.challenge!.nonce, outside.url));
     expect(await other.control()).toMatchObject({ type: 'refused' });
+  });
+});
+
+describe('relay cluster: Redis away', () => {
+  it('startRelay rejects with TIMEOUT when Redis cannot be reached, and frees its port', async () => {
+    const r = await redis();
+    await r.kill();
+    const port = await freePort();
+    await expect(startRelay({ port, log: silentLog, cluster: { redis: r.url, connectTimeoutMs: 300 } })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const single = await startRelay({ port, log: silentLog });
+    await single.close();
+    await expect(startRelay({ port: 0, log: silentLog, cluster: { redis: 'http://x' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+
+  it('a node closes while Redis is down; circuits across nodes end when Redis goes', async () => {
+    const r = await redis();
+    const a = await node(r, 'a');
+    const b = await node(r, 'b');
+    const alice = relayClient(a.url);
+    const bobId = identity();
+    const bob = relayClient(b.url, bobId);
+    await Promise.all([alice.whenRegistered(), bob.whenRegistered()]);
+    await eventually(() => a.cluster()!.peersKnown === 2, 'a knows bob');
+    bob.on('circuit', (c) => c.setHandler({ message: () => {}, closed: () => {} }));
+    const circuit = await alice.openCircuit(bobId.designator);
+    const ended = new Promise<string>((resolve) => circuit.setHandler({ message: () => {}, closed: (reason) => resolve(reason) }));
+    await r.kill();
+    expect(await ended).toContain('lost Redis');
+    expect(metric(a, 'capmesh_relay_cluster_redis_disconnects_total')).toBe(1);
+    await a.close();
   });
 });
 
