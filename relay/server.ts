@@ -24,8 +24,9 @@ export interface RelayOptions {
    * `wss://` URL of the TLS proxy in front of it). A registration proof must
    * name one of them (normalised, `normalizeRelayUrl`), so a proof captured
    * by another relay is refused here. Never derived from a request's `Host`
-   * header, which the client controls. A cluster lists every URL of every
-   * node. Default: `defaultPublicUrls(host, port)` — the listen address, plus
+   * header, which the client controls. In a cluster (`cluster`) each node
+   * lists its own; the nodes announce them to each other and accept a proof
+   * naming any live node's URL. Default: `defaultPublicUrls(host, port)` — the listen address, plus
    * `localhost` and `[::1]` forms on loopback. A client that dialled any other
    * URL is refused (`refused`, close 4003, `bad_registration`).
    */
