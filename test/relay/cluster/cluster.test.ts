@@ -206,6 +206,29 @@ describe('relay cluster: Redis away', () => {
   });
 });
 
+describe('relay cluster: leases', () => {
+  it('a node whose lease lapsed is dropped by the others; when it renews, its registrations are learnt again', async () => {
+    const r = await redis();
+    const a = await node(r, 'a', { cluster: { redis: r.url, nodeId: 'a', heartbeatMs: 50 } });
+    // Node b renews rarely, so the lapse below lasts until its next renewal.
+    const b = await node(r, 'b', { cluster: { redis: r.url, nodeId: 'b', heartbeatMs: 2_000 } });
+    const bob = relayClient(b.url);
+    await bob.whenRegistered();
+    await eventually(() => a.cluster()!.peersKnown === 1, 'a knows bob');
+    const admin = new Redis(r.url);
+    onCleanup(() => admin.disconnect());
+    await admin.del('capmesh:node:b'); // as if b had stalled past its lease
+    await eventually(() => a.cluster()!.nodes === 1 && a.cluster()!.peersKnown === 0, 'a dropped b and its registration');
+    await eventually(() => a.cluster()!.nodes === 2 && a.cluster()!.peersKnown === 1, 'b renewed; a learnt bob again', 10_000);
+    // Routing to bob works again from a.
+    const alice = relayClient(a.url);
+    await alice.whenRegistered();
+    const got = new Promise<string>((resolve) => bob.on('signal', (signal) => resolve(signal.from)));
+    alice.signal(bob.designator, 'hello', new Uint8Array([1]));
+    expect(await got).toBe(alice.designator);
+  });
+});
+
 describe('relay cluster failures (real processes)', () => {
   it('a node killed with SIGKILL: its vats re-register through another node and are reached again', async () => {
     const r = await redis();
