@@ -434,10 +434,15 @@ export class RedisCluster {
     this.#up = false;
     clearInterval(this.#timer);
     if (this.router.cluster !== undefined) this.router.cluster = undefined;
-    try {
-      if (this.#cmd.status === 'ready') await this.#cmd.multi().del(`${this.#prefix}:node:${this.nodeId}`).hdel(`${this.#prefix}:nodes`, this.nodeId).exec();
-    } catch {
-      // Redis away: the lease expires by itself.
+    // Withdraw the lease, waiting at most one heartbeat: Redis may be going away at the same time
+    // (commands would then wait in the offline queue for ever); the lease expires by itself anyway.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (this.#cmd.status === 'ready') {
+      await Promise.race([
+        this.#cmd.multi().del(`${this.#prefix}:node:${this.nodeId}`).hdel(`${this.#prefix}:nodes`, this.nodeId).exec().catch(() => undefined),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#heartbeatMs))),
+      ]);
+      clearTimeout(timer);
     }
     this.#bridge.dropAll('the relay node is shutting down');
     for (const c of [this.#cmd, this.#pub, this.#sub]) c.disconnect();

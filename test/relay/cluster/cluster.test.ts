@@ -206,6 +206,17 @@ describe('relay cluster: Redis away', () => {
   });
 });
 
+describe('relay cluster: Redis hangs', () => {
+  it('a node closes within a heartbeat while Redis answers nothing (the lease is left to expire)', async () => {
+    const r = await redis();
+    const a = await node(r, 'a', { cluster: { redis: r.url, nodeId: 'a', heartbeatMs: 200 } });
+    r.pause();
+    onCleanup(() => r.resume());
+    await a.close();
+    expect(a.cluster()!.redis).toBe('disconnected');
+  });
+});
+
 describe('relay cluster: leases', () => {
   it('a node whose lease lapsed is dropped by the others; when it renews, its registrations are learnt again', async () => {
     const r = await redis();

@@ -38,6 +38,9 @@ export interface TestRedis {
   restart(): Promise<void>;
   /** Kills it and removes its directory. */
   close(): Promise<void>;
+  /** SIGSTOP / SIGCONT: Redis hangs with its connections open. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function startRedis(): Promise<TestRedis> {
@@ -55,6 +58,7 @@ export async function startRedis(): Promise<TestRedis> {
     if (c === undefined || c.exitCode !== null) return;
     const exited = new Promise((resolve) => c.once('exit', resolve));
     c.kill('SIGKILL');
+    c.kill('SIGCONT');
     await exited;
   };
   await start();
@@ -63,6 +67,8 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}`,
     kill,
     restart: start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     async close() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
