@@ -1,6 +1,7 @@
 import { CapmeshError } from '../src/util/errors.js';
 import { normalizeRelayUrl } from '../src/netlayer/relay/protocol.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
+import type { RelayClusterOptions } from './cluster/redis.js';
 import type { RelayLogLevel } from './log.js';
 import { DEFAULT_TURN_TTL_SECONDS, TurnFlags, type RelayTurnOptions } from './turn.js';
 
@@ -16,6 +17,8 @@ export interface RelayArgs {
   readonly allowDialOnly?: boolean;
   /** `--turn-url`, `--turn-secret`/`--turn-secret-file`, `--turn-ttl`; absent when no `--turn-url` was given. */
   readonly turn?: RelayTurnOptions;
+  /** `--cluster redis://…` (with `--node-id`, `--cluster-prefix`, `--cluster-heartbeat-ms`); absent → a single relay. */
+  readonly cluster?: RelayClusterOptions;
 }
 
 const LIMIT_FLAGS: Readonly<Record<string, keyof RelayLimits>> = {
@@ -93,6 +96,12 @@ Options:
   --turn-secret-file <path>        a file holding it (trailing newline ignored)
   --turn-ttl <seconds>             credential lifetime, refreshed every half of it
                                    (default ${DEFAULT_TURN_TTL_SECONDS})
+  --cluster <redis://host:port>    join a relay cluster whose directory and routing go
+                                   through this Redis (default: a single relay)
+  --node-id <id>                   this node's id in the cluster (default: random)
+  --cluster-prefix <name>          prefix of the cluster's Redis keys and channels
+                                   (default capmesh)
+  --cluster-heartbeat-ms <n>       lease renewal; a node silent 3 × this is dead (default 2000)
   --log-level <debug|info|warn|error>  (default info)
 
 Endpoints: ws://host:port (any path), GET /healthz, GET /metrics (Prometheus).`;
@@ -113,6 +122,8 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
   const publicUrls: string[] = [];
   let allowDialOnly: boolean | undefined;
   const turn = new TurnFlags();
+  let redis: string | undefined;
+  const cluster: { nodeId?: string; prefix?: string; heartbeatMs?: number } = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const eq = arg.indexOf('=');
@@ -137,6 +148,22 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
       } catch (cause) {
         throw new CapmeshError('INVALID_ARGUMENT', `--public-url takes a ws:// or wss:// URL, got ${JSON.stringify(v)}`, { cause });
       }
+    } else if (flag === '--cluster') {
+      const v = value();
+      if (!v || !/^rediss?:\/\/./.test(v)) throw new CapmeshError('INVALID_ARGUMENT', `--cluster takes a redis:// or rediss:// URL, got ${JSON.stringify(v)}`);
+      redis = v;
+    } else if (flag === '--node-id') {
+      const v = value();
+      if (!v || !/^[\w.-]{1,64}$/.test(v)) throw new CapmeshError('INVALID_ARGUMENT', '--node-id is 1–64 of [A-Za-z0-9_.-]');
+      cluster.nodeId = v;
+    } else if (flag === '--cluster-prefix') {
+      const v = value();
+      if (!v) throw new CapmeshError('INVALID_ARGUMENT', '--cluster-prefix takes a name');
+      cluster.prefix = v;
+    } else if (flag === '--cluster-heartbeat-ms') {
+      const n = integer(flag, value());
+      if (n === 0) throw new CapmeshError('INVALID_ARGUMENT', '--cluster-heartbeat-ms must be positive');
+      cluster.heartbeatMs = n;
     } else if (flag === '--no-dial-only' && eq < 0) {
       allowDialOnly = false;
     } else if (turn.accepts(flag)) {
@@ -148,6 +175,7 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
     }
   }
   const turnOptions = turn.options();
+  if (redis === undefined && Object.keys(cluster).length > 0) throw new CapmeshError('INVALID_ARGUMENT', '--node-id, --cluster-prefix and --cluster-heartbeat-ms need --cluster');
   return {
     host,
     port,
@@ -156,5 +184,6 @@ export function parseRelayArgs(argv: readonly string[]): RelayArgs {
     ...(publicUrls.length > 0 ? { publicUrls } : {}),
     ...(allowDialOnly !== undefined ? { allowDialOnly } : {}),
     ...(turnOptions !== undefined ? { turn: turnOptions } : {}),
+    ...(redis !== undefined ? { cluster: { redis, ...cluster } } : {}),
   };
 }

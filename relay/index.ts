@@ -7,6 +7,7 @@
  */
 export { defaultPublicUrls, startRelay } from './server.js';
 export type { RelayOptions, RelayServer, RelayStats } from './server.js';
+export type { RelayClusterHealth, RelayClusterOptions } from './cluster/redis.js';
 export { DEFAULT_RELAY_LIMITS, addressKey, resolveRelayLimits, TokenBucket } from './limits.js';
 export type { RelayLimits } from './limits.js';
 export { jsonLineLog, silentLog } from './log.js';

@@ -78,6 +78,11 @@ export class RelayPeer {
   readonly waiting = new Set<RelayPeer>();
   /** Set while the relay does not read from this connection (it flooded a slow receiver). */
   throttle: Throttle | undefined;
+  /**
+   * Set on a stand-in for a peer of another cluster node (relay/cluster/):
+   * that node's id. Such a peer is never in the local registry.
+   */
+  node: string | undefined;
   /** Answered the last ping. */
   alive = true;
   closed = false;

@@ -58,6 +58,22 @@ export interface RelayIdentity {
   readonly allowDialOnly: boolean;
 }
 
+/**
+ * What a relay cluster (relay/cluster/) plugs into the router. The router
+ * stays synchronous: `locate` answers from the node's in-memory replica of
+ * the cluster directory. Called only for local senders (a stand-in for a
+ * peer of another node — `RelayPeer.node` set — is routed locally only, so a
+ * message never crosses two node hops).
+ */
+export interface RouterClusterHooks {
+  /** A stand-in for `designator` if another node of the cluster holds it, else undefined. */
+  locate(designator: string): RelayPeer | undefined;
+  /** `peer` registered here (after the local registry took it). */
+  registered(peer: RelayPeer): void;
+  /** `peer`'s registration here ended (disconnect, replacement). */
+  unregistered(peer: RelayPeer): void;
+}
+
 interface Circuit {
   readonly id: number;
   /** The caller (sent `open`). */
@@ -129,6 +145,8 @@ export class RelayRouter {
   readonly #registry = new Map<string, RelayPeer>();
   readonly #circuits = new Map<number, Circuit>();
   #nextCircuit = 1;
+  /** Set by a relay cluster before the first connection; see `RouterClusterHooks`. */
+  cluster: RouterClusterHooks | undefined;
 
   constructor(
     private readonly limits: RelayLimits,
@@ -150,6 +168,35 @@ export class RelayRouter {
   /** True when `designator` is registered. */
   isRegistered(designator: string): boolean {
     return this.#registry.has(designator);
+  }
+
+  /** The local connection registered as `designator`, if any. */
+  localPeer(designator: string): RelayPeer | undefined {
+    return this.#registry.get(designator);
+  }
+
+  /** Every local registration (for a cluster node re-announcing them). */
+  registeredPeers(): IterableIterator<RelayPeer> {
+    return this.#registry.values();
+  }
+
+  /** Where a message to `designator` from `sender` goes: the local registry, else (local senders only) the cluster. */
+  #lookup(designator: string, sender: RelayPeer): RelayPeer | undefined {
+    const local = this.#registry.get(designator);
+    if (local !== undefined || sender.node !== undefined) return local;
+    return this.cluster?.locate(designator);
+  }
+
+  /**
+   * Ends `previous`'s registration because a newer one took over (here or on
+   * another node of the cluster): it gets `replaced` and is closed (4005).
+   */
+  replace(previous: RelayPeer, by: string): void {
+    this.metrics.registrations.replaced++;
+    this.log.info('registration replaced', { designator: previous.designator?.slice(0, 12), old: previous.label, by });
+    this.send(previous, { type: 'replaced' });
+    this.detach(previous, 'replaced');
+    closeSocket(previous, RELAY_CLOSE.replaced, 'replaced by a newer registration');
   }
 
   /** A new connection: send the challenge. */
@@ -225,7 +272,10 @@ export class RelayRouter {
     if (peer.closed) return;
     peer.closed = true;
     clearTimeout(peer.registerTimer);
-    if (peer.designator !== undefined && this.#registry.get(peer.designator) === peer) this.#registry.delete(peer.designator);
+    if (peer.designator !== undefined && this.#registry.get(peer.designator) === peer) {
+      this.#registry.delete(peer.designator);
+      this.cluster?.unregistered(peer);
+    }
     if (peer.throttle !== undefined) {
       clearTimeout(peer.throttle.timer);
       peer.throttle.on.waiting.delete(peer);
@@ -368,15 +418,10 @@ export class RelayRouter {
     }
     clearTimeout(peer.registerTimer);
     const previous = this.#registry.get(designator);
-    if (previous !== undefined && previous !== peer) {
-      this.metrics.registrations.replaced++;
-      this.log.info('registration replaced', { designator: designator.slice(0, 12), old: previous.label, remote: peer.remote });
-      this.send(previous, { type: 'replaced' });
-      this.detach(previous, 'replaced');
-      closeSocket(previous, RELAY_CLOSE.replaced, 'replaced by a newer registration');
-    }
+    if (previous !== undefined && previous !== peer) this.replace(previous, peer.remote);
     peer.designator = designator;
     this.#registry.set(designator, peer);
+    this.cluster?.registered(peer);
     this.metrics.registrations.ok++;
     this.log.debug('registered', { peer: peer.label, remote: peer.remote });
     this.send(peer, { type: 'registered', designator });
@@ -430,7 +475,7 @@ export class RelayRouter {
   }
 
   #open(peer: RelayPeer, request: number, to: string): void {
-    const target = this.#registry.get(to);
+    const target = this.#lookup(to, peer);
     if (target === undefined || target.closed) {
       this.metrics.drop('unknown_peer');
       this.send(peer, { type: 'open-failed', request, reason: NOT_REGISTERED_REASON });
@@ -564,7 +609,7 @@ export class RelayRouter {
       this.send(peer, { type: 'undeliverable', peer: to, kind, reason: `signals are at most ${this.limits.maxSignalBytes} bytes` });
       return;
     }
-    const target = this.#registry.get(to);
+    const target = this.#lookup(to, peer);
     if (target === undefined || target.closed) {
       this.metrics.drop('unknown_peer');
       this.send(peer, { type: 'undeliverable', peer: to, kind, reason: NOT_REGISTERED_REASON });

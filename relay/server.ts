@@ -10,6 +10,7 @@ import { TokenBucket, addressKey, resolveRelayLimits, type RelayLimits } from '.
 import { jsonLineLog, type RelayLog } from './log.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayPeer } from './peer.js';
+import { RedisCluster, type RelayClusterHealth, type RelayClusterOptions } from './cluster/redis.js';
 import { RelayRouter, closeSocket, type DataInterceptor, type SignalInterceptor } from './router.js';
 import { TurnIssuer, wantsTurnCredentials, type RelayTurnOptions } from './turn.js';
 
@@ -24,8 +25,9 @@ export interface RelayOptions {
    * `wss://` URL of the TLS proxy in front of it). A registration proof must
    * name one of them (normalised, `normalizeRelayUrl`), so a proof captured
    * by another relay is refused here. Never derived from a request's `Host`
-   * header, which the client controls. A cluster lists every URL of every
-   * node. Default: `defaultPublicUrls(host, port)` — the listen address, plus
+   * header, which the client controls. In a cluster (`cluster`) each node
+   * lists its own; the nodes announce them to each other and accept a proof
+   * naming any live node's URL. Default: `defaultPublicUrls(host, port)` — the listen address, plus
    * `localhost` and `[::1]` forms on loopback. A client that dialled any other
    * URL is refused (`refused`, close 4003, `bad_registration`).
    */
@@ -42,6 +44,14 @@ export interface RelayOptions {
    * (see `relay/turn.ts`, docs/turn.md). Default: none, no `turn` messages.
    */
   readonly turn?: RelayTurnOptions;
+  /**
+   * Join a relay cluster through Redis (`capmesh relay --cluster redis://…`):
+   * vats registered at any node reach each other, a proof naming any live
+   * node's public URL is accepted, the newest registration of a designator
+   * wins cluster-wide. See `RelayClusterOptions`, docs/deploy.md. Default:
+   * a single relay.
+   */
+  readonly cluster?: RelayClusterOptions;
   /** Structured log sink. Default: JSON lines on stderr at `info`. */
   readonly log?: RelayLog;
   /** Clock for rate limiting (ms). Default `performance.now`. */
@@ -87,8 +97,10 @@ export interface RelayServer {
   stats(): RelayStats;
   /** The `/metrics` text. */
   metricsText(): string;
-  /** True when `designator` is registered now. */
+  /** True when `designator` is registered now (at this node). */
   isRegistered(designator: string): boolean;
+  /** The cluster as `/healthz` reports it; undefined for a single relay. */
+  cluster(): RelayClusterHealth | undefined;
   /** Closes every connection (code 4011), stops listening. Resolves when the port is free. Idempotent. */
   close(): Promise<void>;
 }
@@ -154,6 +166,9 @@ export async function startRelayWithTestHooks(options: RelayOptions, hooks: Rela
   const refused = new WeakSet<Duplex>();
   let nextId = 1;
   let closing: Promise<void> | undefined;
+  /** Set once joined; until then upgrades are refused (a registration must reach the directory). */
+  let cluster: RedisCluster | undefined;
+  let joining = options.cluster !== undefined;
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
 
@@ -176,7 +191,10 @@ export async function startRelayWithTestHooks(options: RelayOptions, hooks: Rela
 
   const metricsText = (): string => {
     const s = stats();
-    return metrics.render({ connections: s.connections, sockets: s.sockets, registered: s.registered, circuits: s.circuits, bufferedBytes: s.bufferedBytes });
+    return (
+      metrics.render({ connections: s.connections, sockets: s.sockets, registered: s.registered, circuits: s.circuits, bufferedBytes: s.bufferedBytes }) +
+      (cluster?.metricsText() ?? '')
+    );
   };
 
   const http: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -185,7 +203,7 @@ export async function startRelayWithTestHooks(options: RelayOptions, hooks: Rela
     if (req.method === 'GET' && path === '/healthz') {
       const s = stats();
       res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ status: closing ? 'closing' : 'ok', connections: s.connections, sockets: s.sockets, registered: s.registered, circuits: s.circuits }));
+      res.end(JSON.stringify({ status: closing ? 'closing' : 'ok', connections: s.connections, sockets: s.sockets, registered: s.registered, circuits: s.circuits, ...(cluster ? { cluster: cluster.health() } : {}) }));
     } else if (req.method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', connection: 'close' });
       res.end(metricsText());
@@ -287,7 +305,7 @@ export async function startRelayWithTestHooks(options: RelayOptions, hooks: Rela
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     if (refused.has(socket) || socket.destroyed) return;
-    if (closing) {
+    if (closing || joining) {
       refuse(socket, 'max_connections');
       return;
     }
@@ -325,7 +343,17 @@ export async function startRelayWithTestHooks(options: RelayOptions, hooks: Rela
   const urlHost = host.includes(':') ? `[${host}]` : host;
   const url = `ws://${urlHost}:${port}`;
   if (publicUrls.size === 0) for (const u of defaultPublicUrls(host, port)) publicUrls.add(u);
-  log.info('relay listening', { url, publicUrls: [...publicUrls], limits });
+  if (options.cluster !== undefined) {
+    try {
+      cluster = await RedisCluster.join(options.cluster, router, [...publicUrls], publicUrls, log, limits.maxFrameBytes);
+    } catch (error) {
+      clearInterval(heartbeat);
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      throw error;
+    }
+    joining = false;
+  }
+  log.info('relay listening', { url, publicUrls: [...publicUrls], limits, ...(cluster ? { node: cluster.nodeId } : {}) });
 
   return {
     host,
@@ -336,10 +364,12 @@ export async function startRelayWithTestHooks(options: RelayOptions, hooks: Rela
     stats,
     metricsText,
     isRegistered: (designator) => router.isRegistered(designator),
+    cluster: () => cluster?.health(),
     close() {
       closing ??= (async () => {
         clearInterval(heartbeat);
         turn?.close();
+        await cluster?.close();
         const closed = new Promise<void>((resolve) => http.close(() => resolve()));
         for (const peer of [...peers]) {
           router.detach(peer, 'shutdown');

@@ -104,7 +104,7 @@ export const LAYER_TABLE: readonly LayerRule[] = [
       'src/crypto',
       { module: 'src/netlayer', files: ['src/netlayer/relay/protocol.ts'], typeOnly: true },
     ],
-    packages: ['node:', 'ws'],
+    packages: ['node:', 'ws', 'ioredis'],
     why: 'the relay routes, it does not take part in sessions: it may import syrup, wire, crypto and netlayer types (the relay protocol), never captp',
   },
 ];

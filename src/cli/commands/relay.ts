@@ -31,6 +31,7 @@ export const relayCommand: Subcommand = {
         ...(parsed.publicUrls ? { publicUrls: parsed.publicUrls } : {}),
         ...(parsed.allowDialOnly !== undefined ? { allowDialOnly: parsed.allowDialOnly } : {}),
         ...(parsed.turn !== undefined ? { turn: parsed.turn } : {}),
+        ...(parsed.cluster ? { cluster: parsed.cluster } : {}),
       });
     } catch (e) {
       signalled.cancel();

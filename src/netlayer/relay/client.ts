@@ -128,8 +128,13 @@ export interface RelayLogger {
 }
 
 export interface RelayClientOptions {
-  /** `ws://…` or `wss://…`. */
-  readonly url: string;
+  /**
+   * `ws://…` or `wss://…`; or the URLs of the nodes of one relay cluster
+   * (`capmesh relay --cluster`): the client dials the first, and each time
+   * the connection is lost (or cannot be made) it dials the next one, in
+   * turn, after the `reconnect` backoff. All must be valid (`INVALID_ARGUMENT`).
+   */
+  readonly url: string | readonly string[];
   /** Our designator (base32 of the designator key). */
   readonly designator: string;
   /** Signs labelled statements with the designator key (here: `<relay:register-proof …>`). */
@@ -186,7 +191,9 @@ function unref(timer: unknown): void {
 }
 
 export class RelayClient {
-  readonly url: string;
+  /** Every URL given (one, or a cluster's). */
+  readonly urls: readonly string[];
+  #urlIndex = 0;
   readonly designator: string;
   /** `register` or `dial-only` (see `RelayClientOptions.mode`). */
   readonly mode: 'register' | 'dial-only';
@@ -217,16 +224,15 @@ export class RelayClient {
   readonly #circuits = new Map<number, RelayCircuit>();
   #registrations = 0;
   /** The URL actually dialled: `url`, plus the TURN query when we ask for credentials. */
-  readonly #dialUrl: string;
+  /** Whether our dials ask the relay for TURN credentials (`TURN_QUERY` on the URL). */
+  readonly #askForTurn: boolean;
   #turn: RelayTurnCredentials | undefined;
   #turnTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: RelayClientOptions) {
-    assertNonEmptyString(options?.url, 'url');
+    this.urls = relayUrlList(options?.url);
     assertNonEmptyString(options.designator, 'designator');
     assertFunction(options.signer?.signEncoded, 'signer.signEncoded');
-    normalizeRelayUrl(options.url);
-    this.url = options.url;
     this.designator = options.designator;
     this.mode = options.mode ?? 'register';
     if (this.mode !== 'register' && this.mode !== 'dial-only') throw new CapmeshError('INVALID_ARGUMENT', `mode is 'register' or 'dial-only', got ${JSON.stringify(this.mode)}`);
@@ -243,12 +249,17 @@ export class RelayClient {
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#heartbeatMs = options.heartbeatMs ?? 25_000;
     this.#log = options.logger ?? quiet;
-    this.#dialUrl = this.mode === 'register' && options.askForTurn !== false ? withTurnQuery(options.url) : options.url;
+    this.#askForTurn = this.mode === 'register' && options.askForTurn !== false;
     this.#connect();
   }
 
   get state(): RelayClientState {
     return this.#state;
+  }
+
+  /** The URL dialled now (or last): one of `urls`. */
+  get url(): string {
+    return this.urls[this.#urlIndex]!;
   }
 
   /** The relay's frame limit (known once connected; 0 before). */
@@ -380,7 +391,7 @@ export class RelayClient {
 
   #connect(): void {
     this.#setState('connecting', `dialling ${this.url}`);
-    openWebSocket(this.#WebSocket, this.#dialUrl, this.#connectTimeoutMs, (socket) => {
+    openWebSocket(this.#WebSocket, this.#askForTurn ? withTurnQuery(this.url) : this.url, this.#connectTimeoutMs, (socket) => {
       if (this.#state !== 'connecting') closeQuietly(socket, 1000, 'no longer wanted');
       else this.#adopt(socket);
     }).then(
@@ -618,6 +629,8 @@ export class RelayClient {
     const base = Math.min(this.#reconnect.maxDelayMs, this.#reconnect.initialDelayMs * 2 ** Math.min(this.#attempt, 20));
     const delay = Math.round(base * (0.5 + Math.random() / 2));
     this.#attempt++;
+    // A cluster: the next attempt goes to the next node.
+    this.#urlIndex = (this.#urlIndex + 1) % this.urls.length;
     this.#log.info('relay connection lost; reconnecting', { url: this.url, reason, delayMs: delay });
     clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = setTimeout(() => {
@@ -694,4 +707,23 @@ export class RelayClient {
       }
     }
   }
+}
+
+/**
+ * `url` as a list: one URL, or a non-empty array of them (a relay cluster's
+ * nodes), each a valid relay URL (`normalizeRelayUrl`). Throws
+ * `INVALID_ARGUMENT` naming the bad one.
+ */
+export function relayUrlList(url: unknown): readonly string[] {
+  if (Array.isArray(url)) {
+    if (url.length === 0) throw new CapmeshError('INVALID_ARGUMENT', 'url must be a relay URL or a non-empty array of them', { detail: { argument: 'url' } });
+    url.forEach((u: unknown, i) => {
+      assertNonEmptyString(u, `url[${i}]`);
+      normalizeRelayUrl(u as string, `url[${i}]`);
+    });
+    return Object.freeze([...(url as string[])]);
+  }
+  assertNonEmptyString(url, 'url');
+  normalizeRelayUrl(url as string);
+  return Object.freeze([url as string]);
 }

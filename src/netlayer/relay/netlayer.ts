@@ -3,7 +3,7 @@ import { assertNonEmptyString } from '../../util/assert.js';
 import { publicKeyOfDesignator } from '../../crypto/index.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
-import { RelayClient, type RelayClientOptions, type RelayLogger, type RelayReplacedNotice } from './client.js';
+import { RelayClient, relayUrlList, type RelayClientOptions, type RelayLogger, type RelayReplacedNotice } from './client.js';
 import { DATA_HEADER_BYTES, normalizeRelayUrl } from './protocol.js';
 import { E2E_CHUNK_OVERHEAD } from './e2e.js';
 import { RelayConnection, acceptOverCircuit, dialOverCircuit, type CircuitHandshakeOptions } from './connection.js';
@@ -25,8 +25,12 @@ export interface RelayNetlayerOptions {
    * registers at (proves the designator and is reachable); it becomes the
    * `url` hint of our locator. A malformed URL (not `ws:`/`wss:`, not
    * parseable, with credentials) throws `INVALID_ARGUMENT` at construction.
+   * An array names the nodes of one relay cluster (`capmesh relay
+   * --cluster`): the home client fails over between them (see
+   * `RelayClientOptions.url`), a locator naming any of them is dialled
+   * through the home client, and our locator's hint is the first.
    */
-  readonly url: string;
+  readonly url: string | readonly string[];
   /**
    * Relays named by peers (a sturdyref's or handoff's `url` hint other than
    * the home relay): `'dial-only'` (default) connects without registering —
@@ -65,8 +69,10 @@ export interface RelayNetlayerOptions {
 }
 
 export interface RelayNetlayer extends Netlayer {
-  /** The home relay URL as given. */
+  /** The home relay URL (the first, when `url` was a cluster's list): our locator's hint. */
   readonly url: string;
+  /** Every home relay URL given. */
+  readonly urls: readonly string[];
   /** The client registered at the home relay (undefined before `attach`). */
   readonly client: RelayClient | undefined;
   /** The dial-only clients at relays peers named (at most `maxForeignRelays`). */
@@ -135,8 +141,9 @@ function describe(error: unknown): string {
  * - `close` closes every connection and client. Idempotent.
  */
 export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
-  assertNonEmptyString(options?.url, 'url');
-  const homeKey = normalizeRelayUrl(options.url);
+  const homeUrls = relayUrlList(options?.url);
+  const homeUrl = homeUrls[0]!;
+  const homeKeys = new Set(homeUrls.map((u) => normalizeRelayUrl(u)));
   const policy: RelayPolicy = options.relayPolicy ?? 'dial-only';
   if (policy !== 'dial-only' && policy !== 'never' && typeof policy !== 'function') {
     throw new CapmeshError('INVALID_ARGUMENT', `relayPolicy is 'dial-only', 'never' or a function, got ${JSON.stringify(policy)}`);
@@ -178,7 +185,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     onEnded,
   });
 
-  const newClient = (url: string, mode: 'register' | 'dial-only'): RelayClient =>
+  const newClient = (url: string | readonly string[], mode: 'register' | 'dial-only'): RelayClient =>
     new RelayClient({
       url,
       designator: binding!.designator,
@@ -243,7 +250,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
 
   const homeClient = (): RelayClient => {
     if (home) return home;
-    const client = newClient(options.url, 'register');
+    const client = newClient(homeUrls, 'register');
     home = client;
     client.on('replaced', (notice) => {
       log.warn('our home relay registration was replaced by a newer one', { url: notice.url, count: notice.count, retryInMs: notice.retryInMs });
@@ -292,7 +299,8 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
 
   const netlayer: RelayNetlayer = {
     transport: RELAY_TRANSPORT,
-    url: options.url,
+    url: homeUrl,
+    urls: homeUrls,
     get client() {
       return home;
     },
@@ -318,13 +326,13 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         const settle = (): void => {
           if (client.state === 'connecting') return;
           off();
-          if (client.state === 'refused') reject(new CapmeshError('RELAY_REFUSED', `the relay ${options.url} refused our registration`));
+          if (client.state === 'refused') reject(new CapmeshError('RELAY_REFUSED', `the relay ${client.url} refused our registration`));
           else resolve();
         };
         const off = client.on('state', settle);
         settle();
       });
-      return { designator: b.designator, hints: { url: options.url } };
+      return { designator: b.designator, hints: { url: homeUrl } };
     },
 
     async connect(locator: PeerLocator): Promise<Connection> {
@@ -335,7 +343,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
       publicKeyOfDesignator(locator.designator);
       if (closed) throw new CapmeshError('DISCONNECTED', 'this relay netlayer is closed');
       if (!binding) throw new CapmeshError('DISCONNECTED', 'attach this relay netlayer to a vat before connecting');
-      const url = locator.hints?.url ?? options.url;
+      const url = locator.hints?.url ?? homeUrl;
       const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
         try {
           return await run();
@@ -350,7 +358,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         }
       };
       const key = await step('checking the relay of', async () => normalizeRelayUrl(url));
-      if (key === homeKey) return dialVia(homeClient(), locator, step, undefined);
+      if (homeKeys.has(key)) return dialVia(homeClient(), locator, step, undefined);
       const entry = await step('choosing a relay for', async () => acquireForeign(url, key));
       let connection: RelayConnection;
       try {
