@@ -68,31 +68,32 @@ export async function yWebrtcOpen([room, signaling, reader]: [string, string, bo
   s.provider = new WebrtcProvider(room, doc, { signaling: [signaling], peerOpts: { config: { iceServers: [] } } });
 }
 
+type YConn = { connected: boolean; peer?: { _pc?: RTCPeerConnection; _channel?: RTCDataChannel } };
+
+/** A y-webrtc peer whose data channel is open: y-webrtc sends updates on it from then on (it broadcasts to every known peer). */
+function channelOpen(c: YConn): boolean {
+  return c.connected || (c.peer?._pc?.connectionState === 'connected' && c.peer._channel?.readyState === 'open');
+}
+
 /**
- * y-webrtc: resolves with `connected` once a WebRTC peer is connected, or
- * after `timeoutMs` with what the provider shows (signalling, peers), so the
- * bench can say why instead of hanging.
+ * y-webrtc: resolves with `connected` once a peer's data channel is open, or
+ * after `timeoutMs` with what the provider shows, so the bench can say why
+ * instead of hanging. Not simple-peer's `connect` event: in this Chromium its
+ * wait for a selected candidate pair in `getStats()` can go on after the
+ * channel is open, while y-webrtc already sends every update on that channel.
  */
 export async function yWebrtcConnected(timeoutMs: number): Promise<string> {
   const provider = state().provider!;
-  const conns = (): { connected: boolean }[] => [...(provider.room?.webrtcConns.values() ?? [])] as unknown as { connected: boolean }[];
+  const conns = (): YConn[] => [...(provider.room?.webrtcConns.values() ?? [])] as unknown as YConn[];
   return new Promise<string>((resolve) => {
+    const started = performance.now();
     const check = (): void => {
-      if (!conns().some((c) => c.connected)) return;
-      provider.off('peers', check);
-      clearTimeout(timer);
-      resolve('connected');
-    };
-    const timer = setTimeout(() => {
-      provider.off('peers', check);
+      if (conns().some(channelOpen)) return resolve('connected');
+      if (performance.now() - started < timeoutMs) return void setTimeout(check, 50);
       const signalling = provider.signalingConns.map((c) => (c.connected ? 'open' : 'closed')).join(',');
-      const pcs = conns().map((c) => {
-        const pc = (c as unknown as { peer?: { _pc?: RTCPeerConnection; _channel?: RTCDataChannel } }).peer;
-        return `ice ${pc?._pc?.iceConnectionState}/${pc?._pc?.connectionState}, channel ${pc?._channel?.readyState}`;
-      });
-      resolve(`not connected: signalling ${signalling || 'none'}, ${conns().length} peer(s) known (${pcs.join('; ')}), none connected`);
-    }, timeoutMs);
-    provider.on('peers', check);
+      const pcs = conns().map((c) => `ice ${c.peer?._pc?.iceConnectionState}/${c.peer?._pc?.connectionState}, channel ${c.peer?._channel?.readyState}`);
+      resolve(`not connected: signalling ${signalling || 'none'}, ${conns().length} peer(s) known (${pcs.join('; ')})`);
+    };
     check();
   });
 }
