@@ -15,5 +15,6 @@ export const capmeshAliases = [
   { find: /^capmesh\/browser$/, replacement: src('browser.ts') },
   { find: /^capmesh\/testing$/, replacement: src('testing.ts') },
   { find: /^capmesh\/testing\/playwright$/, replacement: src('testing/playwright.ts') },
+  { find: /^capmesh\/yjs$/, replacement: src('yjs/index.ts') },
   { find: /^capmesh$/, replacement: src('index.ts') },
 ];

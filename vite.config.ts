@@ -19,7 +19,7 @@ export default defineConfig({
     },
   },
   optimizeDeps: {
-    include: ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/hkdf.js', '@noble/ciphers/chacha.js', 'idb-keyval'],
+    include: ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/hkdf.js', '@noble/ciphers/chacha.js', 'idb-keyval', 'yjs', 'y-protocols/awareness'],
   },
   build: { outDir: 'dist-demo', target: 'es2022' },
 });

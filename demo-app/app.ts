@@ -11,6 +11,7 @@ import type { AppStorage } from './storage.js';
 import { openHome } from './home.js';
 import { openChat } from './chat/client.js';
 import { openBoard } from './board/client.js';
+import { openNotes } from './notes/view.js';
 import { createInspector } from './inspector.js';
 import { relayIndicator } from './relay-status.js';
 
@@ -56,7 +57,7 @@ export function startApp(root: HTMLElement, vat: BrowserVat, storage: AppStorage
     current?.dispose();
     const route = parseRoute(location.hash);
     try {
-      current = route.view === 'chat' ? openChat(app, route.uri) : route.view === 'board' ? openBoard(app, route.uri) : openHome(app);
+      current = route.view === 'chat' ? openChat(app, route.uri) : route.view === 'board' ? openBoard(app, route.uri) : route.view === 'notes' ? openNotes(app, route.uri) : openHome(app);
     } catch (e) {
       current = brokenLink(e);
     }

@@ -9,6 +9,7 @@ import { routeFromPaste, routeHash } from './links.js';
 import { ROOM_KIND, newRoomData } from './chat/room.js';
 import { BOARD_KIND, newBoardData } from './board/board.js';
 import type { BoardEditor } from './board/types.js';
+import { createNotes } from './notes/host.js';
 
 function createForm(opts: { label: string; name: string; placeholder: string; button: string; run(value: string): Promise<void> }): HTMLFormElement {
   const f = field(opts.label, { name: opts.name, placeholder: opts.placeholder, maxlength: 80 });
@@ -63,6 +64,17 @@ export function openHome(app: AppContext): View {
     },
   });
 
+  const notesForm = createForm({
+    label: 'Notes title',
+    name: 'notes-title',
+    placeholder: 'e.g. Meeting notes',
+    button: 'Create notes',
+    async run(value) {
+      const notes = await createNotes(vat, storage, value || 'Notes');
+      app.navigate({ view: 'notes', uri: notes.share.editor });
+    },
+  });
+
   const openForm = createForm({
     label: 'Link someone shared with you',
     name: 'open-link',
@@ -70,7 +82,7 @@ export function openHome(app: AppContext): View {
     button: 'Open',
     async run(value) {
       const route = routeFromPaste(value);
-      if (!route) throw new Error('That is not a capmesh demo link (it should end in #chat=… or #board=…).');
+      if (!route) throw new Error('That is not a capmesh demo link (it should end in #chat=…, #board=… or #notes=…).');
       app.navigate(route);
     },
   });
@@ -83,7 +95,7 @@ export function openHome(app: AppContext): View {
       h(
         'li',
         {},
-        h('span', { class: `badge ${t.kind}` }, t.kind === 'chat' ? 'Chat' : 'Board'),
+        h('span', { class: `badge ${t.kind}` }, t.kind === 'chat' ? 'Chat' : t.kind === 'board' ? 'Board' : 'Notes'),
         ' ',
         h('a', { href: routeHash({ view: t.kind, uri: t.uri }) }, t.title),
       ),
@@ -104,6 +116,7 @@ export function openHome(app: AppContext): View {
       { class: 'cards' },
       h('div', { class: 'card' }, h('h2', {}, 'Chatroom'), h('p', { class: 'muted' }, 'Hosted by this tab, with its history. Invite others with a link.'), chatForm),
       h('div', { class: 'card' }, h('h2', {}, 'Collaborative board'), h('p', { class: 'muted' }, 'A shared list with two links: one to edit, one to watch.'), boardForm),
+      h('div', { class: 'card' }, h('h2', {}, 'Collaborative notes'), h('p', { class: 'muted' }, 'A Yjs text everyone types into at once; an editor link and a viewer link.'), notesForm),
     ),
     h('div', { class: 'card' }, h('h2', {}, 'Join'), openForm),
     hosted.length > 0 ? h('div', { class: 'card' }, h('h2', {}, 'Hosted by this tab’s vat'), hostedList) : null,

@@ -7,7 +7,7 @@
  * The sturdyref itself names the host's relay, which the opener's vat
  * reaches dial-only.
  */
-export type Route = { readonly view: 'home' } | { readonly view: 'chat' | 'board'; readonly uri: string };
+export type Route = { readonly view: 'home' } | { readonly view: 'chat' | 'board' | 'notes'; readonly uri: string };
 
 export function parseRoute(hash: string): Route {
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -15,6 +15,8 @@ export function parseRoute(hash: string): Route {
   if (chat) return { view: 'chat', uri: chat };
   const board = params.get('board');
   if (board) return { view: 'board', uri: board };
+  const notes = params.get('notes');
+  if (notes) return { view: 'notes', uri: notes };
   return { view: 'home' };
 }
 

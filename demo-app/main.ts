@@ -13,6 +13,8 @@ import { errorText, h, replace } from './dom.js';
 import { DEMO_STORE, pinnedIdentity, pinnedSlot, profileFor } from './profile.js';
 import { appStorage } from './storage.js';
 import { startApp } from './app.js';
+import { yjsKinds } from 'capmesh/yjs';
+import { restoreHostedNotes } from './notes/host.js';
 import { ROOM_KIND, makeRoom } from './chat/room.js';
 import { BOARD_KIND, BOARD_READER_KIND, makeBoard, makeBoardReader, type BoardHostEnv } from './board/board.js';
 
@@ -46,6 +48,7 @@ function hostedKinds(vatReady: Promise<BrowserVat>): Record<string, PageKindMake
     [ROOM_KIND]: (data, ctx) => makeRoom(data, ctx, env),
     [BOARD_KIND]: (data, ctx) => makeBoard(data, ctx, env),
     [BOARD_READER_KIND]: (data) => makeBoardReader(data, env) as unknown as object,
+    ...yjsKinds(),
   };
 }
 
@@ -77,7 +80,9 @@ async function boot(): Promise<void> {
     resolveVat(vat);
     clearTimeout(slow);
     window.capmeshDemo = { vat };
-    startApp(root, vat, appStorage(profileFor(pinned ?? vat.slot)), relay);
+    const storage = appStorage(profileFor(pinned ?? vat.slot));
+    restoreHostedNotes(vat, storage);
+    startApp(root, vat, storage, relay);
   } catch (e) {
     clearTimeout(slow);
     const retry = h('button', { type: 'button' }, 'Try again');

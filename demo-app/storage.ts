@@ -7,12 +7,14 @@
 import type { Profile } from './profile.js';
 
 export interface HostedThing {
-  readonly kind: 'chat' | 'board';
+  readonly kind: 'chat' | 'board' | 'notes';
   readonly title: string;
   /** The full-authority sturdyref (the room; the board's editor facet). */
   readonly uri: string;
-  /** Boards: the read-only facet's sturdyref. */
+  /** Boards: the read-only facet's sturdyref; notes: the viewer link. */
   readonly readOnlyUri?: string;
+  /** Notes: the share's name in the page's notes store. */
+  readonly shareName?: string;
 }
 
 export interface AppStorage {

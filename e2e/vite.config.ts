@@ -11,6 +11,6 @@ import base from '../vite.config.js';
 export default mergeConfig(base, {
   server: { hmr: false },
   optimizeDeps: {
-    include: ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/hkdf.js', '@noble/ciphers/chacha.js', 'idb-keyval'],
+    include: ['@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/hkdf.js', '@noble/ciphers/chacha.js', 'idb-keyval', 'yjs', 'y-protocols/awareness'],
   },
 });

@@ -99,6 +99,8 @@ export const ERROR_CODES = [
   'OFFER_REFUSED',
   'OFFER_STALE',
   'OFFER_REPLAYED',
+  // capmesh/yjs: a peer's Yjs update, state vector or awareness update that does not decode
+  'YJS_MALFORMED',
   // internal invariants (a bug in capmesh, never the peer's fault)
   'INTERNAL',
 ] as const;

@@ -84,6 +84,12 @@ export const LAYER_TABLE: readonly LayerRule[] = [
     why: 'src/index.ts and the subpath entries (node.ts, browser.ts, testing.ts) re-export the layers, never test-only code or the CLI',
   },
   {
+    module: 'src/yjs',
+    mayImport: [{ module: 'entries', files: ['src/index.ts'] }],
+    packages: ['yjs', 'y-protocols'],
+    why: 'capmesh/yjs sits above mesh and browser: it uses the public vat API (the capmesh entry) only',
+  },
+  {
     module: 'src/testing',
     mayImport: [...layers, 'relay'],
     packages: ['@playwright/test', 'node:'],
