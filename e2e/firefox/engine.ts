@@ -1,63 +1,18 @@
 /**
- * What the Firefox stories share: the fake-capture step Firefox needs for
- * loopback ICE, tabs opened in either engine, and a Chromium browser shared
- * by every story of the worker (fixture `chromium`) for calls across engines.
- *
- * Firefox gathers host candidates beyond the default route (so 127.0.0.1 on
- * a loopback-only machine) only while the page captures media. So every
- * Firefox context gets an init script that starts a fake `getUserMedia`
- * audio stream on each page it loads and keeps it; `awaitCapture(page)`
- * waits until that stream is live, and the helpers call it before a story
- * lets the page make an `RTCPeerConnection`. The step is the test page's
- * business: capmesh never asks for media. Chromium needs none of it
- * (context permissions do the same there).
+ * What the Firefox stories share: tabs opened in either engine (with the
+ * fake-capture step of capture.ts in Firefox), demo-app people, and a
+ * Chromium browser shared by every story of the worker (fixture `chromium`)
+ * for calls across engines.
  */
-import { chromium, test as base, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, test as base, type Browser, type Page } from '@playwright/test';
 import { openVatPages, type VatPage } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../../relay/index.js';
 import { load, HOME, type Person } from '../demo-pages/steps.js';
-import { CHROMIUM_ARGS, CONTEXT_PERMISSIONS, findChromium } from '../../src/testing/browser-path.js';
+import { CHROMIUM_ARGS, findChromium } from '../../src/testing/browser-path.js';
+import { awaitCapture, isFirefox, vatContext } from './capture.js';
 import { VAT_PAGE } from '../helpers.js';
 
-declare global {
-  interface Window {
-    /** The fake capture stream's start (Firefox contexts only; see `withFakeCapture`). */
-    capmeshCapture?: Promise<MediaStream>;
-  }
-}
-
-export const isFirefox = (browser: Browser | null): boolean => browser?.browserType().name() === 'firefox';
-
-/**
- * In a Firefox context: every page starts a fake audio capture as it loads,
- * and keeps it for its lifetime. A no-op for other engines. `firefox` says
- * which engine it is where the context has no browser (a persistent context).
- */
-export async function withFakeCapture(context: BrowserContext, firefox = isFirefox(context.browser())): Promise<BrowserContext> {
-  if (!firefox) return context;
-  await context.addInitScript(() => {
-    window.capmeshCapture = navigator.mediaDevices.getUserMedia({ audio: true });
-  });
-  return context;
-}
-
-/**
- * Waits until the page's fake capture stream is live (Firefox pages opened
- * through `withFakeCapture`); returns its live track count, 0 where the
- * page has no capture (Chromium).
- */
-export function awaitCapture(page: Page): Promise<number> {
-  return page.evaluate(async () => {
-    const stream = await window.capmeshCapture;
-    return stream?.getTracks().filter((t) => t.readyState === 'live').length ?? 0;
-  });
-}
-
-/** A new context of `browser` for a vat tab: media permissions (Chromium) or the fake capture (Firefox). */
-export async function vatContext(browser: Browser, options: { viewport?: { width: number; height: number } } = {}): Promise<BrowserContext> {
-  const context = await browser.newContext({ ...options, ...(isFirefox(browser) ? {} : { permissions: [...CONTEXT_PERMISSIONS] }) });
-  return withFakeCapture(context);
-}
+export { awaitCapture, isFirefox, vatContext, withFakeCapture } from './capture.js';
 
 /**
  * Loads the e2e test page with `query` in `page` and waits until its vat is
