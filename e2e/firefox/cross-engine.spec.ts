@@ -2,7 +2,7 @@ import { expect } from '@playwright/test';
 import { pathsOf, startTestRelay } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../../relay/index.js';
 import { closeTabs, greet, registerGreeter } from '../helpers.js';
-import { openTab, test } from './engine.js';
+import { handOversOf, openTab, test } from './engine.js';
 
 let relay: RelayServer;
 test.beforeAll(async () => {
@@ -30,6 +30,8 @@ for (const dialler of ['firefox', 'chromium'] as const) {
     }
     expect(await pathsOf(fox.page)).toEqual({ [chrome.designator]: 'webrtc' });
     expect(await pathsOf(chrome.page)).toEqual({ [fox.designator]: 'webrtc' });
+    // The Firefox page transferred its end of the channel (dialling or accepting), piped nothing.
+    expect(await handOversOf(fox.page)).toEqual(['channel']);
     await closeTabs([fox, chrome]);
   });
 }

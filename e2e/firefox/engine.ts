@@ -4,7 +4,7 @@
  * Chromium browser shared by every story of the worker (fixture `chromium`)
  * for calls across engines.
  */
-import { chromium, test as base, type Browser, type Page } from '@playwright/test';
+import { chromium, test as base, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { openVatPages, type VatPage } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../../relay/index.js';
 import { load, HOME, type Person } from '../demo-pages/steps.js';
@@ -33,6 +33,39 @@ export async function vatReady(page: Page): Promise<string> {
   throw new Error(`the vat page failed to start: ${await status.getAttribute('data-error-code')}: ${await status.getAttribute('data-error')}`);
 }
 
+declare global {
+  interface Window {
+    /** How the page's RTC broker handed each data channel to the worker: `channel` (transferred) or `channel-port` (piped). */
+    capmeshHandOvers?: string[];
+  }
+}
+
+/**
+ * Records, in every page of `context`, how the RTC broker hands data
+ * channels to the worker (`window.capmeshHandOvers`), by watching
+ * `MessagePort.postMessage` for a message that carries an `RTCDataChannel`
+ * or a `MessagePort` under a broker message kind (`t`, or `type` after the
+ * key rename).
+ */
+export async function recordHandOvers(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const seen: string[] = (window.capmeshHandOvers = []);
+    const post = MessagePort.prototype.postMessage;
+    MessagePort.prototype.postMessage = function (this: MessagePort, message: unknown, ...rest: unknown[]) {
+      const m = message as { t?: unknown; type?: unknown; channel?: unknown; port?: unknown } | null;
+      const kind = m?.t ?? m?.type;
+      if (kind === 'channel' && m?.channel instanceof RTCDataChannel) seen.push('channel');
+      else if (kind === 'channel-port' && m?.port instanceof MessagePort) seen.push('channel-port');
+      return (post as (...a: unknown[]) => void).call(this, message, ...rest);
+    } as typeof post;
+  });
+}
+
+/** The page's data-channel hand-overs so far (see `recordHandOvers`). */
+export function handOversOf(page: Page): Promise<string[]> {
+  return page.evaluate(() => window.capmeshHandOvers ?? []);
+}
+
 /** Opens one vat tab (its own context) on the e2e test page in `browser`, of either engine, and waits for its vat and (Firefox) its capture. */
 export async function openTab(browser: Browser, relay: Pick<RelayServer, 'url'>, query: Record<string, string> = {}): Promise<VatPage> {
   if (!isFirefox(browser)) {
@@ -40,6 +73,7 @@ export async function openTab(browser: Browser, relay: Pick<RelayServer, 'url'>,
     return tab!;
   }
   const context = await vatContext(browser);
+  await recordHandOvers(context);
   const page = await context.newPage();
   const designator = await loadTestPage(page, { relay: relay.url, ...query });
   if ((await awaitCapture(page)) < 1) throw new Error('the Firefox tab has no live capture track: loopback ICE would find no candidate');

@@ -2,7 +2,7 @@ import { expect } from '@playwright/test';
 import { pathsOf, startTestRelay } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../../relay/index.js';
 import { closeTabs, greet, registerGreeter } from '../helpers.js';
-import { openTab, test } from './engine.js';
+import { handOversOf, openTab, test } from './engine.js';
 
 let relay: RelayServer;
 test.beforeAll(async () => {
@@ -23,5 +23,9 @@ test('two Firefox tabs call each other over a direct WebRTC path, both ways', as
   // One session each way round, carried by a data channel, not the relay.
   expect(await pathsOf(bob.page)).toEqual({ [alice.designator]: 'webrtc' });
   expect(await pathsOf(alice.page)).toEqual({ [bob.designator]: 'webrtc' });
+  // Firefox let each page transfer its channel into the worker (Bob's right after
+  // createDataChannel, Alice's in ondatachannel): nothing piped through the page.
+  expect(await handOversOf(bob.page)).toEqual(['channel']);
+  expect(await handOversOf(alice.page)).toEqual(['channel']);
   await closeTabs([alice, bob]);
 });
