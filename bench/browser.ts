@@ -13,17 +13,22 @@
  * - Relay path (`directPaths: false`): raw WebSocket page → Node forwarder → page
  *   versus capmesh over the relay's end-to-end-encrypted circuit.
  *
+ * - Firefox ↔ Chromium (WebRTC path): a Firefox ESR tab and a Chromium
+ *   tab, raw `RTCDataChannel` page ↔ page (Firefox offers) versus capmesh
+ *   calls from the Firefox tab to the Chromium tab.
+ *
  * Env: `BENCH_ROUNDS` (default 500), `BENCH_BULK_MIB` (default 16).
- * Needs Chromium (as `npm run test:e2e` finds it). Uses the e2e test page
+ * Needs Chromium and Firefox ESR (as `npm run test:e2e` finds them). Uses the e2e test page
  * and worker (e2e/pages/), served by Vite from the sources.
  */
 import { createServer as createNetServer } from 'node:net';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { chromium, firefox, type Browser, type Page } from '@playwright/test';
 import { createServer as createViteServer } from 'vite';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startRelay, silentLog } from '../relay/index.js';
-import { CHROMIUM_ARGS, findChromium } from '../src/testing/browser-path.js';
-import { openVatPages, type VatPage } from '../src/testing/playwright.js';
+import { CHROMIUM_ARGS, findChromium, findFirefox, firefoxLaunchOptions } from '../src/testing/browser-path.js';
+import { loadVatPage, openVatPages, type VatPage } from '../src/testing/playwright.js';
+import { awaitCapture, vatContext } from '../e2e/firefox/capture.js';
 import { bundleSizes } from './browser-bundle.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 500);
@@ -140,6 +145,27 @@ async function webRtcPath(browser: Browser, base: { baseURL: string; relay: stri
   for (const t of tabs) await t.context.close();
 }
 
+/** A Firefox tab (caller, offerer of the raw channel) and a Chromium tab (callee). */
+async function crossEnginePath(fox: Browser, chrome: Browser, base: { baseURL: string; relay: string }): Promise<void> {
+  const query = { relay: base.relay, worker: 'test' };
+  const context = await vatContext(fox, { baseURL: base.baseURL });
+  const page = await context.newPage();
+  const a: VatPage = { page, context, designator: await loadVatPage(page, { path: '/e2e/pages/vat.html', query }) };
+  // Firefox gathers loopback candidates only while the page captures (e2e/firefox/capture.ts).
+  if ((await awaitCapture(a.page)) < 1) throw new Error('the Firefox tab has no live capture track');
+  const [b] = (await openVatPages(chrome, 1, { path: '/e2e/pages/vat.html', baseURL: base.baseURL, query })) as [VatPage];
+  await loadBench(a.page);
+  await loadBench(b.page);
+  const offer = await inPage(a.page, 'rawDcOffer', undefined as never);
+  await inPage(a.page, 'rawDcFinish', await inPage(b.page, 'rawDcAnswer', offer));
+  const rawRtt = rtt(await inPage(a.page, 'rawPing', [ROUNDS, WARMUP, PING_BYTES]));
+  await inPage(a.page, 'rawBulk', [Math.min(64, BULK_COUNT), CHUNK]); // warm-up
+  const rawMs = await inPage(a.page, 'rawBulk', [BULK_COUNT, CHUNK]);
+  const engine = await engineFigures(a, b);
+  report(`Firefox ${fox.version()} → Chromium ${chrome.version()}, WebRTC path (2 browsers)`, 'raw RTCDataChannel page ↔ page', rawRtt, mbps(rawMs), engine);
+  for (const t of [a, b]) await t.context.close();
+}
+
 async function relayPath(browser: Browser, base: { baseURL: string; relay: string }): Promise<void> {
   // The raw baseline: page → Node WebSocket forwarder → page, the same shape as page → relay → page.
   const port = await freePort();
@@ -172,13 +198,18 @@ async function main(): Promise<void> {
   const vite = await createViteServer({ configFile: 'e2e/vite.config.ts', logLevel: 'warn', server: { host: '127.0.0.1', port: vitePort, strictPort: true } });
   await vite.listen();
   const relay = await startRelay({ host: '127.0.0.1', port: 0, log: silentLog });
+  const firefoxPath = findFirefox();
+  if (!firefoxPath) throw new Error('no Firefox ESR found (apt-get install firefox-esr, or set CAPMESH_FIREFOX)');
   const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });
+  const fox = await firefox.launch({ ...firefoxLaunchOptions(firefoxPath), headless: true });
   const base = { baseURL: `http://127.0.0.1:${vitePort}`, relay: relay.url };
   try {
     console.log(`capmesh browser bench: ${ROUNDS} sequential round trips after ${WARMUP} warm-up; ${BULK_MIB} MiB in 64 KiB messages; Chromium ${browser.version()}`);
     await webRtcPath(browser, base);
     await relayPath(browser, base);
+    await crossEnginePath(fox, browser, base);
   } finally {
+    await fox.close();
     await browser.close();
     await relay.close();
     await vite.close();

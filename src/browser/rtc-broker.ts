@@ -50,26 +50,20 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
   const peers = new Map<number, RTCPeerConnection>();
   const post = (message: FromBroker, transfer: Transferable[] = []): void => port.postMessage(message, transfer);
 
-  /** Hands `dc` to the worker; must run in the task that created or received it. */
+  /**
+   * Hands `dc` to the worker. Must run in the task that created the channel
+   * (`dial`) or synchronously in `ondatachannel` (`accept`): the only moments
+   * both Chromium and Firefox let a data channel be transferred (Firefox
+   * throws `DataCloneError` after a timer turn or once the channel is
+   * open). Where the transfer throws anyway, the page keeps the channel and
+   * pipes it through a `MessagePort` instead (`pipeDataChannel`).
+   */
   const handOver = (id: number, dc: RTCDataChannel): void => {
     try {
       post({ t: 'channel', id, channel: dc }, [dc as unknown as Transferable]);
     } catch {
-      const pipe = new MessageChannel();
-      dc.binaryType = 'arraybuffer';
-      const send = (m: PipeMessage, transfer: Transferable[] = []): void => pipe.port1.postMessage(m, transfer);
-      dc.onopen = () => send({ t: 'open' });
-      // The peer's goodbye starts at `closing`: pass it on at once (see DataChannelConnection).
-      dc.addEventListener('closing', () => send({ t: 'close' }));
-      dc.onclose = () => send({ t: 'close' });
-      dc.onmessage = (e: MessageEvent) => send({ t: 'data', b: e.data as ArrayBuffer }, [e.data as ArrayBuffer]);
-      pipe.port1.onmessage = (e: MessageEvent) => {
-        const m = e.data as PipeMessage;
-        if (m.t === 'data' && dc.readyState === 'open') dc.send(m.b);
-        else if (m.t === 'close') dc.close();
-      };
-      if (dc.readyState === 'open') send({ t: 'open' });
-      post({ t: 'channel-port', id, port: pipe.port2 }, [pipe.port2]);
+      const pipe = pipeDataChannel(dc);
+      post({ t: 'channel-port', id, port: pipe }, [pipe]);
     }
   };
 
@@ -150,4 +144,45 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
       port.close();
     },
   };
+}
+
+/**
+ * Pipes a data channel the page keeps through a new `MessageChannel`;
+ * returns the port to give the worker (which wraps it back into a channel,
+ * `webrtc/pipe-channel.ts`). Frames are `PipeMessage`s: `open` at most once
+ * and never after `close` (Firefox may report a channel it handed over in
+ * `ondatachannel` as open already and then fire `open` as well), `data` in
+ * both directions in order, `close` once either end closes.
+ */
+export function pipeDataChannel(dc: RTCDataChannel): MessagePort {
+  const pipe = new MessageChannel();
+  dc.binaryType = 'arraybuffer';
+  let opened = false;
+  let closed = false;
+  const send = (m: PipeMessage, transfer: Transferable[] = []): void => pipe.port1.postMessage(m, transfer);
+  const open = (): void => {
+    if (opened || closed || dc.readyState !== 'open') return;
+    opened = true;
+    send({ t: 'open' });
+  };
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    send({ t: 'close' });
+  };
+  dc.addEventListener('open', open);
+  // The peer's goodbye starts at `closing`: pass it on at once (see DataChannelConnection).
+  dc.addEventListener('closing', close);
+  dc.addEventListener('close', close);
+  dc.addEventListener('message', (e: MessageEvent) => send({ t: 'data', b: e.data as ArrayBuffer }, [e.data as ArrayBuffer]));
+  pipe.port1.onmessage = (e: MessageEvent) => {
+    const m = e.data as PipeMessage;
+    if (m.t === 'data' && dc.readyState === 'open') dc.send(m.b);
+    else if (m.t === 'close') {
+      closed = true;
+      dc.close();
+    }
+  };
+  open();
+  return pipe.port2;
 }

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { startRtcBroker } from '../../src/browser/rtc-broker.js';
-import type { FromBroker, ToBroker } from '../../src/netlayer/webrtc/broker-protocol.js';
+import type { FromBroker, PipeMessage, ToBroker } from '../../src/netlayer/webrtc/broker-protocol.js';
 
 /** Just enough of `RTCPeerConnection` for the broker to build one and answer an offer. */
 class FakePeerConnection extends EventTarget {
@@ -12,8 +12,10 @@ class FakePeerConnection extends EventTarget {
     super();
     FakePeerConnection.made++;
   }
+  /** What the next `createDataChannel` returns. */
+  static channel: object = {};
   createDataChannel(): object {
-    return {};
+    return FakePeerConnection.channel;
   }
   async setRemoteDescription(): Promise<void> {}
   async setLocalDescription(): Promise<void> {
@@ -24,11 +26,28 @@ class FakePeerConnection extends EventTarget {
   }
 }
 
-function fakePort() {
+/** A data channel that is open already when the broker gets it, like one Firefox hands over in `ondatachannel`. */
+class FakeChannel extends EventTarget {
+  readyState = 'open';
+  binaryType = 'blob';
+  readonly sent: unknown[] = [];
+  send(b: unknown): void {
+    this.sent.push(b);
+  }
+  close(): void {
+    this.readyState = 'closed';
+  }
+}
+
+/** `untransferable`: like Firefox past the allowed moment, posting a FakeChannel in the transfer list throws DataCloneError. */
+function fakePort(untransferable = false) {
   const out: FromBroker[] = [];
   const port = {
     onmessage: null as ((e: MessageEvent) => void) | null,
-    postMessage: (m: FromBroker) => void out.push(m),
+    postMessage: (m: FromBroker, transfer: unknown[] = []) => {
+      if (untransferable && transfer.some((t) => t instanceof FakeChannel)) throw new DOMException('RTCDataChannel is no longer transferable', 'DataCloneError');
+      out.push(m);
+    },
     close() {},
     send(m: ToBroker) {
       port.onmessage?.({ data: m } as MessageEvent);
@@ -56,5 +75,37 @@ describe('the page RTC broker', () => {
     port.send({ t: 'accept', id: 6, sdp: 'offer', peer: { iceServers: [] } });
     expect(FakePeerConnection.made).toBe(4);
     expect([...broker.peers.keys()]).toEqual([2, 3, 6]);
+  });
+
+  it('pipes a channel it cannot transfer: one open although the channel was open already and then fired open, one close for closing and close', async () => {
+    const dc = new FakeChannel();
+    FakePeerConnection.channel = dc;
+    const { port, out } = fakePort(true);
+    const broker = startRtcBroker(port as unknown as MessagePort);
+    port.send({ t: 'dial', id: 7, peer: { iceServers: [] } });
+    const piped = out.find((m) => m.t === 'channel-port');
+    expect(piped).toBeDefined();
+    expect(out.some((m) => m.t === 'channel')).toBe(false);
+    const worker = (piped as { port: MessagePort }).port;
+    const frames: PipeMessage['t'][] = [];
+    const closed = new Promise<void>((resolve) =>
+      worker.addEventListener('message', (e: MessageEvent) => {
+        const m = e.data as PipeMessage;
+        frames.push(m.t);
+        if (m.t === 'close') resolve();
+      }),
+    );
+    dc.dispatchEvent(new Event('open'));
+    dc.dispatchEvent(new Event('closing'));
+    dc.dispatchEvent(new Event('close'));
+    await closed;
+    // Everything the page sent is in: a marker through the same port comes after it.
+    const marker = new Promise<void>((resolve) => worker.addEventListener('message', () => resolve(), { once: true }));
+    dc.dispatchEvent(new MessageEvent('message', { data: new ArrayBuffer(2) }));
+    await marker;
+    expect(frames).toEqual(['open', 'close', 'data']);
+    expect(dc.binaryType).toBe('arraybuffer');
+    worker.close();
+    broker.close();
   });
 });

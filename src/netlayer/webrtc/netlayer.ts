@@ -14,7 +14,8 @@ import { OfferGate, type OfferLimits, type OfferRefusal } from './offer-policy.j
 import { RelayConnection } from '../relay/connection.js';
 import { PathSwitchingConnection, type PathLeg, type PathName, type PathSwitchOptions } from './path-switch.js';
 import { awaitFirstArrival, encodeJoin } from './path-join.js';
-import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './broker-protocol.js';
+import type { FromBroker, IceServer, PeerSettings, ToBroker } from './broker-protocol.js';
+import { pipeChannel } from './pipe-channel.js';
 
 /**
  * Options of `webRtcNetlayer`. The offer limits (`OfferLimits`: answer
@@ -667,46 +668,4 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
 
 function hex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** A data channel piped through a MessagePort by the page (where channels cannot be transferred). */
-function pipeChannel(port: MessagePort): DataChannelLike {
-  const listeners = new Map<string, Set<(e?: MessageEvent) => void>>();
-  const emit = (type: string, e?: MessageEvent): void => {
-    for (const l of listeners.get(type) ?? []) l(e);
-  };
-  const channel = {
-    readyState: 'connecting' as DataChannelLike['readyState'],
-    bufferedAmount: 0,
-    bufferedAmountLowThreshold: 0,
-    binaryType: 'arraybuffer',
-    send(data: ArrayBuffer | Uint8Array) {
-      const copy = data instanceof Uint8Array ? data.slice().buffer : data.slice(0);
-      port.postMessage({ t: 'data', b: copy } satisfies PipeMessage, [copy as ArrayBuffer]);
-    },
-    close() {
-      if (channel.readyState === 'closed') return;
-      port.postMessage({ t: 'close' } satisfies PipeMessage);
-      channel.readyState = 'closed';
-      emit('close');
-    },
-    addEventListener(type: string, listener: (e?: MessageEvent) => void) {
-      let set = listeners.get(type);
-      if (!set) listeners.set(type, (set = new Set()));
-      set.add(listener);
-    },
-  };
-  port.onmessage = (event: MessageEvent) => {
-    const m = event.data as PipeMessage;
-    if (m.t === 'open') {
-      channel.readyState = 'open';
-      emit('open');
-    } else if (m.t === 'data') {
-      emit('message', { data: m.b } as MessageEvent);
-    } else if (m.t === 'close' && channel.readyState !== 'closed') {
-      channel.readyState = 'closed';
-      emit('close');
-    }
-  };
-  return channel as unknown as DataChannelLike;
 }
