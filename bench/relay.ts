@@ -53,8 +53,8 @@ const best = async (f: () => Promise<unknown>): Promise<number> => Math.max(awai
 async function spawnRelay(): Promise<{ url: string; child: ChildProcess; metric(name: string): Promise<number> }> {
   const entry = fileURLToPath(new URL(fromSource ? '../relay/index.ts' : '../dist/relay/index.js', import.meta.url));
   const script = `
-    const { startRelay, silentLog } = await import(${JSON.stringify(pathToFileURL(entry).href)});
-    const relay = await startRelay({ port: 0, log: silentLog, limits: { maxMessagesPerSecond: 1e8, messageBurst: 1e8, heartbeatMs: 0 } });
+    const { startRelay, silentLogger } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+    const relay = await startRelay({ port: 0, log: silentLogger, limits: { maxMessagesPerSecond: 1e8, messageBurst: 1e8, heartbeatMs: 0 } });
     process.stdout.write(relay.url + '\\n');
     process.once('SIGTERM', () => relay.close().then(() => process.exit(0)));`;
   const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], {

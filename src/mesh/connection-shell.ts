@@ -5,7 +5,7 @@ import { CaptpSession, budgetExceeded, type FinalizerFactory, type SendTxn, type
 import { decodeOp, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
 import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 import { LivenessMonitor, type LivenessOptions } from './liveness.js';
 import { randomBytes } from '../crypto/index.js';
 import { exportDesc } from '../wire/index.js';

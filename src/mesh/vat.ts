@@ -8,7 +8,7 @@ import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
 import { ConnectionShell, DEFAULT_SHELL_LIMITS, type HelloRefusal, type ShellHost, type ShellLimits } from './connection-shell.js';
 import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
 import { Handoffs } from './handoffs.js';
 import type { HandoffLimits } from './handoff-limits.js';

@@ -5,7 +5,7 @@
  * @module capmesh/testing/playwright
  */
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { startRelay, silentLog, type RelayServer, type RelayOptions } from '../../relay/index.js';
+import { startRelay, silentLogger, type RelayServer, type RelayOptions } from '../../relay/index.js';
 import { CONTEXT_PERMISSIONS } from './browser-path.js';
 
 export { CHROMIUM_ARGS, CONTEXT_PERMISSIONS, findChromium } from './browser-path.js';
@@ -33,7 +33,7 @@ export type { RelayOptions, RelayServer } from '../../relay/index.js';
  * browser with `CHROMIUM_ARGS`.
  */
 export async function startTestRelay(options: RelayOptions = {}): Promise<RelayServer> {
-  return startRelay({ host: '127.0.0.1', port: 0, log: silentLog, ...options });
+  return startRelay({ host: '127.0.0.1', port: 0, log: silentLogger, ...options });
 }
 
 export interface VatPageOptions {

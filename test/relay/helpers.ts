@@ -17,7 +17,7 @@ import {
 import { RelayClient, type RelayClientOptions } from '../../src/netlayer/relay/client.js';
 import { NodeWebSocket } from '../../src/netlayer/websocket/ws.js';
 import { messageBytes } from '../../src/netlayer/websocket/websocket-like.js';
-import { silentLog, startRelay, type RelayOptions, type RelayServer } from '../../relay/index.js';
+import { silentLogger, startRelay, type RelayOptions, type RelayServer } from '../../relay/index.js';
 
 /** Everything a test opened; closed after each test. */
 const cleanups: (() => unknown)[] = [];
@@ -31,7 +31,7 @@ export function onCleanup(fn: () => unknown): void {
 
 /** A relay on a free loopback port, closed after the test. */
 export async function testRelay(options: RelayOptions = {}): Promise<RelayServer> {
-  const relay = await startRelay({ port: 0, log: silentLog, ...options });
+  const relay = await startRelay({ port: 0, log: silentLogger, ...options });
   onCleanup(() => relay.close());
   return relay;
 }

@@ -1,4 +1,5 @@
 import { CapmeshError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
 import { assertFunction, assertNonEmptyString } from '../../util/assert.js';
 import {
   RELAY_CLOSE,
@@ -96,13 +97,6 @@ export interface RelayClientEvents {
   replaced: (notice: RelayReplacedNotice) => void;
 }
 
-/** Structural logger (the mesh `Logger` fits it). */
-export interface RelayLogger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface RelayClientOptions {
   /** `ws://…` or `wss://…`. */
   readonly url: string;
@@ -131,7 +125,7 @@ export interface RelayClientOptions {
    * `false`: `replaced` is final.
    */
   readonly replaceRecovery?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number } | false;
-  readonly logger?: RelayLogger;
+  readonly logger?: Logger;
 }
 
 type Listeners = { [K in keyof RelayClientEvents]: Set<RelayClientEvents[K]> };
@@ -142,8 +136,6 @@ interface PendingOpen {
   readonly reject: (error: unknown) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
-
-const quiet: RelayLogger = { debug() {}, info() {}, warn() {} };
 
 function unref(timer: unknown): void {
   (timer as { unref?: () => void }).unref?.();
@@ -160,7 +152,7 @@ export class RelayClient {
   readonly #reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   readonly #connectTimeoutMs: number;
   readonly #heartbeatMs: number;
-  readonly #log: RelayLogger;
+  readonly #log: Logger;
   readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set(), replaced: new Set() };
   readonly #replaceRecovery: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   /** Consecutive replacements (reset after a registration lasted 2 × `replaceRecovery.maxDelayMs`). */
@@ -202,7 +194,7 @@ export class RelayClient {
         : { initialDelayMs: options.reconnect?.initialDelayMs ?? 250, maxDelayMs: options.reconnect?.maxDelayMs ?? 30_000 };
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#heartbeatMs = options.heartbeatMs ?? 25_000;
-    this.#log = options.logger ?? quiet;
+    this.#log = options.logger ?? silentLogger;
     this.#connect();
   }
 

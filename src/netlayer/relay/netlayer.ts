@@ -1,9 +1,10 @@
 import { CapmeshError, isCapmeshError } from '../../util/errors.js';
 import { assertNonEmptyString } from '../../util/assert.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
 import { publicKeyOfDesignator } from '../../crypto/index.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
-import { RelayClient, type RelayClientOptions, type RelayLogger, type RelayReplacedNotice } from './client.js';
+import { RelayClient, type RelayClientOptions, type RelayReplacedNotice } from './client.js';
 import { DATA_HEADER_BYTES, normalizeRelayUrl } from './protocol.js';
 import { E2E_CHUNK_OVERHEAD } from './e2e.js';
 import { RelayConnection, acceptOverCircuit, dialOverCircuit, type CircuitHandshakeOptions } from './connection.js';
@@ -55,7 +56,7 @@ export interface RelayNetlayerOptions {
   readonly heartbeatMs?: number;
   /** Largest message accepted from a peer after reassembly. Default 16 MiB. */
   readonly maxMessageBytes?: number;
-  readonly logger?: RelayLogger;
+  readonly logger?: Logger;
   /**
    * Admission of inbound end-to-end handshakes (see `relay/handshake-gate.ts`):
    * `perSecond` (20), `burst` (40), `maxPending` (32). A circuit over budget is
@@ -80,8 +81,6 @@ export interface RelayNetlayer extends Netlayer {
   /** Inbound handshakes admitted, refused (rate or pending cap) and in progress. */
   inboundHandshakeStats(): HandshakeGateStats;
 }
-
-const quiet: RelayLogger = { debug() {}, info() {}, warn() {} };
 
 function unref(timer: unknown): void {
   (timer as { unref?: () => void }).unref?.();
@@ -145,7 +144,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
   const foreignRelayIdleMs = options.foreignRelayIdleMs ?? 60_000;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
-  const log = options.logger ?? quiet;
+  const log = options.logger ?? silentLogger;
   let home: RelayClient | undefined;
   /** Dial-only clients by normalised URL, in order of last use (oldest first). */
   const foreign = new Map<string, Foreign>();
