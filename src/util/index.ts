@@ -5,3 +5,4 @@ export * from './assert.js';
 export * from './bytes.js';
 export { LOG_LEVELS, jsonLineLogger, silentLogger } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
+export { EventListeners, Listeners } from './listeners.js';

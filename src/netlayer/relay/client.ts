@@ -1,5 +1,6 @@
 import { CapmeshError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
+import { EventListeners } from '../../util/listeners.js';
 import { assertFunction, assertNonEmptyString } from '../../util/assert.js';
 import {
   RELAY_CLOSE,
@@ -128,8 +129,6 @@ export interface RelayClientOptions {
   readonly logger?: Logger;
 }
 
-type Listeners = { [K in keyof RelayClientEvents]: Set<RelayClientEvents[K]> };
-
 interface PendingOpen {
   readonly to: string;
   readonly resolve: (circuit: RelayCircuit) => void;
@@ -153,7 +152,7 @@ export class RelayClient {
   readonly #connectTimeoutMs: number;
   readonly #heartbeatMs: number;
   readonly #log: Logger;
-  readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set(), replaced: new Set() };
+  readonly #listeners = new EventListeners<{ [K in keyof RelayClientEvents]: Parameters<RelayClientEvents[K]> }>();
   readonly #replaceRecovery: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   /** Consecutive replacements (reset after a registration lasted 2 × `replaceRecovery.maxDelayMs`). */
   #replacedCount = 0;
@@ -223,9 +222,7 @@ export class RelayClient {
   }
 
   on<K extends keyof RelayClientEvents>(event: K, listener: RelayClientEvents[K]): () => void {
-    const set = this.#listeners[event] as Set<RelayClientEvents[K]>;
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.#listeners.on(event, listener as (...args: Parameters<RelayClientEvents[K]>) => void);
   }
 
   /** True in the ready state of our mode (`registered`, or `dial-only`). */
@@ -442,8 +439,8 @@ export class RelayClient {
       case 'incoming': {
         const circuit = this.#newCircuit(m.circuit, m.from, false);
         if (this.mode === 'dial-only') circuit.close('a dial-only client accepts no circuits');
-        else if (this.#listeners.circuit.size === 0) circuit.close('nobody accepts circuits here');
-        else this.#emit('circuit', circuit);
+        else if (this.#listeners.count('circuit') === 0) circuit.close('nobody accepts circuits here');
+        else this.#listeners.emit('circuit', circuit);
         return;
       }
       case 'closed':
@@ -451,10 +448,10 @@ export class RelayClient {
         return;
       case 'signal':
         if (this.mode === 'dial-only') return; // Nobody can address a dial-only client: a relay that says otherwise is ignored.
-        this.#emit('signal', { from: m.peer, kind: m.kind, payload: m.payload });
+        this.#listeners.emit('signal', { from: m.peer, kind: m.kind, payload: m.payload });
         return;
       case 'undeliverable':
-        this.#emit('undeliverable', { to: m.peer, kind: m.kind, reason: m.reason });
+        this.#listeners.emit('undeliverable', { to: m.peer, kind: m.kind, reason: m.reason });
         return;
       case 'error':
         this.#log.warn('the relay reported an error', { url: this.url, reason: m.reason });
@@ -557,7 +554,7 @@ export class RelayClient {
     const recovery = this.#replaceRecovery;
     if (recovery === false) {
       this.#final('replaced', 'a newer connection registered this designator at the relay');
-      this.#emit('replaced', { url: this.url, count: ++this.#replacedCount, retryInMs: undefined });
+      this.#listeners.emit('replaced', { url: this.url, count: ++this.#replacedCount, retryInMs: undefined });
       return;
     }
     if (Date.now() - this.#registeredAt >= 2 * recovery.maxDelayMs) this.#replacedCount = 0;
@@ -569,7 +566,7 @@ export class RelayClient {
     this.#reconnectTimer = setTimeout(() => {
       if (this.#state === 'replaced') this.#connect();
     }, delay);
-    this.#emit('replaced', { url: this.url, count, retryInMs: delay });
+    this.#listeners.emit('replaced', { url: this.url, count, retryInMs: delay });
   }
 
   #final(state: 'replaced' | 'refused', reason: string): void {
@@ -604,18 +601,6 @@ export class RelayClient {
   #setState(state: RelayClientState, reason: string): void {
     if (this.#state === state && state !== 'connecting') return;
     this.#state = state;
-    this.#emit('state', state, reason);
-  }
-
-  #emit<K extends keyof RelayClientEvents>(event: K, ...args: Parameters<RelayClientEvents[K]>): void {
-    for (const listener of [...this.#listeners[event]] as ((...a: Parameters<RelayClientEvents[K]>) => void)[]) {
-      try {
-        listener(...args);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.#listeners.emit('state', state, reason);
   }
 }

@@ -1,6 +1,7 @@
 import { CapmeshError, isCapmeshError } from '../../util/errors.js';
 import { assertNonEmptyString } from '../../util/assert.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
+import { Listeners } from '../../util/listeners.js';
 import { publicKeyOfDesignator } from '../../crypto/index.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
@@ -149,23 +150,15 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
   /** Dial-only clients by normalised URL, in order of last use (oldest first). */
   const foreign = new Map<string, Foreign>();
   const live = new Set<RelayConnection>();
-  const endedListeners = new Set<(connection: RelayConnection) => void>();
-  const replacedListeners = new Set<(notice: RelayReplacedNotice) => void>();
+  const endedListeners = new Listeners<[connection: RelayConnection]>();
+  const replacedListeners = new Listeners<[notice: RelayReplacedNotice]>();
   let binding: NetlayerBinding | undefined;
   const gate = new HandshakeGate(options.inboundHandshakes);
   let closed = false;
 
   const onEnded = (connection: RelayConnection): void => {
     live.delete(connection);
-    for (const listener of [...endedListeners]) {
-      try {
-        listener(connection);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    endedListeners.emit(connection);
   };
 
   const handshakeOptions = (client: RelayClient): CircuitHandshakeOptions => ({
@@ -246,15 +239,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     home = client;
     client.on('replaced', (notice) => {
       log.warn('our home relay registration was replaced by a newer one', { url: notice.url, count: notice.count, retryInMs: notice.retryInMs });
-      for (const listener of [...replacedListeners]) {
-        try {
-          listener(notice);
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error;
-          });
-        }
-      }
+      replacedListeners.emit(notice);
     });
     const c = client;
     client.on('circuit', (circuit) => {
@@ -297,14 +282,12 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     },
     foreignClients: () => [...foreign.values()].map((e) => e.client),
     onReplaced(listener) {
-      replacedListeners.add(listener);
-      return () => replacedListeners.delete(listener);
+      return replacedListeners.add(listener);
     },
     connections: () => [...live],
     inboundHandshakeStats: () => gate.stats(),
     onConnectionEnded(listener) {
-      endedListeners.add(listener);
-      return () => endedListeners.delete(listener);
+      return endedListeners.add(listener);
     },
 
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
