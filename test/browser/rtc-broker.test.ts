@@ -47,13 +47,13 @@ describe('the page RTC broker', () => {
   it('builds at most maxPeerConnections peer connections; a request beyond gets an error and builds nothing', () => {
     const { port, out } = fakePort();
     const broker = startRtcBroker(port as unknown as MessagePort, { maxPeerConnections: 3 });
-    for (let id = 1; id <= 5; id++) port.send({ t: 'accept', id, sdp: 'offer', peer: { iceServers: [] } });
+    for (let id = 1; id <= 5; id++) port.send({ type: 'accept', id, sdp: 'offer', peer: { iceServers: [] } });
     expect(FakePeerConnection.made).toBe(3);
     expect(broker.peers.size).toBe(3);
-    expect(out.filter((m) => m.t === 'error').map((m) => m.id)).toEqual([4, 5]);
+    expect(out.filter((m) => m.type === 'error').map((m) => m.id)).toEqual([4, 5]);
     // A closed one frees its place.
-    port.send({ t: 'close', id: 1 });
-    port.send({ t: 'accept', id: 6, sdp: 'offer', peer: { iceServers: [] } });
+    port.send({ type: 'close', id: 1 });
+    port.send({ type: 'accept', id: 6, sdp: 'offer', peer: { iceServers: [] } });
     expect(FakePeerConnection.made).toBe(4);
     expect([...broker.peers.keys()]).toEqual([2, 3, 6]);
   });

@@ -45,7 +45,7 @@ function offeringBroker() {
     onmessage: null as ((e: MessageEvent) => void) | null,
     postMessage(m: ToBroker) {
       asked.push(m);
-      if (m.t === 'dial') queueMicrotask(() => broker.onmessage?.({ data: { t: 'local', id: m.id, sdp: `offer-${m.id}` } satisfies FromBroker } as MessageEvent));
+      if (m.type === 'dial') queueMicrotask(() => broker.onmessage?.({ data: { type: 'local', id: m.id, sdp: `offer-${m.id}` } satisfies FromBroker } as MessageEvent));
     },
   };
   return { broker, asked };
@@ -79,9 +79,9 @@ describe('relay dials: distinct codes, at once', () => {
     const error = await rejection(net.connect({ transport: 'relay', designator: identity().designator, hints: {} }));
     expect(error.code).toBe('PEER_OFFLINE');
     // The direct attempt was made (an offer built), and given up: its peer connection closed.
-    const dial = asked.find((m) => m.t === 'dial');
+    const dial = asked.find((m) => m.type === 'dial');
     expect(dial).toBeDefined();
-    expect(asked).toContainEqual({ t: 'close', id: (dial as { id: number }).id });
+    expect(asked).toContainEqual({ type: 'close', id: (dial as { id: number }).id });
   });
 
   it('a relay that cannot be reached is RELAY_UNREACHABLE, for the relay netlayer and the WebRTC netlayer', async () => {

@@ -98,12 +98,12 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     postMessage(m: ToBroker) {
       toBroker.push(m);
       const reply = (r: FromBroker): void => broker.onmessage?.({ data: r } as MessageEvent);
-      if (m.t === 'accept' || m.t === 'dial') {
+      if (m.type === 'accept' || m.type === 'dial') {
         queueMicrotask(() => {
           const channel = fakeChannel();
           channels.set(m.id, channel);
-          reply({ t: 'channel', id: m.id, channel: channel as unknown as RTCDataChannel });
-          reply({ t: 'local', id: m.id, sdp: `${m.t}-${m.id}` });
+          reply({ type: 'channel', id: m.id, channel: channel as unknown as RTCDataChannel });
+          reply({ type: 'local', id: m.id, sdp: `${m.type}-${m.id}` });
         });
       }
     },
@@ -135,7 +135,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const bornInbound = async (dialId: Uint8Array) => {
     onSignal({ from: bob.designator, kind: 'rtc-offer', payload: signed({ role: 'offer', from: bob.designator, to: me.designator, dialId, sentAt: Date.now(), sdp: 'o' }, bob) });
     await vi.advanceTimersByTimeAsync(0);
-    const accept = toBroker.find((m) => m.t === 'accept')!;
+    const accept = toBroker.find((m) => m.type === 'accept')!;
     const channel = channels.get(accept.id)!;
     channel.emit('open');
     await vi.advanceTimersByTimeAsync(0);
@@ -148,7 +148,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     const offer = openSdp(sent.find((s) => s.kind === 'rtc-offer')!.payload, me.designator, bob.designator, 'offer');
     onSignal({ from: bob.designator, kind: 'rtc-answer', payload: signed({ role: 'answer', from: bob.designator, to: me.designator, dialId: offer.dialId, sentAt: Date.now(), sdp: 'a' }, bob) });
     await vi.advanceTimersByTimeAsync(0);
-    const dial = toBroker.find((m) => m.t === 'dial')!;
+    const dial = toBroker.find((m) => m.type === 'dial')!;
     const channel = channels.get(dial.id)!;
     channel.emit('open');
     const session = await connecting;
@@ -367,7 +367,7 @@ describe('webRtcNetlayer: the answering side of a relay-path connection retries 
     const t = await setup({ maxDirectRetries: 2 });
     t.relayInbound(7);
     expect(t.inbound[0]!.path).toBe('relay');
-    const dials = (): number => t.toBroker.filter((m) => m.t === 'dial').length;
+    const dials = (): number => t.toBroker.filter((m) => m.type === 'dial').length;
     await vi.advanceTimersByTimeAsync(4_000 + 999);
     expect(dials()).toBe(0);
     await vi.advanceTimersByTimeAsync(1);
