@@ -17,7 +17,7 @@ import { awaitFirstArrival, encodeJoin } from './path-join.js';
 import type { FromBroker, IceServer, PeerSettings, PipeMessage, ToBroker } from './broker-protocol.js';
 
 /**
- * Options of `webRtcNetlayer`. The offer limits (`OfferLimits`: answer
+ * Options of `webrtcNetlayer`. The offer limits (`OfferLimits`: answer
  * policy, pending-offer and peer-connection caps, rate limits, freshness
  * window) are documented there, with their defaults.
  */
@@ -98,7 +98,7 @@ interface Switchable {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-/** A connection born on a direct path (see `resumable` in `webRtcNetlayer`). */
+/** A connection born on a direct path (see `resumable` in `webrtcNetlayer`). */
 interface Direct {
   readonly conn: PathSwitchingConnection;
   readonly peer: string;
@@ -188,7 +188,7 @@ const ANSWER = 'rtc-answer';
  * A refused relay dial (`PEER_OFFLINE`: the peer is gone) ends the session
  * with `DISCONNECTED`, as does no join within `relayJoinTimeoutMs`.
  */
-export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
+export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const peerSettings: PeerSettings = { iceServers: options.iceServers ?? [], iceTransportPolicy: options.iceTransportPolicy ?? 'all' };

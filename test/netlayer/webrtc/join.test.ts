@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webRtcNetlayer, type PathChange, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
+import { webrtcNetlayer, type PathChange, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import { openSdp, sdpStatement, type SignedSdp } from '../../../src/netlayer/webrtc/signals.js';
 import { encodeJoin } from '../../../src/netlayer/webrtc/path-join.js';
 import { testSigner } from '../../crypto/test-signer.js';
@@ -127,7 +127,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     connect: (locator: PeerLocator) => relayConnect(locator),
     close: async () => {},
   } as unknown as RelayNetlayer;
-  const net = webRtcNetlayer({ relay, broker, timeoutMs: 1_000, relayJoinTimeoutMs: 3_000, onPathChanged: (d) => void changes.push(d), ...options });
+  const net = webrtcNetlayer({ relay, broker, timeoutMs: 1_000, relayJoinTimeoutMs: 3_000, onPathChanged: (d) => void changes.push(d), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
   const bobLocator = { transport: 'relay', designator: bob.designator, hints: { url: 'ws://relay.test' } } as PeerLocator;
 
@@ -188,7 +188,7 @@ const control = (bytes: Uint8Array): E2eRecord => ({ control: true, bytes });
 const startAt = (n: number): Uint8Array => Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, n);
 const ackOf = (n: number): Uint8Array => Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, n);
 
-describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay circuit', () => {
+describe('webrtcNetlayer: sessions born on WebRTC fall back to a joined relay circuit', () => {
   beforeEach(() => void vi.useFakeTimers({ now: 1_800_000_000_000 }));
   afterEach(() => void vi.useRealTimers());
 
@@ -358,7 +358,7 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
   });
 });
 
-describe('webRtcNetlayer: the answering side of a relay-path connection retries the direct path too', () => {
+describe('webrtcNetlayer: the answering side of a relay-path connection retries the direct path too', () => {
   beforeEach(() => void vi.useFakeTimers({ now: 1_800_000_000_000 }));
   afterEach(() => void vi.useRealTimers());
 

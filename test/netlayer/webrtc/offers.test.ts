@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webRtcNetlayer, type DirectPathRefusal, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
+import { webrtcNetlayer, type DirectPathRefusal, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import { sdpStatement, type SignedSdp } from '../../../src/netlayer/webrtc/signals.js';
 import { testSigner } from '../../crypto/test-signer.js';
 import type { DesignatorSigner } from '../../../src/crypto/signer.js';
@@ -122,7 +122,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     onConnectionEnded: () => () => {},
   } as unknown as RelayNetlayer;
 
-  const net = webRtcNetlayer({ relay, broker, timeoutMs: 5_000, onRefused: (r) => void refusals.push(r), ...options });
+  const net = webrtcNetlayer({ relay, broker, timeoutMs: 5_000, onRefused: (r) => void refusals.push(r), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
 
   /** A signed offer from `from` to us (fields overridable). */
