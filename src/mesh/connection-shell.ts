@@ -113,8 +113,6 @@ export class ConnectionShell {
   session: CaptpSession | undefined;
   /** The OCapN session ID (from both sides' session keys), once the peer's hello checked out. */
   sessionId: Uint8Array | undefined;
-  readonly openedAt = Date.now();
-  private error: CapmeshError | undefined;
   /** Input held while the peer does not read our output (see Backpressure). */
   private held: Uint8Array[] = [];
   private heldBytes = 0;
@@ -333,14 +331,9 @@ export class ConnectionShell {
   private finish(error: CapmeshError): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.error = error;
     this.liveness?.stop();
     this.connection.close(error.message);
     this.host.closed(this, error);
-  }
-
-  get closeReason(): CapmeshError | undefined {
-    return this.error;
   }
 
   /**
@@ -350,11 +343,6 @@ export class ConnectionShell {
    */
   get proven(): boolean {
     return this.connection.provenDesignator !== undefined;
-  }
-
-  /** The locator the peer claims (checked against its signature) once its hello arrived. */
-  get peerLocation(): PeerLocator | undefined {
-    return this.peer?.location;
   }
 }
 
