@@ -2,6 +2,7 @@ import { CapmeshError, isCapmeshError } from '../../util/errors.js';
 import { assertNonEmptyString } from '../../util/assert.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { Listeners } from '../../util/listeners.js';
+import { NetlayerState } from '../netlayer-state.js';
 import { publicKeyOfDesignator } from '../../crypto/index.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
@@ -149,21 +150,19 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
   let home: RelayClient | undefined;
   /** Dial-only clients by normalised URL, in order of last use (oldest first). */
   const foreign = new Map<string, Foreign>();
-  const live = new Set<RelayConnection>();
+  const state = new NetlayerState<RelayConnection>('relay');
   const endedListeners = new Listeners<[connection: RelayConnection]>();
   const replacedListeners = new Listeners<[notice: RelayReplacedNotice]>();
-  let binding: NetlayerBinding | undefined;
   const gate = new HandshakeGate(options.inboundHandshakes);
-  let closed = false;
 
   const onEnded = (connection: RelayConnection): void => {
-    live.delete(connection);
+    state.forget(connection);
     endedListeners.emit(connection);
   };
 
   const handshakeOptions = (client: RelayClient): CircuitHandshakeOptions => ({
     transport: RELAY_TRANSPORT,
-    identity: { designator: binding!.designator, signer: binding!.signer },
+    identity: { designator: state.binding!.designator, signer: state.binding!.signer },
     timeoutMs: connectTimeoutMs,
     maxChunkBytes: Math.max(64, client.maxFrameBytes - DATA_HEADER_BYTES - E2E_CHUNK_OVERHEAD),
     maxMessageBytes,
@@ -173,8 +172,8 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
   const newClient = (url: string, mode: 'register' | 'dial-only'): RelayClient =>
     new RelayClient({
       url,
-      designator: binding!.designator,
-      signer: binding!.signer,
+      designator: state.binding!.designator,
+      signer: state.binding!.signer,
       mode,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
       ...(options.reconnect !== undefined ? { reconnect: options.reconnect } : {}),
@@ -243,7 +242,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     });
     const c = client;
     client.on('circuit', (circuit) => {
-      if (closed) {
+      if (state.closed) {
         circuit.close('the netlayer is closed');
         return;
       }
@@ -256,18 +255,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
       const handshake = acceptOverCircuit(circuit, handshakeOptions(c));
       handshake.then(admission.done, admission.done);
       handshake.then(
-        (connection) => {
-          if (closed) {
-            connection.close('the netlayer is closed');
-            return;
-          }
-          live.add(connection);
-          try {
-            binding!.onConnection(connection);
-          } catch (error) {
-            connection.close(`the vat refused the connection: ${describe(error)}`);
-          }
-        },
+        (connection) => state.adoptInbound(connection),
         (error: unknown) => log.warn('refused an inbound relay circuit', { from: circuit.peer.slice(0, 12), error: describe(error) }),
       );
     });
@@ -284,17 +272,14 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     onReplaced(listener) {
       return replacedListeners.add(listener);
     },
-    connections: () => [...live],
+    connections: () => state.connections(),
     inboundHandshakeStats: () => gate.stats(),
     onConnectionEnded(listener) {
       return endedListeners.add(listener);
     },
 
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
-      if (closed) throw new CapmeshError('DISCONNECTED', 'this relay netlayer is closed');
-      if (binding) throw new CapmeshError('INVALID_ARGUMENT', 'attach was already called on this relay netlayer');
-      assertNonEmptyString(b?.designator, 'binding.designator');
-      binding = b;
+      state.bind(b);
       const client = homeClient();
       await new Promise<void>((resolve, reject) => {
         const settle = (): void => {
@@ -315,8 +300,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         throw new CapmeshError('INVALID_ARGUMENT', `the relay netlayer dials only "${RELAY_TRANSPORT}" locators, got ${JSON.stringify(locator?.transport)}`);
       }
       publicKeyOfDesignator(locator.designator);
-      if (closed) throw new CapmeshError('DISCONNECTED', 'this relay netlayer is closed');
-      if (!binding) throw new CapmeshError('DISCONNECTED', 'attach this relay netlayer to a vat before connecting');
+      state.requireBinding();
       const url = locator.hints?.url ?? options.url;
       const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
         try {
@@ -345,9 +329,9 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     },
 
     async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      for (const connection of [...live]) connection.close('relay netlayer closed');
+      const live = state.shutDown();
+      if (live === undefined) return;
+      for (const connection of live) connection.close('relay netlayer closed');
       home?.close();
       for (const key of [...foreign.keys()]) dropForeign(key, 'the netlayer is closed');
     },
@@ -369,12 +353,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     const connection = await step('authenticating', () =>
       dialOverCircuit(circuit, locator, onEnd ? { ...base, onEnded: (c) => (onEnd(), base.onEnded(c)) } : base),
     );
-    if (closed) {
-      connection.close('the netlayer is closed');
-      throw new CapmeshError('DISCONNECTED', 'this relay netlayer is closed');
-    }
-    live.add(connection);
-    return connection;
+    return state.adoptOutbound(connection);
   }
   return netlayer;
 }
