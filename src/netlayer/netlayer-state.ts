@@ -46,11 +46,6 @@ export class NetlayerState<C extends Connection> {
     return [...this.#live];
   }
 
-  /** How many connections are tracked. */
-  get size(): number {
-    return this.#live.size;
-  }
-
   /** Attaches once: checks the binding (a designator, an `onConnection`) and keeps it. */
   bind(binding: NetlayerBinding): NetlayerBinding {
     this.assertOpen();
@@ -95,11 +90,6 @@ export class NetlayerState<C extends Connection> {
     } catch (error) {
       connection.close(`the vat refused the connection: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-
-  /** Tracks a connection without handing it anywhere (a dial the netlayer drives itself). */
-  track(connection: C): void {
-    this.#live.add(connection);
   }
 
   /** The connection ended: stop tracking it. Idempotent. */
