@@ -25,7 +25,7 @@ import { createServer as createNetServer } from 'node:net';
 import { chromium, firefox, type Browser, type Page } from '@playwright/test';
 import { createServer as createViteServer } from 'vite';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { startRelay, silentLog } from '../relay/index.js';
+import { startRelay, silentLogger } from '../relay/index.js';
 import { CHROMIUM_ARGS, findChromium, findFirefox, firefoxLaunchOptions } from '../src/testing/browser-path.js';
 import { loadVatPage, openVatPages, type VatPage } from '../src/testing/playwright.js';
 import { awaitCapture, vatContext } from '../e2e/firefox/capture.js';
@@ -197,7 +197,7 @@ async function main(): Promise<void> {
   const vitePort = await freePort();
   const vite = await createViteServer({ configFile: 'e2e/vite.config.ts', logLevel: 'warn', server: { host: '127.0.0.1', port: vitePort, strictPort: true } });
   await vite.listen();
-  const relay = await startRelay({ host: '127.0.0.1', port: 0, log: silentLog });
+  const relay = await startRelay({ host: '127.0.0.1', port: 0, log: silentLogger });
   const firefoxPath = findFirefox();
   if (!firefoxPath) throw new Error('no Firefox ESR found (apt-get install firefox-esr, or set CAPMESH_FIREFOX)');
   const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });

@@ -63,8 +63,8 @@ async function spawnRelay(crypto: 'platform' | 'noble' = 'platform'): Promise<{ 
     crypto === 'noble' ? `const b = await import(${JSON.stringify(pathToFileURL(backend).href)}); b.useCryptoBackend(b.nobleBackend);` : '';
   const script = `
     ${pin}
-    const { startRelay, silentLog } = await import(${JSON.stringify(pathToFileURL(entry).href)});
-    const relay = await startRelay({ port: 0, log: silentLog, limits: { maxMessagesPerSecond: 1e8, messageBurst: 1e8, heartbeatMs: 0, maxConnectionsPerIp: 0 } });
+    const { startRelay, silentLogger } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+    const relay = await startRelay({ port: 0, log: silentLogger, limits: { maxMessagesPerSecond: 1e8, messageBurst: 1e8, heartbeatMs: 0, maxConnectionsPerIp: 0 } });
     process.stdout.write(relay.url + '\\n');
     process.once('SIGTERM', () => relay.close().then(() => process.exit(0)));`;
   const child = spawn(process.execPath, [...(fromSource ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script], {

@@ -22,7 +22,7 @@ import { spawn } from 'node:child_process';
 import { createServer as createNetServer } from 'node:net';
 import { chromium, type Page } from '@playwright/test';
 import { createServer as createViteServer } from 'vite';
-import { startRelay, silentLog } from '../relay/index.js';
+import { startRelay, silentLogger } from '../relay/index.js';
 import { CHROMIUM_ARGS, findChromium } from '../src/testing/browser-path.js';
 import { openVatPages, type VatPage } from '../src/testing/playwright.js';
 
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
     optimizeDeps: { include: ['yjs', 'y-protocols/awareness', 'y-webrtc'] },
   });
   await vite.listen();
-  const relay = await startRelay({ host: '127.0.0.1', port: 0, log: silentLog });
+  const relay = await startRelay({ host: '127.0.0.1', port: 0, log: silentLogger });
   const signallingPort = await freePort();
   const stopSignalling = await startYWebrtcSignalling(signallingPort);
   const browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS] });

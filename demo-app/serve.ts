@@ -11,13 +11,13 @@
  * The relay logs only warnings and errors here; `RELAY_LOG=debug|info` shows more.
  */
 import { createServer } from 'vite';
-import { jsonLineLog, startRelay, type RelayLogLevel, type RelayServer } from '../relay/index.js';
+import { jsonLineLogger, startRelay, type LogLevel, type RelayServer } from '../relay/index.js';
 
 const host = process.env.HOST ?? '127.0.0.1';
 const webPort = Number(process.env.PORT ?? 5173);
 const relayPort = Number(process.env.RELAY_PORT ?? 8787);
-const logLevel = (process.env.RELAY_LOG ?? 'warn') as RelayLogLevel;
-const log = jsonLineLog((line) => process.stderr.write(`relay: ${line}\n`), logLevel);
+const logLevel = (process.env.RELAY_LOG ?? 'warn') as LogLevel;
+const log = jsonLineLogger((line) => process.stderr.write(`relay: ${line}\n`), logLevel);
 
 async function relayOnFreePort(): Promise<RelayServer> {
   try {

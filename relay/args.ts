@@ -2,7 +2,7 @@ import { CapmeshError } from '../src/util/errors.js';
 import { normalizeRelayUrl } from '../src/netlayer/relay/protocol.js';
 import { DEFAULT_RELAY_LIMITS, type RelayLimits } from './limits.js';
 import type { RelayClusterOptions } from './cluster/redis.js';
-import type { RelayLogLevel } from './log.js';
+import type { LogLevel } from '../src/util/logger.js';
 import { DEFAULT_TURN_TTL_SECONDS, TurnFlags, type RelayTurnOptions } from './turn.js';
 
 /** `capmesh relay` flags → relay options. */
@@ -10,7 +10,7 @@ export interface RelayArgs {
   readonly host: string;
   readonly port: number;
   readonly limits: Partial<RelayLimits>;
-  readonly logLevel: RelayLogLevel;
+  readonly logLevel: LogLevel;
   /** `--public-url` (repeatable); absent → the relay's default from its listen address. */
   readonly publicUrls?: readonly string[];
   /** `--no-dial-only` → false; absent → the relay's default (true). */
@@ -117,7 +117,7 @@ function integer(flag: string, text: string | undefined): number {
 export function parseRelayArgs(argv: readonly string[]): RelayArgs {
   let host = '127.0.0.1';
   let port = 8787;
-  let logLevel: RelayLogLevel = 'info';
+  let logLevel: LogLevel = 'info';
   const limits: { -readonly [K in keyof RelayLimits]?: number } = {};
   const publicUrls: string[] = [];
   let allowDialOnly: boolean | undefined;

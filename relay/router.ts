@@ -15,7 +15,7 @@ import {
   type RelayServerMessage,
 } from '../src/netlayer/relay/protocol.js';
 import type { RelayLimits } from './limits.js';
-import type { RelayLog } from './log.js';
+import type { Logger } from '../src/util/logger.js';
 import type { DropReason, RelayMetrics } from './metrics.js';
 import type { RelayPeer } from './peer.js';
 
@@ -152,7 +152,7 @@ export class RelayRouter {
     private readonly limits: RelayLimits,
     private readonly identity: RelayIdentity,
     private readonly metrics: RelayMetrics,
-    private readonly log: RelayLog,
+    private readonly log: Logger,
     private readonly intercept: DataInterceptor | undefined,
     private readonly interceptSignal?: SignalInterceptor,
   ) {}

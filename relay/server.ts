@@ -7,7 +7,7 @@ import { randomBytes } from '../src/crypto/index.js';
 import { CapmeshError } from '../src/util/errors.js';
 import { RELAY_CLOSE, normalizeRelayUrl } from '../src/netlayer/relay/protocol.js';
 import { TokenBucket, addressKey, resolveRelayLimits, type RelayLimits } from './limits.js';
-import { jsonLineLog, type RelayLog } from './log.js';
+import { jsonLineLogger, type Logger } from '../src/util/logger.js';
 import { RelayMetrics } from './metrics.js';
 import { RelayPeer } from './peer.js';
 import { RedisCluster, type RelayClusterHealth, type RelayClusterOptions } from './cluster/redis.js';
@@ -53,7 +53,7 @@ export interface RelayOptions {
    */
   readonly cluster?: RelayClusterOptions;
   /** Structured log sink. Default: JSON lines on stderr at `info`. */
-  readonly log?: RelayLog;
+  readonly log?: Logger;
   /** Clock for rate limiting (ms). Default `performance.now`. */
   readonly now?: () => number;
 }
@@ -149,7 +149,7 @@ export async function startRelayWithTestHooks(options: RelayOptions, hooks: Rela
   checkListenOptions(options);
   const limits = resolveRelayLimits(options.limits);
   const host = options.host ?? '127.0.0.1';
-  const log = options.log ?? jsonLineLog((line) => process.stderr.write(`${line}\n`));
+  const log = options.log ?? jsonLineLogger((line) => process.stderr.write(`${line}\n`));
   const now = options.now ?? (() => performance.now());
   const metrics = new RelayMetrics();
   // Filled once the port is known (before any connection is accepted).

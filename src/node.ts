@@ -48,5 +48,5 @@ export type {
 export { NodeWebSocket } from './netlayer/websocket/ws.js';
 export type { WebSocketConstructor, WebSocketLike } from './netlayer/websocket/websocket-like.js';
 export type { WebSocketConnection } from './netlayer/websocket/connection.js';
-export type { RelayLogger } from './netlayer/relay/client.js';
+export type { Logger } from './util/logger.js';
 export type { HandshakeGateOptions, HandshakeGateStats } from './netlayer/relay/handshake-gate.js';

@@ -12,9 +12,9 @@ test.afterAll(async () => {
   await relay.close();
 });
 
-test('forceRelay in Firefox: calls work both ways over the relay, no direct path tried', async ({ browser }) => {
-  const alice = await openTab(browser, relay, { forceRelay: '1' });
-  const bob = await openTab(browser, relay, { forceRelay: '1' });
+test('directPaths: false in Firefox: calls work both ways over the relay, no direct path tried', async ({ browser }) => {
+  const alice = await openTab(browser, relay, { directPaths: '0' });
+  const bob = await openTab(browser, relay, { directPaths: '0' });
   const aliceUri = await registerGreeter(alice.page, 'Hello from Alice');
   const bobUri = await registerGreeter(bob.page, 'Hello from Bob');
   const circuitsBefore = relay.stats().circuits;

@@ -7,7 +7,7 @@ import {
   type RelayClientMessage,
 } from '../../src/netlayer/relay/protocol.js';
 import { TokenBucket } from '../limits.js';
-import type { RelayLog } from '../log.js';
+import type { Logger } from '../../src/util/logger.js';
 import { RelayPeer, type RelaySocket } from '../peer.js';
 import type { RelayRouter } from '../router.js';
 import type { ClusterMetrics } from './metrics.js';
@@ -97,7 +97,7 @@ export class ClusterBridge {
     private readonly router: RelayRouter,
     private readonly publish: PublishToNode,
     private readonly metrics: ClusterMetrics,
-    private readonly log: RelayLog,
+    private readonly log: Logger,
     private readonly maxFrameBytes: number,
   ) {}
 

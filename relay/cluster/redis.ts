@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { CapmeshError } from '../../src/util/errors.js';
-import type { RelayLog } from '../log.js';
+import type { Logger } from '../../src/util/logger.js';
 import type { RelayPeer } from '../peer.js';
 import type { RelayRouter } from '../router.js';
 import { ClusterBridge } from './bridge.js';
@@ -139,7 +139,7 @@ export class RedisCluster {
     private readonly router: RelayRouter,
     private readonly ownUrls: readonly string[],
     private readonly publicUrls: Set<string>,
-    private readonly log: RelayLog,
+    private readonly log: Logger,
     maxFrameBytes: number,
   ) {
     this.nodeId = options.nodeId ?? randomBytes(6).toString('hex');
@@ -162,7 +162,7 @@ export class RedisCluster {
     router: RelayRouter,
     ownUrls: readonly string[],
     publicUrls: Set<string>,
-    log: RelayLog,
+    log: Logger,
     maxFrameBytes: number,
   ): Promise<RedisCluster> {
     if (typeof options?.redis !== 'string' || !/^rediss?:\/\//.test(options.redis)) {

@@ -1,4 +1,5 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
+import { EventListeners, Listeners } from '../util/listeners.js';
 import type { EngineVat, RegisterOptions, SessionInfo, Vat } from '../mesh/index.js';
 import { formatSturdyRef, parseSturdyRef } from '../mesh/uri.js';
 import { E, far, type Remote } from '../vat/index.js';
@@ -66,7 +67,7 @@ export interface BrowserVat extends Vat {
   on<K extends BrowserVatEvent>(event: K, listener: (detail: BrowserVatEvents[K]) => void): () => void;
 }
 
-type AnyListener = (detail: never) => void;
+type EventArguments = { [K in BrowserVatEvent]: [detail: BrowserVatEvents[K]] };
 
 /** Integers cross the CapTP link as bigints; the page's data uses numbers. */
 function toNumbers<T extends object>(record: T): T {
@@ -118,46 +119,27 @@ export async function connectPageHandle(pageVat: EngineVat, adminUri: string, de
   }
   const locators = (await E(admin).locators()) as PeerLocator[];
 
-  const listeners = new Map<BrowserVatEvent, Set<AnyListener>>();
-  const sessionListeners = new Set<() => void>();
+  const listeners = new EventListeners<EventArguments>();
+  const sessionListeners = new Listeners<[]>();
   let mirror: SessionInfo[] = [];
   let relay: RelayStateDetail = { state: 'connecting', reason: '' };
   let closed = false;
   let firstList!: () => void;
   const gotList = new Promise<void>((resolve) => (firstList = resolve));
 
-  const dispatch = <K extends BrowserVatEvent>(name: K, detail: BrowserVatEvents[K]): void => {
-    for (const l of [...(listeners.get(name) ?? [])]) {
-      try {
-        (l as (d: BrowserVatEvents[K]) => void)(detail);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
-  };
   const listener: PageListener = {
     event(name, detail) {
       if (closed) return;
       const d = toNumbers(detail);
       if (name === 'relay-state') relay = { state: d['state'] as RelayState, reason: String(d['reason'] ?? '') };
-      dispatch(name as BrowserVatEvent, d as never);
+      listeners.emit(name as BrowserVatEvent, d as never);
     },
     sessions(list, changed) {
       if (closed) return;
       mirror = list.map(pageSession);
       firstList();
       if (!changed) return;
-      for (const l of [...sessionListeners]) {
-        try {
-          l();
-        } catch (e) {
-          queueMicrotask(() => {
-            throw e;
-          });
-        }
-      }
+      sessionListeners.emit();
     },
   };
   await E(admin).subscribe(far('page events', { ...listener }));
@@ -194,8 +176,7 @@ export async function connectPageHandle(pageVat: EngineVat, adminUri: string, de
       }
     },
     onSessionsChanged(l) {
-      sessionListeners.add(l);
-      return () => void sessionListeners.delete(l);
+      return sessionListeners.add(l);
     },
     async extension<T>() {
       const ext = await E(admin).extension();
@@ -203,10 +184,7 @@ export async function connectPageHandle(pageVat: EngineVat, adminUri: string, de
       return ext as Remote<T>;
     },
     on(event, l) {
-      let set = listeners.get(event);
-      if (!set) listeners.set(event, (set = new Set()));
-      set.add(l as AnyListener);
-      return () => void set.delete(l as AnyListener);
+      return listeners.on(event, l);
     },
     async close() {
       if (closed) return;

@@ -60,17 +60,17 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
    */
   const handOver = (id: number, dc: RTCDataChannel): void => {
     try {
-      post({ t: 'channel', id, channel: dc }, [dc as unknown as Transferable]);
+      post({ type: 'channel', id, channel: dc }, [dc as unknown as Transferable]);
     } catch {
       const pipe = pipeDataChannel(dc);
-      post({ t: 'channel-port', id, port: pipe }, [pipe]);
+      post({ type: 'channel-port', id, port: pipe }, [pipe]);
     }
   };
 
   /** Makes the peer connection for `id`, or reports `error` and returns undefined when `maxPeerConnections` are held. */
   const makePeer = (id: number, settings: PeerSettings): RTCPeerConnection | undefined => {
     if (peers.size >= maxPeers) {
-      post({ t: 'error', id, message: `the page holds ${peers.size} peer connections (maxPeerConnections)` });
+      post({ type: 'error', id, message: `the page holds ${peers.size} peer connections (maxPeerConnections)` });
       return undefined;
     }
     const pc = new RTCPeerConnection({
@@ -79,19 +79,19 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
     });
     peers.set(id, pc);
     pc.addEventListener('connectionstatechange', () => {
-      post({ t: 'state', id, state: pc.connectionState });
+      post({ type: 'state', id, state: pc.connectionState });
       if (pc.connectionState === 'closed' || pc.connectionState === 'failed') peers.delete(id);
     });
     return pc;
   };
 
-  const fail = (id: number, e: unknown): void => post({ t: 'error', id, message: e instanceof Error ? e.message : String(e) });
+  const fail = (id: number, e: unknown): void => post({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
 
   /** Runs `step` (which sets the local description), waits for gathering, and reports the description. */
   const reportLocal = (id: number, pc: RTCPeerConnection, step: () => Promise<void>): void => {
     step()
       .then(() => gathered(pc))
-      .then(() => post({ t: 'local', id, sdp: pc.localDescription!.sdp }))
+      .then(() => post({ type: 'local', id, sdp: pc.localDescription!.sdp }))
       .catch((e: unknown) => fail(id, e));
   };
   const answerOffer = (id: number, pc: RTCPeerConnection, sdp: string): void =>
@@ -99,7 +99,7 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
 
   port.onmessage = (event: MessageEvent) => {
     const m = event.data as ToBroker;
-    switch (m.t) {
+    switch (m.type) {
       case 'dial': {
         const pc = makePeer(m.id, m.peer);
         if (!pc) return;
@@ -163,22 +163,22 @@ export function pipeDataChannel(dc: RTCDataChannel): MessagePort {
   const open = (): void => {
     if (opened || closed || dc.readyState !== 'open') return;
     opened = true;
-    send({ t: 'open' });
+    send({ type: 'open' });
   };
   const close = (): void => {
     if (closed) return;
     closed = true;
-    send({ t: 'close' });
+    send({ type: 'close' });
   };
   dc.addEventListener('open', open);
   // The peer's goodbye starts at `closing`: pass it on at once (see DataChannelConnection).
   dc.addEventListener('closing', close);
   dc.addEventListener('close', close);
-  dc.addEventListener('message', (e: MessageEvent) => send({ t: 'data', b: e.data as ArrayBuffer }, [e.data as ArrayBuffer]));
+  dc.addEventListener('message', (e: MessageEvent) => send({ type: 'data', bytes: e.data as ArrayBuffer }, [e.data as ArrayBuffer]));
   pipe.port1.onmessage = (e: MessageEvent) => {
     const m = e.data as PipeMessage;
-    if (m.t === 'data' && dc.readyState === 'open') dc.send(m.b);
-    else if (m.t === 'close') {
+    if (m.type === 'data' && dc.readyState === 'open') dc.send(m.bytes);
+    else if (m.type === 'close') {
       closed = true;
       dc.close();
     }

@@ -2,7 +2,7 @@ import { isCapmeshError } from '../util/errors.js';
 import { createVat, type SessionInfo, type EngineVat } from '../mesh/index.js';
 import { messagePortNetlayer } from '../netlayer/port/message-port.js';
 import { relayNetlayer, type RelayNetlayer } from '../netlayer/relay/netlayer.js';
-import { webRtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc/netlayer.js';
+import { webrtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc/netlayer.js';
 import type { Netlayer } from '../netlayer/types.js';
 import { indexedDbStore } from '../persistence/indexeddb-store.js';
 import { loadOrCreateBrowserIdentity } from '../persistence/browser-identity.js';
@@ -72,7 +72,7 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   // Another copy of this identity registered at the relay (BrowserVatEvent `replaced`).
   relay.onReplaced((n) => emit('replaced', { relay: n.url, count: n.count, ...(n.retryInMs === undefined ? {} : { retryInMs: n.retryInMs }) }));
   let recheckPaths = (): void => {};
-  const rtc = webRtcNetlayer({
+  const rtc = webrtcNetlayer({
     relay,
     broker: init.brokerPort,
     iceServers: init.direct.iceServers,

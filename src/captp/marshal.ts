@@ -31,10 +31,10 @@ import { errorFromWire, errorToWire } from './errors-on-wire.js';
 export interface MarshalContext {
   /** How this session's peer names `value` (one of its exports or answers), if it is one. */
   peerDescriptorOf(value: object): ExportDesc | AnswerDesc | undefined;
-  /** `desc:import-object N` arrived. */
-  importObject(position: number): object;
-  /** `desc:import-promise N` arrived. */
-  importPromise(position: number): Promise<unknown>;
+  /** `desc:import-object N` arrived: the peer's object N, as our presence for it (not the wire's `importObject` descriptor constructor). */
+  importedObject(position: number): object;
+  /** `desc:import-promise N` arrived: the peer's promise N, as our local promise for it. */
+  importedPromise(position: number): Promise<unknown>;
   /** `desc:export N` arrived: our export N (throws PROTOCOL if none). */
   ownExport(position: number): object;
   /** `desc:answer N` arrived: our answer N's promise (throws PROTOCOL if none). */
@@ -120,9 +120,9 @@ export function fromWire(ctx: MarshalContext, value: SyrupValue): unknown {
     if (desc) {
       switch (desc.type) {
         case 'import-object':
-          return ctx.importObject(desc.position);
+          return ctx.importedObject(desc.position);
         case 'import-promise':
-          return ctx.importPromise(desc.position);
+          return ctx.importedPromise(desc.position);
         case 'export':
           return ctx.ownExport(desc.position);
         case 'answer':

@@ -44,12 +44,13 @@ import {
 import { checkSession, dumpSession, type SessionSnapshot } from './inspect.js';
 import { PeerBudgets } from './budgets.js';
 
-type Settlement = 'pending' | 'fulfilled' | 'broken';
+/** Where one of the session's promises stands (a question, an import or an export); unrelated to the vat's `Settlement` of a handled promise. */
+type ResolutionState = 'pending' | 'fulfilled' | 'broken';
 
 /** A question we asked; its promise is pipelinable while pending. */
 interface Question {
   readonly pos: QuestionPos;
-  state: Settlement;
+  state: ResolutionState;
   value: unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -58,7 +59,7 @@ interface Question {
 /** A promise the peer exported to us; we listen to it once. */
 interface ImportedPromise {
   readonly pos: ImportPos;
-  state: Settlement;
+  state: ResolutionState;
   value: unknown;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
@@ -67,7 +68,7 @@ interface ImportedPromise {
 
 interface Answer {
   readonly promise: Promise<unknown>;
-  state: Settlement;
+  state: ResolutionState;
 }
 
 const noop = (): void => {};
@@ -326,7 +327,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   private storeAnswer(pos: number, promise: Promise<unknown>): void {
     const entry: Answer = { promise, state: 'pending' };
     this.pendingAnswers++;
-    const settled = (state: Settlement): void => {
+    const settled = (state: ResolutionState): void => {
       entry.state = state;
       if (!this.closedWith) this.pendingAnswers--;
     };
@@ -344,7 +345,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   /** A resolver the peer handed us (resolve-me or listen): an import only the session holds, until shared. */
   private importResolver(desc: ResolverDesc): object {
     const pos = importPos(desc.position);
-    if (desc.type === 'import-promise') return this.importPromise(desc.position);
+    if (desc.type === 'import-promise') return this.importedPromise(desc.position);
     if (this.imports.has(pos)) {
       // Seen before: it may have other users, so never release it on our own.
       return this.importRepresentative(pos, false);
@@ -384,7 +385,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     return undefined;
   }
 
-  importObject(position: number): object {
+  importedObject(position: number): object {
     this.budgets.reference();
     return this.importRepresentative(importPos(position), false);
   }
@@ -413,7 +414,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     return presence;
   }
 
-  importPromise(position: number): Promise<unknown> {
+  importedPromise(position: number): Promise<unknown> {
     this.budgets.reference();
     const pos = importPos(position);
     const live = this.imports.received(pos, 'promise');
@@ -741,7 +742,7 @@ export class CaptpSession implements MarshalContext, RemoteOps {
   }
 }
 
-function settledRoute(s: { state: Settlement; value: unknown }, to: TargetDesc): Route {
+function settledRoute(s: { state: ResolutionState; value: unknown }, to: TargetDesc): Route {
   if (s.state === 'pending') return { kind: 'peer', to };
   if (s.state === 'fulfilled') return { kind: 'forward', value: s.value };
   return { kind: 'broken', reason: s.value };

@@ -2,7 +2,7 @@ import { CapmeshError } from '../util/errors.js';
 import { base64urlEncode } from '../util/base64url.js';
 import { far } from '../vat/index.js';
 import type { PeerLocator } from '../wire/index.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * The vat's table of registered objects, keyed by swiss number. Lookups are

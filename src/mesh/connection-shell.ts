@@ -5,7 +5,7 @@ import { CaptpSession, budgetExceeded, type FinalizerFactory, type SendTxn, type
 import { decodeOp, dialectForVersion, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator, type StartSessionOp } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
 import { checkHello, type CheckedHello, type LocalHello } from './handshake.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 import { LivenessMonitor, type LivenessOptions } from './liveness.js';
 import { randomBytes } from '../crypto/index.js';
 import { exportDesc } from '../wire/index.js';
@@ -148,8 +148,6 @@ export class ConnectionShell {
   session: CaptpSession | undefined;
   /** The OCapN session ID (from both sides' session keys), once the peer's hello checked out. */
   sessionId: Uint8Array | undefined;
-  readonly openedAt = Date.now();
-  private error: CapmeshError | undefined;
   /** Input held while the peer does not read our output (see Backpressure). */
   private held: Uint8Array[] = [];
   private heldBytes = 0;
@@ -415,14 +413,9 @@ export class ConnectionShell {
   private finish(error: CapmeshError): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.error = error;
     this.liveness?.stop();
     this.connection.close(error.message);
     this.host.closed(this, error);
-  }
-
-  get closeReason(): CapmeshError | undefined {
-    return this.error;
   }
 
   /**
@@ -432,11 +425,6 @@ export class ConnectionShell {
    */
   get proven(): boolean {
     return this.connection.provenDesignator !== undefined;
-  }
-
-  /** The locator the peer claims (checked against its signature) once its hello arrived. */
-  get peerLocation(): PeerLocator | undefined {
-    return this.peer?.location;
   }
 }
 

@@ -17,7 +17,7 @@ import { E } from '../vat/index.js';
 import type { ConnectionShell } from './connection-shell.js';
 import { GiftTable } from './gifts.js';
 import { HandoffDialBudget, resolveHandoffLimits, type HandoffLimits, type ResolvedHandoffLimits } from './handoff-limits.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * OCapN third-party handoffs (notes §5), all three roles. G is the gifter, R

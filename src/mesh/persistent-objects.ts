@@ -5,7 +5,7 @@ import { isFar, isPresence } from '../vat/index.js';
 import type { Remote } from '../vat/index.js';
 import type { Persistable, SyrupValue } from '../syrup/types.js';
 import { ObjectRecords, type Store } from '../persistence/index.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../util/logger.js';
 
 /** What a persistent object's maker gets beside its data. */
 export interface PersistentContext {

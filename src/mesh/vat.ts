@@ -8,7 +8,8 @@ import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
 import { ConnectionShell, DEFAULT_SHELL_LIMITS, type DialectSource, type HelloRefusal, type ShellHost, type ShellLimits } from './connection-shell.js';
 import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
-import { silentLogger, type Logger } from './logger.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { Listeners } from '../util/listeners.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
 import { Handoffs } from './handoffs.js';
 import type { HandoffLimits } from './handoff-limits.js';
@@ -351,16 +352,8 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
   const maxUnprovenPerDesignator = limits.maxUnprovenSessionsPerDesignator ?? DEFAULT_MAX_UNPROVEN_SESSIONS_PER_DESIGNATOR;
   const maxPerSource = limits.maxInboundSessionsPerSource ?? DEFAULT_MAX_INBOUND_SESSIONS_PER_SOURCE;
   const refusals = { maxInboundSessions: 0, maxUnprovenSessionsPerDesignator: 0, maxInboundSessionsPerSource: 0, identityMismatch: 0 };
-  const sessionListeners = new Set<() => void>();
-  const notifySessionsChanged = (): void => {
-    for (const listener of [...sessionListeners]) {
-      try {
-        listener();
-      } catch (e) {
-        logger.warn('a sessions-changed listener threw', { error: String(e) });
-      }
-    }
-  };
+  const sessionListeners = new Listeners<[]>((e) => logger.warn('a sessions-changed listener threw', { error: String(e) }));
+  const notifySessionsChanged = (): void => sessionListeners.emit();
   /** Outbound shells still on their way to a session, → the peer key they dial. */
   const dials = new Map<ConnectionShell, string>();
   let closing = false;
@@ -680,8 +673,7 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
     },
     onSessionsChanged(listener) {
       assertFunction(listener, 'listener');
-      sessionListeners.add(listener);
-      return () => void sessionListeners.delete(listener);
+      return sessionListeners.add(listener);
     },
     whenSessionEnds(peer) {
       checkLocator(peer, 'peer');

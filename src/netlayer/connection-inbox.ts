@@ -11,7 +11,9 @@ type Item = { readonly bytes: Uint8Array } | { readonly control: Uint8Array } | 
  *
  * `deliver()` hands over at once (from a transport's own event, never from
  * inside `send`) unless a scheduled hand-over is pending, which keeps order;
- * `schedule()` hands over on a microtask. A receiver that throws does not stop
+ * `schedule()` hands over on a microtask. What arrived before the receiver
+ * was set is handed over on a microtask after `setReceiver`, or inside it with
+ * `handOver: 'now'` (the data-channel, port and relay-circuit contracts). A receiver that throws does not stop
  * delivery: the error is rethrown from a fresh microtask. Re-entrant hand-overs
  * (a receiver that makes more arrive) return at once; the outer loop goes on.
  *
@@ -33,12 +35,15 @@ export class ConnectionInbox {
     return this.#ended;
   }
 
-  setReceiver(receiver: ConnectionReceiver): void {
+  /** Installs the receiver (once) and hands over what is queued: on a microtask, or before returning with `handOver: 'now'`. */
+  setReceiver(receiver: ConnectionReceiver, handOver: 'microtask' | 'now' = 'microtask'): void {
     if (this.#receiver !== undefined) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
     assertFunction(receiver?.message, 'receiver.message');
     assertFunction(receiver?.closed, 'receiver.closed');
     this.#receiver = receiver;
-    if (this.#items.length > 0) this.schedule();
+    if (this.#items.length === 0) return;
+    if (handOver === 'now') this.deliver();
+    else this.schedule();
   }
 
   /** Tells the receiver the connection's send backlog drained (see `ConnectionReceiver.drained`); nothing once ended. */

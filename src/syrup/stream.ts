@@ -8,26 +8,28 @@ import type { SyrupLimits, SyrupValue } from './types.js';
 const KEEP_CAPACITY = 1 << 20;
 
 /**
- * Reads Syrup values written back to back on an unframed byte stream (the
- * tcp-testing netlayer before message framing, notes §6).
+ * Finds where each Syrup value ends on an unframed byte stream, without
+ * decoding: the one splitter under `SyrupStreamReader` (which decodes each
+ * value) and the tcp-testing-only netlayer's unframed mode (which hands each
+ * value's bytes to the session undecoded).
  *
- * `push(chunk)` returns, in order, every value completed by that chunk; a value
- * may be split at any byte across any number of chunks. The reader keeps only
- * the incomplete tail (copied — the caller may reuse `chunk` afterwards); a
- * chunk that ends exactly on a value boundary is never copied. Each byte is
- * scanned once to find where a value ends, then the value is decoded once, so
- * a large value arriving in many small pieces costs linear time.
+ * `split(chunk, each)` calls `each(data, start, end)` for every value the
+ * chunk completed, in order; `data.subarray(start, end)` is that value's bytes,
+ * a view valid only during the call (copy it to keep it). A value may be split
+ * at any byte across any number of chunks. Only the incomplete tail is kept
+ * (copied — the caller may reuse `chunk` afterwards); a chunk that ends exactly
+ * on a value boundary is never copied. Each byte is scanned once, so a large
+ * value arriving in many small pieces costs linear time.
  *
- * Limits apply per value, as in `decode`; `maxBytes` also bounds how much is
- * buffered for one incomplete value (`SYRUP_LIMIT` as soon as it is exceeded or
- * a declared length would exceed it).
+ * Limits (`limits`, resolved): per value; `maxBytes` also bounds what is held
+ * for one incomplete value (`SYRUP_LIMIT` as soon as it is exceeded or a
+ * declared length would exceed it). Nothing is allocated for a declared length
+ * before its bytes arrive: the held buffer grows by doubling with what came.
  *
- * Failure: any error (`SYRUP_*`) poisons the reader: that push and every later
- * one throw the same error. Values completed earlier in the failing chunk are
- * not returned — the stream is broken and the connection should be aborted.
+ * Failure: an error (`SYRUP_*`, or one thrown by `each`) poisons the splitter:
+ * that call and every later one throw the same error.
  */
-export class SyrupStreamReader {
-  private readonly limits: Readonly<Required<SyrupLimits>>;
+export class SyrupValueSplitter {
   private readonly scanner: ValueScanner;
   private buf: Uint8Array = new Uint8Array(0);
   /** Start of the current incomplete value in `buf`. */
@@ -38,9 +40,8 @@ export class SyrupStreamReader {
   private scanPos = 0;
   private error: CapmeshError | undefined;
 
-  constructor(limits?: SyrupLimits) {
-    this.limits = resolveLimits(limits);
-    this.scanner = new ValueScanner(this.limits);
+  constructor(limits: Readonly<Required<SyrupLimits>>) {
+    this.scanner = new ValueScanner(limits);
   }
 
   /** Bytes held for a value that has not completed yet. */
@@ -48,27 +49,23 @@ export class SyrupStreamReader {
     return this.tail - this.head;
   }
 
-  /** True after an error; every later `push` throws it again. */
+  /** True after an error; every later call throws it again. */
   get failed(): boolean {
     return this.error !== undefined;
   }
 
-  /** Feeds the next chunk; returns the values it completed (possibly none). */
-  push(chunk: Uint8Array): SyrupValue[] {
+  /** Feeds the next chunk; calls `each` for every value it completed. */
+  split(chunk: Uint8Array, each: (data: Uint8Array, start: number, end: number) => void): void {
     if (this.error !== undefined) throw this.error;
     try {
-      return this.consume(chunk);
+      this.consume(chunk, each);
     } catch (e) {
-      this.error =
-        e instanceof CapmeshError ? e : new CapmeshError('SYRUP_MALFORMED', 'stream reader failed', { cause: e });
+      this.error = e instanceof CapmeshError ? e : new CapmeshError('SYRUP_MALFORMED', 'stream reader failed', { cause: e });
       throw this.error;
     }
   }
 
-  /**
-   * Declares the stream finished: throws `SYRUP_TRUNCATED` (and poisons the
-   * reader) if part of a value is still buffered.
-   */
+  /** Declares the stream finished: throws `SYRUP_TRUNCATED` (and poisons) if part of a value is still held. */
   end(): void {
     if (this.error !== undefined) throw this.error;
     if (this.tail > this.head) {
@@ -77,7 +74,7 @@ export class SyrupStreamReader {
     }
   }
 
-  private consume(chunk: Uint8Array): SyrupValue[] {
+  private consume(chunk: Uint8Array, each: (data: Uint8Array, start: number, end: number) => void): void {
     if (!(chunk instanceof Uint8Array)) {
       throw new CapmeshError('INVALID_ARGUMENT', '`chunk` must be a Uint8Array');
     }
@@ -96,18 +93,13 @@ export class SyrupStreamReader {
       scan = this.scanPos;
       tail = this.tail;
     }
-    const out: SyrupValue[] = [];
     while (scan < tail) {
       const end = this.scanner.scan(data, scan, tail);
       if (end < 0) {
         scan = tail;
         break;
       }
-      const { value, end: decodedEnd } = decodePrefix(data, head, this.limits);
-      if (decodedEnd !== end) {
-        throw new CapmeshError('SYRUP_MALFORMED', 'value boundary disagrees with the decoder');
-      }
-      out.push(value);
+      each(data, head, end);
       this.scanner.reset();
       head = scan = end;
     }
@@ -126,7 +118,6 @@ export class SyrupStreamReader {
       this.tail = tail;
       this.scanPos = scan;
     }
-    return out;
   }
 
   /** Appends to the held bytes, compacting or growing (by doubling) as needed. */
@@ -149,5 +140,63 @@ export class SyrupStreamReader {
     }
     this.buf.set(chunk, this.tail);
     this.tail += chunk.length;
+  }
+}
+
+/**
+ * Reads Syrup values written back to back on an unframed byte stream (the
+ * tcp-testing netlayer before message framing, notes §6).
+ *
+ * `push(chunk)` returns, in order, every value completed by that chunk; a value
+ * may be split at any byte across any number of chunks. The reader keeps only
+ * the incomplete tail (copied — the caller may reuse `chunk` afterwards); a
+ * chunk that ends exactly on a value boundary is never copied. Each byte is
+ * scanned once to find where a value ends, then the value is decoded once, so
+ * a large value arriving in many small pieces costs linear time.
+ *
+ * Limits apply per value, as in `decode`; `maxBytes` also bounds how much is
+ * buffered for one incomplete value (`SYRUP_LIMIT` as soon as it is exceeded or
+ * a declared length would exceed it).
+ *
+ * Failure: any error (`SYRUP_*`) poisons the reader: that push and every later
+ * one throw the same error. Values completed earlier in the failing chunk are
+ * not returned — the stream is broken and the connection should be aborted.
+ */
+export class SyrupStreamReader {
+  private readonly limits: Readonly<Required<SyrupLimits>>;
+  private readonly splitter: SyrupValueSplitter;
+
+  constructor(limits?: SyrupLimits) {
+    this.limits = resolveLimits(limits);
+    this.splitter = new SyrupValueSplitter(this.limits);
+  }
+
+  /** Bytes held for a value that has not completed yet. */
+  get buffered(): number {
+    return this.splitter.buffered;
+  }
+
+  /** True after an error; every later `push` throws it again. */
+  get failed(): boolean {
+    return this.splitter.failed;
+  }
+
+  /** Feeds the next chunk; returns the values it completed (possibly none). */
+  push(chunk: Uint8Array): SyrupValue[] {
+    const out: SyrupValue[] = [];
+    this.splitter.split(chunk, (data, start, end) => {
+      const { value, end: decodedEnd } = decodePrefix(data, start, this.limits);
+      if (decodedEnd !== end) throw new CapmeshError('SYRUP_MALFORMED', 'value boundary disagrees with the decoder');
+      out.push(value);
+    });
+    return out;
+  }
+
+  /**
+   * Declares the stream finished: throws `SYRUP_TRUNCATED` (and poisons the
+   * reader) if part of a value is still buffered.
+   */
+  end(): void {
+    this.splitter.end();
   }
 }

@@ -5,7 +5,7 @@
  * @module capmesh/testing/playwright
  */
 import type { Browser, BrowserContext, Page } from '@playwright/test';
-import { silentLog, type RelayServer, type RelayOptions } from '../../relay/index.js';
+import { silentLogger, type RelayServer, type RelayOptions } from '../../relay/index.js';
 import { startRelayWithTestHooks, type RelayTestHooks } from '../../relay/server.js';
 import { CONTEXT_PERMISSIONS } from './browser-path.js';
 
@@ -43,7 +43,7 @@ export interface TestRelayOptions extends RelayOptions, RelayTestHooks {}
  */
 export async function startTestRelay(options: TestRelayOptions = {}): Promise<RelayServer> {
   const { interceptData, interceptSignal, ...relayOptions } = options;
-  return startRelayWithTestHooks({ host: '127.0.0.1', port: 0, log: silentLog, ...relayOptions }, { interceptData, interceptSignal });
+  return startRelayWithTestHooks({ host: '127.0.0.1', port: 0, log: silentLogger, ...relayOptions }, { interceptData, interceptSignal });
 }
 
 export interface VatPageOptions {

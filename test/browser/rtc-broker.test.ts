@@ -66,13 +66,13 @@ describe('the page RTC broker', () => {
   it('builds at most maxPeerConnections peer connections; a request beyond gets an error and builds nothing', () => {
     const { port, out } = fakePort();
     const broker = startRtcBroker(port as unknown as MessagePort, { maxPeerConnections: 3 });
-    for (let id = 1; id <= 5; id++) port.send({ t: 'accept', id, sdp: 'offer', peer: { iceServers: [] } });
+    for (let id = 1; id <= 5; id++) port.send({ type: 'accept', id, sdp: 'offer', peer: { iceServers: [] } });
     expect(FakePeerConnection.made).toBe(3);
     expect(broker.peers.size).toBe(3);
-    expect(out.filter((m) => m.t === 'error').map((m) => m.id)).toEqual([4, 5]);
+    expect(out.filter((m) => m.type === 'error').map((m) => m.id)).toEqual([4, 5]);
     // A closed one frees its place.
-    port.send({ t: 'close', id: 1 });
-    port.send({ t: 'accept', id: 6, sdp: 'offer', peer: { iceServers: [] } });
+    port.send({ type: 'close', id: 1 });
+    port.send({ type: 'accept', id: 6, sdp: 'offer', peer: { iceServers: [] } });
     expect(FakePeerConnection.made).toBe(4);
     expect([...broker.peers.keys()]).toEqual([2, 3, 6]);
   });
@@ -82,17 +82,17 @@ describe('the page RTC broker', () => {
     FakePeerConnection.channel = dc;
     const { port, out } = fakePort(true);
     const broker = startRtcBroker(port as unknown as MessagePort);
-    port.send({ t: 'dial', id: 7, peer: { iceServers: [] } });
-    const piped = out.find((m) => m.t === 'channel-port');
+    port.send({ type: 'dial', id: 7, peer: { iceServers: [] } });
+    const piped = out.find((m) => m.type === 'channel-port');
     expect(piped).toBeDefined();
-    expect(out.some((m) => m.t === 'channel')).toBe(false);
+    expect(out.some((m) => m.type === 'channel')).toBe(false);
     const worker = (piped as { port: MessagePort }).port;
-    const frames: PipeMessage['t'][] = [];
+    const frames: PipeMessage['type'][] = [];
     const closed = new Promise<void>((resolve) =>
       worker.addEventListener('message', (e: MessageEvent) => {
         const m = e.data as PipeMessage;
-        frames.push(m.t);
-        if (m.t === 'close') resolve();
+        frames.push(m.type);
+        if (m.type === 'close') resolve();
       }),
     );
     dc.dispatchEvent(new Event('open'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectionShell, DEFAULT_SHELL_LIMITS, type ShellHost, type ShellLimits } from '../../src/mesh/connection-shell.js';
 import { makeHello } from '../../src/mesh/handshake.js';
-import { silentLogger } from '../../src/mesh/logger.js';
+import { silentLogger } from '../../src/util/logger.js';
 import { createManualFinalizer } from '../../src/captp/index.js';
 import { DEFAULT_SYRUP_LIMITS, sym } from '../../src/syrup/types.js';
 import { decodeOp, dialectFor, encodeOp, exportDesc, importObject, type Op, type PeerLocator } from '../../src/wire/index.js';

@@ -11,7 +11,7 @@ import { createInterface } from 'node:readline';
 import { createVat, E, far, type EngineVat } from '../../src/index.js';
 import { tcpTestingOnlyNetlayer } from '../../src/node.js';
 import { isCrossedHellos } from '../../src/mesh/handshake.js';
-import type { Logger } from '../../src/mesh/logger.js';
+import type { Logger } from '../../src/util/logger.js';
 
 const name = process.argv[2] ?? 'child';
 let vat: EngineVat | undefined;

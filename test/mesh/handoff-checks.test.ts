@@ -3,7 +3,7 @@ import { generateKeyPair, makeSigEnvelope, publicIdOf, randomBytes, sessionIdOf,
 import { descriptorFromSyrup, descriptorToSyrup, type PeerLocator, type SigEnvelopeDesc } from '../../src/wire/index.js';
 import { HandoffReceipt, Handoffs } from '../../src/mesh/handoffs.js';
 import type { ConnectionShell } from '../../src/mesh/connection-shell.js';
-import { silentLogger } from '../../src/mesh/logger.js';
+import { silentLogger } from '../../src/util/logger.js';
 import type { HandoffLimits } from '../../src/mesh/handoff-limits.js';
 import { far } from '../../src/vat/index.js';
 

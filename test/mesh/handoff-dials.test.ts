@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVat, far, type VatLimits } from '../../src/index.js';
-import type { Logger } from '../../src/mesh/logger.js';
+import type { Logger } from '../../src/util/logger.js';
 import { tcpTestingOnlyNetlayer } from '../../src/node.js';
 import { generateKeyPair, randomBytes } from '../../src/crypto/index.js';
 import { Sym } from '../../src/syrup/types.js';

@@ -7,7 +7,7 @@ import { generateKeyPair, publicIdOf, sessionIdOf } from '../../src/crypto/index
 import { messagePortNetlayer, PORT_TRANSPORT } from '../../src/netlayer/port/message-port.js';
 import { Handoffs } from '../../src/mesh/handoffs.js';
 import type { ConnectionShell } from '../../src/mesh/connection-shell.js';
-import { silentLogger } from '../../src/mesh/logger.js';
+import { silentLogger } from '../../src/util/logger.js';
 import type { SendTxn } from '../../src/captp/index.js';
 
 interface User {

@@ -6,7 +6,7 @@ import { formatSturdyRef } from '../../src/mesh/uri.js';
 import { Sym } from '../../src/syrup/types.js';
 import { dialectFor, exportDesc, type DeliverOp } from '../../src/wire/index.js';
 import { isCapmeshError, type CapmeshError } from '../../src/util/errors.js';
-import type { Logger } from '../../src/mesh/logger.js';
+import type { Logger } from '../../src/util/logger.js';
 import { messagePortNetlayer } from '../../src/netlayer/port/message-port.js';
 import { SuiteListener } from '../conformance/harness/suite-listener.js';
 import type { RawSession, Received } from '../conformance/harness/raw-session.js';

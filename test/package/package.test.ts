@@ -79,8 +79,8 @@ describe('the packed tarball', () => {
 describe('capmesh/relay', () => {
   it('imports from the built package by name and starts a relay', async () => {
     const script = [
-      "const { startRelay, silentLog } = await import('capmesh/relay');",
-      'const relay = await startRelay({ port: 0, log: silentLog });',
+      "const { startRelay, silentLogger } = await import('capmesh/relay');",
+      'const relay = await startRelay({ port: 0, log: silentLogger });',
       'const healthy = (await fetch(`http://127.0.0.1:${relay.port}/healthz`)).ok;',
       'await relay.close();',
       'console.log(JSON.stringify({ url: relay.url, healthy }));',

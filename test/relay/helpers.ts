@@ -17,7 +17,7 @@ import {
 import { RelayClient, type RelayClientOptions } from '../../src/netlayer/relay/client.js';
 import { NodeWebSocket } from '../../src/netlayer/websocket/ws.js';
 import { messageBytes } from '../../src/netlayer/websocket/websocket-like.js';
-import { silentLog, type RelayOptions, type RelayServer } from '../../relay/index.js';
+import { silentLogger, type RelayOptions, type RelayServer } from '../../relay/index.js';
 import { startRelayWithTestHooks, type RelayTestHooks } from '../../relay/server.js';
 
 /** Everything a test opened; closed after each test. */
@@ -34,7 +34,7 @@ export function onCleanup(fn: () => unknown): void {
 /** A relay on a free port, closed after the test; takes the test-only traffic hooks too. */
 export async function testRelay(options: RelayOptions & RelayTestHooks = {}): Promise<RelayServer> {
   const { interceptData, interceptSignal, ...relayOptions } = options;
-  const relay = await startRelayWithTestHooks({ port: 0, log: silentLog, ...relayOptions }, { interceptData, interceptSignal });
+  const relay = await startRelayWithTestHooks({ port: 0, log: silentLogger, ...relayOptions }, { interceptData, interceptSignal });
   onCleanup(() => relay.close());
   return relay;
 }

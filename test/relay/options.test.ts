@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { silentLog, startRelay, type RelayOptions } from '../../relay/index.js';
+import { silentLogger, startRelay, type RelayOptions } from '../../relay/index.js';
 
 describe('startRelay refuses bad options with INVALID_ARGUMENT before listening', () => {
   it.each<[string, RelayOptions]>([
@@ -12,11 +12,11 @@ describe('startRelay refuses bad options with INVALID_ARGUMENT before listening'
     ['a limit out of range', { limits: { maxFrameBytes: -1 } }],
     ['a public URL that is not ws:// or wss://', { publicUrls: ['not a url'] }],
   ])('%s', async (_what, options) => {
-    await expect(startRelay({ ...options, log: silentLog })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(startRelay({ ...options, log: silentLogger })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('still starts on port 0 with the defaults otherwise', async () => {
-    const relay = await startRelay({ port: 0, log: silentLog });
+    const relay = await startRelay({ port: 0, log: silentLogger });
     try {
       expect(relay.url).toBe(`ws://127.0.0.1:${relay.port}`);
     } finally {

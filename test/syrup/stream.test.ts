@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { SyrupStreamReader, encode } from '../../src/syrup/index.js';
 import { record, sym } from '../../src/syrup/types.js';
+import { SyrupValueSplitter } from '../../src/syrup/stream.js';
+import { resolveLimits } from '../../src/syrup/limits.js';
 import type { SyrupValue } from '../../src/syrup/types.js';
-import { concatBytes } from '../../src/util/bytes.js';
-import { isCapmeshError } from '../../src/util/errors.js';
+import { concatBytes, toHex, utf8Encode } from '../../src/util/bytes.js';
+import { CapmeshError, isCapmeshError } from '../../src/util/errors.js';
 import { codeOf, latin1 } from '../helpers/codes.js';
 
 const MESSAGES: SyrupValue[] = [
@@ -131,5 +133,44 @@ describe('SyrupStreamReader', () => {
     it('maxItems is enforced by the decoder once the value is complete', () => {
       expect(codeOf(() => new SyrupStreamReader({ maxItems: 2 }).push(latin1('[1+2+3+]')))).toBe('SYRUP_LIMIT');
     });
+  });
+});
+
+describe('SyrupValueSplitter (the splitter under SyrupStreamReader and the tcp unframed mode)', () => {
+  const limits = resolveLimits({ maxBytes: 1 << 20 });
+
+  it('hands out each value as a view of exactly its bytes, across chunk boundaries', () => {
+    const splitter = new SyrupValueSplitter(limits);
+    const first = encode(['a', 1n]);
+    const second = encode(new Uint8Array([1, 2, 3]));
+    const stream = concatBytes(first, second);
+    const seen: string[] = [];
+    const each = (data: Uint8Array, start: number, end: number): void => void seen.push(toHex(data.subarray(start, end)));
+    splitter.split(stream.subarray(0, first.length + 2), each);
+    expect(seen).toEqual([toHex(first)]);
+    expect(splitter.buffered).toBe(2);
+    splitter.split(stream.subarray(first.length + 2), each);
+    expect(seen).toEqual([toHex(first), toHex(second)]);
+    expect(splitter.buffered).toBe(0);
+    expect(() => splitter.end()).not.toThrow();
+  });
+
+  it('holds only what arrived for a declared length, not the declared length', () => {
+    const splitter = new SyrupValueSplitter(limits);
+    splitter.split(utf8Encode('900000:abc'), () => expect.unreachable());
+    expect(splitter.buffered).toBe(10);
+    expect(() => splitter.end()).toThrow(expect.objectContaining({ code: 'SYRUP_TRUNCATED' }));
+  });
+
+  it('an error thrown by the callback poisons the splitter', () => {
+    const splitter = new SyrupValueSplitter(limits);
+    const boom = new CapmeshError('PROTOCOL', 'caller refused the value');
+    expect(() =>
+      splitter.split(encode(1n), () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(splitter.failed).toBe(true);
+    expect(() => splitter.split(encode(2n), () => {})).toThrow(boom);
   });
 });

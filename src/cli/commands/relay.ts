@@ -1,4 +1,4 @@
-import { jsonLineLog, parseRelayArgs, RELAY_USAGE, startRelay, type RelayServer } from '../../../relay/index.js';
+import { jsonLineLogger, parseRelayArgs, RELAY_USAGE, startRelay, type RelayServer } from '../../../relay/index.js';
 import { isCapmeshError } from '../../util/errors.js';
 import { UsageError, type CliIo, type Subcommand } from '../subcommand.js';
 import { untilSignal } from '../signals.js';
@@ -27,7 +27,7 @@ export const relayCommand: Subcommand = {
         host: parsed.host,
         port: parsed.port,
         limits: parsed.limits,
-        log: jsonLineLog(io.err, parsed.logLevel),
+        log: jsonLineLogger(io.err, parsed.logLevel),
         ...(parsed.publicUrls ? { publicUrls: parsed.publicUrls } : {}),
         ...(parsed.allowDialOnly !== undefined ? { allowDialOnly: parsed.allowDialOnly } : {}),
         ...(parsed.turn !== undefined ? { turn: parsed.turn } : {}),

@@ -1,5 +1,6 @@
 import { assertFunction, assertInteger } from '../../util/assert.js';
 import { CapmeshError } from '../../util/errors.js';
+import { Listeners } from '../../util/listeners.js';
 import type { PeerLocator } from '../../wire/index.js';
 import { type LinkDirection, type LinkHost, type MemoryLink, MemoryLinkImpl, type MemoryLogEntry } from './link.js';
 import { MemoryNetlayer, type MemoryRegistry } from './netlayer.js';
@@ -78,7 +79,7 @@ class Network implements MemoryNetwork {
   readonly #links: MemoryLinkImpl[] = [];
   /** Directions that had items queued when last seen; pruned lazily by the delivery loop. */
   readonly #active = new Set<LinkDirection>();
-  readonly #taps = new Set<(entry: MemoryLogEntry) => void>();
+  readonly #taps = new Listeners<[entry: MemoryLogEntry]>();
   #log: MemoryLogEntry[] = [];
   #messageSeq = 0;
   #order = 0;
@@ -153,11 +154,8 @@ class Network implements MemoryNetwork {
 
   onMessage(listener: (entry: MemoryLogEntry) => void): () => void {
     assertFunction(listener, 'listener');
-    const tap = (entry: MemoryLogEntry): void => listener(entry);
-    this.#taps.add(tap);
-    return () => {
-      this.#taps.delete(tap);
-    };
+    // Wrapped: the same function added twice is two taps.
+    return this.#taps.add((entry) => listener(entry));
   }
 
   pending(): number {
@@ -181,7 +179,7 @@ class Network implements MemoryNetwork {
 
   #record(entry: MemoryLogEntry): void {
     if (this.#keepLog) this.#log.push(entry);
-    for (const tap of [...this.#taps]) tap(entry);
+    this.#taps.emit(entry);
   }
 
   #activate(direction: LinkDirection): void {

@@ -1,6 +1,7 @@
 import { CapmeshError } from '../../util/errors.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
+import { ConnectionInbox } from '../connection-inbox.js';
 
 /**
  * A netlayer over one `MessagePort`: how a page talks to the vat in its own
@@ -21,9 +22,9 @@ export interface MessagePortLike {
 }
 
 type PortMessage =
-  | { readonly t: 'open'; readonly c: number; readonly from: string }
-  | { readonly t: 'data'; readonly c: number; readonly b: Uint8Array }
-  | { readonly t: 'close'; readonly c: number; readonly reason: string };
+  | { readonly type: 'open'; readonly connection: number; readonly from: string }
+  | { readonly type: 'data'; readonly connection: number; readonly bytes: Uint8Array }
+  | { readonly type: 'close'; readonly connection: number; readonly reason: string };
 
 export const PORT_TRANSPORT = 'port';
 
@@ -41,10 +42,8 @@ class PortConnection implements Connection {
    * the tab, and a hidden tab's throttled or frozen page must not lose its vat.
    */
   readonly heartbeats = false;
-  private receiver: ConnectionReceiver | undefined;
-  private readonly early: Uint8Array[] = [];
-  private closedWith: ConnectionCloseReason | undefined;
-  private notified = false;
+  /** Receiving half: the early queue, then the close notice after the last message. */
+  readonly #inbox = new ConnectionInbox();
 
   constructor(
     private readonly owner: PortNetlayer,
@@ -54,42 +53,33 @@ class PortConnection implements Connection {
     readonly provenDesignator: string | undefined,
   ) {}
 
+  /** Hands over what arrived so far before returning (and the close notice, if the connection already ended). */
   setReceiver(receiver: ConnectionReceiver): void {
-    if (this.receiver) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
-    this.receiver = receiver;
-    for (const bytes of this.early.splice(0)) receiver.message(bytes);
-    if (this.closedWith) this.notify();
+    this.#inbox.setReceiver(receiver, 'now');
   }
 
   send(bytes: Uint8Array): void {
-    if (this.closedWith) return;
+    if (this.#inbox.ended) return;
     const copy = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
-    this.owner.post({ t: 'data', c: this.id, b: copy }, [copy.buffer as ArrayBuffer]);
+    this.owner.post({ type: 'data', connection: this.id, bytes: copy }, [copy.buffer as ArrayBuffer]);
   }
 
   close(reason = 'closed'): void {
-    if (this.closedWith) return;
-    this.owner.post({ t: 'close', c: this.id, reason });
+    if (this.#inbox.ended) return;
+    this.owner.post({ type: 'close', connection: this.id, reason });
     this.end({ kind: 'local', message: reason });
   }
 
   arrive(bytes: Uint8Array): void {
-    if (this.closedWith) return;
-    if (this.receiver) this.receiver.message(bytes);
-    else this.early.push(bytes);
+    this.#inbox.push(bytes);
+    this.#inbox.deliver();
   }
 
   end(reason: ConnectionCloseReason): void {
-    if (this.closedWith) return;
-    this.closedWith = reason;
+    if (this.#inbox.ended) return;
+    this.#inbox.end(reason);
     this.owner.forget(this.id);
-    if (this.receiver) queueMicrotask(() => this.notify());
-  }
-
-  private notify(): void {
-    if (this.notified || !this.receiver || !this.closedWith) return;
-    this.notified = true;
-    this.receiver.closed(this.closedWith);
+    this.#inbox.schedule();
   }
 }
 
@@ -122,7 +112,7 @@ class PortNetlayer implements Netlayer {
     this.nextId += 2;
     const connection = new PortConnection(this, id, true, locator, locator.designator);
     this.connections.set(id, connection);
-    this.post({ t: 'open', c: id, from: this.binding.designator });
+    this.post({ type: 'open', connection: id, from: this.binding.designator });
     return connection;
   }
 
@@ -134,7 +124,7 @@ class PortNetlayer implements Netlayer {
   }
 
   post(message: PortMessage, transfer?: Transferable[]): void {
-    if (this.closed && message.t !== 'close') return;
+    if (this.closed && message.type !== 'close') return;
     this.port.postMessage(message, transfer ?? []);
   }
 
@@ -144,19 +134,19 @@ class PortNetlayer implements Netlayer {
 
   private receive(message: PortMessage): void {
     if (this.closed || typeof message !== 'object' || message === null) return;
-    switch (message.t) {
+    switch (message.type) {
       case 'open': {
-        if (!this.binding || this.connections.has(message.c)) return;
-        const connection = new PortConnection(this, message.c, false, undefined, typeof message.from === 'string' ? message.from : undefined);
-        this.connections.set(message.c, connection);
+        if (!this.binding || this.connections.has(message.connection)) return;
+        const connection = new PortConnection(this, message.connection, false, undefined, typeof message.from === 'string' ? message.from : undefined);
+        this.connections.set(message.connection, connection);
         this.binding.onConnection(connection);
         return;
       }
       case 'data':
-        if (message.b instanceof Uint8Array) this.connections.get(message.c)?.arrive(message.b);
+        if (message.bytes instanceof Uint8Array) this.connections.get(message.connection)?.arrive(message.bytes);
         return;
       case 'close':
-        this.connections.get(message.c)?.end({ kind: 'remote', message: String(message.reason) });
+        this.connections.get(message.connection)?.end({ kind: 'remote', message: String(message.reason) });
         return;
     }
   }

@@ -1,5 +1,6 @@
 import { CapmeshError } from '../../util/errors.js';
 import { assertFunction } from '../../util/assert.js';
+import { ConnectionInbox } from '../connection-inbox.js';
 
 /**
  * One relay circuit as a client sees it: an ordered, opaque byte pipe to one
@@ -30,8 +31,6 @@ export interface CircuitPort {
   bufferedAmount(): number;
 }
 
-type Item = { readonly payload: Uint8Array } | { readonly end: string; readonly kind: 'local' | 'remote' | 'error' };
-
 export class RelayCircuit {
   readonly id: number;
   /** The other end's designator as the relay reports it (not proof of identity). */
@@ -40,9 +39,9 @@ export class RelayCircuit {
   readonly outbound: boolean;
 
   readonly #port: CircuitPort;
-  #handler: RelayCircuitHandler | undefined;
-  readonly #queue: Item[] = [];
-  #open = true;
+  #handlerSet = false;
+  /** Receiving half: the early queue, hand-over in order, `closed` once after every message, handler errors isolated. */
+  readonly #inbox = new ConnectionInbox();
 
   /** @internal Made by `RelayClient` when the relay opens a circuit. */
   constructor(id: number, peer: string, outbound: boolean, port: CircuitPort) {
@@ -53,7 +52,7 @@ export class RelayCircuit {
   }
 
   get isOpen(): boolean {
-    return this.#open;
+    return !this.#inbox.ended;
   }
 
   /** Bytes queued on the shared relay socket. */
@@ -62,54 +61,44 @@ export class RelayCircuit {
   }
 
   setHandler(handler: RelayCircuitHandler): void {
-    if (this.#handler) throw new CapmeshError('INVALID_ARGUMENT', 'setHandler was already called on this circuit');
+    if (this.#handlerSet) throw new CapmeshError('INVALID_ARGUMENT', 'setHandler was already called on this circuit');
     assertFunction(handler?.message, 'handler.message');
     assertFunction(handler?.closed, 'handler.closed');
-    this.#handler = handler;
-    const queued = this.#queue.splice(0);
-    for (const item of queued) this.#deliver(handler, item);
+    this.#handlerSet = true;
+    this.#inbox.setReceiver(
+      {
+        message: (payload) => handler.message(payload),
+        closed: (reason) => handler.closed(reason.message, reason.kind),
+      },
+      'now',
+    );
   }
 
   /** Sends one payload. Returns false (and sends nothing) once closed or while the relay socket is down. */
   send(payload: Uint8Array): boolean {
-    if (!this.#open) return false;
+    if (this.#inbox.ended) return false;
     return this.#port.send(payload);
   }
 
   /** Closes the circuit (the relay tells the peer). The handler sees `closed(reason, 'local')`. Idempotent. */
   close(reason = 'closed'): void {
-    if (!this.#open) return;
-    this.#open = false;
+    if (this.#inbox.ended) return;
+    this.#inbox.end({ kind: 'local', message: reason });
     this.#port.close(reason);
-    this.#push({ end: reason, kind: 'local' });
+    this.#inbox.deliver();
   }
 
   /** @internal From the client: a payload arrived. */
   arrive(payload: Uint8Array): void {
-    if (this.#open) this.#push({ payload });
+    this.#inbox.push(payload);
+    this.#inbox.deliver();
   }
 
   /** @internal From the client: the circuit ended from outside. */
   end(reason: string, kind: 'remote' | 'error'): void {
-    if (!this.#open) return;
-    this.#open = false;
+    if (this.#inbox.ended) return;
+    this.#inbox.end({ kind, message: reason });
     this.#port.ended();
-    this.#push({ end: reason, kind });
-  }
-
-  #push(item: Item): void {
-    if (this.#handler) this.#deliver(this.#handler, item);
-    else this.#queue.push(item);
-  }
-
-  #deliver(handler: RelayCircuitHandler, item: Item): void {
-    try {
-      if ('payload' in item) handler.message(item.payload);
-      else handler.closed(item.end, item.kind);
-    } catch (error) {
-      queueMicrotask(() => {
-        throw error;
-      });
-    }
+    this.#inbox.deliver();
   }
 }

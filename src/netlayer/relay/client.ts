@@ -1,4 +1,6 @@
 import { CapmeshError } from '../../util/errors.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import { EventListeners } from '../../util/listeners.js';
 import { assertFunction, assertNonEmptyString } from '../../util/assert.js';
 import {
   RELAY_CLOSE,
@@ -120,13 +122,6 @@ export interface RelayClientEvents {
   turn: (credentials: RelayTurnCredentials) => void;
 }
 
-/** Structural logger (the mesh `Logger` fits it). */
-export interface RelayLogger {
-  debug(message: string, fields?: Record<string, unknown>): void;
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-}
-
 export interface RelayClientOptions {
   /**
    * `ws://…` or `wss://…`; or the URLs of the nodes of one relay cluster
@@ -165,10 +160,8 @@ export interface RelayClientOptions {
    * `turnCredentials`). Default true; never in dial-only mode.
    */
   readonly askForTurn?: boolean;
-  readonly logger?: RelayLogger;
+  readonly logger?: Logger;
 }
-
-type Listeners = { [K in keyof RelayClientEvents]: Set<RelayClientEvents[K]> };
 
 interface PendingOpen {
   readonly to: string;
@@ -176,8 +169,6 @@ interface PendingOpen {
   readonly reject: (error: unknown) => void;
   readonly timer: ReturnType<typeof setTimeout>;
 }
-
-const quiet: RelayLogger = { debug() {}, info() {}, warn() {} };
 
 /** `url` with `capmesh-turn=1` added to its query. */
 function withTurnQuery(url: string): string {
@@ -203,8 +194,8 @@ export class RelayClient {
   readonly #reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   readonly #connectTimeoutMs: number;
   readonly #heartbeatMs: number;
-  readonly #log: RelayLogger;
-  readonly #listeners: Listeners = { state: new Set(), signal: new Set(), undeliverable: new Set(), circuit: new Set(), replaced: new Set(), turn: new Set() };
+  readonly #log: Logger;
+  readonly #listeners = new EventListeners<{ [K in keyof RelayClientEvents]: Parameters<RelayClientEvents[K]> }>();
   readonly #replaceRecovery: { readonly initialDelayMs: number; readonly maxDelayMs: number } | false;
   /** Consecutive replacements (reset after a registration lasted 2 × `replaceRecovery.maxDelayMs`). */
   #replacedCount = 0;
@@ -248,7 +239,7 @@ export class RelayClient {
         : { initialDelayMs: options.reconnect?.initialDelayMs ?? 250, maxDelayMs: options.reconnect?.maxDelayMs ?? 30_000 };
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
     this.#heartbeatMs = options.heartbeatMs ?? 25_000;
-    this.#log = options.logger ?? quiet;
+    this.#log = options.logger ?? silentLogger;
     this.#askForTurn = this.mode === 'register' && options.askForTurn !== false;
     this.#connect();
   }
@@ -291,9 +282,7 @@ export class RelayClient {
   }
 
   on<K extends keyof RelayClientEvents>(event: K, listener: RelayClientEvents[K]): () => void {
-    const set = this.#listeners[event] as Set<RelayClientEvents[K]>;
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.#listeners.on(event, listener as (...args: Parameters<RelayClientEvents[K]>) => void);
   }
 
   /** True in the ready state of our mode (`registered`, or `dial-only`). */
@@ -513,8 +502,8 @@ export class RelayClient {
       case 'incoming': {
         const circuit = this.#newCircuit(m.circuit, m.from, false);
         if (this.mode === 'dial-only') circuit.close('a dial-only client accepts no circuits');
-        else if (this.#listeners.circuit.size === 0) circuit.close('nobody accepts circuits here');
-        else this.#emit('circuit', circuit);
+        else if (this.#listeners.count('circuit') === 0) circuit.close('nobody accepts circuits here');
+        else this.#listeners.emit('circuit', circuit);
         return;
       }
       case 'closed':
@@ -522,10 +511,10 @@ export class RelayClient {
         return;
       case 'signal':
         if (this.mode === 'dial-only') return; // Nobody can address a dial-only client: a relay that says otherwise is ignored.
-        this.#emit('signal', { from: m.peer, kind: m.kind, payload: m.payload });
+        this.#listeners.emit('signal', { from: m.peer, kind: m.kind, payload: m.payload });
         return;
       case 'undeliverable':
-        this.#emit('undeliverable', { to: m.peer, kind: m.kind, reason: m.reason });
+        this.#listeners.emit('undeliverable', { to: m.peer, kind: m.kind, reason: m.reason });
         return;
       case 'error':
         this.#log.warn('the relay reported an error', { url: this.url, reason: m.reason });
@@ -548,7 +537,7 @@ export class RelayClient {
       if (this.#turn === credentials) this.#turn = undefined;
     }, lifetimeMs);
     unref(this.#turnTimer);
-    this.#emit('turn', credentials);
+    this.#listeners.emit('turn', credentials);
   }
 
   #newCircuit(id: number, peer: string, outbound: boolean): RelayCircuit {
@@ -646,7 +635,7 @@ export class RelayClient {
     const recovery = this.#replaceRecovery;
     if (recovery === false) {
       this.#final('replaced', 'a newer connection registered this designator at the relay');
-      this.#emit('replaced', { url: this.url, count: ++this.#replacedCount, retryInMs: undefined });
+      this.#listeners.emit('replaced', { url: this.url, count: ++this.#replacedCount, retryInMs: undefined });
       return;
     }
     if (Date.now() - this.#registeredAt >= 2 * recovery.maxDelayMs) this.#replacedCount = 0;
@@ -658,7 +647,7 @@ export class RelayClient {
     this.#reconnectTimer = setTimeout(() => {
       if (this.#state === 'replaced') this.#connect();
     }, delay);
-    this.#emit('replaced', { url: this.url, count, retryInMs: delay });
+    this.#listeners.emit('replaced', { url: this.url, count, retryInMs: delay });
   }
 
   #final(state: 'replaced' | 'refused', reason: string): void {
@@ -693,19 +682,7 @@ export class RelayClient {
   #setState(state: RelayClientState, reason: string): void {
     if (this.#state === state && state !== 'connecting') return;
     this.#state = state;
-    this.#emit('state', state, reason);
-  }
-
-  #emit<K extends keyof RelayClientEvents>(event: K, ...args: Parameters<RelayClientEvents[K]>): void {
-    for (const listener of [...this.#listeners[event]] as ((...a: Parameters<RelayClientEvents[K]>) => void)[]) {
-      try {
-        listener(...args);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    this.#listeners.emit('state', state, reason);
   }
 }
 

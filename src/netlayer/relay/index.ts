@@ -6,7 +6,7 @@
 export { RELAY_TRANSPORT, relayNetlayer } from './netlayer.js';
 export type { RelayNetlayer, RelayNetlayerOptions, RelayPolicy, RelayPolicyDecision } from './netlayer.js';
 export { RelayClient } from './client.js';
-export type { RelayClientEvents, RelayClientOptions, RelayClientState, RelayLogger, RelayReplacedNotice, RelaySignal, RelayTurnCredentials } from './client.js';
+export type { RelayClientEvents, RelayClientOptions, RelayClientState, RelayReplacedNotice, RelaySignal, RelayTurnCredentials } from './client.js';
 export { RelayCircuit } from './circuit.js';
 export type { RelayCircuitHandler } from './circuit.js';
 export { RelayConnection } from './connection.js';

@@ -1,9 +1,11 @@
 import { CapmeshError, isCapmeshError } from '../../util/errors.js';
-import { assertNonEmptyString } from '../../util/assert.js';
+import { silentLogger, type Logger } from '../../util/logger.js';
+import { Listeners } from '../../util/listeners.js';
+import { NetlayerState } from '../netlayer-state.js';
 import { publicKeyOfDesignator } from '../../crypto/index.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
-import { RelayClient, relayUrlList, type RelayClientOptions, type RelayLogger, type RelayReplacedNotice } from './client.js';
+import { RelayClient, relayUrlList, type RelayClientOptions, type RelayReplacedNotice } from './client.js';
 import { DATA_HEADER_BYTES, normalizeRelayUrl } from './protocol.js';
 import { E2E_CHUNK_OVERHEAD } from './e2e.js';
 import { RelayConnection, acceptOverCircuit, dialOverCircuit, type CircuitHandshakeOptions } from './connection.js';
@@ -59,7 +61,7 @@ export interface RelayNetlayerOptions {
   readonly heartbeatMs?: number;
   /** Largest message accepted from a peer after reassembly. Default 16 MiB. */
   readonly maxMessageBytes?: number;
-  readonly logger?: RelayLogger;
+  readonly logger?: Logger;
   /**
    * Admission of inbound end-to-end handshakes (see `relay/handshake-gate.ts`):
    * `perSecond` (20), `burst` (40), `maxPending` (32). A circuit over budget is
@@ -86,8 +88,6 @@ export interface RelayNetlayer extends Netlayer {
   /** Inbound handshakes admitted, refused (rate or pending cap) and in progress. */
   inboundHandshakeStats(): HandshakeGateStats;
 }
-
-const quiet: RelayLogger = { debug() {}, info() {}, warn() {} };
 
 function unref(timer: unknown): void {
   (timer as { unref?: () => void }).unref?.();
@@ -152,33 +152,23 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
   const foreignRelayIdleMs = options.foreignRelayIdleMs ?? 60_000;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const maxMessageBytes = options.maxMessageBytes ?? 16 * 1024 * 1024;
-  const log = options.logger ?? quiet;
+  const log = options.logger ?? silentLogger;
   let home: RelayClient | undefined;
   /** Dial-only clients by normalised URL, in order of last use (oldest first). */
   const foreign = new Map<string, Foreign>();
-  const live = new Set<RelayConnection>();
-  const endedListeners = new Set<(connection: RelayConnection) => void>();
-  const replacedListeners = new Set<(notice: RelayReplacedNotice) => void>();
-  let binding: NetlayerBinding | undefined;
+  const state = new NetlayerState<RelayConnection>('relay');
+  const endedListeners = new Listeners<[connection: RelayConnection]>();
+  const replacedListeners = new Listeners<[notice: RelayReplacedNotice]>();
   const gate = new HandshakeGate(options.inboundHandshakes);
-  let closed = false;
 
   const onEnded = (connection: RelayConnection): void => {
-    live.delete(connection);
-    for (const listener of [...endedListeners]) {
-      try {
-        listener(connection);
-      } catch (error) {
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
-    }
+    state.forget(connection);
+    endedListeners.emit(connection);
   };
 
   const handshakeOptions = (client: RelayClient): CircuitHandshakeOptions => ({
     transport: RELAY_TRANSPORT,
-    identity: { designator: binding!.designator, signer: binding!.signer },
+    identity: { designator: state.binding!.designator, signer: state.binding!.signer },
     timeoutMs: connectTimeoutMs,
     maxChunkBytes: Math.max(64, client.maxFrameBytes - DATA_HEADER_BYTES - E2E_CHUNK_OVERHEAD),
     maxMessageBytes,
@@ -188,8 +178,8 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
   const newClient = (url: string | readonly string[], mode: 'register' | 'dial-only'): RelayClient =>
     new RelayClient({
       url,
-      designator: binding!.designator,
-      signer: binding!.signer,
+      designator: state.binding!.designator,
+      signer: state.binding!.signer,
       mode,
       ...(options.WebSocket ? { WebSocket: options.WebSocket } : {}),
       ...(options.reconnect !== undefined ? { reconnect: options.reconnect } : {}),
@@ -254,19 +244,11 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     home = client;
     client.on('replaced', (notice) => {
       log.warn('our home relay registration was replaced by a newer one', { url: notice.url, count: notice.count, retryInMs: notice.retryInMs });
-      for (const listener of [...replacedListeners]) {
-        try {
-          listener(notice);
-        } catch (error) {
-          queueMicrotask(() => {
-            throw error;
-          });
-        }
-      }
+      replacedListeners.emit(notice);
     });
     const c = client;
     client.on('circuit', (circuit) => {
-      if (closed) {
+      if (state.closed) {
         circuit.close('the netlayer is closed');
         return;
       }
@@ -279,18 +261,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
       const handshake = acceptOverCircuit(circuit, handshakeOptions(c));
       handshake.then(admission.done, admission.done);
       handshake.then(
-        (connection) => {
-          if (closed) {
-            connection.close('the netlayer is closed');
-            return;
-          }
-          live.add(connection);
-          try {
-            binding!.onConnection(connection);
-          } catch (error) {
-            connection.close(`the vat refused the connection: ${describe(error)}`);
-          }
-        },
+        (connection) => state.adoptInbound(connection),
         (error: unknown) => log.warn('refused an inbound relay circuit', { from: circuit.peer.slice(0, 12), error: describe(error) }),
       );
     });
@@ -306,21 +277,16 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     },
     foreignClients: () => [...foreign.values()].map((e) => e.client),
     onReplaced(listener) {
-      replacedListeners.add(listener);
-      return () => replacedListeners.delete(listener);
+      return replacedListeners.add(listener);
     },
-    connections: () => [...live],
+    connections: () => state.connections(),
     inboundHandshakeStats: () => gate.stats(),
     onConnectionEnded(listener) {
-      endedListeners.add(listener);
-      return () => endedListeners.delete(listener);
+      return endedListeners.add(listener);
     },
 
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
-      if (closed) throw new CapmeshError('DISCONNECTED', 'this relay netlayer is closed');
-      if (binding) throw new CapmeshError('INVALID_ARGUMENT', 'attach was already called on this relay netlayer');
-      assertNonEmptyString(b?.designator, 'binding.designator');
-      binding = b;
+      state.bind(b);
       const client = homeClient();
       await new Promise<void>((resolve, reject) => {
         const settle = (): void => {
@@ -341,8 +307,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         throw new CapmeshError('INVALID_ARGUMENT', `the relay netlayer dials only "${RELAY_TRANSPORT}" locators, got ${JSON.stringify(locator?.transport)}`);
       }
       publicKeyOfDesignator(locator.designator);
-      if (closed) throw new CapmeshError('DISCONNECTED', 'this relay netlayer is closed');
-      if (!binding) throw new CapmeshError('DISCONNECTED', 'attach this relay netlayer to a vat before connecting');
+      state.requireBinding();
       const url = locator.hints?.url ?? homeUrl;
       const step = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
         try {
@@ -371,9 +336,9 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     },
 
     async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      for (const connection of [...live]) connection.close('relay netlayer closed');
+      const live = state.shutDown();
+      if (live === undefined) return;
+      for (const connection of live) connection.close('relay netlayer closed');
       home?.close();
       for (const key of [...foreign.keys()]) dropForeign(key, 'the netlayer is closed');
     },
@@ -395,12 +360,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     const connection = await step('authenticating', () =>
       dialOverCircuit(circuit, locator, onEnd ? { ...base, onEnded: (c) => (onEnd(), base.onEnded(c)) } : base),
     );
-    if (closed) {
-      connection.close('the netlayer is closed');
-      throw new CapmeshError('DISCONNECTED', 'this relay netlayer is closed');
-    }
-    live.add(connection);
-    return connection;
+    return state.adoptOutbound(connection);
   }
   return netlayer;
 }

@@ -1,7 +1,7 @@
 import { CapmeshError } from '../../util/errors.js';
 import { FrameReader, frame } from '../../syrup/framing.js';
 import { resolveLimits } from '../../syrup/limits.js';
-import { ValueScanner } from '../../syrup/scan.js';
+import { SyrupValueSplitter } from '../../syrup/stream.js';
 import type { SyrupLimits } from '../../syrup/types.js';
 
 /**
@@ -11,8 +11,8 @@ import type { SyrupLimits } from '../../syrup/types.js';
  * - `syrup`: each message is prefixed as a Syrup byte string (`<len>:`), read
  *   with `FrameReader`;
  * - `none`: Syrup values written back to back; where each ends is found by
- *   `ValueScanner`, which looks at every byte once and resumes where the last
- *   chunk stopped.
+ *   `SyrupValueSplitter` (the splitter under `SyrupStreamReader`), which looks
+ *   at every byte once and resumes where the last chunk stopped.
  *
  * Either way `push(chunk)` returns the messages that `chunk` completed, in
  * order, as fresh arrays the caller owns; the work is linear in the bytes
@@ -49,66 +49,21 @@ export function frameMessage(framing: StreamFramingMode, message: Uint8Array): U
   return framing === 'none' ? message : frame(message);
 }
 
-/** Finds message boundaries in back-to-back Syrup values. */
+/** Finds message boundaries in back-to-back Syrup values; each message is copied out of the splitter's view. */
 class UnframedMessageReader implements MessageReader {
-  private readonly scanner: ValueScanner;
-  /** The incomplete message so far, in `held[0..heldLength)`. */
-  private held = new Uint8Array(0);
-  private heldLength = 0;
-  private error: CapmeshError | undefined;
+  private readonly splitter: SyrupValueSplitter;
 
   constructor(options: MessageReaderOptions) {
-    this.scanner = new ValueScanner(resolveLimits({ ...options.limits, maxBytes: options.maxMessageBytes }));
+    this.splitter = new SyrupValueSplitter(resolveLimits({ ...options.limits, maxBytes: options.maxMessageBytes }));
   }
 
   get buffered(): number {
-    return this.heldLength;
+    return this.splitter.buffered;
   }
 
   push(chunk: Uint8Array): Uint8Array[] {
-    if (this.error) throw this.error;
-    try {
-      return this.consume(chunk);
-    } catch (e) {
-      this.error = e instanceof CapmeshError ? e : new CapmeshError('SYRUP_MALFORMED', 'unreadable stream', { cause: e });
-      throw this.error;
-    }
-  }
-
-  private consume(chunk: Uint8Array): Uint8Array[] {
     const out: Uint8Array[] = [];
-    let start = 0;
-    while (start < chunk.length) {
-      const end = this.scanner.scan(chunk, start, chunk.length);
-      if (end < 0) {
-        this.hold(chunk.subarray(start));
-        break;
-      }
-      if (this.heldLength === 0) {
-        out.push(chunk.slice(start, end));
-      } else {
-        this.hold(chunk.subarray(start, end));
-        out.push(this.held.slice(0, this.heldLength));
-        this.heldLength = 0;
-        if (this.held.length > 1 << 20) this.held = new Uint8Array(0);
-      }
-      this.scanner.reset();
-      start = end;
-    }
+    this.splitter.split(chunk, (data, start, end) => out.push(data.slice(start, end)));
     return out;
-  }
-
-  /** Appends to the held bytes, growing by doubling (amortised linear). */
-  private hold(bytes: Uint8Array): void {
-    const need = this.heldLength + bytes.length;
-    if (need > this.held.length) {
-      let cap = Math.max(this.held.length * 2, 256);
-      while (cap < need) cap *= 2;
-      const next = new Uint8Array(cap);
-      next.set(this.held.subarray(0, this.heldLength), 0);
-      this.held = next;
-    }
-    this.held.set(bytes, this.heldLength);
-    this.heldLength = need;
   }
 }

@@ -1,7 +1,8 @@
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import { assert, assertFunction, assertInteger, assertNonEmptyString } from '../../util/assert.js';
+import { assert, assertInteger, assertNonEmptyString } from '../../util/assert.js';
 import { CapmeshError } from '../../util/errors.js';
 import type { SyrupLimits } from '../../syrup/types.js';
+import { NetlayerState } from '../netlayer-state.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { StreamFramingMode } from './stream-messages.js';
 import { TcpConnection } from './connection.js';
@@ -89,11 +90,9 @@ class TcpTestingOnlyNetlayer implements Netlayer {
   #designator: string | undefined;
   readonly #connectionOptions: ConstructorParameters<typeof TcpConnection>[3];
   readonly #connectTimeoutMs: number;
-  readonly #connections = new Set<TcpConnection>();
+  readonly #state = new NetlayerState<TcpConnection>(TCP_TESTING_ONLY_TRANSPORT);
   readonly #pendingSockets = new Set<Socket>();
   #server: Server | undefined;
-  #binding: NetlayerBinding | undefined;
-  #closed = false;
 
   constructor(options: TcpTestingOnlyOptions) {
     assert(typeof options === 'object' && options !== null, 'options', 'an object', options);
@@ -127,12 +126,7 @@ class TcpTestingOnlyNetlayer implements Netlayer {
   }
 
   async attach(binding: NetlayerBinding): Promise<NetlayerAttachment> {
-    if (this.#closed) throw new CapmeshError('DISCONNECTED', 'this tcp-testing-only netlayer is closed');
-    if (this.#binding !== undefined) {
-      throw new CapmeshError('INVALID_ARGUMENT', 'attach was already called on this tcp-testing-only netlayer');
-    }
-    assertFunction(binding?.onConnection, 'binding.onConnection');
-    this.#binding = binding;
+    this.#state.bind(binding);
     this.#designator ??= binding.designator;
     const server = createServer((socket) => this.#accept(socket));
     this.#server = server;
@@ -162,7 +156,7 @@ class TcpTestingOnlyNetlayer implements Netlayer {
       );
     }
     const { host, port } = dialAddress(locator);
-    if (this.#closed) throw new CapmeshError('DISCONNECTED', 'this tcp-testing-only netlayer is closed');
+    this.#state.assertOpen();
     const socket = netConnect({ host, port });
     this.#pendingSockets.add(socket);
     try {
@@ -183,42 +177,33 @@ class TcpTestingOnlyNetlayer implements Netlayer {
     } finally {
       this.#pendingSockets.delete(socket);
     }
-    if (this.#closed) {
-      socket.destroy();
-      throw new CapmeshError('DISCONNECTED', 'this tcp-testing-only netlayer is closed');
-    }
-    return this.#track(socket, true, locator);
+    if (this.#state.closed) socket.destroy();
+    this.#state.assertOpen();
+    return this.#state.adoptOutbound(this.#connection(socket, true, locator));
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    const live = this.#state.shutDown();
+    if (live === undefined) return;
     for (const socket of this.#pendingSockets) socket.destroy();
     const server = this.#server;
     const serverClosed = server
       ? new Promise<void>((resolve) => server.close(() => resolve()))
       : Promise.resolve();
-    await Promise.all([...this.#connections].map((c) => c.shutdown()));
+    await Promise.all(live.map((c) => c.shutdown()));
     await serverClosed;
   }
 
   #accept(socket: Socket): void {
-    if (this.#closed || this.#binding === undefined) {
+    if (this.#state.closed || this.#state.binding === undefined) {
       socket.destroy();
       return;
     }
-    const connection = this.#track(socket, false, undefined);
-    try {
-      this.#binding.onConnection(connection);
-    } catch (error) {
-      connection.close(`the vat refused the connection: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    this.#state.adoptInbound(this.#connection(socket, false, undefined));
   }
 
-  #track(socket: Socket, outbound: boolean, locator: PeerLocator | undefined): TcpConnection {
-    const connection = new TcpConnection(socket, outbound, locator, this.#connectionOptions, (c) => this.#connections.delete(c));
-    this.#connections.add(connection);
-    return connection;
+  #connection(socket: Socket, outbound: boolean, locator: PeerLocator | undefined): TcpConnection {
+    return new TcpConnection(socket, outbound, locator, this.#connectionOptions, (c) => this.#state.forget(c));
   }
 }
 

@@ -20,33 +20,33 @@ export interface PeerSettings {
 /** Worker → page. */
 export type ToBroker =
   /** Make a peer connection and a data channel, hand the channel over, then report the local offer. */
-  | { readonly t: 'dial'; readonly id: number; readonly peer: PeerSettings }
+  | { readonly type: 'dial'; readonly id: number; readonly peer: PeerSettings }
   /** Answer `sdp` (an offer): hand over the channel when it arrives, report the local answer. */
-  | { readonly t: 'accept'; readonly id: number; readonly sdp: string; readonly peer: PeerSettings }
+  | { readonly type: 'accept'; readonly id: number; readonly sdp: string; readonly peer: PeerSettings }
   /** The peer's answer to our offer. */
-  | { readonly t: 'remote'; readonly id: number; readonly sdp: string }
+  | { readonly type: 'remote'; readonly id: number; readonly sdp: string }
   /** Drop the peer connection. */
-  | { readonly t: 'close'; readonly id: number }
+  | { readonly type: 'close'; readonly id: number }
   /** ICE restart, offering side: restart ICE and report the new local offer. */
-  | { readonly t: 'restart'; readonly id: number }
+  | { readonly type: 'restart'; readonly id: number }
   /** ICE restart, answering side: apply the peer's restart offer and report the local answer. */
-  | { readonly t: 'reaccept'; readonly id: number; readonly sdp: string };
+  | { readonly type: 'reaccept'; readonly id: number; readonly sdp: string };
 
 /** Page → worker. */
 export type FromBroker =
   /** The data channel itself, transferred. */
-  | { readonly t: 'channel'; readonly id: number; readonly channel: RTCDataChannel }
+  | { readonly type: 'channel'; readonly id: number; readonly channel: RTCDataChannel }
   /** Where the channel could not be transferred: a port the page pipes the channel through. */
-  | { readonly t: 'channel-port'; readonly id: number; readonly port: MessagePort }
+  | { readonly type: 'channel-port'; readonly id: number; readonly port: MessagePort }
   /** Our local description (offer or answer), ICE candidates included. */
-  | { readonly t: 'local'; readonly id: number; readonly sdp: string }
+  | { readonly type: 'local'; readonly id: number; readonly sdp: string }
   /** The peer connection's state changed (`connected`, `disconnected`, `failed`, `closed`). */
-  | { readonly t: 'state'; readonly id: number; readonly state: string }
+  | { readonly type: 'state'; readonly id: number; readonly state: string }
   /** Something failed in the page for this id. */
-  | { readonly t: 'error'; readonly id: number; readonly message: string };
+  | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 /** Frames on a `channel-port` pipe (page ⇄ worker). */
 export type PipeMessage =
-  | { readonly t: 'open' }
-  | { readonly t: 'data'; readonly b: ArrayBuffer }
-  | { readonly t: 'close' };
+  | { readonly type: 'open' }
+  | { readonly type: 'data'; readonly bytes: ArrayBuffer }
+  | { readonly type: 'close' };

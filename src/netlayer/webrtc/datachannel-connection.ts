@@ -1,6 +1,7 @@
 import { CapmeshError } from '../../util/errors.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, ConnectionCloseReason, ConnectionReceiver } from '../types.js';
+import { ConnectionInbox } from '../connection-inbox.js';
 
 /**
  * The parts of `RTCDataChannel` a connection uses (also what a MessagePort
@@ -71,14 +72,12 @@ export class DataChannelConnection implements Connection {
    * against it.
    */
   readonly provenDesignator: string | undefined;
-  private receiver: ConnectionReceiver | undefined;
-  private readonly early: { readonly bytes: Uint8Array; readonly control: boolean }[] = [];
+  /** Receiving half: order, the early queue, the close notice after the last message. */
+  readonly #inbox = new ConnectionInbox();
   private readonly queue: Uint8Array[] = [];
   private queueBytes = 0;
   private parts: Uint8Array[] = [];
   private partBytes = 0;
-  private endedWith: ConnectionCloseReason | undefined;
-  private notified = false;
   private readonly maxMessageBytes: number;
 
   constructor(
@@ -96,25 +95,20 @@ export class DataChannelConnection implements Connection {
     channel.addEventListener('open', () => this.pump());
     channel.addEventListener('bufferedamountlow', () => {
       this.pump();
-      if (this.queue.length === 0 && !this.endedWith) this.receiver?.drained?.();
+      if (this.queue.length === 0) this.#inbox.drained();
     });
     channel.addEventListener('closing', () => this.end({ kind: 'remote', message: 'the peer closed the data channel' }));
     channel.addEventListener('close', () => this.end({ kind: 'remote', message: 'the data channel closed' }));
     channel.addEventListener('error', () => this.end({ kind: 'error', message: 'the data channel failed' }));
   }
 
+  /** Hands over what arrived so far before returning (and the close notice, if the channel already ended). */
   setReceiver(receiver: ConnectionReceiver): void {
-    if (this.receiver) throw new CapmeshError('INVALID_ARGUMENT', 'setReceiver was already called on this connection');
-    this.receiver = receiver;
-    for (const m of this.early.splice(0)) {
-      if (m.control) receiver.control?.(m.bytes);
-      else receiver.message(m.bytes);
-    }
-    if (this.endedWith) this.notify();
+    this.#inbox.setReceiver(receiver, 'now');
   }
 
   send(bytes: Uint8Array): void {
-    if (this.endedWith) return;
+    if (this.#inbox.ended) return;
     this.queueBytes += bytes.length;
     if (bytes.length <= CHUNK_BYTES) {
       this.queue.push(withHeader(WHOLE, bytes));
@@ -130,19 +124,19 @@ export class DataChannelConnection implements Connection {
   /** Sends a control message (at most `MAX_CONTROL_BYTES`), in order with the messages around it. A no-op once ended. */
   sendControl(bytes: Uint8Array): void {
     if (bytes.length > MAX_CONTROL_BYTES) throw new CapmeshError('INVALID_ARGUMENT', `a control message is limited to ${MAX_CONTROL_BYTES} bytes`);
-    if (this.endedWith) return;
+    if (this.#inbox.ended) return;
     this.queue.push(withHeader(CONTROL, bytes));
     this.queueBytes += bytes.length;
     this.pump();
   }
 
   close(reason = 'closed'): void {
-    if (this.endedWith) return;
+    if (this.#inbox.ended) return;
     this.end({ kind: 'local', message: reason });
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && !this.endedWith) {
+    while (this.queue.length > 0 && !this.#inbox.ended) {
       if (this.channel.readyState !== 'open' || this.channel.bufferedAmount > HIGH_WATER) return;
       try {
         const frame = this.queue.shift()!;
@@ -165,7 +159,7 @@ export class DataChannelConnection implements Connection {
   }
 
   private onChannelMessage(data: unknown): void {
-    if (this.endedWith) return;
+    if (this.#inbox.ended) return;
     const frame = data instanceof ArrayBuffer ? new Uint8Array(data) : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined;
     if (!frame || frame.length === 0 || frame[0]! > CONTROL) {
       this.end({ kind: 'error', message: 'a malformed frame arrived on the data channel' });
@@ -209,14 +203,14 @@ export class DataChannelConnection implements Connection {
   }
 
   private deliver(bytes: Uint8Array, control = false): void {
-    if (!this.receiver) this.early.push({ bytes, control });
-    else if (control) this.receiver.control?.(bytes);
-    else this.receiver.message(bytes);
+    if (control) this.#inbox.pushControl(bytes);
+    else this.#inbox.push(bytes);
+    this.#inbox.deliver();
   }
 
   private end(reason: ConnectionCloseReason): void {
-    if (this.endedWith) return;
-    this.endedWith = reason;
+    if (this.#inbox.ended) return;
+    this.#inbox.end(reason);
     this.queue.length = 0;
     try {
       this.channel.close();
@@ -224,13 +218,7 @@ export class DataChannelConnection implements Connection {
       // already closing
     }
     this.options.onEnded?.();
-    queueMicrotask(() => this.notify());
-  }
-
-  private notify(): void {
-    if (this.notified || !this.receiver || !this.endedWith) return;
-    this.notified = true;
-    this.receiver.closed(this.endedWith);
+    this.#inbox.schedule();
   }
 }
 

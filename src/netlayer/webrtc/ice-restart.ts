@@ -77,7 +77,7 @@ export class IceRestarts {
       }
     } else if (state === 'disconnected' || state === 'failed') {
       this.begin(t);
-      if (t.offerer) this.deps.post({ t: 'restart', id });
+      if (t.offerer) this.deps.post({ type: 'restart', id });
     } else if (state === 'closed') {
       this.giveUp(t, 'the peer connection closed');
     }
@@ -104,9 +104,9 @@ export class IceRestarts {
       if ((kind === REOFFER && !t.offerer) || (kind === REANSWER && t.offerer)) t.lastRemoteSentAt = opened.sentAt;
       if (kind === REOFFER && !t.offerer) {
         this.begin(t);
-        this.deps.post({ t: 'reaccept', id: t.id, sdp: opened.sdp });
+        this.deps.post({ type: 'reaccept', id: t.id, sdp: opened.sdp });
       } else if (kind === REANSWER && t.offerer) {
-        this.deps.post({ t: 'remote', id: t.id, sdp: opened.sdp });
+        this.deps.post({ type: 'remote', id: t.id, sdp: opened.sdp });
       }
       return;
     }

@@ -18,7 +18,7 @@ import type { FromBroker, IceServer, PeerSettings, ToBroker } from './broker-pro
 import { pipeChannel } from './pipe-channel.js';
 
 /**
- * Options of `webRtcNetlayer`. The offer limits (`OfferLimits`: answer
+ * Options of `webrtcNetlayer`. The offer limits (`OfferLimits`: answer
  * policy, pending-offer and peer-connection caps, rate limits, freshness
  * window) are documented there, with their defaults.
  */
@@ -107,7 +107,7 @@ interface Switchable {
   timer?: ReturnType<typeof setTimeout>;
 }
 
-/** A connection born on a direct path (see `resumable` in `webRtcNetlayer`). */
+/** A connection born on a direct path (see `resumable` in `webrtcNetlayer`). */
 interface Direct {
   readonly conn: PathSwitchingConnection;
   readonly peer: string;
@@ -197,7 +197,7 @@ const ANSWER = 'rtc-answer';
  * A refused relay dial (`PEER_OFFLINE`: the peer is gone) ends the session
  * with `DISCONNECTED`, as does no join within `relayJoinTimeoutMs`.
  */
-export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
+export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
   const { relay } = options;
   const timeoutMs = options.timeoutMs ?? 5_000;
   const appIceServers = options.iceServers ?? [];
@@ -252,20 +252,20 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     const x = exchanges.get(m.id);
     if (!x) {
       // Not being set up: a live connection's state or restart description, or a leftover.
-      if (m.t === 'state') restarts.onState(m.id, m.state);
-      else if (m.t === 'local') restarts.onLocal(m.id, m.sdp);
-      else if (m.t === 'channel') m.channel.close();
+      if (m.type === 'state') restarts.onState(m.id, m.state);
+      else if (m.type === 'local') restarts.onLocal(m.id, m.sdp);
+      else if (m.type === 'channel') m.channel.close();
       return;
     }
-    if (m.t === 'channel' || m.t === 'channel-port') {
-      const channel = m.t === 'channel' ? (m.channel as unknown as DataChannelLike) : pipeChannel(m.port);
+    if (m.type === 'channel' || m.type === 'channel-port') {
+      const channel = m.type === 'channel' ? (m.channel as unknown as DataChannelLike) : pipeChannel(m.port);
       x.channel = channel;
       x.connection = x.makeConnection(channel);
       channel.addEventListener('open', () => x.wake());
     }
-    else if (m.t === 'local') x.local = m.sdp;
-    else if (m.t === 'error') x.failed = m.message;
-    else if (m.t === 'state' && (m.state === 'failed' || m.state === 'closed')) x.failed ??= `peer connection ${m.state}`;
+    else if (m.type === 'local') x.local = m.sdp;
+    else if (m.type === 'error') x.failed = m.message;
+    else if (m.type === 'state' && (m.state === 'failed' || m.state === 'closed')) x.failed ??= `peer connection ${m.state}`;
     x.wake();
   };
   options.broker.start?.();
@@ -285,7 +285,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
           onEnded: () => {
             restarts.forget(id);
             gate.remove(id);
-            post({ t: 'close', id });
+            post({ type: 'close', id });
           },
         }),
     };
@@ -313,7 +313,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       exchanges.delete(id);
       gate.remove(id);
       x.connection?.close('no direct path');
-      post({ t: 'close', id });
+      post({ type: 'close', id });
     };
     const opened = (): DataChannelConnection | undefined => (x.connection?.isOpen ? x.connection : undefined);
     return { id, x, until, drop, opened };
@@ -326,7 +326,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
     if (over) throw new CapmeshError('LIMIT', `no direct dial: ${over} reached`);
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
-    const ex = exchange(true, locator.designator, locator, (id) => post({ t: 'dial', id, peer: peerSettings() }));
+    const ex = exchange(true, locator.designator, locator, (id) => post({ type: 'dial', id, peer: peerSettings() }));
     // The relay bounces an offer it cannot deliver: fail this dial then, not at the deadline.
     let offUndeliverable = (): void => {};
     const bounced = new Promise<never>((_, reject) => {
@@ -347,7 +347,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       // The answer was opened and checked (signature, sender, receiver, window) by onSignal, and matched to this dial by its id.
       const answer = await Promise.race([answerSignal, bounced, ex.until<never>(() => undefined, deadline)]);
       if (!equalBytes(answer.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
-      post({ t: 'remote', id: ex.id, sdp: answer.sdp });
+      post({ type: 'remote', id: ex.id, sdp: answer.sdp });
       const connection = await ex.until(ex.opened, deadline);
       exchanges.delete(ex.id);
       gate.opened(ex.id);
@@ -366,7 +366,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
   const acceptDirect = async (signal: RelaySignal, offer: SignedSdp, upgrade?: Switchable): Promise<void> => {
     if (!binding || closed) return;
     const deadline = Date.now() + timeoutMs;
-    const ex = exchange(false, signal.from, undefined, (id) => post({ t: 'accept', id, sdp: offer.sdp, peer: peerSettings() }));
+    const ex = exchange(false, signal.from, undefined, (id) => post({ type: 'accept', id, sdp: offer.sdp, peer: peerSettings() }));
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
       await sendSigned(ANSWER, { role: 'answer', to: signal.from, dialId: offer.dialId, sdp: answer });
@@ -658,7 +658,7 @@ export function webRtcNetlayer(options: WebRtcOptions): Netlayer {
       for (const entry of switchables.values()) clearTimeout(entry.timer);
       switchables.clear();
       directs.clear();
-      for (const id of [...exchanges.keys()]) post({ t: 'close', id });
+      for (const id of [...exchanges.keys()]) post({ type: 'close', id });
       exchanges.clear();
       gate.clear();
       await relay.close();

@@ -24,11 +24,11 @@ export function pipeChannel(port: MessagePort): DataChannelLike {
     binaryType: 'arraybuffer',
     send(data: ArrayBuffer | Uint8Array) {
       const copy = data instanceof Uint8Array ? data.slice().buffer : data.slice(0);
-      port.postMessage({ t: 'data', b: copy } satisfies PipeMessage, [copy as ArrayBuffer]);
+      port.postMessage({ type: 'data', bytes: copy } satisfies PipeMessage, [copy as ArrayBuffer]);
     },
     close() {
       if (channel.readyState === 'closed') return;
-      port.postMessage({ t: 'close' } satisfies PipeMessage);
+      port.postMessage({ type: 'close' } satisfies PipeMessage);
       channel.readyState = 'closed';
       emit('close');
     },
@@ -40,13 +40,13 @@ export function pipeChannel(port: MessagePort): DataChannelLike {
   };
   port.onmessage = (event: MessageEvent) => {
     const m = event.data as PipeMessage;
-    if (m.t === 'open') {
+    if (m.type === 'open') {
       if (channel.readyState !== 'connecting') return;
       channel.readyState = 'open';
       emit('open');
-    } else if (m.t === 'data') {
-      emit('message', { data: m.b } as MessageEvent);
-    } else if (m.t === 'close' && channel.readyState !== 'closed') {
+    } else if (m.type === 'data') {
+      emit('message', { data: m.bytes } as MessageEvent);
+    } else if (m.type === 'close' && channel.readyState !== 'closed') {
       channel.readyState = 'closed';
       emit('close');
     }

@@ -1,8 +1,8 @@
 import { CapmeshError } from '../../util/errors.js';
-import { assertNonEmptyString } from '../../util/assert.js';
 import { publicKeyOfDesignator } from '../../crypto/index.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
+import { NetlayerState } from '../netlayer-state.js';
 import { checkAnswer, makeChallenge, type WebSocketAuth } from './auth.js';
 import { WebSocketConnection } from './connection.js';
 import { closeQuietly, defaultWebSocket, messageBytes, openWebSocket, type WebSocketConstructor } from './websocket-like.js';
@@ -94,31 +94,21 @@ export interface WebSocketClientNetlayerOptions extends WebSocketDialOptions {
  */
 export function websocketClientNetlayer(options: WebSocketClientNetlayerOptions = {}): Netlayer {
   const WebSocket = options.WebSocket ?? defaultWebSocket();
-  const live = new Set<WebSocketConnection>();
-  let attached = false;
-  let closed = false;
+  const state = new NetlayerState<WebSocketConnection>('websocket');
   return {
     transport: WEBSOCKET_TRANSPORT,
     async attach(binding: NetlayerBinding): Promise<NetlayerAttachment> {
-      if (attached) throw new CapmeshError('INVALID_ARGUMENT', 'attach was already called on this websocket netlayer');
-      assertNonEmptyString(binding?.designator, 'binding.designator');
-      attached = true;
+      state.bind(binding);
       return { designator: binding.designator, hints: {} };
     },
     async connect(locator: PeerLocator): Promise<Connection> {
       await null;
-      if (closed) throw new CapmeshError('DISCONNECTED', 'this websocket netlayer is closed');
-      const connection = await dialWebSocket(WebSocket, locator, { ...options, onEnded: (c) => live.delete(c) });
-      if (closed) {
-        connection.close('the netlayer is closed');
-        throw new CapmeshError('DISCONNECTED', 'this websocket netlayer is closed');
-      }
-      live.add(connection);
-      return connection;
+      state.assertOpen();
+      const connection = await dialWebSocket(WebSocket, locator, { ...options, onEnded: (c) => state.forget(c) });
+      return state.adoptOutbound(connection);
     },
     async close(): Promise<void> {
-      closed = true;
-      for (const connection of [...live]) connection.close('websocket netlayer closed');
+      for (const connection of state.shutDown() ?? []) connection.close('websocket netlayer closed');
     },
   };
 }

@@ -6,6 +6,7 @@ import { CapmeshError } from '../../util/errors.js';
 import { assertNonEmptyString } from '../../util/assert.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
+import { NetlayerState } from '../netlayer-state.js';
 import { answerChallenge } from './auth.js';
 import { WEBSOCKET_TRANSPORT, dialWebSocket, type WebSocketDialOptions } from './client.js';
 import { WebSocketConnection } from './connection.js';
@@ -95,26 +96,23 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
   const firstMessageTimeoutMs = options.firstMessageTimeoutMs ?? 10_000;
   assertInteger(firstMessageTimeoutMs, 'options.firstMessageTimeoutMs', 1);
   const WebSocket = options.WebSocket ?? nodeWebSocket({ maxPayload: maxMessageBytes });
-  const live = new Set<WebSocketConnection>();
+  const state = new NetlayerState<WebSocketConnection>('websocket');
   const pending = new Set<WsSocket>();
   /** Every accepted socket until it closed, so `close` can cut the ones that do not finish closing. */
   const accepted = new Set<WsSocket>();
   let server: WebSocketServer | undefined;
   let httpServer: HttpServer | undefined;
-  let binding: NetlayerBinding | undefined;
   let url: string | undefined;
   let port: number | undefined;
-  let closed = false;
-  const onEnded = (connection: WebSocketConnection): void => {
-    live.delete(connection);
-  };
+  const onEnded = (connection: WebSocketConnection): void => state.forget(connection);
 
   const accept = (ws: WsSocket, request?: { socket?: { remoteAddress?: string } }): void => {
     const source = request?.socket?.remoteAddress;
     ws.on('error', () => {});
     accepted.add(ws);
     ws.on('close', () => accepted.delete(ws));
-    if (closed || binding === undefined) {
+    const binding = state.binding;
+    if (state.closed || binding === undefined) {
       ws.close(1001, 'closing');
       return;
     }
@@ -138,11 +136,11 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
       // An honest dialler waits for our answer: anything sent before it ends the socket.
       socket.onmessage = () => closeQuietly(socket, 4002, 'sent a message before the peer-auth answer');
       const challenge = messageBytes(event.data);
-      const answering = challenge === undefined ? Promise.resolve(undefined) : answerChallenge(challenge, binding!.signer);
+      const answering = challenge === undefined ? Promise.resolve(undefined) : answerChallenge(challenge, binding.signer);
       void answering.then(
         (answer) => {
           pending.delete(ws);
-          if (gone || closed) return;
+          if (gone || state.closed) return;
           socket.onmessage = null;
           socket.onclose = null;
           if (answer === undefined) {
@@ -158,12 +156,7 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
             firstMessageTimeoutMs,
             source,
           });
-          live.add(connection);
-          try {
-            binding!.onConnection(connection);
-          } catch (error) {
-            connection.close(`the vat refused the connection: ${error instanceof Error ? error.message : String(error)}`);
-          }
+          state.adoptInbound(connection);
         },
         () => {
           pending.delete(ws);
@@ -182,13 +175,10 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
     get port() {
       return port;
     },
-    connections: () => [...live],
+    connections: () => state.connections(),
 
     async attach(b: NetlayerBinding): Promise<NetlayerAttachment> {
-      if (closed) throw new CapmeshError('DISCONNECTED', 'this websocket netlayer is closed');
-      if (binding) throw new CapmeshError('INVALID_ARGUMENT', 'attach was already called on this websocket netlayer');
-      assertNonEmptyString(b?.designator, 'binding.designator');
-      binding = b;
+      state.bind(b);
       const http = listenerHttpServer(upgradeTimeoutMs);
       const s = new WebSocketServer({ server: http, maxPayload: maxMessageBytes, perMessageDeflate: false, clientTracking: false });
       await new Promise<void>((resolve, reject) => {
@@ -208,20 +198,15 @@ export function websocketNetlayer(options: WebSocketNetlayerOptions = {}): WebSo
 
     async connect(locator: PeerLocator): Promise<Connection> {
       await null;
-      if (closed) throw new CapmeshError('DISCONNECTED', 'this websocket netlayer is closed');
+      state.assertOpen();
       const connection = await dialWebSocket(WebSocket, locator, { ...options, connectTimeoutMs: timeoutMs, onEnded });
-      if (closed) {
-        connection.close('the netlayer is closed');
-        throw new CapmeshError('DISCONNECTED', 'this websocket netlayer is closed');
-      }
-      live.add(connection);
-      return connection;
+      return state.adoptOutbound(connection);
     },
 
     async close(): Promise<void> {
-      if (closed) return;
-      closed = true;
-      for (const connection of [...live]) connection.close('websocket netlayer closed');
+      const live = state.shutDown();
+      if (live === undefined) return;
+      for (const connection of live) connection.close('websocket netlayer closed');
       for (const ws of pending) ws.terminate();
       pending.clear();
       if (server) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createServer } from 'node:net';
 import { relayNetlayer } from '../../../src/netlayer/relay/node.js';
 import type { RelayNetlayer, RelayNetlayerOptions } from '../../../src/netlayer/relay/index.js';
-import { webRtcNetlayer } from '../../../src/netlayer/webrtc/netlayer.js';
+import { webrtcNetlayer } from '../../../src/netlayer/webrtc/netlayer.js';
 import type { FromBroker, ToBroker } from '../../../src/netlayer/webrtc/broker-protocol.js';
 import type { Netlayer } from '../../../src/netlayer/types.js';
 import { startBrowserVat } from '../../../src/browser/start.js';
@@ -45,7 +45,7 @@ function offeringBroker() {
     onmessage: null as ((e: MessageEvent) => void) | null,
     postMessage(m: ToBroker) {
       asked.push(m);
-      if (m.t === 'dial') queueMicrotask(() => broker.onmessage?.({ data: { t: 'local', id: m.id, sdp: `offer-${m.id}` } satisfies FromBroker } as MessageEvent));
+      if (m.type === 'dial') queueMicrotask(() => broker.onmessage?.({ data: { type: 'local', id: m.id, sdp: `offer-${m.id}` } satisfies FromBroker } as MessageEvent));
     },
   };
   return { broker, asked };
@@ -75,20 +75,20 @@ describe('relay dials: distinct codes, at once', () => {
     const relay = await testRelay();
     const home = relayNet(relay.url, { connectTimeoutMs: HUGE_MS });
     const { broker, asked } = offeringBroker();
-    const net = await attached(webRtcNetlayer({ relay: home, broker, timeoutMs: HUGE_MS }));
+    const net = await attached(webrtcNetlayer({ relay: home, broker, timeoutMs: HUGE_MS }));
     const error = await rejection(net.connect({ transport: 'relay', designator: identity().designator, hints: {} }));
     expect(error.code).toBe('PEER_OFFLINE');
     // The direct attempt was made (an offer built), and given up: its peer connection closed.
-    const dial = asked.find((m) => m.t === 'dial');
+    const dial = asked.find((m) => m.type === 'dial');
     expect(dial).toBeDefined();
-    expect(asked).toContainEqual({ t: 'close', id: (dial as { id: number }).id });
+    expect(asked).toContainEqual({ type: 'close', id: (dial as { id: number }).id });
   });
 
   it('a relay that cannot be reached is RELAY_UNREACHABLE, for the relay netlayer and the WebRTC netlayer', async () => {
     const url = `ws://127.0.0.1:${await deadPort()}`;
     const net = await attached(relayNet(url, { connectTimeoutMs: 30 }));
     expect((await rejection(net.connect({ transport: 'relay', designator: identity().designator, hints: {} }))).code).toBe('RELAY_UNREACHABLE');
-    const rtc = await attached(webRtcNetlayer({ relay: relayNet(url, { connectTimeoutMs: 30 }), broker: offeringBroker().broker, timeoutMs: HUGE_MS }));
+    const rtc = await attached(webrtcNetlayer({ relay: relayNet(url, { connectTimeoutMs: 30 }), broker: offeringBroker().broker, timeoutMs: HUGE_MS }));
     const error = await rejection(rtc.connect({ transport: 'relay', designator: identity().designator, hints: {} }));
     expect(error.code).toBe('RELAY_UNREACHABLE');
     expect(error.message).not.toMatch(/^RELAY_UNREACHABLE/);

@@ -5,7 +5,7 @@ import type { RelayConnection, RelayNetlayer, RelayNetlayerOptions } from '../..
 import type { RelayReplacedNotice } from '../../../src/netlayer/relay/client.js';
 import { designatorOf, generateKeyPair, sign, type KeyPair } from '../../../src/crypto/index.js';
 import { DATA_HEADER_BYTES } from '../../../src/netlayer/relay/protocol.js';
-import { silentLog, startRelay, type RelayOptions, type RelayServer } from '../../../relay/index.js';
+import { silentLogger, startRelay, type RelayOptions, type RelayServer } from '../../../relay/index.js';
 import { dialOverCircuit } from '../../../src/netlayer/relay/connection.js';
 import { decodeOp, encodeOp, dialectFor } from '../../../src/wire/index.js';
 import { makeHello } from '../../../src/mesh/handshake.js';
@@ -138,7 +138,7 @@ describe('relay netlayer: two vats through a relay', () => {
   it('a deployed relay takes no traffic hooks: interceptors smuggled into startRelay options are never called', async () => {
     let calls = 0;
     const hooks = { interceptData: (frame: Uint8Array) => (calls++, [frame]), interceptSignal: (payload: Uint8Array) => (calls++, [payload]) };
-    const relay = await startRelay({ port: 0, log: silentLog, ...hooks } as RelayOptions);
+    const relay = await startRelay({ port: 0, log: silentLogger, ...hooks } as RelayOptions);
     try {
       const alice = await node(relay.url);
       const bob = await node(relay.url);
@@ -223,13 +223,13 @@ describe('relay netlayer: a hostile relay', () => {
 
 describe('relay netlayer: relay restart', () => {
   it('starts while the relay is down (attach does not hang), registers once it is up', async () => {
-    const probe = await startRelay({ port: 0, log: silentLog });
+    const probe = await startRelay({ port: 0, log: silentLogger });
     const { port, url } = probe;
     await probe.close();
     const alice = await node(url);
     expect(alice.netlayer.client!.state).not.toBe('registered');
     const registered = clientState(alice.netlayer.client!, 'registered');
-    const relay = await startRelay({ port, log: silentLog });
+    const relay = await startRelay({ port, log: silentLogger });
     try {
       await registered;
       expect(relay.isRegistered(alice.vat.designator)).toBe(true);
@@ -241,7 +241,7 @@ describe('relay netlayer: relay restart', () => {
 
 
   it('reconnects and re-registers after the relay restarts; the vat re-enlivens its sturdyref', async () => {
-    const first = await startRelay({ port: 0, log: silentLog });
+    const first = await startRelay({ port: 0, log: silentLogger });
     const port = first.port;
     const alice = await node(first.url);
     const bob = await node(first.url);
@@ -255,7 +255,7 @@ describe('relay netlayer: relay restart', () => {
     await Promise.all([aliceDown, bobDown]);
     await expect(E(before).now()).rejects.toMatchObject({ code: 'DISCONNECTED' });
 
-    const second = await startRelay({ port, log: silentLog });
+    const second = await startRelay({ port, log: silentLogger });
     try {
       await Promise.all([clientState(alice.netlayer.client!, 'registered'), clientState(bob.netlayer.client!, 'registered')]);
       expect(alice.netlayer.client!.registrations).toBe(2);

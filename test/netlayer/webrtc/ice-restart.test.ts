@@ -26,11 +26,11 @@ describe('ICE restarts of live direct connections', () => {
   it('the offering side restarts ICE on disconnected, signs the new offer, applies the answer, and carries on when connected', () => {
     const t = setup(true);
     expect(t.restarts.onState(7, 'disconnected')).toBe(true);
-    expect(t.posted).toEqual([{ t: 'restart', id: 7 }]);
+    expect(t.posted).toEqual([{ type: 'restart', id: 7 }]);
     expect(t.restarts.onLocal(7, 'offer-sdp')).toBe(true);
     expect(t.signals).toEqual([{ to: 'bob', kind: REOFFER, role: 'offer', sdp: 'offer-sdp' }]);
     t.restarts.onSignal(REANSWER, 'bob', { role: 'answer', from: 'bob', to: 'us', dialId: t.dialId, sentAt: 2_000, sdp: 'answer-sdp' });
-    expect(t.posted.at(-1)).toEqual({ t: 'remote', id: 7, sdp: 'answer-sdp' });
+    expect(t.posted.at(-1)).toEqual({ type: 'remote', id: 7, sdp: 'answer-sdp' });
     t.restarts.onState(7, 'connected');
     vi.advanceTimersByTime(60_000);
     expect(t.closed).toEqual([]);
@@ -42,7 +42,7 @@ describe('ICE restarts of live direct connections', () => {
     t.restarts.onSignal(REOFFER, 'mallory', { role: 'offer', from: 'mallory', to: 'us', dialId: t.dialId, sentAt: 2_000, sdp: 'forged' });
     expect(t.posted).toEqual([]);
     t.restarts.onSignal(REOFFER, 'bob', { role: 'offer', from: 'bob', to: 'us', dialId: t.dialId, sentAt: 2_000, sdp: 'offer-sdp' });
-    expect(t.posted).toEqual([{ t: 'reaccept', id: 7, sdp: 'offer-sdp' }]);
+    expect(t.posted).toEqual([{ type: 'reaccept', id: 7, sdp: 'offer-sdp' }]);
     t.restarts.onLocal(7, 'answer-sdp');
     expect(t.signals).toEqual([{ to: 'bob', kind: REANSWER, role: 'answer', sdp: 'answer-sdp' }]);
   });
@@ -54,7 +54,7 @@ describe('ICE restarts of live direct connections', () => {
     t.restarts.onSignal(REOFFER, 'bob', { ...reoffer, sentAt: 1_000 });
     expect(t.posted).toEqual([]);
     t.restarts.onSignal(REOFFER, 'bob', { ...reoffer, sentAt: 2_000 });
-    expect(t.posted).toEqual([{ t: 'reaccept', id: 7, sdp: 'offer-sdp' }]);
+    expect(t.posted).toEqual([{ type: 'reaccept', id: 7, sdp: 'offer-sdp' }]);
     // The same restart offer again (the relay replays it): ignored.
     t.restarts.onSignal(REOFFER, 'bob', { ...reoffer, sentAt: 2_000 });
     expect(t.posted).toHaveLength(1);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webRtcNetlayer, type PathChange, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
+import { webrtcNetlayer, type PathChange, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import { openSdp, sdpStatement, type SignedSdp } from '../../../src/netlayer/webrtc/signals.js';
 import { encodeJoin } from '../../../src/netlayer/webrtc/path-join.js';
 import { testSigner } from '../../crypto/test-signer.js';
@@ -98,12 +98,12 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     postMessage(m: ToBroker) {
       toBroker.push(m);
       const reply = (r: FromBroker): void => broker.onmessage?.({ data: r } as MessageEvent);
-      if (m.t === 'accept' || m.t === 'dial') {
+      if (m.type === 'accept' || m.type === 'dial') {
         queueMicrotask(() => {
           const channel = fakeChannel();
           channels.set(m.id, channel);
-          reply({ t: 'channel', id: m.id, channel: channel as unknown as RTCDataChannel });
-          reply({ t: 'local', id: m.id, sdp: `${m.t}-${m.id}` });
+          reply({ type: 'channel', id: m.id, channel: channel as unknown as RTCDataChannel });
+          reply({ type: 'local', id: m.id, sdp: `${m.type}-${m.id}` });
         });
       }
     },
@@ -127,7 +127,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     connect: (locator: PeerLocator) => relayConnect(locator),
     close: async () => {},
   } as unknown as RelayNetlayer;
-  const net = webRtcNetlayer({ relay, broker, timeoutMs: 1_000, relayJoinTimeoutMs: 3_000, onPathChanged: (d) => void changes.push(d), ...options });
+  const net = webrtcNetlayer({ relay, broker, timeoutMs: 1_000, relayJoinTimeoutMs: 3_000, onPathChanged: (d) => void changes.push(d), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
   const bobLocator = { transport: 'relay', designator: bob.designator, hints: { url: 'ws://relay.test' } } as PeerLocator;
 
@@ -135,7 +135,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const bornInbound = async (dialId: Uint8Array) => {
     onSignal({ from: bob.designator, kind: 'rtc-offer', payload: signed({ role: 'offer', from: bob.designator, to: me.designator, dialId, sentAt: Date.now(), sdp: 'o' }, bob) });
     await vi.advanceTimersByTimeAsync(0);
-    const accept = toBroker.find((m) => m.t === 'accept')!;
+    const accept = toBroker.find((m) => m.type === 'accept')!;
     const channel = channels.get(accept.id)!;
     channel.emit('open');
     await vi.advanceTimersByTimeAsync(0);
@@ -148,7 +148,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     const offer = openSdp(sent.find((s) => s.kind === 'rtc-offer')!.payload, me.designator, bob.designator, 'offer');
     onSignal({ from: bob.designator, kind: 'rtc-answer', payload: signed({ role: 'answer', from: bob.designator, to: me.designator, dialId: offer.dialId, sentAt: Date.now(), sdp: 'a' }, bob) });
     await vi.advanceTimersByTimeAsync(0);
-    const dial = toBroker.find((m) => m.t === 'dial')!;
+    const dial = toBroker.find((m) => m.type === 'dial')!;
     const channel = channels.get(dial.id)!;
     channel.emit('open');
     const session = await connecting;
@@ -188,7 +188,7 @@ const control = (bytes: Uint8Array): E2eRecord => ({ control: true, bytes });
 const startAt = (n: number): Uint8Array => Uint8Array.of(2, 0, 0, 0, 0, 0, 0, 0, n);
 const ackOf = (n: number): Uint8Array => Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, n);
 
-describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay circuit', () => {
+describe('webrtcNetlayer: sessions born on WebRTC fall back to a joined relay circuit', () => {
   beforeEach(() => void vi.useFakeTimers({ now: 1_800_000_000_000 }));
   afterEach(() => void vi.useRealTimers());
 
@@ -358,7 +358,7 @@ describe('webRtcNetlayer: sessions born on WebRTC fall back to a joined relay ci
   });
 });
 
-describe('webRtcNetlayer: the answering side of a relay-path connection retries the direct path too', () => {
+describe('webrtcNetlayer: the answering side of a relay-path connection retries the direct path too', () => {
   beforeEach(() => void vi.useFakeTimers({ now: 1_800_000_000_000 }));
   afterEach(() => void vi.useRealTimers());
 
@@ -367,7 +367,7 @@ describe('webRtcNetlayer: the answering side of a relay-path connection retries 
     const t = await setup({ maxDirectRetries: 2 });
     t.relayInbound(7);
     expect(t.inbound[0]!.path).toBe('relay');
-    const dials = (): number => t.toBroker.filter((m) => m.t === 'dial').length;
+    const dials = (): number => t.toBroker.filter((m) => m.type === 'dial').length;
     await vi.advanceTimersByTimeAsync(4_000 + 999);
     expect(dials()).toBe(0);
     await vi.advanceTimersByTimeAsync(1);

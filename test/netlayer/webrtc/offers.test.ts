@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { webRtcNetlayer, type DirectPathRefusal, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
+import { webrtcNetlayer, type DirectPathRefusal, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import { sdpStatement, type SignedSdp } from '../../../src/netlayer/webrtc/signals.js';
 import { testSigner } from '../../crypto/test-signer.js';
 import type { DesignatorSigner } from '../../../src/crypto/signer.js';
@@ -91,13 +91,13 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     postMessage(m: ToBroker) {
       toBroker.push(m);
       const reply = (r: FromBroker): void => broker.onmessage?.({ data: r } as MessageEvent);
-      if (m.t === 'accept') {
+      if (m.type === 'accept') {
         // The page builds a peer connection, receives the channel and reports its answer.
         queueMicrotask(() => {
           const channel = fakeChannel();
           channels.set(m.id, channel);
-          reply({ t: 'channel', id: m.id, channel: channel as unknown as RTCDataChannel });
-          reply({ t: 'local', id: m.id, sdp: `answer-${m.id}` });
+          reply({ type: 'channel', id: m.id, channel: channel as unknown as RTCDataChannel });
+          reply({ type: 'local', id: m.id, sdp: `answer-${m.id}` });
         });
       }
     },
@@ -122,7 +122,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     onConnectionEnded: () => () => {},
   } as unknown as RelayNetlayer;
 
-  const net = webRtcNetlayer({ relay, broker, timeoutMs: 5_000, onRefused: (r) => void refusals.push(r), ...options });
+  const net = webrtcNetlayer({ relay, broker, timeoutMs: 5_000, onRefused: (r) => void refusals.push(r), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
 
   /** A signed offer from `from` to us (fields overridable). */
@@ -133,7 +133,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     onSignal({ from: from.designator, kind, payload });
     await vi.advanceTimersByTimeAsync(0);
   };
-  const built = (): number => toBroker.filter((m) => m.t === 'accept' || m.t === 'dial').length;
+  const built = (): number => toBroker.filter((m) => m.type === 'accept' || m.type === 'dial').length;
   const answersTo = (peer: Who): number => sent.filter((s) => s.kind === 'rtc-answer' && s.to === peer.designator).length;
   const codes = (): string[] => refusals.map((r) => `${r.code}:${r.limit ?? ''}`);
   /** A relay connection with `peer` on circuit `circuitId` (fake circuit and end-to-end channel). */
@@ -287,14 +287,14 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
     // During: the per-peer cap keeps Mallory from taking every slot.
     await t.deliver(bob, t.offer(bob));
     expect(t.answersTo(bob)).toBe(1);
-    const bobsAccept = t.toBroker.filter((m) => m.t === 'accept').at(-1)!;
+    const bobsAccept = t.toBroker.filter((m) => m.type === 'accept').at(-1)!;
     t.channels.get(bobsAccept.id)!.open();
     await vi.advanceTimersByTimeAsync(0);
     expect(t.inbound).toHaveLength(1);
     // After: Mallory's exchanges time out and are closed; a new call from Bob is answered too.
     await vi.advanceTimersByTimeAsync(5_000);
-    const mallorysAccepts = t.toBroker.filter((m) => m.t === 'accept' && m.id !== bobsAccept.id).map((m) => m.id);
-    const closed = new Set(t.toBroker.filter((m) => m.t === 'close').map((m) => m.id));
+    const mallorysAccepts = t.toBroker.filter((m) => m.type === 'accept' && m.id !== bobsAccept.id).map((m) => m.id);
+    const closed = new Set(t.toBroker.filter((m) => m.type === 'close').map((m) => m.id));
     expect(closed).toEqual(new Set(mallorysAccepts));
     expect(mallorysAccepts).toHaveLength(2);
     await t.deliver(bob, t.offer(bob));
@@ -329,7 +329,7 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
     await t.deliver(bob, t.offer(bob, { upgrade: 7 }));
     expect(t.built()).toBe(1);
     expect(t.answersTo(bob)).toBe(1);
-    const accept = t.toBroker.find((m) => m.t === 'accept')!;
+    const accept = t.toBroker.find((m) => m.type === 'accept')!;
     t.channels.get(accept.id)!.open();
     await vi.advanceTimersByTimeAsync(0);
     // The same session moved; no new inbound connection.
@@ -348,7 +348,7 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
     const t = await setup({ timeoutMs: 100, maxDirectRetries: 3 });
     t.relayDials(9);
     const bob = who(2);
-    const dials = (): number => t.toBroker.filter((m) => m.t === 'dial').length;
+    const dials = (): number => t.toBroker.filter((m) => m.type === 'dial').length;
     const connecting = t.net.connect({ transport: 'relay', designator: bob.designator, hints: { url: 'ws://relay.test' } } as PeerLocator);
     await vi.advanceTimersByTimeAsync(100); // the first direct attempt gets no answer in time
     const connection = await connecting;
@@ -373,6 +373,6 @@ describe('WebRTC offer policy (fake broker, fake relay)', () => {
     await vi.advanceTimersByTimeAsync(100);
     (await connecting).close();
     await vi.advanceTimersByTimeAsync(60_000);
-    expect(t.toBroker.filter((m) => m.t === 'dial')).toHaveLength(1);
+    expect(t.toBroker.filter((m) => m.type === 'dial')).toHaveLength(1);
   });
 });

@@ -23,20 +23,20 @@ describe('the worker end of a piped data channel', () => {
   const fromPage = async (p: ReturnType<typeof pipe>, frames: PipeMessage[]): Promise<void> => {
     for (const f of frames) p.page.postMessage(f);
     const marker = new Promise<void>((resolve) => p.channel.addEventListener('message', () => resolve()));
-    p.page.postMessage({ t: 'data', b: new ArrayBuffer(1) } satisfies PipeMessage);
+    p.page.postMessage({ type: 'data', bytes: new ArrayBuffer(1) } satisfies PipeMessage);
     await marker;
   };
 
   it('fires open once when the page reports the channel open twice (Firefox: open at hand-over, then the open event)', async () => {
     const p = pipe();
-    await fromPage(p, [{ t: 'open' }, { t: 'open' }]);
+    await fromPage(p, [{ type: 'open' }, { type: 'open' }]);
     expect(p.events).toEqual(['open', 'message']);
     expect(p.channel.readyState).toBe('open');
   });
 
   it('stays closed when an open frame arrives after the close', async () => {
     const p = pipe();
-    await fromPage(p, [{ t: 'close' }, { t: 'open' }]);
+    await fromPage(p, [{ type: 'close' }, { type: 'open' }]);
     expect(p.events).toEqual(['close', 'message']);
     expect(p.channel.readyState).toBe('closed');
   });
@@ -46,8 +46,8 @@ describe('the worker end of a piped data channel', () => {
     const told = next(p.page);
     p.channel.close();
     p.channel.close();
-    expect(await told).toEqual({ t: 'close' });
-    await fromPage(p, [{ t: 'open' }]);
+    expect(await told).toEqual({ type: 'close' });
+    await fromPage(p, [{ type: 'open' }]);
     expect(p.events).toEqual(['close', 'message']);
   });
 });

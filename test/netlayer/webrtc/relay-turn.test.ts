@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { webRtcNetlayer, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
+import { webrtcNetlayer, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import type { ToBroker } from '../../../src/netlayer/webrtc/broker-protocol.js';
 import type { RelayNetlayer } from '../../../src/netlayer/relay/netlayer.js';
 import type { RelayTurnCredentials } from '../../../src/netlayer/relay/client.js';
@@ -37,13 +37,13 @@ async function setup(turnCredentials: () => RelayTurnCredentials | undefined, op
     close: async () => {},
     onConnectionEnded: () => () => {},
   } as unknown as RelayNetlayer;
-  const net = webRtcNetlayer({ relay, broker, timeoutMs: 50, directRetryDelayMs: 60_000, ...options });
+  const net = webrtcNetlayer({ relay, broker, timeoutMs: 50, directRetryDelayMs: 60_000, ...options });
   await net.attach({ designator: me, signer: testSigner(keys), onConnection() {} });
   /** Starts a dial (it fails: nobody answers, the relay dial throws) and returns the settings of the peer connection it asked for. */
   const dial = async () => {
     const done = net.connect({ transport: 'webrtc', designator: peer, hints: {} } as never).catch(() => undefined);
-    await vi.waitFor(() => expect(posted.some((m) => m.t === 'dial')).toBe(true));
-    const m = posted.filter((p) => p.t === 'dial').pop()! as Extract<ToBroker, { t: 'dial' }>;
+    await vi.waitFor(() => expect(posted.some((m) => m.type === 'dial')).toBe(true));
+    const m = posted.filter((p) => p.type === 'dial').pop()! as Extract<ToBroker, { type: 'dial' }>;
     posted.length = 0;
     await done;
     return m.peer;

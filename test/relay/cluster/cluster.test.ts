@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createVat, E, far, type EngineVat } from '../../../src/index.js';
 import { relayNetlayer } from '../../../src/netlayer/relay/node.js';
 import type { RelayNetlayer } from '../../../src/netlayer/relay/index.js';
-import { silentLog, startRelay, type RelayOptions, type RelayServer } from '../../../relay/index.js';
+import { silentLogger, startRelay, type RelayOptions, type RelayServer } from '../../../relay/index.js';
 import { identity, onCleanup, relayClient } from '../helpers.js';
 import { eventually, freePort, spawnRelayNode, startRedis, type TestRedis } from './helpers.js';
 
@@ -20,7 +20,7 @@ async function redis(): Promise<TestRedis> {
 
 /** An in-process relay node of the cluster on `r`. */
 async function node(r: TestRedis, nodeId: string, options: Partial<RelayOptions> = {}): Promise<RelayServer> {
-  const relay = await startRelay({ port: 0, log: silentLog, cluster: { redis: r.url, nodeId, heartbeatMs: 200 }, ...options });
+  const relay = await startRelay({ port: 0, log: silentLogger, cluster: { redis: r.url, nodeId, heartbeatMs: 200 }, ...options });
   onCleanup(() => relay.close());
   return relay;
 }
@@ -161,7 +161,7 @@ describe('relay cluster on Redis', () => {
     const r = await redis();
     const a = await node(r, 'a');
     const b = await node(r, 'b');
-    const outside = await startRelay({ port: 0, log: silentLog });
+    const outside = await startRelay({ port: 0, log: silentLogger });
     onCleanup(() => outside.close());
     await eventually(() => a.cluster()!.nodes === 2, 'a sees b');
     // A hand-made registration at node a that names node b's URL: the proof binds the cluster, not one node.
@@ -181,10 +181,10 @@ describe('relay cluster: Redis away', () => {
     const r = await redis();
     await r.kill();
     const port = await freePort();
-    await expect(startRelay({ port, log: silentLog, cluster: { redis: r.url, connectTimeoutMs: 300 } })).rejects.toMatchObject({ code: 'TIMEOUT' });
-    const single = await startRelay({ port, log: silentLog });
+    await expect(startRelay({ port, log: silentLogger, cluster: { redis: r.url, connectTimeoutMs: 300 } })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const single = await startRelay({ port, log: silentLogger });
     await single.close();
-    await expect(startRelay({ port: 0, log: silentLog, cluster: { redis: 'http://x' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(startRelay({ port: 0, log: silentLogger, cluster: { redis: 'http://x' } })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   });
 
   it('a node closes while Redis is down; circuits across nodes end when Redis goes', async () => {
