@@ -46,6 +46,21 @@ async function typeAt(page: Page, at: number, text: string): Promise<void> {
   await notes(page).pressSequentially(text, { delay: 15 });
 }
 
+/**
+ * Puts the caret right after `marker` as the text stands *now* (other tabs may
+ * already have typed: an absolute index taken earlier would be stale), then
+ * types `text`; from there the binding keeps the caret where it belongs.
+ */
+async function typeAfter(page: Page, marker: string, text: string): Promise<void> {
+  await notes(page).focus();
+  await notes(page).evaluate((el, m) => {
+    const area = el as HTMLTextAreaElement;
+    const at = area.value.indexOf(m) + m.length;
+    area.setSelectionRange(at, at);
+  }, marker);
+  await notes(page).pressSequentially(text, { delay: 15 });
+}
+
 test('three tabs type into the same notes at once and end with the same text; everyone sees who is here', async ({ browser }, testInfo) => {
   const alice = await person(browser, relay, 'Alice');
   const bob = await person(browser, relay, 'Bob');
@@ -58,7 +73,7 @@ test('three tabs type into the same notes at once and end with the same text; ev
   for (const p of [alice, bob, carol]) await expect(p.page.getByRole('heading', { name: /^Here now/ })).toHaveText('Here now (3)');
 
   // All at once, each on its own line.
-  await Promise.all([typeAt(alice.page, 3, ' alice'), typeAt(bob.page, 7, ' bob'), typeAt(carol.page, 13, ' carol')]);
+  await Promise.all([typeAfter(alice.page, 'one', ' alice'), typeAfter(bob.page, 'two', ' bob'), typeAfter(carol.page, 'three', ' carol')]);
   const want = 'one alice\ntwo bob\nthree carol';
   for (const p of [alice, bob, carol]) await expect(notes(p.page)).toHaveValue(want);
   await screenshot(bob.page, testInfo, 'notes-three-editors');
