@@ -27,6 +27,7 @@ import { createServer as createViteServer } from 'vite';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startRelay, silentLogger } from '../relay/index.js';
 import { CHROMIUM_ARGS, findChromium, findFirefox, firefoxLaunchOptions } from '../src/testing/browser-path.js';
+import { pageCaller } from './page-call.js';
 import { loadVatPage, openVatPages, type VatPage } from '../src/testing/playwright.js';
 import { awaitCapture, vatContext } from '../e2e/firefox/capture.js';
 import { bundleSizes } from './browser-bundle.js';
@@ -69,19 +70,8 @@ async function loadBench(page: Page): Promise<void> {
 }
 
 type PageApi = typeof import('./browser-page.js');
-/** Calls `fn` of bench/browser-page.ts in `page` (an inline arrow: nothing named crosses into the page). */
-const inPage = async <K extends keyof PageApi>(page: Page, fn: K, arg: Parameters<PageApi[K]>[0]): Promise<Awaited<ReturnType<PageApi[K]>>> => {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const watchdog = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`bench step ${fn} took over ${STEP_TIMEOUT_MS} ms: stuck?`)), STEP_TIMEOUT_MS);
-  });
-  try {
-    const run = page.evaluate(([f, a]) => (window as unknown as { __bench: Record<string, (x: unknown) => unknown> }).__bench[f]!(a), [fn, arg] as const);
-    return (await Promise.race([run, watchdog])) as never;
-  } finally {
-    clearTimeout(timer);
-  }
-};
+/** Calls `fn` of bench/browser-page.ts in `page`. */
+const inPage = pageCaller<PageApi>('__bench', STEP_TIMEOUT_MS);
 
 /** Engine figures between `caller` and `callee` (both on the test worker): worker↔worker and page↔page RTT, worker→worker throughput. */
 async function engineFigures(caller: VatPage, callee: VatPage): Promise<{ worker: Rtt; page: Rtt; mbps: number; path: string }> {

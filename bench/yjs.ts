@@ -24,6 +24,7 @@ import { chromium, type Page } from '@playwright/test';
 import { createServer as createViteServer } from 'vite';
 import { startRelay, silentLogger } from '../relay/index.js';
 import { CHROMIUM_ARGS, findChromium } from '../src/testing/browser-path.js';
+import { pageCaller } from './page-call.js';
 import { openVatPages, type VatPage } from '../src/testing/playwright.js';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 500);
@@ -41,18 +42,8 @@ async function freePort(): Promise<number> {
 }
 
 type PageApi = typeof import('./yjs-page.js');
-const inPage = async <K extends keyof PageApi>(page: Page, fn: K, arg: Parameters<PageApi[K]>[0]): Promise<Awaited<ReturnType<PageApi[K]>>> => {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const watchdog = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`bench step ${fn} took over ${STEP_TIMEOUT_MS} ms: stuck?`)), STEP_TIMEOUT_MS);
-  });
-  try {
-    const run = page.evaluate(([f, a]) => (window as unknown as { __yjsBenchApi: Record<string, (x: unknown) => unknown> }).__yjsBenchApi[f]!(a), [fn, arg] as const);
-    return (await Promise.race([run, watchdog])) as never;
-  } finally {
-    clearTimeout(timer);
-  }
-};
+/** Calls `fn` of bench/yjs-page.ts in `page`. */
+const inPage = pageCaller<PageApi>('__yjsBenchApi', STEP_TIMEOUT_MS);
 
 async function loadBench(page: Page): Promise<void> {
   await page.addScriptTag({ type: 'module', content: "import * as api from '/bench/yjs-page.ts'; window.__yjsBenchApi = api;" });
