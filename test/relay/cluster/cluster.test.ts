@@ -33,6 +33,22 @@ async function vat(urls: readonly string[]): Promise<{ vat: EngineVat; netlayer:
   return { vat: v, netlayer };
 }
 
+/**
+ * Two nodes `a` and `b` on a fresh Redis `r`; Alice registered at `a`, Bob at
+ * `b`, and `a` already knows where Bob is.
+ */
+async function twoNodes() {
+  const r = await redis();
+  const a = await node(r, 'a');
+  const b = await node(r, 'b');
+  const alice = relayClient(a.url);
+  const bobId = identity();
+  const bob = relayClient(b.url, bobId);
+  await Promise.all([alice.whenRegistered(), bob.whenRegistered()]);
+  await eventually(() => a.cluster()!.peersKnown === 2, 'a knows bob');
+  return { r, a, b, alice, bob, bobId };
+}
+
 function metric(relay: RelayServer, line: string): number {
   const found = relay.metricsText().split('\n').find((l) => l.startsWith(`${line} `));
   return found === undefined ? Number.NaN : Number(found.slice(line.length + 1));
@@ -72,14 +88,7 @@ describe('relay cluster on Redis', () => {
   });
 
   it('signals cross nodes, and an unknown designator comes back undeliverable', async () => {
-    const r = await redis();
-    const a = await node(r, 'a');
-    const b = await node(r, 'b');
-    const alice = relayClient(a.url);
-    const bobId = identity();
-    const bob = relayClient(b.url, bobId);
-    await Promise.all([alice.whenRegistered(), bob.whenRegistered()]);
-    await eventually(() => a.cluster()!.peersKnown === 2, 'a knows bob');
+    const { alice, bob, bobId } = await twoNodes();
     const got = new Promise<{ from: string; kind: string; payload: Uint8Array }>((resolve) => bob.on('signal', resolve));
     alice.signal(bobId.designator, 'offer', new Uint8Array([1, 2, 3]));
     expect(await got).toEqual({ from: alice.designator, kind: 'offer', payload: new Uint8Array([1, 2, 3]) });
@@ -90,14 +99,7 @@ describe('relay cluster on Redis', () => {
   });
 
   it('a circuit across nodes keeps 500 frames in order both ways', async () => {
-    const r = await redis();
-    const a = await node(r, 'a');
-    const b = await node(r, 'b');
-    const alice = relayClient(a.url);
-    const bobId = identity();
-    const bob = relayClient(b.url, bobId);
-    await Promise.all([alice.whenRegistered(), bob.whenRegistered()]);
-    await eventually(() => a.cluster()!.peersKnown === 2, 'a knows bob');
+    const { a, b, alice, bob, bobId } = await twoNodes();
     const incoming = new Promise<import('../../../src/netlayer/relay/circuit.js').RelayCircuit>((resolve) => bob.on('circuit', resolve));
     const out = await alice.openCircuit(bobId.designator);
     const inn = await incoming;
@@ -188,14 +190,7 @@ describe('relay cluster: Redis away', () => {
   });
 
   it('a node closes while Redis is down; circuits across nodes end when Redis goes', async () => {
-    const r = await redis();
-    const a = await node(r, 'a');
-    const b = await node(r, 'b');
-    const alice = relayClient(a.url);
-    const bobId = identity();
-    const bob = relayClient(b.url, bobId);
-    await Promise.all([alice.whenRegistered(), bob.whenRegistered()]);
-    await eventually(() => a.cluster()!.peersKnown === 2, 'a knows bob');
+    const { r, a, alice, bob, bobId } = await twoNodes();
     bob.on('circuit', (c) => c.setHandler({ message: () => {}, closed: () => {} }));
     const circuit = await alice.openCircuit(bobId.designator);
     const ended = new Promise<string>((resolve) => circuit.setHandler({ message: () => {}, closed: (reason) => resolve(reason) }));
