@@ -31,6 +31,7 @@ import { pageCaller } from './page-call.js';
 import { loadVatPage, openVatPages, type VatPage } from '../src/testing/playwright.js';
 import { awaitCapture, vatContext } from '../e2e/firefox/capture.js';
 import { bundleSizes } from './browser-bundle.js';
+import { printGoalTable } from './goals.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 500);
 const WARMUP = Math.max(20, Math.round(ROUNDS / 10));
@@ -211,3 +212,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+printGoalTable();

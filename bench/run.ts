@@ -6,6 +6,7 @@
  * To add a bench module, add one line to SUITES.
  */
 import { formatTable, type BenchRow, type BenchSuite } from './harness.js';
+import { printGoalTable } from './goals.js';
 
 const SUITES: (() => Promise<{ default: BenchSuite }>)[] = [
   () => import('./syrup.js'),
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     for (const row of await suite.run()) rows.push({ ...row, name: `${suite.name}: ${row.name}` });
   }
   process.stdout.write(`\n${formatTable(rows)}\n`);
+  printGoalTable();
 }
 
 await main();

@@ -26,6 +26,7 @@ import { startRelay, silentLogger } from '../relay/index.js';
 import { CHROMIUM_ARGS, findChromium } from '../src/testing/browser-path.js';
 import { pageCaller } from './page-call.js';
 import { openVatPages, type VatPage } from '../src/testing/playwright.js';
+import { printGoalTable, recordGoal } from './goals.js';
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 500);
 const WARMUP = Math.max(20, Math.round(UPDATES / 10));
@@ -131,6 +132,7 @@ async function main(): Promise<void> {
     console.log('  round trip, set → answer observed');
     line('y-webrtc', yWebrtc.rtt);
     line('capmesh/yjs', capmesh.rtt, yWebrtc.rtt);
+    recordGoal('yjs-vs-y-webrtc-p50', capmesh.oneWay.p50 / yWebrtc.oneWay.p50, `one way p50 ${capmesh.oneWay.p50.toFixed(2)} vs ${yWebrtc.oneWay.p50.toFixed(2)} ms`);
   } finally {
     await browser.close();
     stopSignalling();
@@ -140,3 +142,4 @@ async function main(): Promise<void> {
 }
 
 await main();
+printGoalTable();
