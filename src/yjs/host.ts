@@ -18,6 +18,10 @@ import type { DocFacet, JoinReply, MemberFacet, Subscriber } from './protocol.js
 export const DEFAULT_MAX_QUEUED_BYTES_PER_MEMBER = 4 * 1024 * 1024;
 /** `maxMembers`'s default: members joined at once, over both facets. */
 export const DEFAULT_MAX_MEMBERS = 256;
+/** `ackEvery`'s default: pushes to a member between two acknowledgement requests. */
+export const DEFAULT_ACK_EVERY = 32;
+/** `ackDelayMs`'s default: how long after a push the host asks an idle member to acknowledge it. */
+export const DEFAULT_ACK_DELAY_MS = 100;
 
 export interface ShareDocOptions {
   /**
@@ -38,8 +42,25 @@ export interface ShareDocOptions {
   readonly maxUpdateBytes?: number;
   /** Largest awareness update a member may send in one call. Default {@link DEFAULT_MAX_AWARENESS_BYTES}. */
   readonly maxAwarenessBytes?: number;
-  /** Pushes a member may leave unacknowledged, in bytes, before it is dropped. Default {@link DEFAULT_MAX_QUEUED_BYTES_PER_MEMBER}. */
+  /**
+   * Pushes a member may leave unacknowledged, in bytes, before it is dropped
+   * with `BUDGET_EXCEEDED`. The host also asks for an acknowledgement as soon
+   * as a quarter of it is unrequested, so an honest member keeps up. Default
+   * {@link DEFAULT_MAX_QUEUED_BYTES_PER_MEMBER}.
+   */
   readonly maxQueuedBytesPerMember?: number;
+  /**
+   * Pushes are fire-and-forget; the host asks each member to acknowledge
+   * (`Subscriber.ack`, one answered call) after this many pushes since the
+   * last request. Default {@link DEFAULT_ACK_EVERY}.
+   */
+  readonly ackEvery?: number;
+  /**
+   * …or this long after a push not yet covered by a request (the member went
+   * idle). This is also how soon a member whose session ended is noticed and
+   * dropped after a push. Default {@link DEFAULT_ACK_DELAY_MS}.
+   */
+  readonly ackDelayMs?: number;
   /** Members at once; a join beyond it is refused with `BUDGET_EXCEEDED`. Default {@link DEFAULT_MAX_MEMBERS}. */
   readonly maxMembers?: number;
   /** Told when writing the state to `store` fails (the share keeps serving). Default: ignored; `saved()` rejects too. */
@@ -67,10 +88,21 @@ export interface SharedDoc {
   close(): Promise<void>;
 }
 
+/**
+ * A joined member and its acknowledgement accounting, in bytes pushed since
+ * the join: `pushed` ≥ `requested` (covered by an `ack` request sent) ≥
+ * `acked` (covered by an answered one). `pushed - acked` is what it owes.
+ */
 interface MemberRecord {
   readonly subscriber: Remote<Subscriber>;
   readonly clientID: number;
-  queued: number;
+  pushed: number;
+  requested: number;
+  acked: number;
+  /** Pushes since the last `ack` request. */
+  unrequested: number;
+  /** The idle timer that will request an `ack`, while one is armed. */
+  timer: ReturnType<typeof setTimeout> | undefined;
   gone: boolean;
 }
 
@@ -89,7 +121,7 @@ class Share {
     readonly doc: Y.Doc,
     readonly awareness: Awareness,
     private readonly ownsAwareness: boolean,
-    private readonly limits: { update: number; awareness: number; queued: number; members: number },
+    private readonly limits: { update: number; awareness: number; queued: number; members: number; ackEvery: number; ackDelayMs: number },
     private readonly store: { store: Store; prefix: string; onError: (e: unknown) => void } | undefined,
   ) {
     doc.on('update', this.onUpdate);
@@ -119,7 +151,7 @@ class Share {
     if (this.members.size >= this.limits.members) {
       throw new CapmeshError('BUDGET_EXCEEDED', `the document has its ${this.limits.members} members`, { detail: { limit: this.limits.members } });
     }
-    const m: MemberRecord = { subscriber, clientID: id, queued: 0, gone: false };
+    const m: MemberRecord = { subscriber, clientID: id, pushed: 0, requested: 0, acked: 0, unrequested: 0, timer: undefined, gone: false };
     this.members.add(m);
     const check = (): void => {
       this.live();
@@ -144,7 +176,13 @@ class Share {
             ...common,
             update: (update: Uint8Array) => {
               check();
-              applyPeerUpdate(this.doc, update, this.limits.update, m);
+              try {
+                applyPeerUpdate(this.doc, update, this.limits.update, m);
+              } catch (e) {
+                // joinDoc sends its updates fire-and-forget: the refusal reaches it through its subscriber.
+                if (e instanceof CapmeshError && !m.gone) E.sendOnly(m.subscriber).refused(e.code, e.message);
+                throw e;
+              }
             },
           })
         : far('yjs viewer member', common);
@@ -168,28 +206,56 @@ class Share {
     for (const m of [...this.members]) if (m !== origin) this.push(m, 'awareness', bytes);
   };
 
-  /** Sends one push; a member over its queued-bytes budget, or whose push fails, is dropped (nobody else waits for it). */
+  /**
+   * Sends one push, fire-and-forget (no answer per push), then asks for an
+   * acknowledgement if `ackEvery` pushes or a quarter of the budget are not
+   * yet covered by a request, else arms the idle timer. A member over its
+   * queued-bytes budget is dropped (nobody else waits for it).
+   */
   private push(m: MemberRecord, method: 'update' | 'awareness', bytes: Uint8Array): void {
     if (m.gone) return;
-    m.queued += bytes.length;
-    if (m.queued > this.limits.queued) {
+    m.pushed += bytes.length;
+    if (m.pushed - m.acked > this.limits.queued) {
       this.drop(m, new CapmeshError('BUDGET_EXCEEDED', `over ${this.limits.queued} bytes of pushes unacknowledged`));
       return;
     }
-    const sent = method === 'update' ? E(m.subscriber).update(bytes) : E(m.subscriber).awareness(bytes);
-    sent.then(
-      () => {
-        m.queued -= bytes.length;
-      },
-      (e: unknown) => {
-        if (!m.gone) this.drop(m, e instanceof CapmeshError ? e : new CapmeshError('DISCONNECTED', 'a push failed'));
-      },
-    );
+    if (method === 'update') E.sendOnly(m.subscriber).update(bytes);
+    else E.sendOnly(m.subscriber).awareness(bytes);
+    m.unrequested++;
+    if (m.unrequested >= this.limits.ackEvery || (m.pushed - m.requested) * 4 >= this.limits.queued) this.requestAck(m);
+    else m.timer ??= setTimeout(() => this.requestAck(m), this.limits.ackDelayMs);
+  }
+
+  /**
+   * Asks `m` to acknowledge every push sent so far: its `ack` is answered
+   * after the pushes before it (per-reference order), so its answer covers
+   * them. A rejected `ack` (the session ended, a push the member refused)
+   * drops the member with that error.
+   */
+  private requestAck(m: MemberRecord): void {
+    if (m.timer !== undefined) clearTimeout(m.timer);
+    m.timer = undefined;
+    if (m.gone || m.requested === m.pushed) return;
+    const upTo = m.pushed;
+    m.requested = upTo;
+    m.unrequested = 0;
+    E(m.subscriber)
+      .ack()
+      .then(
+        () => {
+          if (upTo > m.acked) m.acked = upTo;
+        },
+        (e: unknown) => {
+          if (!m.gone) this.drop(m, e instanceof CapmeshError ? e : new CapmeshError('DISCONNECTED', 'an acknowledgement failed'));
+        },
+      );
   }
 
   /** Forgets a member and its presence; tells it why unless it left itself. */
   private drop(m: MemberRecord, reason: CapmeshError | undefined): void {
     m.gone = true;
+    if (m.timer !== undefined) clearTimeout(m.timer);
+    m.timer = undefined;
     this.members.delete(m);
     if (this.awareness.getStates().has(m.clientID)) removeAwarenessStates(this.awareness, [m.clientID], m);
     if (reason) E.sendOnly(m.subscriber).closed(reason.code, reason.message);
@@ -264,6 +330,8 @@ export async function shareDoc(vat: Vat, ydoc: Y.Doc, options: ShareDocOptions =
     awareness: positiveOption(options.maxAwarenessBytes, 'maxAwarenessBytes', DEFAULT_MAX_AWARENESS_BYTES),
     queued: positiveOption(options.maxQueuedBytesPerMember, 'maxQueuedBytesPerMember', DEFAULT_MAX_QUEUED_BYTES_PER_MEMBER),
     members: positiveOption(options.maxMembers, 'maxMembers', DEFAULT_MAX_MEMBERS),
+    ackEvery: positiveOption(options.ackEvery, 'ackEvery', DEFAULT_ACK_EVERY),
+    ackDelayMs: positiveOption(options.ackDelayMs, 'ackDelayMs', DEFAULT_ACK_DELAY_MS),
   };
   const name = options.name ?? 'doc';
   if (typeof name !== 'string' || !NAME.test(name)) throw new CapmeshError('INVALID_ARGUMENT', '`name` must be 1 to 64 letters, digits, `.`, `_` or `-`', { detail: { argument: 'name' } });

@@ -14,7 +14,7 @@
  *
  * @module capmesh/yjs
  */
-export { shareDoc, DEFAULT_MAX_QUEUED_BYTES_PER_MEMBER, DEFAULT_MAX_MEMBERS } from './host.js';
+export { shareDoc, DEFAULT_MAX_QUEUED_BYTES_PER_MEMBER, DEFAULT_MAX_MEMBERS, DEFAULT_ACK_EVERY, DEFAULT_ACK_DELAY_MS } from './host.js';
 export type { ShareDocOptions, SharedDoc } from './host.js';
 export { joinDoc } from './member.js';
 export type { JoinDocOptions, JoinedDoc, JoinStatus } from './member.js';

@@ -1,6 +1,6 @@
 import * as Y from 'yjs';
 import { Awareness, applyAwarenessUpdate, encodeAwarenessUpdate, removeAwarenessStates } from 'y-protocols/awareness';
-import { CapmeshError, E, far, isCapmeshError, reconnecting, type Remote, type Vat } from '../index.js';
+import { CapmeshError, E, ERROR_CODES, far, isCapmeshError, reconnecting, type CapmeshErrorCode, type Remote, type Vat } from '../index.js';
 import { DEFAULT_MAX_AWARENESS_BYTES, DEFAULT_MAX_UPDATE_BYTES, applyPeerUpdate, checkBytes, positiveOption } from './checks.js';
 import type { DocFacet, EditorMemberFacet, Subscriber } from './protocol.js';
 
@@ -37,6 +37,11 @@ export interface JoinedDoc {
   readonly status: JoinStatus;
   /** Leaves: the host forgets this member and its presence; nothing is sent any more. Idempotent. */
   close(): void;
+}
+
+/** True for a code of `ERROR_CODES` (a code the host sends is data: it may be anything). */
+function isErrorCode(code: unknown): code is CapmeshErrorCode {
+  return typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code);
 }
 
 function asCapmeshError(e: unknown): CapmeshError {
@@ -104,19 +109,38 @@ export async function joinDoc(vat: Vat, uri: string, ydoc: Y.Doc, options: JoinD
     conn.close();
   };
 
-  const subscriber = (gen: number): Remote<Subscriber> =>
-    far('yjs subscriber', {
-      update: (update: Uint8Array) => {
-        if (gen === generation) applyPeerUpdate(ydoc, update, maxUpdate, origin);
+  /**
+   * The host's pushes arrive fire-and-forget: a push this member refuses is
+   * kept and thrown from the host's next `ack` request, so the host drops
+   * this member and tells it (`closed`), and it joins again.
+   */
+  const subscriber = (gen: number): Remote<Subscriber> => {
+    let refusedPush: CapmeshError | undefined;
+    const guard = (work: () => void): void => {
+      if (gen !== generation || refusedPush) return; // after a refused push, the rest waits for the rejoin
+      try {
+        work();
+      } catch (e) {
+        refusedPush = asCapmeshError(e);
+        throw e;
+      }
+    };
+    return far('yjs subscriber', {
+      update: (update: Uint8Array) => guard(() => applyPeerUpdate(ydoc, update, maxUpdate, origin)),
+      awareness: (update: Uint8Array) =>
+        guard(() => {
+          checkBytes(update, maxAwareness, 'an awareness update');
+          try {
+            applyAwarenessUpdate(awareness, update, origin);
+          } catch (e) {
+            throw new CapmeshError('YJS_MALFORMED', 'an awareness update that does not decode', { cause: e });
+          }
+        }),
+      ack: () => {
+        if (refusedPush) throw refusedPush;
       },
-      awareness: (update: Uint8Array) => {
-        if (gen !== generation) return;
-        checkBytes(update, maxAwareness, 'an awareness update');
-        try {
-          applyAwarenessUpdate(awareness, update, origin);
-        } catch (e) {
-          throw new CapmeshError('YJS_MALFORMED', 'an awareness update that does not decode', { cause: e });
-        }
+      refused: (code: string, message: string) => {
+        if (gen === generation) options.onError?.(new CapmeshError(isErrorCode(code) ? code : 'BROKEN', String(message)));
       },
       closed: (code: string, message: string) => {
         if (gen !== generation) return;
@@ -125,6 +149,7 @@ export async function joinDoc(vat: Vat, uri: string, ydoc: Y.Doc, options: JoinD
         void join();
       },
     }) as unknown as Remote<Subscriber>;
+  };
 
   const join = async (): Promise<void> => {
     const gen = ++generation;
@@ -156,18 +181,14 @@ export async function joinDoc(vat: Vat, uri: string, ydoc: Y.Doc, options: JoinD
     }
   };
 
+  // Fire-and-forget both: the host reports a refused update to the subscriber (`refused`), and a lost session reaches us through `reconnecting`.
   const send = (update: Uint8Array): void => {
     const to = member;
-    if (!to) return;
-    E(to).update(update).catch((e: unknown) => {
-      const error = asCapmeshError(e);
-      if (error.code !== 'DISCONNECTED' && error.code !== 'ABORTED') options.onError?.(error);
-    });
+    if (to) E.sendOnly(to).update(update);
   };
   const sendAwareness = (): void => {
     const to = member;
-    if (!to) return;
-    E(to).awareness(encodeAwarenessUpdate(awareness, [awareness.clientID])).catch(() => undefined);
+    if (to) E.sendOnly(to).awareness(encodeAwarenessUpdate(awareness, [awareness.clientID]));
   };
   const onUpdate = (update: Uint8Array, from: unknown): void => {
     if (from !== origin && readOnly === false) send(update);

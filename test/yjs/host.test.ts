@@ -19,6 +19,8 @@ function recorder(): { sub: Remote<Subscriber>; updates: Uint8Array[]; closed: s
   const sub = far('recorder', {
     update: (u: Uint8Array) => void updates.push(u),
     awareness: () => undefined,
+    ack: () => undefined,
+    refused: () => undefined,
     closed: (code: string) => void closed.push(code),
   }) as unknown as Remote<Subscriber>;
   return { sub, updates, closed };
@@ -143,8 +145,10 @@ describe('shareDoc / joinDoc on the memory network', () => {
     let gotClosed!: () => void;
     const toldClosed = new Promise<void>((resolve) => (gotClosed = resolve));
     const never = far('stuck subscriber', {
-      update: () => new Promise(() => undefined), // never acknowledges
+      update: () => undefined,
       awareness: () => undefined,
+      ack: () => new Promise(() => undefined), // never acknowledges
+      refused: () => undefined,
       closed: (code: string) => {
         closed.push(code);
         gotClosed();
