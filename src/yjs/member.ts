@@ -161,10 +161,18 @@ export async function joinDoc(vat: Vat, uri: string, ydoc: Y.Doc, options: JoinD
       readOnly = (await described).readOnly === true;
       resolveFirst(readOnly);
       const r = await reply;
-      if (gen !== generation || closed) return;
-      applyPeerUpdate(ydoc, r.update, maxUpdate, origin);
-      checkBytes(r.awareness, maxAwareness, 'an awareness update');
-      applyAwarenessUpdate(awareness, r.awareness, origin);
+      if (gen !== generation || closed) {
+        E.sendOnly(r.member).leave();
+        return;
+      }
+      try {
+        applyPeerUpdate(ydoc, r.update, maxUpdate, origin);
+        checkBytes(r.awareness, maxAwareness, 'an awareness update');
+        applyAwarenessUpdate(awareness, r.awareness, origin);
+      } catch (e) {
+        E.sendOnly(r.member).leave(); // joined, but refused what the host answered: do not stay on its member list
+        throw e;
+      }
       member = r.member as unknown as Remote<EditorMemberFacet>;
       if (!readOnly) {
         const mine = Y.encodeStateAsUpdate(ydoc, r.stateVector as Uint8Array); // edits the host lacks: made offline

@@ -26,14 +26,17 @@ function apply(doc: Y.Doc, s: Step): void {
 }
 
 describe('convergence under concurrent edits', () => {
-  it('host and two editors end with the same state whatever the edits and the delivery interleaving (seeded)', async () => {
+  // Acknowledgement requests interleave with the pushes at any batch size; a small budget drops members now and then, and they rejoin.
+  const acks = fc.record({ ackEvery: fc.integer({ min: 1, max: 8 }), ackDelayMs: fc.integer({ min: 1, max: 3 }), maxQueuedBytesPerMember: fc.integer({ min: 32, max: 1024 }) });
+
+  it('host and two editors end with the same state whatever the edits, the delivery interleaving and the ack batching (seeded)', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(step, { minLength: 1, maxLength: 40 }), fc.boolean(), async (seed, steps, editBeforeSync) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 30 }), fc.array(step, { minLength: 1, maxLength: 40 }), fc.boolean(), acks, async (seed, steps, editBeforeSync, ackOptions) => {
         const network = createMemoryNetwork({ seed, log: false });
         const [host, a, b] = await Promise.all([vatOn(network), vatOn(network), vatOn(network)]);
         const docs = [new Y.Doc(), new Y.Doc(), new Y.Doc()];
         docs[0]!.getText('t').insert(0, 'seed text');
-        const share = await shareDoc(host, docs[0]!);
+        const share = await shareDoc(host, docs[0]!, ackOptions);
         if (editBeforeSync) docs[1]!.getText('t').insert(0, 'early ');
         const joined = await Promise.all([joinDoc(a, share.editor, docs[1]!), joinDoc(b, share.editor, docs[2]!)]);
         // Edits start while the joins may still be syncing: the state exchange at join must cover them.
