@@ -310,9 +310,10 @@ class Share {
  * Shares `ydoc` from `vat` (a Node `EngineVat` or a `BrowserVat`) and returns
  * an editor link and a viewer link (sturdyrefs). Members join with
  * `joinDoc`; the host pushes every update to every member as it happens
- * (never polled), in the order `ydoc` emitted them, and merges members'
- * updates into `ydoc` (its `update` event's origin is then an internal
- * member object, not a value of yours).
+ * (never polled, fire-and-forget, acknowledged in batches: see `ackEvery`),
+ * in the order `ydoc` emitted them, and merges members' updates into `ydoc`
+ * (its `update` event's origin is then an internal member object, not a
+ * value of yours).
  *
  * With `options.store` the share is persistent (see {@link ShareDocOptions});
  * on a browser vat that needs {@link yjsKinds} among `startBrowserVat`'s

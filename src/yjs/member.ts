@@ -58,8 +58,10 @@ function asCapmeshError(e: unknown): CapmeshError {
  * both ways, so edits made while disconnected merge.
  *
  * The host's pushes are hostile input: each is size-checked and decoded
- * before it is applied (`LIMIT`, `YJS_MALFORMED` are thrown back to the host,
- * which drops this member; the member then joins again).
+ * before it is applied (`LIMIT`, `YJS_MALFORMED` are thrown back to the host
+ * from its next acknowledgement request, and it drops this member; the member
+ * then joins again). Local updates and presence are sent fire-and-forget; an
+ * update the host refuses is reported to `onError`.
  *
  * Failure: rejects with `NOT_FOUND` for a revoked link, `URI_MALFORMED`,
  * `INVALID_ARGUMENT` for bad options.
