@@ -56,6 +56,25 @@ describe('fire-and-forget pushes with batched acknowledgements', () => {
     await share.close();
   });
 
+  it('a member answers once per batch, not once per push: its session sends back 2 messages for 64 pushes', async () => {
+    const network = createMemoryNetwork();
+    const [host, alice] = await Promise.all([vatOn(network), vatOn(network)]);
+    const hd = new Y.Doc();
+    const share = await shareDoc(host, hd, { ackEvery: 32, ackDelayMs: NEVER_MS });
+    const ad = new Y.Doc();
+    const a = await joinDoc(alice, share.viewer, ad);
+    await a.synced;
+    const facet = await alice.enliven<DocFacet>(share.viewer);
+    const sent = (): number => alice.sessions().reduce((n, s) => n + s.stats.messagesSent, 0);
+    const before = sent();
+    for (let i = 1; i <= 64; i++) hd.getText('t').insert(0, 'x');
+    await whenText(ad, (t) => t.length === 64);
+    // The second ack request came in right behind the last push, before this call's answer.
+    await E(facet).describe();
+    expect(sent() - before).toBe(2 + 1); // two ack answers, and the describe call
+    await share.close();
+  });
+
   it('asks an idle member after ackDelayMs, once for the pushes made meanwhile', async () => {
     const network = createMemoryNetwork();
     const [host, guest] = await Promise.all([vatOn(network), vatOn(network)]);
