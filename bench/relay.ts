@@ -341,14 +341,16 @@ async function throughputRows(relayUrl: string, forwarderUrl: string): Promise<B
   let done: (() => void) | undefined;
   let failed: ((e: Error) => void) | undefined;
   let target = 0;
-  b.on('circuit', (c) =>
+  b.on('circuit', (c) => {
     c.setHandler({
       message: () => {
         if (++received === target) done?.();
       },
       closed: (reason) => failed?.(new Error(`the circuit closed: ${reason}`)),
-    }),
-  );
+    });
+    // The callee answers once, as a real one does: a circuit whose callee never sends is closed by the relay (15 s).
+    c.send(new Uint8Array(1));
+  });
   const circuit = await a.openCircuit(bId.designator);
   const pump = (count: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
