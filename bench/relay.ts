@@ -5,20 +5,28 @@
  *   netlayer and over the relay (end-to-end encrypted circuit), against a raw
  *   `ws` echo on loopback measured in the same run. Goal: ≤ 1.5× the raw
  *   round-trip time (ratio column ≥ 0.67, as it compares rates).
- * - A raw circuit echo through the relay (no CapTP, no encryption), to show
- *   what the extra hop itself costs.
+ * - The same call round trip against capnweb over a loopback WebSocket
+ *   (`newWebSocketRpcSession`, text frames, JSON), measured in the same run.
+ * - A raw circuit echo through the relay (no CapTP, no encryption), against
+ *   the honest baseline of the same shape: a raw `ws` forwarder in its own
+ *   process that pairs two sockets and copies each frame to the other (two
+ *   hops each way, one process in the middle), no protocol at all.
  * - Forwarding throughput: 1 KiB frames one way over a relay circuit, against
- *   raw `ws` one way on loopback.
+ *   the same raw forwarder (and raw `ws` one way direct, in the note).
  * - The relay's resident memory with 1,000 registered peers.
  *
  * The relay runs in its own process (rate limits lifted), as it would in
  * production; the vats and the raw baselines run in this process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { RpcTarget, newWebSocketRpcSession } from 'capnweb';
 import { WebSocket, WebSocketServer } from 'ws';
 import { capmesh, testing } from './capmesh.js';
+import { recordGoal } from './goals.js';
 import type { BenchRow, BenchSuite } from './harness.js';
 
 type NodeEntry = typeof import('../src/node.js');
@@ -89,6 +97,79 @@ async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/**
+ * A raw `ws` forwarder in a child process: the relay's shape with no
+ * protocol. Sockets pair up in the order they connect (1st with 2nd, …) and
+ * every binary frame is copied to the partner. Resolves with its URL.
+ */
+async function spawnForwarder(): Promise<{ url: string; child: ChildProcess }> {
+  const script = `
+    const { WebSocketServer } = await import('ws');
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+    await new Promise((resolve) => server.once('listening', resolve));
+    let waiting;
+    server.on('connection', (ws) => {
+      ws.on('error', () => {});
+      if (waiting === undefined) { waiting = ws; return; }
+      const a = waiting; waiting = undefined;
+      a.on('message', (data) => ws.send(data));
+      ws.on('message', (data) => a.send(data));
+    });
+    process.stdout.write('ws://127.0.0.1:' + server.address().port + '\\n');
+    process.once('SIGTERM', () => process.exit(0));`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`forwarder exited with ${code}`)));
+    createInterface({ input: child.stdout! }).once('line', resolve);
+  });
+  return { url, child };
+}
+
+/** Two sockets paired through the forwarder: `b` echoes small frames and counts large ones. */
+async function forwardedPair(url: string): Promise<{ roundTrip(): Promise<void>; oneWay(frame: Uint8Array, count: number): Promise<void>; close(): void }> {
+  const open = async (): Promise<WebSocket> => {
+    const ws = new WebSocket(url, undefined, { perMessageDeflate: false });
+    await new Promise<void>((resolve) => ws.once('open', () => resolve()));
+    return ws;
+  };
+  const a = await open();
+  const b = await open();
+  let counted = 0;
+  let sink: ((n: number) => void) | undefined;
+  b.on('message', (data: Buffer) => {
+    if (data.length > 64) sink?.(++counted);
+    else b.send(data);
+  });
+  let waiter: (() => void) | undefined;
+  a.on('message', () => waiter?.());
+  const small = new Uint8Array(40).fill(1);
+  return {
+    roundTrip: () =>
+      new Promise<void>((resolve) => {
+        waiter = resolve;
+        a.send(small);
+      }),
+    oneWay: (frame, count) =>
+      new Promise<void>((resolve) => {
+        counted = 0;
+        sink = (n) => n === count && resolve();
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < count && sent - counted < WINDOW) {
+            a.send(frame);
+            sent++;
+          }
+          if (sent < count) setImmediate(pump);
+        };
+        pump();
+      }),
+    close: () => {
+      a.terminate();
+      b.terminate();
+    },
+  };
+}
+
 /** A raw ws echo server and client on loopback: the baseline round trip. */
 async function rawEcho(): Promise<{ roundTrip(): Promise<void>; oneWay(frame: Uint8Array, count: number): Promise<void>; close(): Promise<void> }> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
@@ -141,7 +222,7 @@ interface Echo {
   echo(text: string): string;
 }
 
-async function roundTripRows(relayUrl: string): Promise<BenchRow[]> {
+async function roundTripRows(relayUrl: string, forwarderUrl: string): Promise<BenchRow[]> {
   const raw = await rawEcho();
   const rawRate = await best(() => raw.roundTrip());
   const baseline = { name: 'raw ws echo (loopback)', opsPerSec: rawRate };
@@ -160,6 +241,10 @@ async function roundTripRows(relayUrl: string): Promise<BenchRow[]> {
   const wsEcho = await wsClient.enliven<Echo>(await wsServer.register(far('echo', { echo: (t: string) => t })));
   const wsRate = await best(() => E(wsEcho).echo('x'));
   rows.push({ name: 'call round trip, direct websocket', opsPerSec: wsRate, baseline, note: 'goal ≥ 0.67× (≤ 1.5× the raw round-trip time)' });
+  recordGoal('ws-call-vs-raw-echo', wsRate / rawRate, `${(wsRate / 1000).toFixed(1)}k vs ${(rawRate / 1000).toFixed(1)}k calls/s`);
+  const capnwebRate = await capnwebOverWebSocket();
+  rows.push({ name: 'call round trip, direct websocket (again)', opsPerSec: wsRate, baseline: { name: 'capnweb over loopback ws', opsPerSec: capnwebRate } });
+  recordGoal('ws-call-vs-capnweb', wsRate / capnwebRate, `capnweb ${(capnwebRate / 1000).toFixed(1)}k calls/s`);
 
   const relayServer = await createVat({ netlayers: [node.relayNetlayer({ url: relayUrl })] });
   const relayClientVat = await createVat({ netlayers: [node.relayNetlayer({ url: relayUrl })] });
@@ -184,7 +269,16 @@ async function roundTripRows(relayUrl: string): Promise<BenchRow[]> {
         circuit.send(small);
       }),
   );
-  rows.push({ name: 'raw echo over a relay circuit (no CapTP, no E2E)', opsPerSec: circuitRate, baseline });
+  const forwarded = await forwardedPair(forwarderUrl);
+  const forwardedRate = await best(() => forwarded.roundTrip());
+  forwarded.close();
+  rows.push({
+    name: 'raw echo over a relay circuit (no CapTP, no E2E)',
+    opsPerSec: circuitRate,
+    baseline: { name: 'raw ws forwarder echo (child process)', opsPerSec: forwardedRate },
+    note: `direct raw ws echo ${(rawRate / 1000).toFixed(1)}k/s (${(circuitRate / rawRate).toFixed(2)}×)`,
+  });
+  recordGoal('relay-echo-vs-direct', circuitRate / forwardedRate, `${(circuitRate / 1000).toFixed(1)}k/s vs ${(forwardedRate / 1000).toFixed(1)}k/s`);
   a.close();
   b.close();
   await Promise.all([wsServer.close(), wsClient.close(), relayServer.close(), relayClientVat.close()]);
@@ -192,12 +286,37 @@ async function roundTripRows(relayUrl: string): Promise<BenchRow[]> {
   return rows;
 }
 
+class CapnwebEcho extends RpcTarget {
+  echo(text: string): string {
+    return text;
+  }
+}
+
+/** Sequential calls/s of capnweb (`newWebSocketRpcSession`) between a `ws` server and client on loopback. */
+async function capnwebOverWebSocket(): Promise<number> {
+  // capnweb reads the global WebSocket's constants; Node 20 has no global one.
+  (globalThis as { WebSocket?: unknown }).WebSocket ??= WebSocket;
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  server.on('connection', (ws: WebSocket) => newWebSocketRpcSession(ws as unknown as globalThis.WebSocket, new CapnwebEcho()));
+  const { port } = server.address() as { port: number };
+  const socket = new WebSocket(`ws://127.0.0.1:${port}`, undefined, { perMessageDeflate: false });
+  await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+  const stub = newWebSocketRpcSession<CapnwebEcho>(socket as unknown as globalThis.WebSocket);
+  const result = await best(() => stub.echo('x'));
+  stub[Symbol.dispose]();
+  socket.terminate();
+  for (const ws of server.clients) ws.terminate();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return result;
+}
+
 function identityFor(url: string): { url: string; designator: string; signer: ReturnType<typeof designatorSigner> } {
   const keys = generateKeyPair();
   return { url, designator: designatorOf(keys.publicKey), signer: designatorSigner(keyPairDesignatorKey(keys)) };
 }
 
-async function throughputRows(relayUrl: string): Promise<BenchRow[]> {
+async function throughputRows(relayUrl: string, forwarderUrl: string): Promise<BenchRow[]> {
   const FRAME = 1024;
   const COUNT = 50_000;
   const frame = new Uint8Array(FRAME).fill(7);
@@ -207,6 +326,12 @@ async function throughputRows(relayUrl: string): Promise<BenchRow[]> {
   await raw.oneWay(frame, COUNT);
   const rawRate = (COUNT * 1000) / (performance.now() - t0);
   await raw.close();
+  const forwarded = await forwardedPair(forwarderUrl);
+  await forwarded.oneWay(frame, 5_000);
+  t0 = performance.now();
+  await forwarded.oneWay(frame, COUNT);
+  const forwardedRate = (COUNT * 1000) / (performance.now() - t0);
+  forwarded.close();
 
   const a = node.createRelayClient(identityFor(relayUrl));
   const bId = identityFor(relayUrl);
@@ -216,14 +341,16 @@ async function throughputRows(relayUrl: string): Promise<BenchRow[]> {
   let done: (() => void) | undefined;
   let failed: ((e: Error) => void) | undefined;
   let target = 0;
-  b.on('circuit', (c) =>
+  b.on('circuit', (c) => {
     c.setHandler({
       message: () => {
         if (++received === target) done?.();
       },
       closed: (reason) => failed?.(new Error(`the circuit closed: ${reason}`)),
-    }),
-  );
+    });
+    // The callee answers once, as a real one does: a circuit whose callee never sends is closed by the relay (15 s).
+    c.send(new Uint8Array(1));
+  });
   const circuit = await a.openCircuit(bId.designator);
   const pump = (count: number): Promise<void> =>
     new Promise<void>((resolve, reject) => {
@@ -247,12 +374,14 @@ async function throughputRows(relayUrl: string): Promise<BenchRow[]> {
   const relayRate = (COUNT * 1000) / (performance.now() - t0);
   a.close();
   b.close();
+  const mbs = (rate: number): string => `${((rate * FRAME) / 1e6).toFixed(1)} MB/s`;
+  recordGoal('relay-throughput-vs-raw', relayRate / forwardedRate, `${mbs(relayRate)} vs ${mbs(forwardedRate)}`);
   return [
     {
       name: `relay forwarding, ${FRAME} B frames one way`,
       opsPerSec: relayRate,
-      baseline: { name: 'raw ws one way (loopback)', opsPerSec: rawRate },
-      note: `${((relayRate * FRAME) / 1e6).toFixed(1)} MB/s through the relay vs ${((rawRate * FRAME) / 1e6).toFixed(1)} MB/s raw`,
+      baseline: { name: 'raw ws forwarder one way', opsPerSec: forwardedRate },
+      note: `${mbs(relayRate)} through the relay vs ${mbs(forwardedRate)} through a raw forwarder, ${mbs(rawRate)} raw ws direct`,
     },
   ];
 }
@@ -286,6 +415,56 @@ async function registrationRate(relayUrl: string): Promise<number> {
   return rate;
 }
 
+/** Worker threads the registering clients are spread over, so the relay (not one client thread) is what is measured. */
+const REGISTRATION_THREADS = Math.max(2, availableParallelism());
+
+/**
+ * Registrations/s with REGISTRATION_PEERS fresh clients spread over
+ * REGISTRATION_THREADS worker threads: each thread makes its identities
+ * first, waits for the start signal, then opens all its clients at once and
+ * reports when all are registered. The clock runs from the start signal to
+ * the last thread's report.
+ */
+async function threadedRegistrationRate(relayUrl: string): Promise<number> {
+  const entry = pathToFileURL(fileURLToPath(new URL(fromSource ? '../src/node.js' : '../dist/src/node.js', import.meta.url))).href;
+  const main = pathToFileURL(fileURLToPath(new URL(fromSource ? '../src/index.js' : '../dist/src/index.js', import.meta.url))).href;
+  const code = `
+    const { parentPort, workerData } = await import('node:worker_threads');
+    const node = await import(workerData.entry);
+    const { generateKeyPair, designatorOf, designatorSigner, keyPairDesignatorKey } = await import(workerData.main);
+    const ids = Array.from({ length: workerData.count }, () => {
+      const keys = generateKeyPair();
+      return { url: workerData.url, designator: designatorOf(keys.publicKey), signer: designatorSigner(keyPairDesignatorKey(keys)), heartbeatMs: 0 };
+    });
+    parentPort.once('message', async () => {
+      const clients = ids.map((id) => node.createRelayClient(id));
+      await Promise.all(clients.map((c) => c.whenRegistered(60000)));
+      parentPort.postMessage('done');
+      for (const c of clients) c.close();
+    });
+    parentPort.postMessage('ready');`;
+  const per = Math.ceil(REGISTRATION_PEERS / REGISTRATION_THREADS);
+  const workers = Array.from(
+    { length: REGISTRATION_THREADS },
+    () => new Worker(code, { eval: true, execArgv: process.execArgv.filter((a) => a !== '--expose-gc'), workerData: { entry, main, url: relayUrl, count: per } }),
+  );
+  const next = (w: Worker): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+  try {
+    await Promise.all(workers.map(next));
+    const t0 = performance.now();
+    const done = Promise.all(workers.map(next));
+    for (const w of workers) w.postMessage('go');
+    await done;
+    return (per * REGISTRATION_THREADS * 1000) / (performance.now() - t0);
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
 /**
  * Registration throughput on the platform's crypto (Node's OpenSSL Ed25519)
  * against the same on pure-JS noble, both ends pinned, in one run.
@@ -296,11 +475,19 @@ async function cryptoRows(platformUrl: string): Promise<BenchRow[]> {
   const previous = useCryptoBackend(nobleBackend);
   try {
     const noble = await registrationRate(nobleRelay.url);
+    useCryptoBackend(previous);
+    const threaded = await threadedRegistrationRate(platformUrl);
+    recordGoal('relay-registrations', threaded, `clients over ${REGISTRATION_THREADS} worker threads`);
     return [
       {
         name: `registrations/s, ${REGISTRATION_PEERS} fresh clients (platform Ed25519; goal ≥ 5,000/s)`,
         opsPerSec: platform,
         baseline: { name: 'the same on pure-JS noble', opsPerSec: noble },
+      },
+      {
+        name: `registrations/s, clients over ${REGISTRATION_THREADS} worker threads (platform Ed25519)`,
+        opsPerSec: threaded,
+        baseline: { name: 'clients in this thread', opsPerSec: platform },
       },
     ];
   } finally {
@@ -313,15 +500,16 @@ const suite: BenchSuite = {
   name: 'relay',
   async run() {
     const relay = await spawnRelay();
+    const forwarder = await spawnForwarder();
     try {
       return [
-        ...(await roundTripRows(relay.url)),
-        ...(await throughputRows(relay.url)),
+        ...(await roundTripRows(relay.url, forwarder.url)),
+        ...(await throughputRows(relay.url, forwarder.url)),
         ...(await cryptoRows(relay.url)),
         ...(await memoryRows(relay, relay.url)),
       ];
     } finally {
-      await stop(relay.child);
+      await Promise.all([stop(relay.child), stop(forwarder.child)]);
     }
   },
 };

@@ -8,6 +8,7 @@
  */
 import { decode, encode, record, sym, type SyrupValue } from '../src/syrup/index.js';
 import { compare, type BenchRow, type BenchSuite } from './harness.js';
+import { recordGoal } from './goals.js';
 
 const message: SyrupValue = record(
   'op:deliver',
@@ -50,6 +51,8 @@ const suite: BenchSuite = {
       ),
     ];
     rows[0]!.note = `${encoded.length} Syrup bytes vs ${jsonText.length} JSON chars`;
+    const encodeRow = rows[1]!;
+    recordGoal('syrup-encode-vs-json', encodeRow.opsPerSec / encodeRow.baseline!.opsPerSec);
     return rows;
   },
 };

@@ -265,7 +265,9 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     const first = rawArgs[0];
     // Methods are a convention (a leading symbol). A far function has none: it gets every argument, that symbol included.
     const method = first instanceof Sym && !(typeof target === 'function' && isFar(target)) ? first.name : undefined;
-    const args = (method === undefined ? rawArgs : rawArgs.slice(1)).map((a) => fromWire(this, a));
+    const skip = method === undefined ? 0 : 1;
+    const args: unknown[] = new Array<unknown>(rawArgs.length - skip);
+    for (let i = skip; i < rawArgs.length; i++) args[i - skip] = fromWire(this, rawArgs[i]!);
     const resolver = resolveMe ? this.importResolver(resolveMe) : undefined;
     if (answer === null && resolver === undefined) {
       if (target instanceof InternalResolver) {

@@ -77,17 +77,51 @@ function fail(code: CapmeshErrorCode, message: string, offset: number): never {
   throw new CapmeshError(code, `${message} at byte ${offset}`, { detail: { offset } });
 }
 
+/** Symbol names up to this many bytes are looked up in `SYMBOL_NAMES` first. */
+const SYMBOL_NAME_MAX = 32;
+/** Slots of the symbol-name cache (a power of two). */
+const SYMBOL_SLOTS = 256;
+/**
+ * Recently decoded ASCII symbol names by a hash of their bytes: labels and
+ * method names (`op:deliver`, `desc:export`, `fulfill`…) repeat in every
+ * message, so most symbols cost a hash and a compare instead of a new string.
+ * A slot holds the last name that hashed to it; a colliding name replaces it.
+ * Only symbols are cached (never strings, which carry application data).
+ */
+const SYMBOL_NAMES: (string | undefined)[] = new Array<string | undefined>(SYMBOL_SLOTS).fill(undefined);
+
+/** ASCII text of bytes[s..e) (all < 0x80, checked by the caller) as one string. */
+function asciiText(bytes: Uint8Array, s: number, e: number): string {
+  return e - s === 1 ? String.fromCharCode(bytes[s]!) : String.fromCharCode.apply(null, bytes.subarray(s, e) as unknown as number[]);
+}
+
+/** A symbol's name: `decodeText`, through the `SYMBOL_NAMES` cache when short and ASCII. */
+function decodeSymbolName(bytes: Uint8Array, s: number, e: number): string {
+  if (e - s > SYMBOL_NAME_MAX) return decodeText(bytes, s, e);
+  let h = 0x811c9dc5;
+  for (let i = s; i < e; i++) {
+    const c = bytes[i]!;
+    if (c >= 0x80) return decodeText(bytes, s, e);
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  const slot = (h ^ (h >>> 16)) & (SYMBOL_SLOTS - 1);
+  const cached = SYMBOL_NAMES[slot];
+  if (cached !== undefined && cached.length === e - s) {
+    let i = 0;
+    while (i < cached.length && cached.charCodeAt(i) === bytes[s + i]) i++;
+    if (i === cached.length) return cached;
+  }
+  const name = asciiText(bytes, s, e);
+  SYMBOL_NAMES[slot] = name;
+  return name;
+}
+
 /** UTF-8 text of bytes[s..e); `SYRUP_MALFORMED` when it is not valid UTF-8. */
 function decodeText(bytes: Uint8Array, s: number, e: number): string {
   if (e - s <= ASCII_FAST_MAX) {
-    let out = '';
     let i = s;
-    for (; i < e; i++) {
-      const c = bytes[i]!;
-      if (c >= 0x80) break;
-      out += String.fromCharCode(c);
-    }
-    if (i === e) return out;
+    while (i < e && bytes[i]! < 0x80) i++;
+    if (i === e) return s === e ? '' : asciiText(bytes, s, e);
   }
   try {
     return textDecoder.decode(bytes.subarray(s, e));
@@ -229,7 +263,7 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
         if (e > stop) needMore(e, cap);
         if (t === 0x3a) value = bytes.slice(s, e);
         else if (t === 0x22) value = decodeText(bytes, s, e);
-        else value = new Sym(decodeText(bytes, s, e));
+        else value = new Sym(decodeSymbolName(bytes, s, e));
         pos = e;
       } else {
         fail('SYRUP_MALFORMED', 'digits must be followed by one of + - : " \'', p);

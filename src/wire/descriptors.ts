@@ -130,6 +130,22 @@ function readSigEnvelope(rec: SyrupRecord): SigEnvelopeDesc {
   return { type: 'sig-envelope', signed: rec.fields[0], signature: readSignature(rec.fields[1], '<desc:sig-envelope> signature') };
 }
 
+/** The `where` of each position descriptor's field, made once (not per message read). */
+const POSITION_WHERE: Readonly<Record<PositionDesc['type'], string>> = {
+  'import-object': `<${LABEL_OF['import-object']}> position`,
+  'import-promise': `<${LABEL_OF['import-promise']}> position`,
+  export: `<${LABEL_OF.export}> position`,
+  answer: `<${LABEL_OF.answer}> position`,
+};
+
+/** The name a bad position is reported under when writing (`export position`…), made once. */
+const POSITION_NAME: Readonly<Record<PositionDesc['type'], string>> = {
+  'import-object': 'import-object position',
+  'import-promise': 'import-promise position',
+  export: 'export position',
+  answer: 'answer position',
+};
+
 function readFields(type: DescriptorType, rec: SyrupRecord): Descriptor {
   const label = LABEL_OF[type];
   switch (type) {
@@ -138,7 +154,7 @@ function readFields(type: DescriptorType, rec: SyrupRecord): Descriptor {
     case 'export':
     case 'answer':
       expectArity(rec, label, 1);
-      return { type, position: readPosition(rec.fields[0], `<${label}> position`) };
+      return { type, position: readPosition(rec.fields[0], POSITION_WHERE[type]) };
     case 'sig-envelope':
       return readSigEnvelope(rec);
     case 'handoff-give': {
@@ -223,7 +239,7 @@ export function descriptorToSyrup(d: Descriptor): SyrupRecord {
     case 'import-promise':
     case 'export':
     case 'answer':
-      return record(label, writePosition(d.position, `${d.type} position`));
+      return record(label, writePosition(d.position, POSITION_NAME[d.type]));
     case 'sig-envelope':
       return record(label, d.signed, signatureToSyrup(d.signature));
     case 'handoff-give':

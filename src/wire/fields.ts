@@ -38,9 +38,11 @@ export function describeValue(v: SyrupValue): string {
  * Decoded Syrup integers are `bigint`; an integral `number` (a hand-built
  * record) is accepted too. Floats, negatives and values above 2^53−1 throw.
  */
+const MAX_POSITION = BigInt(Number.MAX_SAFE_INTEGER);
+
 export function readPosition(v: SyrupValue, where: string): number {
   if (typeof v === 'bigint') {
-    if (v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+    if (v >= 0n && v <= MAX_POSITION) return Number(v);
   } else if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0)) {
     return v;
   }

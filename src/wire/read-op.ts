@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { SyrupRecord, type SyrupValue } from '../syrup/types.js';
-import { expectDescriptor, readPublicKey, readSignature } from './descriptors.js';
+import { descriptorFromSyrup, expectDescriptor, readPublicKey, readSignature } from './descriptors.js';
 import {
   describeValue,
   expectArity,
@@ -36,7 +36,12 @@ type Reader = (rec: SyrupRecord, label: string) => Op;
 const TARGET = ['export', 'answer'] as const;
 const RESOLVER = ['import-object', 'import-promise'] as const;
 
-const target = (v: SyrupValue, label: string): TargetDesc => expectDescriptor(v, TARGET, `<${label}> target`);
+/** A target descriptor; the error text (naming `label`) is only made when `v` is not one. */
+const target = (v: SyrupValue, label: string): TargetDesc => {
+  const d = descriptorFromSyrup(v);
+  if (d !== undefined && (d.type === 'export' || d.type === 'answer')) return d;
+  return expectDescriptor(v, TARGET, `<${label}> target`);
+};
 const resolver = (v: SyrupValue, where: string): ResolverDesc => expectDescriptor(v, RESOLVER, where);
 
 function readDelta(v: SyrupValue, where: string): number {
@@ -105,12 +110,13 @@ const READERS: ReadonlyMap<string, Reader> = new Map<string, Reader>([
     (rec, label) => {
       expectArity(rec, label, 4);
       const [to, args, answer, resolveMe] = rec.fields;
+      // Constant texts (the label is always op:deliver here): nothing is built per message.
       return {
         op: 'deliver',
         to: target(to, label),
-        args: readList(args, `<${label}> args`),
-        answerPos: readOptionalPosition(answer, `<${label}> answer-pos`),
-        resolveMe: resolveMe === false ? null : resolver(resolveMe, `<${label}> resolve-me-desc`),
+        args: readList(args, '<op:deliver> args'),
+        answerPos: readOptionalPosition(answer, '<op:deliver> answer-pos'),
+        resolveMe: resolveMe === false ? null : resolver(resolveMe, '<op:deliver> resolve-me-desc'),
       };
     },
   ],
