@@ -53,6 +53,7 @@ class SameBrowserNetlayer implements Netlayer {
   readonly #connections = new Set<SameBrowserConnection>();
   #binding: NetlayerBinding | undefined;
   #held: { readonly name: string; release(): void } | undefined;
+  #registered: (() => void) | undefined;
   #pendingChannels = 0;
   #nextDial = 1;
   #closed = false;
@@ -79,13 +80,29 @@ class SameBrowserNetlayer implements Netlayer {
     return this.#inner.legacyPeerAuth;
   }
 
-  /** Attaches the wrapped netlayer (its hints are ours: locators do not change), then registers at the broker. */
+  /**
+   * Attaches the wrapped netlayer (its hints are ours: locators do not
+   * change), then registers at the broker and waits for its answer (at most
+   * `brokerWaitMs`), so that once the vat started, other tabs' dials find it.
+   * A refused or unanswered registration does not fail the attach: other
+   * tabs then reach us by the other paths.
+   */
   async attach(binding: NetlayerBinding): Promise<NetlayerAttachment> {
     const attachment = await this.#inner.attach(binding);
     this.#binding = binding;
     // Held before registering, so the broker cannot be granted our lock while we live.
     this.#held = this.#presence ? await this.#presence.hold() : undefined;
-    if (!this.#closed) this.#toBroker({ type: 'register', designator: binding.designator, ...(this.#held ? { presence: this.#held.name } : {}) });
+    if (this.#closed) return attachment;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, this.#brokerWaitMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#registered = done;
+      this.#toBroker({ type: 'register', designator: binding.designator, ...(this.#held ? { presence: this.#held.name } : {}) });
+    });
+    this.#registered = undefined;
     return attachment;
   }
 
@@ -210,7 +227,9 @@ class SameBrowserNetlayer implements Netlayer {
       }
       case 'registered':
       case 'refused':
-        return; // a refused registration only means peers here reach us by the other paths
+        // A refused registration only means tabs here reach us by the other paths.
+        if (m.designator === this.#binding?.designator) this.#registered?.();
+        return;
     }
   }
 }
