@@ -53,7 +53,7 @@ test('a same-origin impostor that registers another tab’s designator at the br
     await mallory.goto('/e2e/helpers.ts'); // any document of the origin: it starts no vat
     const registered = await mallory.evaluate(async (victim) => {
       const source = await (await fetch('/src/browser/same-browser-broker.ts')).text();
-      const script = /new SharedWorker\(\s*new URL\(\s*"([^"]+)"/.exec(source)?.[1];
+      const script = /new SharedWorker\(\s*new URL\(\s*(?:\/\*[^*]*\*\/\s*)?"([^"]+)"/.exec(source)?.[1];
       if (!script) throw new Error('no broker script in the served module');
       const port = new SharedWorker(new URL(script, location.href), { type: 'module', name: 'capmesh same-browser broker' }).port;
       const w = window as unknown as { impostor: { incoming: number; closedBy: string[] } };
