@@ -1,7 +1,7 @@
 import { expect, test, type BrowserContext, type Page } from '@playwright/test';
 import { CONTEXT_PERMISSIONS, loadVatPage, pathsOf, startTestRelay } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../relay/index.js';
-import { greet, registerGreeter, VAT_PAGE } from './helpers.js';
+import { greet, registerGreeter, VAT_PAGE, waitForVatEvent } from './helpers.js';
 
 /** Opens a vat tab in `context` (one browser profile, so one same-browser broker). */
 async function openTab(context: BrowserContext, relay: RelayServer): Promise<{ page: Page; designator: string }> {
@@ -83,6 +83,26 @@ test('a same-origin impostor that registers another tab’s designator at the br
     const seen = await mallory.evaluate(() => (window as unknown as { impostor: { incoming: number; closedBy: string[] } }).impostor);
     expect(seen.incoming).toBe(1);
     expect(seen.closedBy).toEqual([expect.stringContaining('does not verify')]);
+  } finally {
+    await context.close();
+    await relay.close();
+  }
+});
+
+test('a tab that closes ends its same-browser sessions at once, with the relay stopped', async ({ browser }) => {
+  const relay = await startTestRelay();
+  const context = await browser.newContext({ permissions: [...CONTEXT_PERMISSIONS] });
+  try {
+    const alice = await openTab(context, relay);
+    const bob = await openTab(context, relay);
+    const bobUri = await registerGreeter(bob.page, 'Hello from Bob');
+    expect(await greet(alice.page, bobUri, 'Alice')).toBe('Hello from Bob, Alice');
+    expect(await pathsOf(alice.page)).toEqual({ [bob.designator]: 'same-browser' });
+    await relay.close(); // nothing but the channel itself can tell Alice
+    await bob.page.close();
+    // Well inside the 45 s heartbeat timeout: the channel's close (or Bob's released lock) ends the session.
+    await waitForVatEvent(alice.page, 'peer-disconnected', { designator: bob.designator }, 10_000);
+    expect(await pathsOf(alice.page)).toEqual({});
   } finally {
     await context.close();
     await relay.close();
