@@ -199,6 +199,7 @@ async function main(): Promise<void> {
     await webRtcPath(browser, base);
     await relayPath(browser, base);
     await crossEnginePath(fox, browser, base);
+    await (await import('./browser-same-browser.js')).sameBrowserPath(browser, base);
   } finally {
     await fox.close();
     await browser.close();

@@ -21,6 +21,8 @@ export interface WorkerInit {
   readonly liveness?: LivenessOptions;
   /** How often the worker pushes the session list while sessions are open (0: only on changes). */
   readonly sessionsRefreshMs: number;
+  /** The worker's port to the origin's same-browser broker (a SharedWorker the page connected to); absent: no same-browser fast path. */
+  readonly sameBrowserPort?: MessagePort;
 }
 
 export interface DirectPathSettings {

@@ -9,6 +9,7 @@ import { startRtcBroker } from './rtc-broker.js';
 import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc/offer-policy.js';
 import { claimTabSlot } from './tab-slot.js';
 import { closeOnPageHide } from './page-lifecycle.js';
+import { connectSameBrowserBroker } from './same-browser-broker.js';
 import { connectPageHandle, whenRelayRegistered, type BrowserVat, type PageKindMaker } from './page-handle.js';
 
 export type { BrowserVat, PageKindMaker, PageKindContext } from './page-handle.js';
@@ -115,6 +116,15 @@ export interface BrowserVatOptions {
    * when a session opens, ends or changes path.
    */
   readonly sessionsRefreshMs?: number;
+  /**
+   * The same-browser fast path (see docs/browser.md): other tabs of this
+   * browser profile and origin are reached over a `MessageChannel` that a
+   * SharedWorker broker hands out — no relay, no WebRTC, and it works while
+   * the relay is down. Their keys are still proven on the channel. `false`:
+   * never (no SharedWorker is started). Default `true` where the platform has
+   * SharedWorker.
+   */
+  readonly sameBrowser?: boolean;
 }
 
 function makeWorker(spec: BrowserVatOptions['worker']): Worker {
@@ -199,9 +209,10 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     ...(options.liveness ? { liveness: { ...options.liveness } } : {}),
     sessionsRefreshMs,
   };
+  const sameBrowserPort = options.sameBrowser === false ? undefined : connectSameBrowserBroker();
   const ready = waitReady(worker);
   ready.catch(() => slot.release());
-  worker.postMessage(init, [vatLink.port2, brokerLink.port2]);
+  worker.postMessage(sameBrowserPort ? { ...init, sameBrowserPort } : init, [vatLink.port2, brokerLink.port2, ...(sameBrowserPort ? [sameBrowserPort] : [])]);
   const broker = startRtcBroker(brokerLink.port1, { maxPeerConnections: options.offerLimits?.maxPeerConnections ?? OFFER_LIMIT_DEFAULTS.maxPeerConnections });
   let pageVat: EngineVat | undefined;
   let handle: BrowserVat | undefined;

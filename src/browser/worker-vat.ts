@@ -9,6 +9,7 @@ import { loadOrCreateBrowserIdentity } from '../persistence/browser-identity.js'
 import type { WorkerInit, WorkerReply } from './messages.js';
 import type { RelayStateDetail } from './events.js';
 import { makeWorkerAdmin, type RelayStateSource } from './worker-admin.js';
+import { sameBrowserNetlayer } from '../netlayer/same-browser/netlayer.js';
 
 /**
  * A session as the page sees it: the same {@link SessionInfo} as `vat.sessions()`, as plain data.
@@ -89,7 +90,9 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
       emit('direct-refused', { designator: r.peer, role: r.role, code: r.code, message: r.message, ...(r.limit ? { limit: r.limit } : {}) });
     },
   });
-  const network = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
+  const wrapped = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
+  // Tabs of this browser first (same locators: the fast path is found by asking the broker).
+  const network = init.sameBrowserPort ? sameBrowserNetlayer(wrapped, { broker: init.sameBrowserPort }) : wrapped;
   const pageLink = messagePortNetlayer(init.vatPort, 'b');
   const store = indexedDbStore(init.storeName);
   // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).

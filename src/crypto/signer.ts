@@ -32,13 +32,15 @@ import { keyPairFromSecret, sign, type KeyPair } from './keys.js';
  * - `relay:register-proof` — the relay registration proof (relay/protocol.ts);
  * - `capmesh-rtc-sdp-2` — a signed WebRTC session description (webrtc/signals.ts);
  * - `capmesh-e2e:transcript` — the relay end-to-end handshake transcript (relay/e2e.ts);
- * - `init:peer-auth` — a websocket listener's answer to a typed challenge (websocket/auth.ts).
+ * - `init:peer-auth` — a websocket listener's answer to a typed challenge (websocket/auth.ts);
+ * - `capmesh-same-browser:auth` — a key proof on a same-browser channel (same-browser/channel.ts).
  */
 export const DESIGNATOR_STATEMENT_LABELS: readonly string[] = Object.freeze([
   'relay:register-proof',
   'capmesh-rtc-sdp-2',
   'capmesh-e2e:transcript',
   'init:peer-auth',
+  'capmesh-same-browser:auth',
 ]);
 
 /** Default largest statement a signer signs, in encoded bytes (a session description is a few KiB). */

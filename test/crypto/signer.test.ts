@@ -30,6 +30,7 @@ describe('designator signer (domain-separated signatures)', () => {
       record('capmesh-rtc-sdp-2', sym('offer'), 'a', 'b', new Uint8Array(16), 'v=0'),
       record('capmesh-e2e:transcript', 'responder', '1', 'a', 'b', new Uint8Array(32), new Uint8Array(32)),
       record('init:peer-auth', new Uint8Array(32).fill(9)),
+      record('capmesh-same-browser:auth', 'dialler', 'a', 'b', new Uint8Array(32), new Uint8Array(32)),
     ];
     expect(statements.map((s) => s.labelName)).toEqual([...DESIGNATOR_STATEMENT_LABELS]);
     for (const statement of statements) {
