@@ -184,6 +184,26 @@ export async function firstCallFigures(browser: Browser, base: { baseURL: string
   rows.sort((x, y) => x.at - y.at);
   for (const r of rows) line(r.n, `${ms(r.at).padStart(10)}  (${r.seen}/${RUNS})`);
   line('first answer', ms(median(first)).padStart(10));
+  console.log('  segments, median of each run\'s difference (runs that saw both ends)');
+  const segments: [string, string, string][] = [
+    ['enliven → the broker makes the peer connection (page → worker → netlayer)', '', 'A:pc-created'],
+    ['the offer made (setLocalDescription)', 'A:pc-created', 'A:local-offer'],
+    ['the offer signalled (sign, relay, check, broker)', 'A:local-offer', 'B:remote-offer'],
+    ['the answer made', 'B:remote-offer', 'B:local-answer'],
+    ['the answer signalled (sign, relay, check, broker)', 'B:local-answer', 'A:remote-answer'],
+    ['ICE checking → connected, at the caller', 'A:remote-answer', 'A:ice-connected'],
+    ['DTLS, at the caller', 'A:ice-connected', 'A:dtls-connected'],
+    ['SCTP open, at the caller', 'A:dtls-connected', 'A:sctp-connected'],
+    ['OCapN handshake, fetch and the first call', 'A:sctp-connected', 'answer'],
+  ];
+  for (const [name, from, to] of segments) {
+    const xs = runs.flatMap((r) => {
+      const start = from === '' ? 0 : r.milestones.get(from);
+      const end = to === 'answer' ? r.firstCallMs : r.milestones.get(to);
+      return start === undefined || end === undefined ? [] : [end - start];
+    });
+    line(name, xs.length > 0 ? `${ms(median(xs)).padStart(10)}  (${xs.length}/${RUNS})` : 'not seen');
+  }
   const note = `${[...paths].map(([p, n]) => `${p} ×${n}`).join(', ')}; p90 ${p90(first).toFixed(0)} ms`;
   recordGoal('first-call-ms', median(first), note);
 }
