@@ -31,6 +31,7 @@ import { pageCaller } from './page-call.js';
 import { loadVatPage, openVatPages, type VatPage } from '../src/testing/playwright.js';
 import { awaitCapture, vatContext } from '../e2e/firefox/capture.js';
 import { bundleSizes } from './browser-bundle.js';
+import { firstCallFigures } from './browser-first-call.js';
 import { printGoalTable } from './goals.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 500);
@@ -197,6 +198,7 @@ async function main(): Promise<void> {
   try {
     console.log(`capmesh browser bench: ${ROUNDS} sequential round trips after ${WARMUP} warm-up; ${BULK_MIB} MiB in 64 KiB messages; Chromium ${browser.version()}`);
     await webRtcPath(browser, base);
+    await firstCallFigures(browser, base);
     await relayPath(browser, base);
     await crossEnginePath(fox, browser, base);
     await (await import('./browser-same-browser.js')).sameBrowserPath(browser, base);

@@ -50,10 +50,13 @@ export interface BrowserVatEvents {
    * the limit named by `limit`, or not allowed by `answerPolicy`),
    * `OFFER_STALE`, `OFFER_REPLAYED`. `OFFER_*` events come at most once a
    * second per peer, code and limit, so a flood does not flood the page.
+   * Role `candidate`: a trickled ICE candidate dropped (`CANDIDATE_REFUSED`
+   * over `maxCandidatesPerConnection` or `maxCandidateBytes`, or `PROTOCOL`),
+   * at most once per peer connection being set up.
    */
   'direct-refused': {
     readonly designator: string;
-    readonly role: 'offer' | 'answer';
+    readonly role: 'offer' | 'answer' | 'candidate';
     readonly code: string;
     readonly message: string;
     readonly limit?: string;

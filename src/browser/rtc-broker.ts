@@ -1,4 +1,4 @@
-import type { FromBroker, PeerSettings, PipeMessage, ToBroker } from '../netlayer/webrtc/broker-protocol.js';
+import type { FromBroker, IceCandidate, PeerSettings, PipeMessage, ToBroker } from '../netlayer/webrtc/broker-protocol.js';
 
 /**
  * The page's RTC broker. `RTCPeerConnection` does not exist in workers, so
@@ -7,9 +7,14 @@ import type { FromBroker, PeerSettings, PipeMessage, ToBroker } from '../netlaye
  * piped through a `MessagePort`). It decides nothing about identity: the
  * worker signs and checks every description before it is applied.
  *
- * Descriptions are exchanged whole (ICE candidates inline), after gathering
- * completes or `GATHER_CAP_MS` passes, whichever is first: one signed message
- * each way, nothing unsigned.
+ * A first offer and its answer go out at once, without candidates (trickle
+ * ICE): each candidate follows as a `candidate` message as it is gathered,
+ * after its id's `local`, then an empty one when gathering is over. The
+ * worker sends them to the peer unsigned (the DTLS fingerprint, which is what
+ * the connection authenticates, is in the signed description: see
+ * `webrtc/signals.ts`) and passes the peer's to us in order. ICE restarts
+ * still exchange whole descriptions, after gathering completes or
+ * `GATHER_CAP_MS` passes, whichever is first.
  */
 const GATHER_CAP_MS = 2_000;
 
@@ -80,12 +85,48 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
     peers.set(id, pc);
     pc.addEventListener('connectionstatechange', () => {
       post({ type: 'state', id, state: pc.connectionState });
-      if (pc.connectionState === 'closed' || pc.connectionState === 'failed') peers.delete(id);
+      if (pc.connectionState === 'closed' || pc.connectionState === 'failed') {
+        peers.delete(id);
+        trickling.delete(id);
+      }
     });
     return pc;
   };
 
   const fail = (id: number, e: unknown): void => post({ type: 'error', id, message: e instanceof Error ? e.message : String(e) });
+
+  /**
+   * Ids whose local candidates go to the worker (a first offer or answer):
+   * held in `queue` until that id's `local` is posted, then posted as they come.
+   * An ICE restart takes its id out: its description carries its candidates.
+   */
+  const trickling = new Map<number, { described: boolean; ended: boolean; queue: IceCandidate[] }>();
+  const trickle = (id: number, pc: RTCPeerConnection): void => {
+    const t = { described: false, ended: false, queue: [] as IceCandidate[] };
+    trickling.set(id, t);
+    pc.addEventListener('icecandidate', (e: RTCPeerConnectionIceEvent) => {
+      if (trickling.get(id) !== t) return;
+      const c = e.candidate;
+      // A null candidate (or an empty one, which some browsers fire as well) ends gathering: one empty message.
+      const candidate: IceCandidate = c && c.candidate !== '' ? { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex } : { candidate: '', sdpMid: null, sdpMLineIndex: null };
+      if (t.ended) return;
+      if (candidate.candidate === '') t.ended = true;
+      if (t.described) post({ type: 'candidate', id, candidate });
+      else t.queue.push(candidate);
+    });
+  };
+  /** Sets the local description (`step`) and reports it at once, then the candidates held for it. */
+  const reportTrickled = (id: number, pc: RTCPeerConnection, step: () => Promise<void>): void => {
+    step()
+      .then(() => {
+        post({ type: 'local', id, sdp: pc.localDescription!.sdp });
+        const t = trickling.get(id);
+        if (!t) return;
+        t.described = true;
+        for (const candidate of t.queue.splice(0)) post({ type: 'candidate', id, candidate });
+      })
+      .catch((e: unknown) => fail(id, e));
+  };
 
   /** Runs `step` (which sets the local description), waits for gathering, and reports the description. */
   const reportLocal = (id: number, pc: RTCPeerConnection, step: () => Promise<void>): void => {
@@ -94,8 +135,7 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
       .then(() => post({ type: 'local', id, sdp: pc.localDescription!.sdp }))
       .catch((e: unknown) => fail(id, e));
   };
-  const answerOffer = (id: number, pc: RTCPeerConnection, sdp: string): void =>
-    reportLocal(id, pc, () => pc.setRemoteDescription({ type: 'offer', sdp }).then(() => pc.setLocalDescription()));
+  const answerStep = (pc: RTCPeerConnection, sdp: string) => (): Promise<void> => pc.setRemoteDescription({ type: 'offer', sdp }).then(() => pc.setLocalDescription());
 
   port.onmessage = (event: MessageEvent) => {
     const m = event.data as ToBroker;
@@ -104,34 +144,47 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
         const pc = makePeer(m.id, m.peer);
         if (!pc) return;
         handOver(m.id, pc.createDataChannel('capmesh', { ordered: true }));
-        reportLocal(m.id, pc, () => pc.setLocalDescription());
+        trickle(m.id, pc);
+        reportTrickled(m.id, pc, () => pc.setLocalDescription());
         return;
       }
       case 'accept': {
         const pc = makePeer(m.id, m.peer);
         if (!pc) return;
         pc.addEventListener('datachannel', (e) => handOver(m.id, e.channel));
-        answerOffer(m.id, pc, m.sdp);
+        trickle(m.id, pc);
+        reportTrickled(m.id, pc, answerStep(pc, m.sdp));
         return;
       }
       case 'remote':
         peers.get(m.id)?.setRemoteDescription({ type: 'answer', sdp: m.sdp }).catch((e: unknown) => fail(m.id, e));
         return;
+      case 'candidate': {
+        // Chained behind the remote description by the peer connection's own operations queue. A candidate
+        // it rejects (malformed, or an end-of-candidates a browser does not take) is dropped: the worker
+        // already bounded how many come, and ICE goes on with the others.
+        const c = m.candidate;
+        peers.get(m.id)?.addIceCandidate({ candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex }).catch(() => undefined);
+        return;
+      }
       case 'restart': {
         const pc = peers.get(m.id);
         if (!pc) return;
+        trickling.delete(m.id);
         pc.restartIce();
         reportLocal(m.id, pc, () => pc.setLocalDescription());
         return;
       }
       case 'reaccept': {
         const pc = peers.get(m.id);
-        if (pc) answerOffer(m.id, pc, m.sdp);
+        trickling.delete(m.id);
+        if (pc) reportLocal(m.id, pc, answerStep(pc, m.sdp));
         return;
       }
       case 'close':
         peers.get(m.id)?.close();
         peers.delete(m.id);
+        trickling.delete(m.id);
         return;
     }
   };
@@ -140,6 +193,7 @@ export function startRtcBroker(port: MessagePort, options: RtcBrokerOptions = {}
     close() {
       for (const pc of peers.values()) pc.close();
       peers.clear();
+      trickling.clear();
       port.onmessage = null;
       port.close();
     },

@@ -99,6 +99,8 @@ export const ERROR_CODES = [
   'OFFER_REFUSED',
   'OFFER_STALE',
   'OFFER_REPLAYED',
+  // A trickled ICE candidate dropped: over `maxCandidatesPerConnection` or `maxCandidateBytes`.
+  'CANDIDATE_REFUSED',
   // capmesh/yjs: a peer's Yjs update, state vector or awareness update that does not decode
   'YJS_MALFORMED',
   // internal invariants (a bug in capmesh, never the peer's fault)

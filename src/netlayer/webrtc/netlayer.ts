@@ -16,6 +16,7 @@ import { PathSwitchingConnection, type PathLeg, type PathName, type PathSwitchOp
 import { awaitFirstArrival, encodeJoin } from './path-join.js';
 import type { FromBroker, IceServer, PeerSettings, ToBroker } from './broker-protocol.js';
 import { pipeChannel } from './pipe-channel.js';
+import { CANDIDATE, Trickle } from './trickle.js';
 
 /**
  * Options of `webrtcNetlayer`. The offer limits (`OfferLimits`: answer
@@ -125,10 +126,11 @@ interface Direct {
 export interface DirectPathRefusal {
   /** The designator the relay says sent it. */
   readonly peer: string;
-  readonly role: 'offer' | 'answer';
-  /** The `CapmeshError` code (`CRYPTO_BAD_SIGNATURE`, `PROTOCOL`, `OFFER_REFUSED`, `OFFER_STALE`, `OFFER_REPLAYED`, …). */
+  /** What was refused: a signed description, or a trickled ICE candidate (see `Trickle`). */
+  readonly role: 'offer' | 'answer' | 'candidate';
+  /** The `CapmeshError` code (`CRYPTO_BAD_SIGNATURE`, `PROTOCOL`, `OFFER_REFUSED`, `OFFER_STALE`, `OFFER_REPLAYED`, `CANDIDATE_REFUSED`, …). */
   readonly code: string;
-  /** For `OFFER_*` codes: the option that tripped (`maxPendingOffersPerPeer`, `answerPolicy`, `offerWindowMs`, …). */
+  /** For `OFFER_*` and `CANDIDATE_REFUSED` codes: the option that tripped (`maxPendingOffersPerPeer`, `answerPolicy`, `offerWindowMs`, …). */
   readonly limit?: keyof OfferLimits;
   readonly message: string;
 }
@@ -241,6 +243,21 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
     signedSends = sent.catch((e: unknown) => log.warn('cannot send a signed description', { to: sdp.to.slice(0, 12), kind, error: e instanceof Error ? e.message : String(e) }));
     return sent;
   };
+  /** Sends an unsigned signal (a trickled candidate) after every description and signal asked for before it. */
+  const sendAfter = (to: string, kind: string, payload: Uint8Array): void => {
+    signedSends = signedSends
+      .then(() => relay.client?.signal(to, kind, payload))
+      .catch((e: unknown) => log.debug('cannot send a signal', { to: to.slice(0, 12), kind, error: e instanceof Error ? e.message : String(e) }));
+  };
+  const trickle = new Trickle({
+    post: (m) => post(m),
+    send: sendAfter,
+    refused: (r) => {
+      log.debug('dropped a trickled ICE candidate', { from: r.peer.slice(0, 12), code: r.code, limit: r.limit });
+      report({ peer: r.peer, role: 'candidate', code: r.code, message: r.message, ...(r.limit ? { limit: r.limit } : {}) });
+    },
+    limits: gate.limits,
+  });
   const restarts = new IceRestarts({
     post,
     signal: (to, kind, sdp) => void sendSigned(kind, { ...sdp, to }).catch(() => undefined),
@@ -249,6 +266,7 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
   });
   options.broker.onmessage = (event: MessageEvent) => {
     const m = event.data as FromBroker;
+    if (m.type === 'candidate') return trickle.local(m.id, m.candidate);
     const x = exchanges.get(m.id);
     if (!x) {
       // Not being set up: a live connection's state or restart description, or a leftover.
@@ -271,9 +289,10 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
   options.broker.start?.();
 
   /** Runs an exchange with the broker until `ready(x)` or failure/timeout. */
-  const exchange = (outbound: boolean, peer: string, remoteLocator: PeerLocator | undefined, start: (id: number) => void) => {
+  const exchange = (outbound: boolean, peer: string, dialId: Uint8Array, remoteLocator: PeerLocator | undefined, start: (id: number) => void) => {
     const id = nextId++;
     gate.add(id, peer, !outbound);
+    trickle.begin(id, peer, dialId);
     let wake = (): void => {};
     const x: Exchange = {
       wake: () => wake(),
@@ -311,12 +330,19 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
       });
     const drop = (): void => {
       exchanges.delete(id);
+      trickle.end(id);
       gate.remove(id);
       x.connection?.close('no direct path');
       post({ type: 'close', id });
     };
     const opened = (): DataChannelConnection | undefined => (x.connection?.isOpen ? x.connection : undefined);
-    return { id, x, until, drop, opened };
+    /** The channel is open: the exchange is over (later candidates are dropped), the peer connection live. */
+    const done = (): void => {
+      exchanges.delete(id);
+      trickle.end(id);
+      gate.opened(id);
+    };
+    return { id, x, until, drop, opened, done };
   };
 
   const dialDirect = async (locator: PeerLocator, upgrade?: number): Promise<{ connection: DataChannelConnection; dialId: Uint8Array }> => {
@@ -326,7 +352,7 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
     if (over) throw new CapmeshError('LIMIT', `no direct dial: ${over} reached`);
     const deadline = Date.now() + timeoutMs;
     const dialId = randomBytes(16);
-    const ex = exchange(true, locator.designator, locator, (id) => post({ type: 'dial', id, peer: peerSettings() }));
+    const ex = exchange(true, locator.designator, dialId, locator, (id) => post({ type: 'dial', id, peer: peerSettings() }));
     // The relay bounces an offer it cannot deliver: fail this dial then, not at the deadline.
     let offUndeliverable = (): void => {};
     const bounced = new Promise<never>((_, reject) => {
@@ -343,14 +369,16 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
     try {
       const offer = await ex.until(() => ex.x.local, deadline);
       const answerSignal = new Promise<SignedSdp>((resolve) => pending.set(`${locator.designator}/${hex(dialId)}`, resolve));
-      await sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer, ...(upgrade === undefined ? {} : { upgrade }) });
+      const offerSent = sendSigned(OFFER, { role: 'offer', to: locator.designator, dialId, sdp: offer, ...(upgrade === undefined ? {} : { upgrade }) });
+      trickle.described(ex.id); // our candidates follow the offer
+      await offerSent;
       // The answer was opened and checked (signature, sender, receiver, window) by onSignal, and matched to this dial by its id.
       const answer = await Promise.race([answerSignal, bounced, ex.until<never>(() => undefined, deadline)]);
       if (!equalBytes(answer.dialId, dialId)) throw new CapmeshError('PROTOCOL', 'the answer belongs to another dial');
       post({ type: 'remote', id: ex.id, sdp: answer.sdp });
+      trickle.remoteApplied(ex.id); // the peer's candidates follow the answer
       const connection = await ex.until(ex.opened, deadline);
-      exchanges.delete(ex.id);
-      gate.opened(ex.id);
+      ex.done();
       restarts.track({ id: ex.id, peer: locator.designator, dialId, offerer: true, connection, remoteSentAt: answer.sentAt });
       return { connection, dialId };
     } catch (e) {
@@ -366,13 +394,17 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
   const acceptDirect = async (signal: RelaySignal, offer: SignedSdp, upgrade?: Switchable): Promise<void> => {
     if (!binding || closed) return;
     const deadline = Date.now() + timeoutMs;
-    const ex = exchange(false, signal.from, undefined, (id) => post({ type: 'accept', id, sdp: offer.sdp, peer: peerSettings() }));
+    const ex = exchange(false, signal.from, offer.dialId, undefined, (id) => {
+      post({ type: 'accept', id, sdp: offer.sdp, peer: peerSettings() });
+      trickle.remoteApplied(id); // the peer's candidates follow its offer
+    });
     try {
       const answer = await ex.until(() => ex.x.local, deadline);
-      await sendSigned(ANSWER, { role: 'answer', to: signal.from, dialId: offer.dialId, sdp: answer });
+      const answerSent = sendSigned(ANSWER, { role: 'answer', to: signal.from, dialId: offer.dialId, sdp: answer });
+      trickle.described(ex.id); // our candidates follow the answer
+      await answerSent;
       const connection = await ex.until(ex.opened, deadline);
-      exchanges.delete(ex.id);
-      gate.opened(ex.id);
+      ex.done();
       restarts.track({ id: ex.id, peer: signal.from, dialId: offer.dialId, offerer: false, connection, remoteSentAt: offer.sentAt });
       if (upgrade) upgrade.conn.attach(connection);
       else binding.onConnection(resumable(connection, offer.dialId, undefined));
@@ -441,6 +473,9 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
       }
       const opened = openFresh(signal, role, false);
       if (opened) restarts.onSignal(signal.kind, signal.from, opened);
+    } else if (signal.kind === CANDIDATE) {
+      // Unsigned (see signals.ts): routed only to a dial of the sender's being set up, within the candidate limits.
+      trickle.receive(signal.from, signal.payload);
     } else if (signal.kind === ANSWER) {
       // Only while a dial of ours to the sender waits for its answer.
       if (!gate.hasPeerConnection(signal.from, 'outbound-pending')) return;
@@ -660,6 +695,7 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
       directs.clear();
       for (const id of [...exchanges.keys()]) post({ type: 'close', id });
       exchanges.clear();
+      trickle.clear();
       gate.clear();
       await relay.close();
     },

@@ -68,6 +68,22 @@ export interface OfferLimits {
    * above `offersPerMinute` × 2 windows).
    */
   readonly maxRememberedOffers?: number;
+  /**
+   * Trickled ICE candidates taken from the peer for one peer connection being
+   * set up (the end-of-candidates marker counts as one); later ones are
+   * dropped, and the first of them is reported (`CANDIDATE_REFUSED`, this
+   * limit). A browser gathers a handful (one per interface, protocol and
+   * server); the default leaves room for many interfaces and TURN servers.
+   * Default 32.
+   */
+  readonly maxCandidatesPerConnection?: number;
+  /**
+   * Largest trickled ICE candidate signal, in bytes (a candidate line is
+   * about 100–250): a longer one is dropped before it is decoded, and
+   * reported once per peer connection (`CANDIDATE_REFUSED`, this limit).
+   * Default 1 024.
+   */
+  readonly maxCandidateBytes?: number;
 }
 
 /** The limits with their defaults filled in. */
@@ -83,6 +99,8 @@ export const OFFER_LIMIT_DEFAULTS: ResolvedOfferLimits = Object.freeze({
   offersPerMinute: 240,
   offerWindowMs: 60_000,
   maxRememberedOffers: 4_096,
+  maxCandidatesPerConnection: 32,
+  maxCandidateBytes: 1_024,
 });
 
 /** Checks and fills in `limits`; throws `INVALID_ARGUMENT` naming a bad one. */

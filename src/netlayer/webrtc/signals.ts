@@ -97,3 +97,65 @@ export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role
   if (roleSym.name !== role) throw new CapmeshError('PROTOCOL', `expected a signed ${role}, got ${roleSym.name}`);
   return { role, from, to, dialId, sentAt: Number(sentAt), sdp, ...(upgrade === undefined ? {} : { upgrade: Number(upgrade) }) };
 }
+
+/**
+ * One trickled ICE candidate, or the end of them (`candidate` empty), for the
+ * peer connection of the dial `dialId`. Unsigned, on purpose: a candidate
+ * only says where to send ICE connectivity checks; what the connection
+ * authenticates is the DTLS fingerprint, which travels in the signed
+ * description. So whoever routes a candidate (the relay) can add, drop or
+ * change candidates, which it could do to the traffic itself anyway (delay,
+ * drop), but it cannot get into the DTLS session: a path through an address
+ * it injected still ends in a DTLS handshake with the signed fingerprint.
+ * What it can make us do is send a bounded number of STUN checks to
+ * addresses of its choice (at most `OfferLimits.maxCandidatesPerConnection`
+ * per peer connection, each paced by the browser's ICE agent), as any web
+ * page can. See docs/security.md.
+ *
+ *   payload = Syrup <capmesh-rtc-ice-1 dial-id candidate sdp-mid sdp-m-line-index>
+ *
+ * `sdp-mid` is `""` and `sdp-m-line-index` is −1 where the browser gave none.
+ */
+export interface IceCandidateSignal {
+  readonly dialId: Uint8Array;
+  /** An `a=candidate` attribute value (`candidate:…`), or `''`: end of candidates. */
+  readonly candidate: string;
+  readonly sdpMid: string | null;
+  readonly sdpMLineIndex: number | null;
+}
+
+const ICE_LABEL = 'capmesh-rtc-ice-1';
+
+/** The signal payload of a trickled candidate. */
+export function encodeCandidate(c: IceCandidateSignal): Uint8Array {
+  return encode(new SyrupRecord(new Sym(ICE_LABEL), [c.dialId, c.candidate, c.sdpMid ?? '', BigInt(c.sdpMLineIndex ?? -1)]));
+}
+
+/**
+ * Reads a trickled candidate. Throws `CANDIDATE_REFUSED` when the payload is
+ * longer than `maxBytes` (before decoding it), `PROTOCOL` when it has the
+ * wrong shape or its candidate is neither empty nor a `candidate:` line.
+ */
+export function openCandidate(payload: Uint8Array, maxBytes: number): IceCandidateSignal {
+  if (payload.length > maxBytes) throw new CapmeshError('CANDIDATE_REFUSED', `an ICE candidate signal of ${payload.length} bytes (maxCandidateBytes ${maxBytes})`);
+  let value: SyrupValue;
+  try {
+    value = decode(payload, { maxBytes });
+  } catch {
+    throw new CapmeshError('PROTOCOL', 'an ICE candidate signal is not Syrup');
+  }
+  if (!isRecord(value, ICE_LABEL, 4)) throw new CapmeshError('PROTOCOL', 'an ICE candidate signal has the wrong shape');
+  const [dialId, candidate, mid, mline] = value.fields;
+  if (
+    !(dialId instanceof Uint8Array) ||
+    typeof candidate !== 'string' ||
+    typeof mid !== 'string' ||
+    typeof mline !== 'bigint' ||
+    mline < -1n ||
+    mline > 65_535n ||
+    (candidate !== '' && !candidate.startsWith('candidate:'))
+  ) {
+    throw new CapmeshError('PROTOCOL', 'an ICE candidate signal has the wrong fields');
+  }
+  return { dialId, candidate, sdpMid: mid === '' ? null : mid, sdpMLineIndex: mline < 0n ? null : Number(mline) };
+}

@@ -17,6 +17,8 @@ describe('OfferGate', () => {
       offersPerMinute: 240,
       offerWindowMs: 60_000,
       maxRememberedOffers: 4_096,
+      maxCandidatesPerConnection: 32,
+      maxCandidateBytes: 1_024,
     });
   });
 
