@@ -55,12 +55,8 @@ export interface ImportToken {
   readonly id: number;
 }
 
-/** The port as the link uses it (a DOM or `node:worker_threads` MessagePort). */
-export interface LinkPort {
-  postMessage(message: unknown): void;
-  onmessage: ((event: { data: unknown }) => void) | null;
-  close(): void;
-}
+/** The port as the link uses it (a `MessagePort`, from the page's `MessageChannel`). */
+export type LinkPort = Pick<MessagePort, 'postMessage' | 'onmessage' | 'close'>;
 
 export interface PageLinkOptions {
   /** The object the other side reaches with `root()`; none: `root()` calls over there reject with `NOT_FOUND`. */
@@ -558,7 +554,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
     throw protocolError(`a message of unknown type ${JSON.stringify(String(m['t']))}`);
   }
 
-  port.onmessage = (event) => {
+  port.onmessage = (event: MessageEvent) => {
     if (closedError) return;
     try {
       onMessage(event.data);

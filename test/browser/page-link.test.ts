@@ -29,8 +29,8 @@ function manualRegistry() {
 /** Both ends of a link over a real MessageChannel: `page` (no root) and `worker` (with `root`). */
 function pair(root: object, pageOptions: PageLinkOptions = {}, workerOptions: PageLinkOptions = {}): { page: PageLink; worker: PageLink } {
   const { port1, port2 } = new MessageChannel();
-  const page = openPageLink(port1 as unknown as LinkPort, pageOptions);
-  const worker = openPageLink(port2 as unknown as LinkPort, { root, ...workerOptions });
+  const page = openPageLink(port1, pageOptions);
+  const worker = openPageLink(port2, { root, ...workerOptions });
   closers.push(() => {
     page.close();
     worker.close();
@@ -139,12 +139,12 @@ describe('page link: calls', () => {
       },
     });
     const { port1, port2 } = new MessageChannel();
-    const page = openPageLink(port1 as unknown as LinkPort);
+    const page = openPageLink(port1);
     // The worker's port, watched: count messages addressed to an answer.
     const watched: LinkPort = {
-      postMessage: (m) => port2.postMessage(m),
+      postMessage: (m: unknown) => port2.postMessage(m),
       close: () => port2.close(),
-      set onmessage(h: ((e: { data: unknown }) => void) | null) {
+      set onmessage(h: ((e: MessageEvent) => void) | null) {
         port2.onmessage = h
           ? (e: MessageEvent) => {
               if ((e.data as { to?: { q?: number } }).to?.q !== undefined) arrived += 1;
@@ -244,7 +244,7 @@ describe('page link: hostile input and closing', () => {
   it('a message of unknown shape is a PROTOCOL error, answered when it carries a question, never a crash', async () => {
     const errors: CapmeshError[] = [];
     const { port1, port2 } = new MessageChannel();
-    const worker = openPageLink(port2 as unknown as LinkPort, { root: far('root', { ok: () => 'ok' }), onError: (e) => errors.push(e) });
+    const worker = openPageLink(port2, { root: far('root', { ok: () => 'ok' }), onError: (e) => errors.push(e) });
     closers.push(() => (worker.close(), port1.close()));
     const answers: unknown[] = [];
     port1.onmessage = (e: MessageEvent) => answers.push(e.data);
