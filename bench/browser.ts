@@ -197,6 +197,7 @@ async function main(): Promise<void> {
   try {
     console.log(`capmesh browser bench: ${ROUNDS} sequential round trips after ${WARMUP} warm-up; ${BULK_MIB} MiB in 64 KiB messages; Chromium ${browser.version()}`);
     await webRtcPath(browser, base);
+    await (await import('./browser-handle.js')).pageLinkBench(browser, base);
     await relayPath(browser, base);
     await crossEnginePath(fox, browser, base);
   } finally {
