@@ -45,6 +45,11 @@ export const DEFAULT_PAGE_LINK_MAX_ENTRIES = 10_000;
 /** `PageLinkOptions.maxDepth`'s default. */
 export const DEFAULT_PAGE_LINK_MAX_DEPTH = 64;
 
+/** `PageLinkOptions.probeMs`'s default. */
+export const DEFAULT_PAGE_LINK_PROBE_MS = 15_000;
+/** `PageLinkOptions.silenceMs`'s default. */
+export const DEFAULT_PAGE_LINK_SILENCE_MS = 45_000;
+
 /** What the link needs of a `FinalizationRegistry` (tests inject one they can trigger). */
 export interface LinkRegistry {
   register(target: object, held: ImportToken): void;
@@ -67,6 +72,15 @@ export interface PageLinkOptions {
   readonly maxDepth?: number;
   /** Told of messages the link could not handle (`PROTOCOL`, `LIMIT`), after it answered them where it could. */
   readonly onError?: (error: CapmeshError) => void;
+  /**
+   * Liveness (a worker that crashed or was terminated sends nothing): after
+   * `probeMs` without a message the link asks the other side for a sign of
+   * life (checked every `probeMs`, so silence is noticed up to `probeMs` late);
+   * after `silenceMs` without one it closes with `DISCONNECTED`. Defaults
+   * 15 000 and 45 000 ms (the vat session defaults); `probeMs: 0` turns it off.
+   */
+  readonly probeMs?: number;
+  readonly silenceMs?: number;
   /** Makes the registry that reports collected imports. Default: a `FinalizationRegistry`. */
   readonly makeRegistry?: (collected: (token: ImportToken) => void) => LinkRegistry;
 }
@@ -526,7 +540,10 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
       case 'ans':
         return onAnswer(m);
       case 'fin':
+      case 'pong':
         return;
+      case 'ping':
+        return send({ t: 'pong' });
       case 'drop': {
         const { i, n } = m;
         if (!isId(i) || !isId(n)) throw protocolError('a malformed drop');
@@ -554,8 +571,22 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
     throw protocolError(`a message of unknown type ${JSON.stringify(String(m['t']))}`);
   }
 
+  const probeMs = options.probeMs ?? DEFAULT_PAGE_LINK_PROBE_MS;
+  const silenceMs = options.silenceMs ?? DEFAULT_PAGE_LINK_SILENCE_MS;
+  let lastHeard = Date.now();
+  const probe =
+    probeMs > 0
+      ? setInterval(() => {
+          const silent = Date.now() - lastHeard;
+          if (silent >= silenceMs) shut(new CapmeshError('DISCONNECTED', `the page link heard nothing for ${silent} ms`, { detail: { silenceMs } }), true);
+          else if (silent >= probeMs) send({ t: 'ping' });
+        }, probeMs)
+      : undefined;
+  (probe as { unref?: () => void } | undefined)?.unref?.();
+
   port.onmessage = (event: MessageEvent) => {
     if (closedError) return;
+    lastHeard = Date.now();
     try {
       onMessage(event.data);
     } catch (e) {
@@ -568,6 +599,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
     if (tell) send({ t: 'bye', reason: error.message });
     closedError = error;
     if (finTimer !== undefined) clearTimeout(finTimer);
+    if (probe !== undefined) clearInterval(probe);
     for (const q of questions.values()) q.reject(error);
     questions.clear();
     for (const s of importedPromises.values()) s(false, error);

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CapmeshError, E, far } from '../../src/index.js';
 import { Float64, Sym, Tagged } from '../../src/syrup/types.js';
 import { openPageLink, type ImportToken, type LinkPort, type PageLink, type PageLinkOptions } from '../../src/browser/page-link.js';
@@ -278,5 +278,50 @@ describe('page link: hostile input and closing', () => {
     for (let i = 0; i < 5; i++) await E(page.root<typeof root>()).one();
     await until(() => worker.sizes().answers === 0);
     expect(page.sizes().questions).toBe(0);
+  });
+
+  it('a silent other side (a crashed worker) is probed, then the link closes with DISCONNECTED after silenceMs', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const { port1, port2 } = new MessageChannel();
+      const heard: unknown[] = [];
+      port2.onmessage = (e: MessageEvent) => heard.push(e.data);
+      const page = openPageLink(port1, { probeMs: 100, silenceMs: 300 });
+      closers.push(() => (page.close(), port2.close()));
+      vi.advanceTimersByTime(100);
+      await until(() => heard.length === 1);
+      expect(heard[0]).toEqual({ t: 'ping' });
+      let closed: unknown;
+      void page.closed.then((e) => (closed = e));
+      vi.advanceTimersByTime(200);
+      await page.closed;
+      expect(closed).toMatchObject({ code: 'DISCONNECTED' });
+      await expect(E(page.root<{ x(): void }>()).x()).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('a ping is answered, and any message counts as a sign of life', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const { port1, port2 } = new MessageChannel();
+      const heard: unknown[] = [];
+      port2.onmessage = (e: MessageEvent) => heard.push(e.data);
+      const worker = openPageLink(port1, { root: far('root', {}), probeMs: 100, silenceMs: 300 });
+      closers.push(() => (worker.close(), port2.close()));
+      port2.postMessage({ t: 'ping' });
+      await until(() => heard.length === 1);
+      expect(heard[0]).toEqual({ t: 'pong' });
+      vi.advanceTimersByTime(200); // two probes, at 100 and 200 ms of silence
+      await until(() => heard.length === 3);
+      expect(heard.slice(1)).toEqual([{ t: 'ping' }, { t: 'ping' }]);
+      port2.postMessage({ t: 'ping' }); // heard at 200 ms; its answer proves it arrived
+      await until(() => heard.length === 4);
+      vi.advanceTimersByTime(200); // 400 ms from the start, 200 ms of silence: under silenceMs
+      expect(worker.sizes().exports).toBe(1); // still open: closing clears the tables
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
