@@ -52,8 +52,10 @@ interface WorkerKindContext {
  *   when none is open or the handle is closed.
  * - After `close()`, `enliven` rejects with `DISCONNECTED`
  *   (`detail.vatClosed`), so a `reconnecting` reference stops.
- * - If the link to the worker ends otherwise (the worker crashed), the
- *   mirror empties and `relay-state` reports `closed`.
+ * - If the link to the worker ends otherwise (the worker closed it, or
+ *   crashed: the page link closes after 45 s without a sign of life, see
+ *   `PageLinkOptions.silenceMs`), the mirror empties and `relay-state`
+ *   reports `closed`.
  */
 export interface BrowserVat extends Vat {
   /** This tab's identity slot (see `BrowserVatOptions.identity`): 0 for the first tab; 0 with `shared` or without Web Locks. */
