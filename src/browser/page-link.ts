@@ -195,6 +195,30 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
 
   // ---- encoding
 
+  /** Exports made by the encoding under way, undone if it fails (so a refused value leaks no entry). */
+  let journal: number[] = [];
+  const release = (id: number, n: number): boolean => {
+    const entry = exports.get(id);
+    if (!entry) return false;
+    entry.count -= n;
+    if (entry.count <= 0) {
+      exports.delete(id);
+      if (exportIds.get(entry.value) === id) exportIds.delete(entry.value);
+    }
+    return true;
+  };
+  const encodeAll = (values: readonly unknown[]): unknown[] => {
+    journal = [];
+    try {
+      return values.map((v) => encode(v, 1));
+    } catch (e) {
+      for (const id of journal) release(id, 1);
+      throw e;
+    } finally {
+      journal = [];
+    }
+  };
+
   const exportValue = (value: unknown): number => {
     let id = exportIds.get(value);
     if (id === undefined) {
@@ -204,6 +228,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
       exportIds.set(value, id);
     }
     exports.get(id)!.count += 1;
+    journal.push(id);
     return id;
   };
 
@@ -211,6 +236,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
     if (exports.size >= maxEntries) throw new CapmeshError('LIMIT', `page link: more than ${maxEntries} exported references`, { detail: { maxEntries } });
     const id = nextExport++;
     exports.set(id, { value: p, count: 1 });
+    journal.push(id);
     p.then(
       (v) => settle(id, true, v),
       (e: unknown) => settle(id, false, e),
@@ -218,9 +244,10 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
     return id;
   };
   const settle = (id: number, ok: boolean, value: unknown): void => {
+    if (!exports.has(id)) return; // never sent (its encoding failed) or the link closed
     let v: unknown;
     try {
-      v = ok ? encode(value, 0) : encodeError(value);
+      v = ok ? encodeAll([value])[0] : encodeError(value);
     } catch (e) {
       ok = false;
       v = encodeError(e);
@@ -397,7 +424,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
   }
 
   function encodeOp(op: Record<string, unknown>): Record<string, unknown> {
-    return op['t'] === 'call' ? { t: 'call', m: op['m'], a: (op['a'] as unknown[]).map((v) => encode(v, 1)) } : op;
+    return op['t'] === 'call' ? { t: 'call', m: op['m'], a: encodeAll(op['a'] as unknown[]) } : op;
   }
 
   function targetHandler(target: Target): EventualHandler {
@@ -406,7 +433,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
       sendOnly(method, args) {
         if (closedError) return;
         try {
-          send({ t: 'call', q: 0, to: target, m: method ?? null, a: args.map((v) => encode(v, 1)) });
+          send({ t: 'call', q: 0, to: target, m: method ?? null, a: encodeAll(args) });
         } catch {
           // sendOnly drops its failures
         }
@@ -475,7 +502,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
   function answer(q: number, ok: boolean, value: unknown): void {
     let v: unknown;
     try {
-      v = ok ? encode(value, 0) : encodeError(value);
+      v = ok ? encodeAll([value])[0] : encodeError(value);
     } catch (e) {
       ok = false;
       v = encodeError(e);
@@ -546,14 +573,8 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
         return send({ t: 'pong' });
       case 'drop': {
         const { i, n } = m;
-        if (!isId(i) || !isId(n)) throw protocolError('a malformed drop');
-        const entry = exports.get(i);
-        if (!entry) throw protocolError(`a drop of no export ${i}`);
-        entry.count -= n;
-        if (entry.count <= 0) {
-          exports.delete(i);
-          if (exportIds.get(entry.value) === i) exportIds.delete(entry.value);
-        }
+        if (!isId(i) || !isId(n) || i === 0) throw protocolError('a malformed drop');
+        if (!release(i, n)) throw protocolError(`a drop of no export ${i}`);
         return;
       }
       case 'settle': {

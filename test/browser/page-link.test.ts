@@ -100,6 +100,9 @@ describe('page link: calls', () => {
     const { page } = pair(root);
     await expect(E(page.root<typeof root>()).echo(new Map())).rejects.toMatchObject({ code: 'NOT_PASSABLE' });
     await expect(E(page.root<typeof root>()).echo(() => 1)).rejects.toMatchObject({ code: 'NOT_PASSABLE' });
+    // The far object before the bad part was exported for the call that never left: undone.
+    await expect(E(page.root<typeof root>()).echo([far('before', {}), new Map()])).rejects.toMatchObject({ code: 'NOT_PASSABLE' });
+    expect(page.sizes().exports).toBe(0);
   });
 
   it('errors cross with their code, message and detail, both ways; other errors as BROKEN', async () => {
