@@ -36,9 +36,11 @@ export async function pageLinkBench(browser: Browser, base: { baseURL: string; r
   try {
     await loadBench(a.page);
     await loadBench(b.page);
+    // The worker channel first: the answering tab hands its end to its bench worker after the
+    // offerer sees it open, so a ping sent at once can be lost; the page channel's pings give it time.
+    await inPage(a.page, 'rawWorkerDcFinish', await inPage(b.page, 'rawWorkerDcAnswer', await inPage(a.page, 'rawWorkerDcOffer', undefined as never)));
     await inPage(a.page, 'rawDcFinish', await inPage(b.page, 'rawDcAnswer', await inPage(a.page, 'rawDcOffer', undefined as never)));
     const rawPage = median(await inPage(a.page, 'rawPing', [ROUNDS, WARMUP, PING_BYTES]));
-    await inPage(a.page, 'rawWorkerDcFinish', await inPage(b.page, 'rawWorkerDcAnswer', await inPage(a.page, 'rawWorkerDcOffer', undefined as never)));
     const rawWorker = median(await inPage(a.page, 'rawWorkerPing', [ROUNDS, WARMUP, PING_BYTES]));
     const workerEcho = await inPage(b.page, 'engineWorkerEcho', undefined as never);
     const pageEcho = await inPage(b.page, 'enginePageEcho', undefined as never);
