@@ -199,6 +199,7 @@ async function main(): Promise<void> {
     console.log(`capmesh browser bench: ${ROUNDS} sequential round trips after ${WARMUP} warm-up; ${BULK_MIB} MiB in 64 KiB messages; Chromium ${browser.version()}`);
     await webRtcPath(browser, base);
     await firstCallFigures(browser, base);
+    await (await import('./browser-handle.js')).pageLinkBench(browser, base);
     await relayPath(browser, base);
     await crossEnginePath(fox, browser, base);
     await (await import('./browser-same-browser.js')).sameBrowserPath(browser, base);

@@ -3,7 +3,7 @@ import type { LivenessOptions } from '../mesh/liveness.js';
 
 /**
  * The two messages that set a worker vat up; everything after them goes over
- * the vat link (a CapTP session on a MessagePort) and the broker port.
+ * the vat link (the page link, page-link.ts, on a MessagePort) and the broker port.
  */
 export interface WorkerInit {
   readonly type: 'capmesh-init';
@@ -46,7 +46,7 @@ export interface DirectPathSettings {
 export type DirectOfferLimits = Omit<OfferLimits, 'answerPolicy' | 'isKnownPeer'>;
 
 export type WorkerReply =
-  | { readonly type: 'capmesh-ready'; readonly adminUri: string; readonly designator: string }
+  | { readonly type: 'capmesh-ready'; readonly designator: string }
   | { readonly type: 'capmesh-failed'; readonly message: string; readonly code: string };
 
 /** The path-switching timings a page may set (the worker's WebRTC netlayer options of the same names). */

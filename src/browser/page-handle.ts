@@ -1,12 +1,15 @@
 import { CapmeshError, isCapmeshError } from '../util/errors.js';
 import { EventListeners, Listeners } from '../util/listeners.js';
-import type { EngineVat, RegisterOptions, SessionInfo, Vat } from '../mesh/index.js';
-import { formatSturdyRef, parseSturdyRef } from '../mesh/uri.js';
-import { E, far, type Remote } from '../vat/index.js';
+import type { RegisterOptions, SessionInfo, Vat } from '../mesh/index.js';
+import { formatSturdyRef } from '../mesh/uri.js';
+import { E } from '../vat/eventual.js';
+import { far } from '../vat/far.js';
+import type { Remote } from '../vat/remote.js';
 import type { Persistable, SyrupValue } from '../syrup/types.js';
 import type { PeerLocator, SturdyRef } from '../wire/index.js';
 import type { BrowserVatEvent, BrowserVatEvents, RelayState, RelayStateDetail } from './events.js';
 import type { PageListener, WorkerAdmin } from './worker-admin.js';
+import type { PageLink } from './page-link.js';
 
 /** A persistent kind whose objects live in the page; the worker keeps their records. */
 export type PageKindMaker = (data: SyrupValue, ctx: PageKindContext) => object;
@@ -49,8 +52,10 @@ interface WorkerKindContext {
  *   when none is open or the handle is closed.
  * - After `close()`, `enliven` rejects with `DISCONNECTED`
  *   (`detail.vatClosed`), so a `reconnecting` reference stops.
- * - If the link to the worker ends otherwise (the worker crashed), the
- *   mirror empties and `relay-state` reports `closed`.
+ * - If the link to the worker ends otherwise (the worker closed it, or
+ *   crashed: the page link closes after 45 s without a sign of life, see
+ *   `PageLinkOptions.silenceMs`), the mirror empties and `relay-state`
+ *   reports `closed`.
  */
 export interface BrowserVat extends Vat {
   /** This tab's identity slot (see `BrowserVatOptions.identity`): 0 for the first tab; 0 with `shared` or without Web Locks. */
@@ -69,7 +74,7 @@ export interface BrowserVat extends Vat {
 
 type EventArguments = { [K in BrowserVatEvent]: [detail: BrowserVatEvents[K]] };
 
-/** Integers cross the CapTP link as bigints; the page's data uses numbers. */
+/** Integers cross the page link as bigints (as they did the CapTP link); the page's data uses numbers. */
 function toNumbers<T extends object>(record: T): T {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(record)) out[k] = typeof v === 'bigint' ? Number(v) : v;
@@ -93,14 +98,15 @@ export interface PageHandleOptions {
 }
 
 /**
- * Connects the page's handle to the worker's admin over the page link
- * (`pageVat`, the page's own vat on the private `MessagePort`): defines the
- * page-hosted kinds, subscribes to the worker's pushes, and resolves once the
- * first session list and relay state have arrived. Ownership: the handle owns
- * `pageVat` and closes it in `close()`.
+ * Connects the page's handle to the worker's admin, the root of the page
+ * link (`link`, see page-link.ts): defines the page-hosted kinds, subscribes
+ * to the worker's pushes, and resolves once the first session list and relay
+ * state have arrived. Ownership: the handle owns `link` and closes it in
+ * `close()`; when the link closes otherwise (the worker closed it or went
+ * away), the mirror empties and `relay-state` reports `closed`.
  */
-export async function connectPageHandle(pageVat: EngineVat, adminUri: string, designator: string, options: PageHandleOptions = {}): Promise<BrowserVat> {
-  const admin = (await pageVat.enliven<WorkerAdmin>(adminUri)) as unknown as Remote<WorkerAdmin>;
+export async function connectPageHandle(link: PageLink, designator: string, options: PageHandleOptions = {}): Promise<BrowserVat> {
+  const admin = link.root<Remote<WorkerAdmin>>();
   const kinds = options.kinds ?? {};
   if (Object.keys(kinds).length > 0) {
     const host = far('page kinds', {
@@ -145,7 +151,7 @@ export async function connectPageHandle(pageVat: EngineVat, adminUri: string, de
   await E(admin).subscribe(far('page events', { ...listener }));
   await gotList;
   // The worker went away (crashed, or closed from its side): nothing of its state holds any more.
-  void pageVat.whenSessionEnds(parseSturdyRef(adminUri).peer).then((error) => {
+  void link.closed.then((error) => {
     if (closed) return;
     listener.sessions([], true);
     listener.event('relay-state', { state: 'closed', reason: `the link to the vat worker ended: ${error.message}` });
@@ -196,7 +202,7 @@ export async function connectPageHandle(pageVat: EngineVat, adminUri: string, de
       closed = true;
       mirror = [];
       relay = { state: 'closed', reason: 'the browser vat was closed' };
-      await pageVat.close();
+      link.close('the browser vat was closed');
       options.onClose?.();
     },
   };

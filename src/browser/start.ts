@@ -1,9 +1,9 @@
 import { CapmeshError, ERROR_CODES, type CapmeshErrorCode } from '../util/errors.js';
 import { normalizeRelayUrl } from '../netlayer/relay/protocol.js';
 import { assertInteger, assertNonEmptyString } from '../util/assert.js';
-import { createVat, type EngineVat, type LivenessOptions } from '../mesh/index.js';
+import type { LivenessOptions } from '../mesh/liveness.js';
 import { livenessSettings } from '../mesh/liveness.js';
-import { messagePortNetlayer } from '../netlayer/port/message-port.js';
+import { openPageLink, type PageLink } from './page-link.js';
 import type { DirectOfferLimits, DirectPathSettings, DirectPathTuning, WorkerInit, WorkerReply } from './messages.js';
 import { startRtcBroker } from './rtc-broker.js';
 import { OFFER_LIMIT_DEFAULTS } from '../netlayer/webrtc/offer-policy.js';
@@ -156,10 +156,11 @@ function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmes
  *
  * The worker owns the network (the relay, and direct WebRTC paths whose data
  * channels the page's broker hands it), the identity and the persistent
- * records (IndexedDB). The page talks to it over a private CapTP session on a
- * `MessagePort`, so references the handle returns are ordinary remote
- * references: `E(ref).method()` works on them, and objects the page registers
- * stay in the page, reached through the worker.
+ * records (IndexedDB). The page talks to it over the page link (page-link.ts:
+ * structured-clone messages on a private `MessagePort`, no page vat), so
+ * references the handle returns are ordinary remote references:
+ * `E(ref).method()` works on them, and objects the page registers stay in the
+ * page, reached through the worker.
  *
  * After the start, `relayState` and the `relay-state` event follow the
  * worker's relay client (it reconnects and re-registers by itself after a
@@ -172,9 +173,8 @@ function waitReady(worker: Worker): Promise<Extract<WorkerReply, { type: 'capmes
  * rejects with `RELAY_UNREACHABLE`; a relay that refuses the registration,
  * `RELAY_REFUSED`; a worker that fails to start, the worker's own error code
  * (its message prefixed by what failed). Errors of calls made through the
- * handle cross the page↔worker session with their codes intact
- * (`PEER_OFFLINE`, `RELAY_UNREACHABLE`, `DISCONNECTED`, …: see
- * `captp/errors-on-wire.ts`).
+ * handle cross the page link with their codes, messages and details intact
+ * (`PEER_OFFLINE`, `RELAY_UNREACHABLE`, `DISCONNECTED`, …).
  */
 export async function startBrowserVat(options: BrowserVatOptions): Promise<BrowserVat> {
   // A malformed relay URL is the caller's argument error, reported before any worker starts.
@@ -214,7 +214,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   ready.catch(() => slot.release());
   worker.postMessage(sameBrowserPort ? { ...init, sameBrowserPort } : init, [vatLink.port2, brokerLink.port2, ...(sameBrowserPort ? [sameBrowserPort] : [])]);
   const broker = startRtcBroker(brokerLink.port1, { maxPeerConnections: options.offerLimits?.maxPeerConnections ?? OFFER_LIMIT_DEFAULTS.maxPeerConnections });
-  let pageVat: EngineVat | undefined;
+  let link: PageLink | undefined;
   let handle: BrowserVat | undefined;
   let stopWatching = (): void => {};
   // Ordering on close: the worker vat (asked first, by the handle), the page link, then the broker, the worker and the slot.
@@ -226,9 +226,9 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
     slot.release();
   };
   try {
-    const { adminUri, designator } = await beforeDeadline(ready, deadline, options.relay);
-    pageVat = await createVat({ netlayers: [messagePortNetlayer(vatLink.port1, 'a')] });
-    handle = await beforeDeadline(connectPageHandle(pageVat, adminUri, designator, { kinds: options.kinds ?? {}, slot: slot.slot, onClose: stop }), deadline, options.relay);
+    const { designator } = await beforeDeadline(ready, deadline, options.relay);
+    link = openPageLink(vatLink.port1);
+    handle = await beforeDeadline(connectPageHandle(link, designator, { kinds: options.kinds ?? {}, slot: slot.slot, onClose: stop }), deadline, options.relay);
     await whenRelayRegistered(handle, options.relay, deadline);
     // Goodbye on unload: only synchronous steps are sure to run (see page-lifecycle.ts): the peer
     // connections close on the spot, the worker is asked to close (the message leaves now), the slot is freed.
@@ -244,7 +244,7 @@ export async function startBrowserVat(options: BrowserVatOptions): Promise<Brows
   } catch (e) {
     stop();
     if (handle) void handle.close().catch(() => undefined);
-    else if (pageVat) void pageVat.close().catch(() => undefined);
+    else link?.close('the browser vat failed to start');
     throw e;
   }
 }

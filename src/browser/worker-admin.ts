@@ -6,12 +6,13 @@ import type { PeerLocator } from '../wire/index.js';
 import type { RelayStateDetail } from './events.js';
 
 /**
- * The worker's side of the page link: the admin object only the page can
- * fetch (the worker registers it `onlyOver: 'port'`), and the pushes that keep
- * the page's handle current (events, the session mirror, the relay state).
+ * The worker's side of the page link: the admin object, the root of the page
+ * link (page-link.ts; never registered in the vat, so only the page reaches
+ * it), and the pushes that keep the page's handle current (events, the
+ * session mirror, the relay state).
  *
- * Ordering: everything a page listener is told goes through one CapTP
- * session as `sendOnly` messages, so it arrives in the order sent; on each
+ * Ordering: everything a page listener is told goes over the one page link
+ * as `sendOnly` messages, so it arrives in the order sent; on each
  * session change the new session list is pushed before the peer events it
  * causes. Ownership: the admin belongs to the worker's vat; `close()` (or
  * `stop()`) ends its timer.

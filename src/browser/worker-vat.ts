@@ -1,6 +1,5 @@
 import { isCapmeshError } from '../util/errors.js';
 import { createVat, type SessionInfo, type EngineVat } from '../mesh/index.js';
-import { messagePortNetlayer } from '../netlayer/port/message-port.js';
 import { relayNetlayer, type RelayNetlayer } from '../netlayer/relay/netlayer.js';
 import { webrtcNetlayer, type DirectPathRefusal } from '../netlayer/webrtc/netlayer.js';
 import type { Netlayer } from '../netlayer/types.js';
@@ -10,6 +9,7 @@ import type { WorkerInit, WorkerReply } from './messages.js';
 import type { RelayStateDetail } from './events.js';
 import { makeWorkerAdmin, type RelayStateSource } from './worker-admin.js';
 import { sameBrowserNetlayer } from '../netlayer/same-browser/netlayer.js';
+import { openPageLink } from './page-link.js';
 
 /**
  * A session as the page sees it: the same {@link SessionInfo} as `vat.sessions()`, as plain data.
@@ -40,10 +40,10 @@ export interface WorkerVatHooks {
  * Runs the vat of a browser tab inside its dedicated worker. Waits for the
  * page's `capmesh-init`, opens the IndexedDB store (identity — a
  * non-extractable WebCrypto key, see `loadOrCreateBrowserIdentity` — and
- * persistent objects), attaches the relay netlayer and the page link, and answers
- * `capmesh-ready` with the sturdyref of an admin object that only the page can
- * reach (registered `onlyOver: 'port'`: sessions on any other transport cannot
- * fetch it, even with its swiss number).
+ * persistent objects), attaches the relay netlayer, opens the page link
+ * (page-link.ts) on the page's port with the admin object as its root (only
+ * the page holds the other end, so no network peer can reach the admin), and
+ * answers `capmesh-ready`.
  */
 export function bootWorkerVat(
   scope: { onmessage: ((e: MessageEvent) => void) | null; postMessage(m: WorkerReply): void } = self as never,
@@ -93,18 +93,17 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   const wrapped = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
   // Tabs of this browser first (same locators: the fast path is found by asking the broker).
   const network = init.sameBrowserPort ? sameBrowserNetlayer(wrapped, { broker: init.sameBrowserPort }) : wrapped;
-  const pageLink = messagePortNetlayer(init.vatPort, 'b');
   const store = indexedDbStore(init.storeName);
   // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).
   const identity = await loadOrCreateBrowserIdentity(init.storeName, store);
-  vat = await createVat({ netlayers: [network, pageLink], store, identity, ...(init.liveness ? { liveness: init.liveness } : {}) });
+  vat = await createVat({ netlayers: [network], store, identity, ...(init.liveness ? { liveness: init.liveness } : {}) });
   const extension = hooks.extension?.(vat);
   const made = makeWorkerAdmin(vat, { extension, relay: relayStateSource(relay), sessionsRefreshMs: init.sessionsRefreshMs });
   emit = made.emit;
   recheckPaths = made.recheck;
-  // Private to the page link: a peer on the network that learns this swiss number gets NOT_FOUND.
-  const adminUri = await vat.register(made.admin, { onlyOver: 'port' });
-  return { type: 'capmesh-ready', adminUri, designator: vat.designator };
+  // The admin is the root of the page link: only the page holds the other end of that port.
+  openPageLink(init.vatPort, { root: made.admin });
+  return { type: 'capmesh-ready', designator: vat.designator };
 }
 
 /** The home relay client's state, for the page (the client exists once the netlayer is attached). */

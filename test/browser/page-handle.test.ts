@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { CapmeshError, createVat, E, far, memoryStore, reconnecting, type EngineVat, type ReconnectTimer, type Store, type Vat } from '../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../src/testing.js';
-import { messagePortNetlayer } from '../../src/netlayer/port/message-port.js';
+import { openPageLink } from '../../src/browser/page-link.js';
 import { connectPageHandle, whenRelayRegistered, type BrowserVat } from '../../src/browser/page-handle.js';
 import { makeWorkerAdmin, type RelayStateSource } from '../../src/browser/worker-admin.js';
 import type { BrowserVatEvents, RelayStateDetail } from '../../src/browser/events.js';
@@ -37,19 +37,17 @@ function fakeRelay(): RelayStateSource & { set(detail: RelayStateDetail): void }
 /** A worker vat (network + page link) with its admin, and the page's handle on it: what startBrowserVat builds, minus the Worker. */
 async function browserLike(network: MemoryNetwork, sessionsRefreshMs = 0) {
   const { port1, port2 } = new MessageChannel();
-  const worker = await createVat({ netlayers: [network.netlayer(), messagePortNetlayer(port2, 'b')] });
+  const worker = await createVat({ netlayers: [network.netlayer()] });
   const relay = fakeRelay();
   const made = makeWorkerAdmin(worker, { relay, sessionsRefreshMs });
-  const adminUri = await worker.register(made.admin, { onlyOver: 'port' });
-  const pageVat = await createVat({ netlayers: [messagePortNetlayer(port1, 'a')] });
-  const page = await connectPageHandle(pageVat, adminUri, worker.designator);
+  const workerLink = openPageLink(port2, { root: made.admin });
+  const page = await connectPageHandle(openPageLink(port1), worker.designator);
   closers.push(async () => {
     await page.close();
     await worker.close();
-    port1.close();
-    port2.close();
+    workerLink.close();
   });
-  return { worker, page, relay };
+  return { worker, page, relay, workerLink };
 }
 
 function next<K extends keyof BrowserVatEvents>(vat: BrowserVat, event: K, match: (d: BrowserVatEvents[K]) => boolean = () => true): Promise<BrowserVatEvents[K]> {
@@ -211,11 +209,12 @@ describe('BrowserVat: relay state', () => {
   it('a worker that goes away: the mirror empties and relay-state says closed', async () => {
     const network = createMemoryNetwork();
     const host = await vatOn(network);
-    const { worker, page } = await browserLike(network);
+    const { worker, page, workerLink } = await browserLike(network);
     await page.enliven(await host.register(far('x', {})));
     expect(page.sessions()).toHaveLength(1);
     const gone = next(page, 'relay-state', (d) => d.state === 'closed');
     await worker.close();
+    workerLink.close('the worker closed');
     expect((await gone).reason).toContain('the link to the vat worker ended');
     expect(page.relayState.state).toBe('closed');
     expect(page.sessions()).toEqual([]);
