@@ -35,10 +35,17 @@ function readsAsCoded(message: string): boolean {
   return m !== null && KNOWN.has(m[1]!);
 }
 
+/**
+ * The error a wire message stands for. Its `stack` is the header line only:
+ * the frames at hand would be the receiver's (whatever decoded the message),
+ * which say nothing about where the peer's error arose and, cut at
+ * `Error.stackTraceLimit`, differ with the depth of the decode path.
+ */
 export function errorFromWireMessage(message: string): CapmeshError {
   const m = CODED.exec(message);
-  if (m && KNOWN.has(m[1]!)) return new CapmeshError(m[1] as CapmeshErrorCode, m[2]!);
-  return new CapmeshError('BROKEN', message);
+  const error = m && KNOWN.has(m[1]!) ? new CapmeshError(m[1] as CapmeshErrorCode, m[2]!) : new CapmeshError('BROKEN', message);
+  error.stack = `${error.name}: ${error.message}`;
+  return error;
 }
 
 /** Reads `<desc:error message …>` (one field, or the proposed three-field form); undefined if `v` is not one. */
