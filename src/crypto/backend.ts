@@ -1,5 +1,4 @@
 import { nobleBackend } from './noble-backend.js';
-import { nodeCryptoBackend } from './node-backend.js';
 
 /**
  * The primitives capmesh's crypto module runs on, and which implementation
@@ -31,28 +30,22 @@ export interface CryptoBackend {
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   x25519PublicKey(secret: Uint8Array): Uint8Array;
   x25519Shared(secret: Uint8Array, publicKey: Uint8Array): Uint8Array;
-  /** ChaCha20-Poly1305 (RFC 8439): ciphertext ‖ 16-byte tag. */
-  aeadSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** Inverse of `aeadSeal`; throws when the tag does not verify. */
-  aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
-}
-
-/** The pure-JS backend (`@noble/curves`, `@noble/ciphers`): see noble-backend.ts. */
-export { nobleBackend };
-
-let active: CryptoBackend | undefined;
-
-/** The backend in use: chosen on first use (native where available), or set by `useCryptoBackend`. */
-export function cryptoBackend(): CryptoBackend {
-  return (active ??= nodeCryptoBackend() ?? nobleBackend);
+  /**
+   * ChaCha20-Poly1305 (RFC 8439): ciphertext ‖ 16-byte tag. Absent on the
+   * browsers' default (noble-curves.ts): aead.ts then seals with
+   * `@noble/ciphers` itself, so the cipher loads only with the relay circuit.
+   */
+  aeadSeal?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Inverse of `aeadSeal`; throws when the tag does not verify. Present exactly when `aeadSeal` is. */
+  aeadOpen?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
 }
 
 /**
- * Switches the backend (tests run the same vectors on each; an app could pin
- * `noble`). Returns the previous one. Not exported from any package entry.
+ * The pure-JS backend (`@noble/curves`, `@noble/ciphers`): see noble-backend.ts.
+ * Re-exported for tests and benches only: library code imports
+ * active-backend.ts, so that no bundle loads noble-backend.ts statically.
  */
-export function useCryptoBackend(backend: CryptoBackend): CryptoBackend {
-  const previous = cryptoBackend();
-  active = backend;
-  return previous;
-}
+export { nobleBackend };
+
+/** Which backend answers (`cryptoBackend`, `useCryptoBackend`): active-backend.ts, which browser code imports instead of this file. */
+export { cryptoBackend, useCryptoBackend } from './active-backend.js';

@@ -1,7 +1,7 @@
 import { CapmeshError } from '../util/errors.js';
 import { assertBytes } from '../util/assert.js';
 import { randomBytes } from './random.js';
-import { cryptoBackend } from './backend.js';
+import { cryptoBackend } from './active-backend.js';
 import { asyncCryptoBackend } from './async-backend.js';
 
 /**

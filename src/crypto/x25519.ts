@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { randomBytes } from './random.js';
-import { cryptoBackend } from './backend.js';
+import { cryptoBackend } from './active-backend.js';
 import { asyncCryptoBackend } from './async-backend.js';
 
 /**
