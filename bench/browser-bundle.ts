@@ -1,14 +1,22 @@
 /**
  * Bundle sizes for `npm run bench:browser`: the browser vat's worker entry
- * (and, for context, the page side and the crypto it cannot do without),
- * each built by Vite as an application would (minified ES, the page's worker
- * emitted separately and not counted with the page), then gzipped (level 9).
+ * (and, for context, the page side and the noble crypto), each built by Vite
+ * as an application would (minified ES, the page's worker emitted separately
+ * and not counted with the page), then gzipped (level 9).
+ *
+ * `minified` / `gzipped` count what a tab loads at start: the entry chunk and
+ * the chunks it imports statically. Chunks reached only through a dynamic
+ * `import()` (the relay circuit's end-to-end code, the noble fallback) are
+ * counted apart in `lazyGzipped` — they load only when used. Records the
+ * goal rows `bundle-worker-gz` and `bundle-page-gz` (KiB), and prints the
+ * biggest modules of the worker's initial load.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'vite';
 import { capmeshAliases } from '../aliases.js';
+import { recordGoal } from './goals.js';
 
 export interface BundleSize {
   readonly name: string;
@@ -16,6 +24,19 @@ export interface BundleSize {
   readonly gzipped: number;
   /** Bare or `node:` imports left in the output: anything here would not load in a browser. */
   readonly external: readonly string[];
+  /** Gzipped bytes of the chunks loaded only through a dynamic `import()`. */
+  readonly lazyGzipped: number;
+  /** The initial load's modules by rendered (minified) size, biggest first. */
+  readonly modules: readonly { readonly id: string; readonly bytes: number }[];
+}
+
+interface OutputChunk {
+  type: string;
+  fileName: string;
+  isEntry?: boolean;
+  code?: string;
+  imports?: string[];
+  modules?: Record<string, { renderedLength: number }>;
 }
 
 async function measure(name: string, entry: string, dir: string): Promise<BundleSize> {
@@ -37,21 +58,41 @@ async function measure(name: string, entry: string, dir: string): Promise<Bundle
       modulePreload: false,
     },
   });
+  const chunks = new Map<string, OutputChunk>();
+  for (const output of Array.isArray(result) ? result : [result]) {
+    for (const chunk of (output as { output?: OutputChunk[] }).output ?? []) if (chunk.type === 'chunk') chunks.set(chunk.fileName, chunk);
+  }
+  // The initial load: the entry and what it imports statically, transitively.
+  const initial = new Set<string>();
+  const visit = (fileName: string): void => {
+    if (initial.has(fileName) || !chunks.has(fileName)) return;
+    initial.add(fileName);
+    for (const i of chunks.get(fileName)!.imports ?? []) visit(i);
+  };
+  for (const chunk of chunks.values()) if (chunk.isEntry) visit(chunk.fileName);
   let minified = 0;
   let gzipped = 0;
-  for (const file of readdirSync(outDir)) {
+  let lazyGzipped = 0;
+  const modules: { id: string; bytes: number }[] = [];
+  const assets = existsSync(join(outDir, 'assets')) ? readdirSync(join(outDir, 'assets')).map((f) => `assets/${f}`) : [];
+  for (const file of assets.concat(readdirSync(outDir))) {
     if (!file.endsWith('.js')) continue;
     const bytes = readFileSync(join(outDir, file));
+    const gz = gzipSync(bytes, { level: 9 }).length;
+    if (!initial.has(file)) {
+      lazyGzipped += gz;
+      continue;
+    }
     minified += bytes.length;
-    gzipped += gzipSync(bytes, { level: 9 }).length;
-  }
-  const external = new Set<string>();
-  for (const output of Array.isArray(result) ? result : [result]) {
-    for (const chunk of (output as { output?: { type: string; imports?: string[] }[] }).output ?? []) {
-      if (chunk.type === 'chunk') for (const i of chunk.imports ?? []) if (!i.startsWith('.') && !i.startsWith('/')) external.add(i);
+    gzipped += gz;
+    for (const [id, m] of Object.entries(chunks.get(file)?.modules ?? {})) {
+      modules.push({ id: id.replace(/^.*node_modules\//, '').replace(process.cwd() + '/', ''), bytes: m.renderedLength });
     }
   }
-  return { name, minified, gzipped, external: [...external] };
+  modules.sort((a, b) => b.bytes - a.bytes);
+  const external = new Set<string>();
+  for (const chunk of chunks.values()) for (const i of chunk.imports ?? []) if (!i.startsWith('.') && !i.startsWith('/') && !chunks.has(i)) external.add(i);
+  return { name, minified, gzipped, external: [...external], lazyGzipped, modules };
 }
 
 export async function bundleSizes(): Promise<BundleSize[]> {
@@ -71,11 +112,16 @@ export async function bundleSizes(): Promise<BundleSize[]> {
     );
     const page = join(dir, 'page-entry.ts');
     writeFileSync(page, "export { startBrowserVat } from 'capmesh/browser';\n");
-    return [
-      await measure('worker entry (src/browser/worker.ts)', 'src/browser/worker.ts', dir),
-      await measure('  of which @noble crypto (Ed25519, X25519, SHA-2, HKDF, ChaCha20-Poly1305)', crypto, dir),
-      await measure('page side (startBrowserVat, worker excluded)', page, dir),
-    ];
+    const worker = await measure('worker entry (src/browser/worker.ts), initial load', 'src/browser/worker.ts', dir);
+    const noble = await measure('  for scale: all of @noble (Ed25519, X25519, SHA-2, HKDF, ChaCha20-Poly1305)', crypto, dir);
+    const pageSide = await measure('page side (startBrowserVat, worker excluded), initial load', page, dir);
+    const kib = (n: number): number => Math.round((n / 1024) * 10) / 10;
+    recordGoal('bundle-worker-gz', kib(worker.gzipped), `initial load; ${kib(worker.lazyGzipped)} KiB more loads on first relay circuit / noble fallback`);
+    recordGoal('bundle-page-gz', kib(pageSide.gzipped));
+    console.log(`  worker chunks loaded on demand (relay circuit, noble fallback): ${kib(worker.lazyGzipped)} KiB gz`);
+    console.log('  biggest modules of the worker initial load (minified bytes):');
+    for (const m of worker.modules.slice(0, 15)) console.log(`    ${String(m.bytes).padStart(7)}  ${m.id}`);
+    return [worker, noble, pageSide];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,9 @@
+import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CapmeshError } from '../util/errors.js';
 import { utf8Encode } from '../util/bytes.js';
-import { cryptoBackend } from './backend.js';
+import { cryptoBackend } from './active-backend.js';
 
 /**
  * Sealed frames for one direction of an end-to-end channel:
@@ -20,6 +21,17 @@ import { cryptoBackend } from './backend.js';
  * poisons the opener — every later `open` throws too — because the stream is
  * no longer the one the peer sent.
  */
+
+/** The backend's ChaCha20-Poly1305 (Node's native), else `@noble/ciphers` (browsers: see backend.ts). */
+function aeadSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array {
+  const backend = cryptoBackend();
+  return backend.aeadSeal ? backend.aeadSeal(key, nonce, aad, plaintext) : chacha20poly1305(key, nonce, aad).encrypt(plaintext);
+}
+
+function aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+  const backend = cryptoBackend();
+  return backend.aeadOpen ? backend.aeadOpen(key, nonce, aad, sealed) : chacha20poly1305(key, nonce, aad).decrypt(sealed);
+}
 
 export const FRAME_COUNTER_BYTES = 8;
 export const FRAME_TAG_BYTES = 16;
@@ -93,7 +105,7 @@ export class FrameSealer {
   seal(plaintext: Uint8Array): Uint8Array {
     if (!Number.isSafeInteger(this.#next + 1)) throw new CapmeshError('LIMIT', 'the frame counter is exhausted');
     const header = counterBytes(this.#next++);
-    const sealed = cryptoBackend().aeadSeal(this.#key, nonceOf(header), header, plaintext);
+    const sealed = aeadSeal(this.#key, nonceOf(header), header, plaintext);
     const frame = new Uint8Array(FRAME_COUNTER_BYTES + sealed.length);
     frame.set(header, 0);
     frame.set(sealed, FRAME_COUNTER_BYTES);
@@ -133,7 +145,7 @@ export class FrameOpener {
     const header = frame.subarray(0, FRAME_COUNTER_BYTES);
     let plaintext: Uint8Array;
     try {
-      plaintext = cryptoBackend().aeadOpen(this.#key, nonceOf(header), header, frame.subarray(FRAME_COUNTER_BYTES));
+      plaintext = aeadOpen(this.#key, nonceOf(header), header, frame.subarray(FRAME_COUNTER_BYTES));
     } catch (cause) {
       return this.#fail(new CapmeshError('E2E_TAMPERED', `frame ${counter} failed authentication: it was modified in transit`, { cause, detail: { counter } }));
     }

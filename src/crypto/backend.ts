@@ -1,6 +1,4 @@
-import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { ed25519, x25519 } from '@noble/curves/ed25519.js';
-import { nodeCryptoBackend } from './node-backend.js';
+import { nobleBackend } from './noble-backend.js';
 
 /**
  * The primitives capmesh's crypto module runs on, and which implementation
@@ -14,9 +12,10 @@ import { nodeCryptoBackend } from './node-backend.js';
  * verdicts (canonical encodings only, small-order public keys refused, as
  * noble's `zip215: false`), the same X25519 results, the same AEAD frames.
  *
- * Browsers stay on noble for now: WebCrypto's Ed25519, X25519 and AEADs are
- * asynchronous, and these primitives are called synchronously (the session
- * handshake, signal checks and frame sealing are synchronous code).
+ * This synchronous interface is noble's in browsers (WebCrypto is
+ * asynchronous); the paths that verify or agree keys in browsers go through
+ * the asynchronous `AsyncCryptoBackend` instead (async-backend.ts), which
+ * is WebCrypto there and loads noble only for an algorithm the platform lacks.
  *
  * Failure: `ed25519Verify` returns false for anything that does not verify and
  * never throws; `x25519Shared` throws (any error) for a key the curve refuses;
@@ -31,43 +30,22 @@ export interface CryptoBackend {
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   x25519PublicKey(secret: Uint8Array): Uint8Array;
   x25519Shared(secret: Uint8Array, publicKey: Uint8Array): Uint8Array;
-  /** ChaCha20-Poly1305 (RFC 8439): ciphertext ‖ 16-byte tag. */
-  aeadSeal(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
-  /** Inverse of `aeadSeal`; throws when the tag does not verify. */
-  aeadOpen(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
-}
-
-/** The pure-JS backend (`@noble/curves`, `@noble/ciphers`). */
-export const nobleBackend: CryptoBackend = Object.freeze({
-  name: 'noble',
-  ed25519PublicKey: (seed: Uint8Array) => ed25519.getPublicKey(seed),
-  ed25519Sign: (seed: Uint8Array, message: Uint8Array) => ed25519.sign(message, seed),
-  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    try {
-      return ed25519.verify(signature, message, publicKey, { zip215: false });
-    } catch {
-      return false;
-    }
-  },
-  x25519PublicKey: (secret: Uint8Array) => x25519.getPublicKey(secret),
-  x25519Shared: (secret: Uint8Array, publicKey: Uint8Array) => x25519.getSharedSecret(secret, publicKey),
-  aeadSeal: (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array) => chacha20poly1305(key, nonce, aad).encrypt(plaintext),
-  aeadOpen: (key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array) => chacha20poly1305(key, nonce, aad).decrypt(sealed),
-});
-
-let active: CryptoBackend | undefined;
-
-/** The backend in use: chosen on first use (native where available), or set by `useCryptoBackend`. */
-export function cryptoBackend(): CryptoBackend {
-  return (active ??= nodeCryptoBackend() ?? nobleBackend);
+  /**
+   * ChaCha20-Poly1305 (RFC 8439): ciphertext ‖ 16-byte tag. Absent on the
+   * browsers' default (noble-curves.ts): aead.ts then seals with
+   * `@noble/ciphers` itself, so the cipher loads only with the relay circuit.
+   */
+  aeadSeal?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Uint8Array;
+  /** Inverse of `aeadSeal`; throws when the tag does not verify. Present exactly when `aeadSeal` is. */
+  aeadOpen?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array): Uint8Array;
 }
 
 /**
- * Switches the backend (tests run the same vectors on each; an app could pin
- * `noble`). Returns the previous one. Not exported from any package entry.
+ * The pure-JS backend (`@noble/curves`, `@noble/ciphers`): see noble-backend.ts.
+ * Re-exported for tests and benches only: library code imports
+ * active-backend.ts, so that no bundle loads noble-backend.ts statically.
  */
-export function useCryptoBackend(backend: CryptoBackend): CryptoBackend {
-  const previous = cryptoBackend();
-  active = backend;
-  return previous;
-}
+export { nobleBackend };
+
+/** Which backend answers (`cryptoBackend`, `useCryptoBackend`): active-backend.ts, which browser code imports instead of this file. */
+export { cryptoBackend, useCryptoBackend } from './active-backend.js';

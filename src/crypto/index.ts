@@ -4,16 +4,18 @@
  * numbers and designators. Imports only `util` and `syrup`.
  */
 export { publicKeyToSyrup, signatureToSyrup, publicKeyFromSyrup, signatureFromSyrup } from './forms.js';
-export { generateKeyPair, keyPairFromSecret, publicKeyOf, sign, verify } from './keys.js';
+export { generateKeyPair, generateKeyPairAsync, keyPairFromSecret, keyPairFromSecretAsync, publicKeyOf, sign, signAsync, verify, verifyAsync } from './keys.js';
 export type { KeyPair } from './keys.js';
 export { randomBytes, randomSwiss } from './random.js';
 export { publicIdOf, sessionIdOf } from './ids.js';
 export {
   signSyrup,
   verifySyrup,
+  verifySyrupAsync,
   myLocationRecord,
   signLocation,
   verifyLocation,
+  verifyLocationAsync,
   makeSigEnvelope,
   openSigEnvelope,
   checkSigEnvelope,

@@ -1,7 +1,8 @@
 import { CapmeshError } from '../util/errors.js';
 import { assertBytes } from '../util/assert.js';
 import { randomBytes } from './random.js';
-import { cryptoBackend } from './backend.js';
+import { cryptoBackend } from './active-backend.js';
+import { asyncCryptoBackend } from './async-backend.js';
 
 /**
  * Ed25519 (RFC 8032, "pure" EdDSA over SHA-512) keys, signing and verification.
@@ -22,8 +23,13 @@ import { cryptoBackend } from './backend.js';
  *
  * Verification is the strict RFC 8032 / FIPS 186-5 variant (noble's
  * `zip215: false`): canonical encodings only, small-order public keys refused.
- * The primitives run on the platform's crypto where it is synchronous (Node),
- * else on `@noble/curves`: see `backend.ts`.
+ * The synchronous functions run on the platform's crypto where it is
+ * synchronous (Node), else on `@noble/curves` (backend.ts). The `…Async`
+ * ones run on the platform's crypto everywhere — WebCrypto in browsers, with
+ * noble loaded only for an algorithm the browser lacks (async-backend.ts) —
+ * and check their arguments the same way, throwing (synchronously, before any
+ * promise) for the caller bugs above; what they resolve is what the
+ * synchronous twin returns.
  * Every honest signer (libgcrypt in Goblins, noble in Endo, Python
  * `cryptography` in the test suite) produces signatures this accepts.
  */
@@ -90,4 +96,31 @@ export function verify(publicKey: Uint8Array, message: Uint8Array, signature: Ui
   checkSignature(signature);
   assertBytes(message, 'message');
   return cryptoBackend().ed25519Verify(publicKey, message, signature);
+}
+
+/** `keyPairFromSecret` on the asynchronous backend. */
+export async function keyPairFromSecretAsync(secretKey: Uint8Array): Promise<KeyPair> {
+  checkKey(secretKey, 'secretKey');
+  const secret = Uint8Array.from(secretKey);
+  return { publicKey: await asyncCryptoBackend().ed25519PublicKey(secret), secretKey: secret };
+}
+
+/** `generateKeyPair` on the asynchronous backend. */
+export function generateKeyPairAsync(): Promise<KeyPair> {
+  return keyPairFromSecretAsync(randomBytes(32));
+}
+
+/** `sign` on the asynchronous backend: the same 64 bytes (RFC 8032 is deterministic). */
+export function signAsync(secretKey: Uint8Array, message: Uint8Array): Promise<Uint8Array> {
+  checkKey(secretKey, 'secretKey');
+  assertBytes(message, 'message');
+  return asyncCryptoBackend().ed25519Sign(secretKey, message);
+}
+
+/** `verify` on the asynchronous backend: resolves the same verdict, never rejects for an invalid key or signature. */
+export function verifyAsync(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+  checkKey(publicKey, 'publicKey');
+  checkSignature(signature);
+  assertBytes(message, 'message');
+  return asyncCryptoBackend().ed25519Verify(publicKey, message, signature);
 }

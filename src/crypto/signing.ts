@@ -2,7 +2,7 @@ import { encode } from '../syrup/index.js';
 import { isRecord, record, type SyrupRecord, type SyrupValue } from '../syrup/types.js';
 import { CapmeshError } from '../util/errors.js';
 import { signatureFromSyrup, signatureToSyrup } from './forms.js';
-import { sign, verify } from './keys.js';
+import { sign, verify, verifyAsync } from './keys.js';
 
 /**
  * Signatures over Syrup values. What is signed is always the value's
@@ -37,6 +37,11 @@ export function verifySyrup(publicKey: Uint8Array, value: SyrupValue, signature:
   return verify(publicKey, encode(value), signature);
 }
 
+/** `verifySyrup` on the asynchronous backend (WebCrypto in browsers, see keys.ts). */
+export function verifySyrupAsync(publicKey: Uint8Array, value: SyrupValue, signature: Uint8Array): Promise<boolean> {
+  return verifyAsync(publicKey, encode(value), signature);
+}
+
 /** `<my-location location>`: the statement a start-session location signature covers. */
 export function myLocationRecord(location: SyrupValue): SyrupRecord {
   return record('my-location', location);
@@ -54,6 +59,11 @@ export function signLocation(secretKey: Uint8Array, location: SyrupValue): Uint8
 /** Checks a start-session location signature (see `signLocation`). */
 export function verifyLocation(publicKey: Uint8Array, location: SyrupValue, signature: Uint8Array): boolean {
   return verifySyrup(publicKey, myLocationRecord(location), signature);
+}
+
+/** `verifyLocation` on the asynchronous backend. */
+export function verifyLocationAsync(publicKey: Uint8Array, location: SyrupValue, signature: Uint8Array): Promise<boolean> {
+  return verifySyrupAsync(publicKey, myLocationRecord(location), signature);
 }
 
 /** A `desc:sig-envelope` taken apart: the signed value and the 64-byte signature. */

@@ -1,6 +1,7 @@
 import { CapmeshError } from '../util/errors.js';
 import { randomBytes } from './random.js';
-import { cryptoBackend } from './backend.js';
+import { cryptoBackend } from './active-backend.js';
+import { asyncCryptoBackend } from './async-backend.js';
 
 /**
  * X25519 (RFC 7748) ephemeral key agreement, for the end-to-end channel that
@@ -51,8 +52,32 @@ export function x25519SharedSecret(secretKey: Uint8Array, publicKey: Uint8Array)
   } catch (cause) {
     throw new CapmeshError('CRYPTO_BAD_KEY', 'the peer X25519 key is of low order', { cause });
   }
+  return checkShared(shared);
+}
+
+/** Refuses the all-zero shared secret of a low-order peer key (RFC 7748 §6.1). */
+function checkShared(shared: Uint8Array): Uint8Array {
   let acc = 0;
   for (const b of shared) acc |= b;
   if (acc === 0) throw new CapmeshError('CRYPTO_BAD_KEY', 'the peer X25519 key is of low order');
   return shared;
+}
+
+/** `generateX25519KeyPair` on the asynchronous backend (WebCrypto in browsers, noble loaded only where it lacks X25519). */
+export async function generateX25519KeyPairAsync(): Promise<X25519KeyPair> {
+  const secretKey = randomBytes(32);
+  return { publicKey: await asyncCryptoBackend().x25519PublicKey(secretKey), secretKey };
+}
+
+/** `x25519SharedSecret` on the asynchronous backend; rejects with `CRYPTO_BAD_KEY` where the synchronous one throws it. */
+export async function x25519SharedSecretAsync(secretKey: Uint8Array, publicKey: Uint8Array): Promise<Uint8Array> {
+  checkKey(secretKey, 'secretKey');
+  checkKey(publicKey, 'publicKey');
+  let shared: Uint8Array;
+  try {
+    shared = await asyncCryptoBackend().x25519Shared(secretKey, publicKey);
+  } catch (cause) {
+    throw new CapmeshError('CRYPTO_BAD_KEY', 'the peer X25519 key is of low order', { cause });
+  }
+  return checkShared(shared);
 }

@@ -28,7 +28,7 @@ export interface ShellLimits {
    * drained back to this mark. Default 1 MiB.
    */
   pauseInputAtUnsentBytes?: number;
-  /** Bytes of the peer's messages held while paused. Over it: abort with `BUDGET_EXCEEDED` (`maxHeldInputBytes`). Default 16 MiB. */
+  /** Bytes of the peer's messages held while paused or while its hello's signature is checked. Over it: abort with `BUDGET_EXCEEDED` (`maxHeldInputBytes`). Default 16 MiB. */
   maxHeldInputBytes?: number;
 }
 
@@ -118,7 +118,10 @@ export type ShellState = 'handshaking' | 'open' | 'closed';
  * `op:abort`, which just closes). When the transport proved who is at the other end
  * (`Connection.provenDesignator`), a hello claiming another designator or
  * transport is aborted with `IDENTITY_MISMATCH` (after the version and the
- * location signature are checked): transports prove, the shell checks. A good hello opens a `CaptpSession`; from then on every
+ * location signature are checked): transports prove, the shell checks. The
+ * signature check is asynchronous (the platform's crypto); whatever the peer
+ * sends meanwhile is held, in arrival order, and goes to the session only
+ * after the hello checked out — nothing overtakes the hello. A good hello opens a `CaptpSession`; from then on every
  * message goes to it. Any fault before or after — oversize frame, bad version,
  * bad signature, undecodable bytes — sends `op:abort` with a reason and closes
  * this connection only. So does a fault the netlayer found in the peer's
@@ -152,6 +155,8 @@ export class ConnectionShell {
   private held: Uint8Array[] = [];
   private heldBytes = 0;
   private paused = false;
+  /** From the peer's start-session until its signature check settles: later input is held behind it. */
+  private checkingHello = false;
   private outputTripped = false;
   private liveness: LivenessMonitor | undefined;
   private sentHello = false;
@@ -233,6 +238,10 @@ export class ConnectionShell {
       this.abort(`LIMIT: a ${bytes.length}-byte message is over the ${this.host.maxFrameBytes}-byte limit`, 'LIMIT');
       return;
     }
+    if (this.checkingHello) {
+      this.hold(bytes);
+      return;
+    }
     if (this.session) {
       if (this.paused || this.held.length > 0) {
         this.hold(bytes);
@@ -244,9 +253,13 @@ export class ConnectionShell {
     try {
       this.onHandshakeMessage(decodeOp(bytes, this.host.decodeLimits));
     } catch (e) {
-      const error = isCapmeshError(e) ? e : new CapmeshError('PROTOCOL', 'internal error during the handshake');
-      this.abort(`${error.code}: ${error.message}`, error.code);
+      this.handshakeFailed(e);
     }
+  }
+
+  private handshakeFailed(e: unknown): void {
+    const error = isCapmeshError(e) ? e : new CapmeshError('PROTOCOL', 'internal error during the handshake');
+    this.abort(`${error.code}: ${error.message}`, error.code);
   }
 
   private onHandshakeMessage(op: Op): void {
@@ -258,7 +271,31 @@ export class ConnectionShell {
     if (op.op !== 'start-session') {
       throw new CapmeshError('PROTOCOL', `expected op:start-session first, got op:${op.op}`);
     }
-    const checked = this.outbound ? checkHello(op, this.startDialect.dialect) : checkHello(op, (hello) => this.chooseDialect(hello));
+    // Ordering: the signature check is asynchronous (WebCrypto in browsers). Until it settles,
+    // everything else the peer sends is held, in arrival order (within maxHeldInputBytes), and
+    // handed to the session once it opens; a hello that fails drops it with the connection.
+    this.checkingHello = true;
+    const checking = this.outbound ? checkHello(op, this.startDialect.dialect) : checkHello(op, (hello) => this.chooseDialect(hello));
+    checking.then(
+      (checked) => {
+        this.checkingHello = false;
+        if (this.state === 'closed') return;
+        try {
+          this.helloChecked(checked);
+        } catch (e) {
+          this.handshakeFailed(e);
+        }
+        this.releaseHeld();
+      },
+      (e: unknown) => {
+        this.checkingHello = false;
+        if (this.state !== 'closed') this.handshakeFailed(e);
+      },
+    );
+  }
+
+  /** The peer's hello verified: its claimed identity against the transport's proof, the vat's verdict, then the session. */
+  private helloChecked(checked: CheckedHello): void {
     checkProvenIdentity(this.connection, checked.location);
     this.peer = checked;
     this.sessionId = sessionIdOf(this.hello.publicId, this.peer.peerId);
@@ -381,6 +418,11 @@ export class ConnectionShell {
     if (!this.paused || this.state !== 'open') return;
     if ((this.connection.bufferedBytes?.() ?? 0) > this.host.shellLimits.pauseInputAtUnsentBytes) return;
     this.paused = false;
+    this.releaseHeld();
+  }
+
+  /** Hands the held messages to the session, in order, until paused again (or none is left). */
+  private releaseHeld(): void {
     while (this.held.length > 0 && !this.paused && this.state === 'open' && this.session) {
       const bytes = this.held.shift()!;
       this.heldBytes -= bytes.length;
@@ -393,7 +435,11 @@ export class ConnectionShell {
     this.held = [];
     this.heldBytes = 0;
     if (this.session) this.session.abort(`${error.code}: ${error.message}`, error.code, error.detail);
-    else this.abort(`${error.code}: ${error.message}`, error.code);
+    else if (this.state !== 'closed') {
+      // Before the session (input held behind the hello's check): the same op:abort `abort` sends, the budget kept in the detail.
+      this.sendRaw({ op: 'abort', reason: `${error.code}: ${error.message}` });
+      this.finish(error);
+    }
   }
 
   private onClosed(reason: ConnectionCloseReason): void {

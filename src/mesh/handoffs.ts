@@ -1,6 +1,6 @@
 import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
 import { equalBytes, toHex } from '../util/bytes.js';
-import { makeSigEnvelope, randomBytes, verifySyrup } from '../crypto/index.js';
+import { makeSigEnvelope, randomBytes, verifySyrupAsync } from '../crypto/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import type { SendTxn } from '../captp/index.js';
 import {
@@ -127,6 +127,8 @@ export class Handoffs {
   private readonly nextCount = new WeakMap<ConnectionShell, bigint>();
   /** Exporter: counts already used per E–R session (see `UsedCounts`). */
   private readonly usedCounts = new WeakMap<ConnectionShell, UsedCounts>();
+  /** Per session, the tail of its withdrawals' checks (see `inArrivalOrder`). */
+  private readonly checksOf = new WeakMap<ConnectionShell, Promise<void>>();
   /** Receiver: handoff dials in flight, by exporter (transport + designator); later gives naming it join. */
   private readonly dialling = new Map<string, Promise<ConnectionShell>>();
   private readonly dialBudget: HandoffDialBudget;
@@ -199,7 +201,7 @@ export class Handoffs {
     }
     if (this.host.isSelf(give.exporterLocation)) {
       // We are the exporter too: the gifter deposited with us, on the very session the give came on.
-      return this.withdrawChecked(on, envelope, give);
+      return (await this.inArrivalOrder(on, () => this.withdrawChecked(on, envelope, give))).gift;
     }
     try {
       return await this.withdrawFrom(on, envelope, give.exporterLocation);
@@ -285,11 +287,11 @@ export class Handoffs {
     if (!(receipt instanceof HandoffReceipt)) {
       return Promise.reject(new CapmeshError('HANDOFF_MALFORMED', 'withdraw-gift takes a signed desc:handoff-receive'));
     }
-    try {
+    const checked = this.inArrivalOrder(on, async () => {
       const receive = readReceive(receipt.envelope);
       const give = readGive(receive.signedGive);
       // c. The receive is signed with the key the gifter named.
-      if (!verifySyrup(give.receiverKey, receipt.envelope.signed, receipt.envelope.signature)) {
+      if (!(await verifySyrupAsync(give.receiverKey, receipt.envelope.signed, receipt.envelope.signature))) {
         fail('HANDOFF_BAD_RECEIVE', 'the handoff-receive signature does not verify against the give’s receiver key');
       }
       // d. …on this very E–R session, by the peer on it.
@@ -297,13 +299,26 @@ export class Handoffs {
         fail('HANDOFF_SESSION_MISMATCH', 'the handoff-receive names a different session or receiving side');
       }
       return this.withdrawChecked(on, receive.signedGive, give, receive.handoffCount);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    });
+    return checked.then((box) => box.gift);
   }
 
-  /** Checks a give (a, b, e) and hands out the gift (f). `count` is checked when the receiver is another vat. */
-  private withdrawChecked(on: ConnectionShell, envelope: SigEnvelopeDesc, give: HandoffGiveDesc, count?: bigint): Promise<object> {
+  /**
+   * Ordering: signatures are checked asynchronously (the platform's crypto),
+   * so each withdrawal's checks on session `on` run after the previous
+   * one's have settled — the handoff count (e) and the gift table (f) see
+   * withdrawals in the order they arrived, never a later one first. Only the
+   * checks are chained, not the wait for a deposit.
+   */
+  private inArrivalOrder<T>(on: ConnectionShell, checks: () => Promise<T>): Promise<T> {
+    const before = this.checksOf.get(on) ?? Promise.resolve();
+    const result = before.then(checks);
+    this.checksOf.set(on, result.then(noop, noop));
+    return result;
+  }
+
+  /** Checks a give (a, b, e) and hands out the gift (f), boxed so that chaining on the checks does not wait for it. `count` is checked when the receiver is another vat. */
+  private async withdrawChecked(on: ConnectionShell, envelope: SigEnvelopeDesc, give: HandoffGiveDesc, count?: bigint): Promise<{ gift: Promise<object> }> {
     // a. The gifter's session with us must be live.
     const sessionHex = toHex(give.session);
     let gifter: ConnectionShell | undefined;
@@ -312,7 +327,7 @@ export class Handoffs {
     }
     if (!gifter || !gifter.peer) fail('HANDOFF_UNKNOWN_SESSION', 'the gifter’s session named in the give is unknown or closed');
     // b. Signed by the gifter, in that session, naming us.
-    if (!verifySyrup(gifter.peer.peerKey, envelope.signed, envelope.signature)) {
+    if (!(await verifySyrupAsync(gifter.peer.peerKey, envelope.signed, envelope.signature))) {
       fail('HANDOFF_BAD_GIVE', 'the handoff-give signature does not verify against the gifter’s session key');
     }
     if (!equalBytes(give.gifterSide, gifter.peer.peerId)) fail('HANDOFF_BAD_GIVE', 'the give’s gifter side is not the gifter in that session');
@@ -330,7 +345,7 @@ export class Handoffs {
       this.overBudget(on, 'maxWithdrawalsWaitingPerSession', `${max} withdrawals on this session wait for their deposit`);
       fail('BUDGET_EXCEEDED', 'maxWithdrawalsWaitingPerSession');
     }
-    return this.gifts.withdraw(key.session, key.gift, this.host.giftTimeoutMs, on);
+    return { gift: this.gifts.withdraw(key.session, key.gift, this.host.giftTimeoutMs, on) };
   }
 
   /** A gift budget tripped: `on` is aborted with `BUDGET_EXCEEDED`, the reason naming `budget`; nothing else is touched. */

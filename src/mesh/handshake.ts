@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { compareBytes } from '../util/bytes.js';
-import { generateKeyPair, publicIdOf, signLocation, verifyLocation, type KeyPair } from '../crypto/index.js';
+import { generateKeyPair, publicIdOf, signLocation, verifyLocationAsync, type KeyPair } from '../crypto/index.js';
 import { locatorToSyrup, type Dialect, type PeerLocator, type StartSessionOp } from '../wire/index.js';
 
 /**
@@ -37,12 +37,17 @@ export interface CheckedHello {
 /**
  * Checks the peer's start-session: first its location signature, then the
  * version against the dialect for this peer — `dialect`, or what `choose`
- * returns for the (by then verified) hello. Throws `BAD_LOCATION_SIGNATURE`
- * or `BAD_VERSION` (or what `choose` throws); the caller aborts the
- * connection with it.
+ * returns for the (by then verified) hello. Rejects with
+ * `BAD_LOCATION_SIGNATURE` or `BAD_VERSION` (or what `choose` throws); the
+ * caller aborts the connection with it.
+ *
+ * Asynchronous because the signature is checked on the platform's crypto
+ * (WebCrypto in browsers: async-backend.ts). `choose` runs only after the
+ * signature verified. The caller must not act on the peer's later messages
+ * until this settles: connection-shell.ts holds them, in arrival order.
  */
-export function checkHello(op: StartSessionOp, dialect: Dialect | ((hello: StartSessionOp) => Dialect)): CheckedHello {
-  if (!verifyLocation(op.sessionPubkey, locatorToSyrup(op.location), op.locationSig)) {
+export async function checkHello(op: StartSessionOp, dialect: Dialect | ((hello: StartSessionOp) => Dialect)): Promise<CheckedHello> {
+  if (!(await verifyLocationAsync(op.sessionPubkey, locatorToSyrup(op.location), op.locationSig))) {
     throw new CapmeshError('BAD_LOCATION_SIGNATURE', 'the start-session location signature does not verify');
   }
   const chosen = typeof dialect === 'function' ? dialect(op) : dialect;

@@ -4,11 +4,14 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { cryptoBackend, nobleBackend, useCryptoBackend, type CryptoBackend } from '../../src/crypto/backend.js';
 import { nodeCryptoBackend } from '../../src/crypto/node-backend.js';
+import { webCryptoBackend } from '../../src/crypto/async-backend.js';
 import { FrameOpener, FrameSealer } from '../../src/crypto/aead.js';
 import { keyPairFromSecret, sign, verify } from '../../src/crypto/keys.js';
 import { fromHex, toHex } from '../../src/util/bytes.js';
 
 const native = nodeCryptoBackend()!;
+/** WebCrypto as browsers get it (Node 20's `crypto.subtle` has Ed25519 and X25519); the fallback must never load here. */
+const webcrypto = webCryptoBackend(globalThis.crypto.subtle, () => Promise.reject(new Error('the noble fallback was loaded')));
 const SEED = 0x5eed_c0de;
 const L = (1n << 252n) + 27742317777372353535851937790883648493n;
 const P = (1n << 255n) - 19n;
@@ -29,9 +32,13 @@ function concat(...parts: Uint8Array[]): Uint8Array {
   for (const p of parts) (out.set(p, at), (at += p.length));
   return out;
 }
-/** Both backends' verdicts on one (key, message, signature). */
-function verdicts(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): [boolean, boolean] {
-  return [nobleBackend.ed25519Verify(publicKey, message, signature), native.ed25519Verify(publicKey, message, signature)];
+/** noble's, native's and WebCrypto's verdicts on one (key, message, signature). */
+async function verdicts(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<[boolean, boolean, boolean]> {
+  return [
+    nobleBackend.ed25519Verify(publicKey, message, signature),
+    native.ed25519Verify(publicKey, message, signature),
+    await webcrypto.ed25519Verify(publicKey, message, signature),
+  ];
 }
 
 const SMALL_ORDER = [
@@ -64,63 +71,65 @@ describe('crypto backends', () => {
     expect(verify(kp.publicKey, new Uint8Array([1, 2, 3]), sig)).toBe(true);
   });
 
-  it('agree on public keys and signatures, byte for byte, and on verdicts for honest and bit-flipped signatures', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.nat(511), (seed, message, flip) => {
+  it('agree on public keys and signatures, byte for byte, and on verdicts for honest and bit-flipped signatures', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 300 }), fc.nat(511), async (seed, message, flip) => {
         const pub = nobleBackend.ed25519PublicKey(seed);
         expect(toHex(native.ed25519PublicKey(seed))).toBe(toHex(pub));
+        expect(toHex(await webcrypto.ed25519PublicKey(seed))).toBe(toHex(pub));
         const sig = nobleBackend.ed25519Sign(seed, message);
         expect(toHex(native.ed25519Sign(seed, message))).toBe(toHex(sig));
-        expect(verdicts(pub, message, sig)).toEqual([true, true]);
+        expect(toHex(await webcrypto.ed25519Sign(seed, message))).toBe(toHex(sig));
+        expect(await verdicts(pub, message, sig)).toEqual([true, true, true]);
         const bad = sig.slice();
         bad[flip >> 3]! ^= 1 << (flip & 7);
-        expect(verdicts(pub, message, bad)).toEqual([false, false]);
+        expect(await verdicts(pub, message, bad)).toEqual([false, false, false]);
         const badKey = pub.slice();
         badKey[flip & 31]! ^= 1 << (flip >> 6);
-        expect(verdicts(badKey, message, sig)).toEqual([false, false]);
+        expect(await verdicts(badKey, message, sig)).toEqual([false, false, false]);
       }),
       { seed: SEED, numRuns: 150 },
     );
   });
 
-  it('both refuse S + L, non-canonical R and key encodings, and every small-order public key', () => {
+  it('all refuse S + L, non-canonical R and key encodings, and every small-order public key', async () => {
     const kp = keyPairFromSecret(fromHex('9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60'));
     const msg = new Uint8Array([0x72]);
     const sig = nobleBackend.ed25519Sign(kp.secretKey, msg);
     const sPlusL = concat(sig.subarray(0, 32), le(fromLe(sig.subarray(32)) + L));
-    expect(verdicts(kp.publicKey, msg, sPlusL)).toEqual([false, false]);
+    expect(await verdicts(kp.publicKey, msg, sPlusL)).toEqual([false, false, false]);
     // R encoded as y + p (the same point, non-canonically) where that fits in 255 bits.
     for (const y of [0n, 1n, 5n, 18n]) {
       const nonCanonical = le(P + y);
-      expect(verdicts(kp.publicKey, msg, concat(nonCanonical, sig.subarray(32)))).toEqual([false, false]);
-      expect(verdicts(nonCanonical, msg, sig)).toEqual([false, false]);
+      expect(await verdicts(kp.publicKey, msg, concat(nonCanonical, sig.subarray(32)))).toEqual([false, false, false]);
+      expect(await verdicts(nonCanonical, msg, sig)).toEqual([false, false, false]);
       const signed = nonCanonical.slice();
       signed[31]! |= 0x80;
-      expect(verdicts(signed, msg, sig)).toEqual([false, false]);
+      expect(await verdicts(signed, msg, sig)).toEqual([false, false, false]);
     }
     // x = 0 with the sign bit set (y = 1 and y = p − 1).
     for (const h of ['0100000000000000000000000000000000000000000000000000000000000080', 'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff']) {
-      expect(verdicts(fromHex(h), msg, sig)).toEqual([false, false]);
+      expect(await verdicts(fromHex(h), msg, sig)).toEqual([false, false, false]);
     }
     // Small-order keys with a signature that satisfies the cofactored equation for A = identity: R = S·B.
     for (const h of SMALL_ORDER) {
       const s = 12345n;
       const forged = concat(ed25519.Point.BASE.multiply(s).toBytes(), le(s));
-      expect(verdicts(fromHex(h), msg, forged)).toEqual([false, false]);
-      expect(verdicts(fromHex(h), msg, sig)).toEqual([false, false]);
+      expect(await verdicts(fromHex(h), msg, forged)).toEqual([false, false, false]);
+      expect(await verdicts(fromHex(h), msg, sig)).toEqual([false, false, false]);
     }
   });
 
-  it('agree on random 32-byte strings used as keys (most are not points): never true, never a throw', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), (key, sig) => {
-        expect(verdicts(key, new Uint8Array([1]), sig)).toEqual([false, false]);
+  it('agree on random 32-byte strings used as keys (most are not points): never true, never a throw', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 64, maxLength: 64 }), async (key, sig) => {
+        expect(await verdicts(key, new Uint8Array([1]), sig)).toEqual([false, false, false]);
       }),
       { seed: SEED, numRuns: 200 },
     );
   });
 
-  it('the one documented difference: a signature whose R carries a small-order component (made by the key holder) passes noble (cofactored), not OpenSSL', () => {
+  it('the one documented difference: a signature whose R carries a small-order component (made by the key holder) passes noble (cofactored), not OpenSSL nor WebCrypto', async () => {
     const seed = new Uint8Array(32).fill(3);
     const { scalar: a, point: A } = ed25519.utils.getExtendedPublicKey(seed);
     const msg = new Uint8Array([9, 9]);
@@ -130,21 +139,30 @@ describe('crypto backends', () => {
     const k = fromLe(sha512(concat(R, A.toBytes(), msg))) % L;
     const S = (r + k * a) % L;
     const odd = concat(R, le(S));
-    expect(verdicts(A.toBytes(), msg, odd)).toEqual([true, false]);
+    expect(await verdicts(A.toBytes(), msg, odd)).toEqual([true, false, false]);
   });
 
-  it('X25519: the RFC 7748 §6.1 vector on both, and equal shared secrets for random keys', () => {
+  it('X25519: the RFC 7748 §6.1 vector on all three, and equal shared secrets for random keys', async () => {
     const alice = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
     const bobPub = fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
     for (const b of [nobleBackend, native]) {
       expect(toHex(b.x25519PublicKey(alice))).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
       expect(toHex(b.x25519Shared(alice, bobPub))).toBe('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
     }
-    fc.assert(
-      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), (x, y) => {
+    expect(toHex(await webcrypto.x25519PublicKey(alice))).toBe('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+    expect(toHex(await webcrypto.x25519Shared(alice, bobPub))).toBe('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ minLength: 32, maxLength: 32 }), async (x, y) => {
         const py = nobleBackend.x25519PublicKey(y);
         expect(toHex(native.x25519PublicKey(y))).toBe(toHex(py));
-        expect(toHex(native.x25519Shared(x, py))).toBe(toHex(nobleBackend.x25519Shared(x, py)));
+        expect(toHex(await webcrypto.x25519PublicKey(y))).toBe(toHex(py));
+        const shared = toHex(nobleBackend.x25519Shared(x, py));
+        expect(toHex(native.x25519Shared(x, py))).toBe(shared);
+        expect(toHex(await webcrypto.x25519Shared(x, py))).toBe(shared);
+        // A peer key with the top bit set (RFC 7748 masks it): the same answer everywhere.
+        const high = py.slice();
+        high[31]! |= 0x80;
+        expect(toHex(await webcrypto.x25519Shared(x, high))).toBe(toHex(nobleBackend.x25519Shared(x, high)));
       }),
       { seed: SEED, numRuns: 50 },
     );

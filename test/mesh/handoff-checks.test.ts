@@ -6,6 +6,7 @@ import type { ConnectionShell } from '../../src/mesh/connection-shell.js';
 import { silentLogger } from '../../src/util/logger.js';
 import type { HandoffLimits } from '../../src/mesh/handoff-limits.js';
 import { far } from '../../src/vat/index.js';
+import { asyncCryptoBackend, useAsyncCryptoBackend } from '../../src/crypto/async-backend.js';
 
 /**
  * The exporter's checks, one by one, on sessions made of real keys: E has a
@@ -110,9 +111,10 @@ describe('handoffs: the exporter', () => {
       const t = setup(30_000);
       const withdrawn = t.handoffs.withdraw(t.er, t.receipt(0n));
       const seen = expect(withdrawn).rejects.toMatchObject({ code: 'HANDOFF_TIMEOUT' });
-      vi.advanceTimersByTime(29_999);
+      // The receive's signature is checked asynchronously: the async advance lets that settle before the clock moves.
+      await vi.advanceTimersByTimeAsync(29_999);
       t.handoffs.deposit(t.ge, randomBytes(32), t.gift); // another gift does not count
-      vi.advanceTimersByTime(1);
+      await vi.advanceTimersByTimeAsync(1);
       await seen;
     });
   });
@@ -122,6 +124,32 @@ describe('handoffs: the exporter', () => {
     t.handoffs.deposit(t.ge, t.giftId, t.gift);
     await t.handoffs.withdraw(t.er, t.receipt(0n));
     await expect(t.handoffs.withdraw(t.er, t.receipt(0n))).rejects.toMatchObject({ code: 'HANDOFF_COUNT_REUSED' });
+  });
+
+  it('checks withdrawals on one session in arrival order, even when a later signature verifies first', async () => {
+    // A backend whose first verification is the slowest: without the per-session order, the second
+    // withdrawal would be checked first and take the gift.
+    const base = asyncCryptoBackend();
+    let calls = 0;
+    const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+    const previous = useAsyncCryptoBackend({
+      ...base,
+      ed25519Verify: async (publicKey, message, signature) => {
+        const slow = calls++ === 0;
+        if (slow) for (let i = 0; i < 5; i++) await turn();
+        return base.ed25519Verify(publicKey, message, signature);
+      },
+    });
+    try {
+      const t = setup();
+      t.handoffs.deposit(t.ge, t.giftId, t.gift);
+      const first = t.handoffs.withdraw(t.er, t.receipt(0n));
+      const second = t.handoffs.withdraw(t.er, t.receipt(1n));
+      await expect(first).resolves.toBe(t.gift);
+      await expect(second).rejects.toMatchObject({ code: 'HANDOFF_GIFT_WITHDRAWN' });
+    } finally {
+      useAsyncCryptoBackend(previous);
+    }
   });
 
   it('hands a gift out once: a second withdrawal with a fresh count finds it withdrawn', async () => {

@@ -1,9 +1,10 @@
 import { decode, encode, isRecord, record, type SyrupRecord, type SyrupValue } from '../../syrup/index.js';
 import { publicKeyOfDesignator, verify, type DesignatorSigner } from '../../crypto/index.js';
 import { generateX25519KeyPair, x25519SharedSecret } from '../../crypto/x25519.js';
-import { FRAME_OVERHEAD, FrameOpener, FrameSealer, deriveChannelKeys } from '../../crypto/aead.js';
+import { FrameOpener, FrameSealer, deriveChannelKeys } from '../../crypto/aead.js';
 import { CapmeshError } from '../../util/errors.js';
 import { concatBytes } from '../../util/bytes.js';
+import { E2E_CHUNK_OVERHEAD, E2E_MAX_CONTROL_BYTES } from './e2e-limits.js';
 
 /**
  * The end-to-end channel between two vats over a relay circuit. The relay
@@ -208,8 +209,8 @@ const LAST = 0;
 const CONTROL = 2;
 /** A record inside a frame: flag (1 byte) ‖ length (4 bytes, big-endian) ‖ bytes. */
 const RECORD_HEADER = 5;
-/** Largest control record `seal` accepts. */
-export const E2E_MAX_CONTROL_BYTES = 256;
+/** Largest control record `seal` accepts (e2e-limits.ts). */
+export { E2E_MAX_CONTROL_BYTES };
 
 /** A netlayer control message to seal next to data messages (flag 2: the receiver's `openRecords` marks it `control`). */
 export interface E2eControl {
@@ -368,5 +369,5 @@ export class E2eChannel {
   }
 }
 
-/** Bytes sealing adds to a frame's plaintext (counter + tag); `maxChunkBytes` is the plaintext budget. */
-export const E2E_CHUNK_OVERHEAD = FRAME_OVERHEAD;
+/** Bytes sealing adds to a frame's plaintext (counter + tag); `maxChunkBytes` is the plaintext budget. Defined in e2e-limits.ts. */
+export { E2E_CHUNK_OVERHEAD };

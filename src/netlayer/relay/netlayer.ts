@@ -7,8 +7,9 @@ import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
 import { RelayClient, relayUrlList, type RelayClientOptions, type RelayReplacedNotice } from './client.js';
 import { DATA_HEADER_BYTES, normalizeRelayUrl } from './protocol.js';
-import { E2E_CHUNK_OVERHEAD } from './e2e.js';
-import { RelayConnection, acceptOverCircuit, dialOverCircuit, type CircuitHandshakeOptions } from './connection.js';
+import { E2E_CHUNK_OVERHEAD } from './e2e-limits.js';
+import type { RelayConnection } from './connection.js';
+import type { CircuitHandshakeOptions } from './circuit-handshake.js';
 import type { WebSocketConstructor } from '../websocket/websocket-like.js';
 import { HandshakeGate, type HandshakeGateOptions, type HandshakeGateStats } from './handshake-gate.js';
 
@@ -258,7 +259,7 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
         circuit.close(`RATE_LIMITED: ${admission.refused}`);
         return;
       }
-      const handshake = acceptOverCircuit(circuit, handshakeOptions(c));
+      const handshake = loadCircuitHandshake().then((m) => m.acceptOverCircuit(circuit, handshakeOptions(c)));
       handshake.then(admission.done, admission.done);
       handshake.then(
         (connection) => state.adoptInbound(connection),
@@ -357,10 +358,26 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
     await step('registering to reach', () => client.whenRegistered(connectTimeoutMs));
     const circuit = await step('opening a circuit to', () => client.openCircuit(locator.designator, connectTimeoutMs));
     const base = handshakeOptions(client);
-    const connection = await step('authenticating', () =>
-      dialOverCircuit(circuit, locator, onEnd ? { ...base, onEnded: (c) => (onEnd(), base.onEnded(c)) } : base),
+    const connection = await step('authenticating', async () =>
+      (await loadCircuitHandshake()).dialOverCircuit(circuit, locator, onEnd ? { ...base, onEnded: (c) => (onEnd(), base.onEnded(c)) } : base),
     );
     return state.adoptOutbound(connection);
   }
   return netlayer;
+}
+
+let circuitHandshake: Promise<typeof import('./circuit-handshake.js')> | undefined;
+
+/**
+ * The end-to-end circuit handshake and channel (with their X25519 and AEAD),
+ * loaded on the first circuit dialled or accepted: a tab that only signals
+ * through the relay never loads them. A load that fails rejects that
+ * circuit's connect / accept; the next one tries again.
+ */
+function loadCircuitHandshake(): Promise<typeof import('./circuit-handshake.js')> {
+  circuitHandshake ??= import('./circuit-handshake.js').catch((error: unknown) => {
+    circuitHandshake = undefined;
+    throw error;
+  });
+  return circuitHandshake;
 }

@@ -6,7 +6,7 @@ import type { RelayReplacedNotice } from '../../../src/netlayer/relay/client.js'
 import { designatorOf, generateKeyPair, sign, type KeyPair } from '../../../src/crypto/index.js';
 import { DATA_HEADER_BYTES } from '../../../src/netlayer/relay/protocol.js';
 import { silentLogger, startRelay, type RelayOptions, type RelayServer } from '../../../relay/index.js';
-import { dialOverCircuit } from '../../../src/netlayer/relay/connection.js';
+import { dialOverCircuit } from '../../../src/netlayer/relay/circuit-handshake.js';
 import { decodeOp, encodeOp, dialectFor } from '../../../src/wire/index.js';
 import { makeHello } from '../../../src/mesh/handshake.js';
 import { clientState, identity, relayClient, testRelay } from '../../relay/helpers.js';
