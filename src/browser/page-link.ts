@@ -76,7 +76,9 @@ export interface PageLinkOptions {
    * Liveness (a worker that crashed or was terminated sends nothing): after
    * `probeMs` without a message the link asks the other side for a sign of
    * life (checked every `probeMs`, so silence is noticed up to `probeMs` late);
-   * after `silenceMs` without one it closes with `DISCONNECTED`. Defaults
+   * after `silenceMs` without one, and with a probe sent at least one check
+   * earlier still unanswered (so a page and worker woken from a freeze probe
+   * before they judge), it closes with `DISCONNECTED`. Defaults
    * 15 000 and 45 000 ms (the vat session defaults); `probeMs: 0` turns it off.
    */
   readonly probeMs?: number;
@@ -595,12 +597,20 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
   const probeMs = options.probeMs ?? DEFAULT_PAGE_LINK_PROBE_MS;
   const silenceMs = options.silenceMs ?? DEFAULT_PAGE_LINK_SILENCE_MS;
   let lastHeard = Date.now();
+  // Probes sent since we last heard anything. Silence alone never closes the
+  // link: a page and its worker frozen together (bfcache, a frozen tab) wake
+  // with the clock far ahead, so the first tick after that only probes, and
+  // the link closes only when a probe sent a tick earlier is still unanswered.
+  let unansweredProbes = 0;
   const probe =
     probeMs > 0
       ? setInterval(() => {
           const silent = Date.now() - lastHeard;
-          if (silent >= silenceMs) shut(new CapmeshError('DISCONNECTED', `the page link heard nothing for ${silent} ms`, { detail: { silenceMs } }), true);
-          else if (silent >= probeMs) send({ t: 'ping' });
+          if (silent >= silenceMs && unansweredProbes >= 2) shut(new CapmeshError('DISCONNECTED', `the page link heard nothing for ${silent} ms`, { detail: { silenceMs } }), true);
+          else if (silent >= probeMs) {
+            unansweredProbes++;
+            send({ t: 'ping' });
+          }
         }, probeMs)
       : undefined;
   (probe as { unref?: () => void } | undefined)?.unref?.();
@@ -608,6 +618,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
   port.onmessage = (event: MessageEvent) => {
     if (closedError) return;
     lastHeard = Date.now();
+    unansweredProbes = 0;
     try {
       onMessage(event.data);
     } catch (e) {

@@ -305,6 +305,37 @@ describe('page link: hostile input and closing', () => {
     }
   });
 
+  it('waking from a freeze longer than silenceMs (the clock jumped, no tick ran) probes first and stays open when answered', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
+    try {
+      const { port1, port2 } = new MessageChannel();
+      const heard: unknown[] = [];
+      port2.onmessage = (e: MessageEvent) => {
+        heard.push(e.data);
+        if ((e.data as { t?: string }).t === 'ping') port2.postMessage({ t: 'pong' });
+      };
+      const page = openPageLink(port1, { probeMs: 100, silenceMs: 300 });
+      closers.push(() => (page.close(), port2.close()));
+      let pongs = 0;
+      const linkReceive = port1.onmessage!;
+      port1.onmessage = (e: MessageEvent) => (linkReceive.call(port1, e), pongs++);
+      vi.setSystemTime(Date.now() + 10_000); // frozen for 10 s: the clock moved, no interval fired
+      vi.advanceTimersByTime(100); // the first tick after waking
+      await until(() => heard.length === 1);
+      expect(heard[0]).toEqual({ t: 'ping' });
+      await until(() => pongs === 1);
+      vi.advanceTimersByTime(100); // the pong arrived: nothing to judge
+      vi.advanceTimersByTime(100);
+      let closed = false;
+      void page.closed.then(() => (closed = true));
+      await Promise.resolve();
+      expect(closed).toBe(false);
+      expect(heard.filter((m) => (m as { t?: string }).t === 'bye')).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('a ping is answered, and any message counts as a sign of life', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     try {
