@@ -20,7 +20,7 @@ test('the two-tab example in docs/browser.md is pages/two-tabs-example.ts, verba
   expect(block).toBe(readFileSync(new URL('./pages/two-tabs-example.ts', import.meta.url), 'utf8'));
 });
 
-test('the two-tab example works in two tabs of one browser profile: distinct designators, B gets A’s greeting over WebRTC', async ({ browser }) => {
+test('the two-tab example works in two tabs of one browser profile: distinct designators, B gets A’s greeting over the same-browser fast path', async ({ browser }) => {
   // One context = one profile: both tabs share IndexedDB, so only per-tab identity slots keep them apart.
   const context = await browser.newContext({ permissions: [...CONTEXT_PERMISSIONS] });
   const tabs = [];
@@ -37,6 +37,6 @@ test('the two-tab example works in two tabs of one browser profile: distinct des
   await b.page.locator('#theirs').fill(aUri);
   await b.page.getByRole('button', { name: 'Call' }).click();
   expect(bName).not.toBe(aName);
-  await expect(b.page.locator('#reply')).toHaveText(`Hello, ${bName}, from ${aName} (path: webrtc)`);
+  await expect(b.page.locator('#reply')).toHaveText(`Hello, ${bName}, from ${aName} (path: same-browser)`);
   await context.close();
 });

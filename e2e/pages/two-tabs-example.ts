@@ -14,8 +14,9 @@ const me = vat.designator.slice(0, 8);
 const uri = await vat.register(far('greeter', { greet: (name: string) => `Hello, ${name}, from ${me}` }));
 document.querySelector('#mine')!.textContent = uri;
 
-// Paste another tab's sturdyref and call its greeter: directly over WebRTC when a path
-// opens, through the relay (end-to-end encrypted) when none does.
+// Paste another tab's sturdyref and call its greeter: over the same-browser fast path when
+// it is a tab of this browser, else directly over WebRTC when a path opens, else through
+// the relay (end-to-end encrypted).
 document.querySelector('form')!.addEventListener('submit', async (event) => {
   event.preventDefault();
   const theirs = document.querySelector<HTMLInputElement>('#theirs')!.value.trim();
