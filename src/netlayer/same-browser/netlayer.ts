@@ -10,7 +10,7 @@ import { isDesignatorLike, type FromSameBrowserBroker, type ToSameBrowserBroker 
 /** The defaults of {@link SameBrowserOptions}. */
 export const SAME_BROWSER_DEFAULTS = Object.freeze({
   brokerWaitMs: 250,
-  authTimeoutMs: 2_000,
+  authTimeoutMs: 10_000,
   maxPendingChannels: 16,
   maxEarlyMessages: 16,
 });
@@ -20,7 +20,13 @@ export interface SameBrowserOptions {
   readonly broker: MessagePortLike;
   /** How long a dial waits for the broker's answer before taking the other paths. Default 250 ms. */
   readonly brokerWaitMs?: number;
-  /** How long the key proof on a new channel may take, from the channel's arrival. Default 2 000 ms. */
+  /**
+   * How long the key proof on a new channel may take, from the channel's
+   * arrival. Default 10 000 ms: a fresh worker's first signature work and a
+   * background tab's throttled scheduling made 2 s too short in Firefox
+   * (a flaky e2e story). It only costs time when a stale or impostor
+   * registration sits in the broker, and then only before the fallback.
+   */
   readonly authTimeoutMs?: number;
   /** Channels in their key proof at once, both directions; an incoming channel beyond it is closed at once. Default 16. */
   readonly maxPendingChannels?: number;
