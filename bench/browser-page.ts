@@ -222,9 +222,12 @@ onmessage = async (e) => {
       if (m.role === 'b') {
         const b = new Uint8Array(ev.data);
         if (b[0] === 0) dc.send(b); else if (b[0] === 1) bulk += b.length; else dc.send(new Uint8Array([2]));
-      } else { inbox.push(ev.data); if (wake) wake(); }
+      } else if (ev.data.byteLength === 1 && new Uint8Array(ev.data)[0] === 3) postMessage({ open: true });
+      else { inbox.push(ev.data); if (wake) wake(); }
     };
-    if (dc.readyState === 'open') postMessage({ open: true }); else dc.onopen = () => postMessage({ open: true });
+    // Ready means the echoing worker listens: it says so over the channel (byte 3) once its
+    // handler is set, so the first ping cannot reach the answering tab before its worker does.
+    if (m.role === 'b') { if (dc.readyState === 'open') dc.send(new Uint8Array([3])); else dc.onopen = () => dc.send(new Uint8Array([3])); }
     return;
   }
   if (m.ping) {
