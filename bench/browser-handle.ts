@@ -6,28 +6,12 @@
  * through both workers and both page links). Ratios of medians; prints the
  * figures, never asserts on them.
  */
-import type { Browser, Page } from '@playwright/test';
+import type { Browser } from '@playwright/test';
 import { openVatPages, type VatPage } from '../src/testing/playwright.js';
-import { pageCaller } from './page-call.js';
+import { inPage, loadBench, PING_BYTES, ROUNDS, rtt, WARMUP } from './browser-tabs.js';
 import { recordGoal } from './goals.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 500);
-const WARMUP = Math.max(20, Math.round(ROUNDS / 10));
-const PING_BYTES = 64;
-const STEP_TIMEOUT_MS = 120_000;
-
-type PageApi = typeof import('./browser-page.js');
-const inPage = pageCaller<PageApi>('__bench', STEP_TIMEOUT_MS);
-
-async function loadBench(page: Page): Promise<void> {
-  await page.addScriptTag({ type: 'module', content: "import * as bench from '/bench/browser-page.ts'; window.__bench = bench;" });
-  await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined);
-}
-
-function median(samples: readonly (number | bigint)[]): number {
-  const s = samples.map(Number).sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+const median = (samples: readonly (number | bigint)[]): number => rtt(samples).median;
 
 /** Measures and records `webrtc-page-vs-raw` and `webrtc-worker-vs-raw`. */
 export async function pageLinkBench(browser: Browser, base: { baseURL: string; relay: string }): Promise<void> {

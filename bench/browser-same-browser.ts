@@ -10,25 +10,8 @@
 import type { Browser, Page } from '@playwright/test';
 import { CONTEXT_PERMISSIONS, loadVatPage } from '../src/testing/playwright.js';
 import { recordGoal } from './goals.js';
-import { pageCaller } from './page-call.js';
+import { inPage, loadBench, PING_BYTES, ROUNDS, rtt, WARMUP } from './browser-tabs.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 500);
-const WARMUP = Math.max(20, Math.round(ROUNDS / 10));
-const PING_BYTES = 64;
-const STEP_TIMEOUT_MS = 120_000;
-
-type PageApi = typeof import('./browser-page.js');
-const inPage = pageCaller<PageApi>('__bench', STEP_TIMEOUT_MS);
-
-async function loadBench(page: Page): Promise<void> {
-  await page.addScriptTag({ type: 'module', content: "import * as bench from '/bench/browser-page.ts'; window.__bench = bench;" });
-  await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined);
-}
-
-function median(samples: readonly (number | bigint)[]): { median: number; p90: number } {
-  const s = samples.map(Number).sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, p90: s[Math.floor(s.length * 0.9)]! };
-}
 
 /** Raw floor: `rounds` 64-byte round trips between two dedicated workers over one MessageChannel, timed in the first. */
 function rawWorkerChannelPing(page: Page, rounds: number, warmup: number): Promise<number[]> {
@@ -72,12 +55,12 @@ export async function sameBrowserPath(browser: Browser, base: { baseURL: string;
     const b = await open();
     await loadBench(a.page);
     await loadBench(b.page);
-    const raw = median(await rawWorkerChannelPing(a.page, ROUNDS, WARMUP));
+    const raw = rtt(await rawWorkerChannelPing(a.page, ROUNDS, WARMUP));
     const echoUri = await inPage(b.page, 'engineWorkerEcho', undefined as never);
-    const worker = median(await inPage(a.page, 'engineWorkerPing', [echoUri, ROUNDS, WARMUP, PING_BYTES]));
+    const worker = rtt(await inPage(a.page, 'engineWorkerPing', [echoUri, ROUNDS, WARMUP, PING_BYTES]));
     const path = await inPage(a.page, 'enginePath', b.designator);
     const pageEchoUri = await inPage(b.page, 'enginePageEcho', undefined as never);
-    const pageRtt = median(await inPage(a.page, 'enginePagePing', [pageEchoUri, ROUNDS, WARMUP, PING_BYTES]));
+    const pageRtt = rtt(await inPage(a.page, 'enginePagePing', [pageEchoUri, ROUNDS, WARMUP, PING_BYTES]));
     console.log(`\nSame-browser path (two tabs of one context, session path: ${path}), ${ROUNDS} calls of ${PING_BYTES} B`);
     console.log(`  raw MessageChannel echo, worker ↔ worker   median ${raw.median.toFixed(3)} ms  p90 ${raw.p90.toFixed(3)} ms`);
     console.log(`  capmesh call, worker ↔ worker              median ${worker.median.toFixed(3)} ms  p90 ${worker.p90.toFixed(3)} ms  (${(worker.median / raw.median).toFixed(2)}× raw)`);

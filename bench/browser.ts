@@ -22,38 +22,24 @@
  * and worker (e2e/pages/), served by Vite from the sources.
  */
 import { createServer as createNetServer } from 'node:net';
-import { chromium, firefox, type Browser, type Page } from '@playwright/test';
+import { chromium, firefox, type Browser } from '@playwright/test';
 import { createServer as createViteServer } from 'vite';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { startRelay, silentLogger } from '../relay/index.js';
 import { CHROMIUM_ARGS, findChromium, findFirefox, firefoxLaunchOptions } from '../src/testing/browser-path.js';
-import { pageCaller } from './page-call.js';
+import { inPage, loadBench, PING_BYTES, ROUNDS, rtt, WARMUP } from './browser-tabs.js';
 import { loadVatPage, openVatPages, type VatPage } from '../src/testing/playwright.js';
 import { awaitCapture, vatContext } from '../e2e/firefox/capture.js';
 import { bundleSizes } from './browser-bundle.js';
 import { firstCallFigures } from './browser-first-call.js';
 import { printGoalTable } from './goals.js';
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 500);
-const WARMUP = Math.max(20, Math.round(ROUNDS / 10));
 const BULK_MIB = Number(process.env.BENCH_BULK_MIB ?? 16);
-const PING_BYTES = 64;
 const CHUNK = 64 * 1024;
 const BULK_COUNT = (BULK_MIB * 1024 * 1024) / CHUNK;
 const WINDOW = 8;
-/** No single step should take this long; if one does, the bench says which and stops. */
-const STEP_TIMEOUT_MS = 120_000;
 
-interface Rtt {
-  readonly median: number;
-  readonly p90: number;
-}
-
-/** Median and p90. Samples that crossed CapTP as whole numbers arrive as bigints: made numbers here. */
-function rtt(samples: readonly (number | bigint)[]): Rtt {
-  const s = samples.map(Number).sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, p90: s[Math.floor(s.length * 0.9)]! };
-}
+type Rtt = ReturnType<typeof rtt>;
 
 const mbps = (ms: number): number => (BULK_MIB * 1024 * 1024) / 1e6 / (ms / 1000);
 
@@ -65,15 +51,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Loads bench/browser-page.ts into the page as `window.__bench`. */
-async function loadBench(page: Page): Promise<void> {
-  await page.addScriptTag({ type: 'module', content: "import * as bench from '/bench/browser-page.ts'; window.__bench = bench;" });
-  await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined);
-}
-
-type PageApi = typeof import('./browser-page.js');
-/** Calls `fn` of bench/browser-page.ts in `page`. */
-const inPage = pageCaller<PageApi>('__bench', STEP_TIMEOUT_MS);
 
 /** Engine figures between `caller` and `callee` (both on the test worker): worker↔worker and page↔page RTT, worker→worker throughput. */
 async function engineFigures(caller: VatPage, callee: VatPage): Promise<{ worker: Rtt; page: Rtt; mbps: number; path: string }> {
