@@ -247,15 +247,17 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
   };
   const settle = (id: number, ok: boolean, value: unknown): void => {
     if (!exports.has(id)) return; // never sent (its encoding failed) or the link closed
-    let v: unknown;
-    try {
-      v = ok ? encodeAll([value])[0] : encodeError(value);
-    } catch (e) {
-      ok = false;
-      v = encodeError(e);
-    }
-    send({ t: 'settle', i: id, ok, v });
+    send({ t: 'settle', i: id, ...encodeOutcome(ok, value) });
   };
+
+  /** A fulfilment or rejection as it crosses; a value that cannot be encoded turns it into a rejection with that error. */
+  function encodeOutcome(ok: boolean, value: unknown): { ok: boolean; v: unknown } {
+    try {
+      return ok ? { ok, v: encodeAll([value])[0] } : { ok, v: encodeError(value) };
+    } catch (e) {
+      return { ok: false, v: encodeError(e) };
+    }
+  }
 
   const notPassable = (why: string): never => {
     throw new CapmeshError('NOT_PASSABLE', `a value for the page link is not passable: ${why}`);
@@ -502,14 +504,7 @@ export function openPageLink(port: LinkPort, options: PageLinkOptions = {}): Pag
   }
 
   function answer(q: number, ok: boolean, value: unknown): void {
-    let v: unknown;
-    try {
-      v = ok ? encodeAll([value])[0] : encodeError(value);
-    } catch (e) {
-      ok = false;
-      v = encodeError(e);
-    }
-    send({ t: 'ans', q, ok, v });
+    send({ t: 'ans', q, ...encodeOutcome(ok, value) });
   }
 
   function onCall(m: Record<string, unknown>): void {
