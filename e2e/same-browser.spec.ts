@@ -83,6 +83,9 @@ test('a same-origin impostor that registers another tab’s designator at the br
     const seen = await mallory.evaluate(() => (window as unknown as { impostor: { incoming: number; closedBy: string[] } }).impostor);
     expect(seen.incoming).toBe(1);
     expect(seen.closedBy).toEqual([expect.stringContaining('does not verify')]);
+    // Alice's page is told why the fast path was not taken.
+    const fallbacks = await alice.page.evaluate(() => window.capmeshTest.events.filter((e) => e.name === 'same-browser-fallback').map((e) => e.detail));
+    expect(fallbacks).toEqual([{ designator: bob.designator, code: 'CRYPTO_BAD_SIGNATURE', message: expect.stringContaining('does not verify') }]);
   } finally {
     await context.close();
     await relay.close();

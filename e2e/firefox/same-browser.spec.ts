@@ -17,11 +17,15 @@ test('two Firefox tabs of one profile call each other over the same-browser path
     const bobUri = await registerGreeter(bob.page, 'Hello from Bob');
     const carolUri = await registerGreeter(carol.page, 'Hello from Carol');
     expect(await greet(alice.page, bobUri, 'Alice')).toBe('Hello from Bob, Alice');
-    expect(await pathsOf(alice.page)).toEqual({ [bob.designator]: 'same-browser' });
+    const fallbacks = () => alice.page.evaluate(() => window.capmeshTest.events.filter((e) => e.name === 'same-browser-fallback').map((e) => e.detail));
+    expect({ paths: await pathsOf(alice.page), fallbacks: await fallbacks() }).toEqual({ paths: { [bob.designator]: 'same-browser' }, fallbacks: [] });
     await relay.close();
     await alice.page.waitForFunction(() => window.capmeshTest.vat.relayState.state !== 'registered');
     expect(await greet(alice.page, carolUri, 'Alice')).toBe('Hello from Carol, Alice');
-    expect(await pathsOf(alice.page)).toEqual({ [bob.designator]: 'same-browser', [carol.designator]: 'same-browser' });
+    expect({ paths: await pathsOf(alice.page), fallbacks: await fallbacks() }).toEqual({
+      paths: { [bob.designator]: 'same-browser', [carol.designator]: 'same-browser' },
+      fallbacks: [],
+    });
   } finally {
     await context.close();
     await relay.close();

@@ -34,6 +34,7 @@ const everyEventRecordable: Recordable = {
   'path-changed': true,
   replaced: true,
   'direct-refused': true,
+  'same-browser-fallback': true,
 };
 
 declare global {

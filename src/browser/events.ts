@@ -61,6 +61,16 @@ export interface BrowserVatEvents {
     readonly message: string;
     readonly limit?: string;
   };
+  /**
+   * A dial to a vat that another tab of this browser registered at the
+   * same-browser broker did not get the fast path and went by WebRTC or the
+   * relay instead: `TIMEOUT` (the broker or the peer tab's key proof did not
+   * answer in time), `CRYPTO_BAD_SIGNATURE` / `IDENTITY_MISMATCH` (the tab
+   * registered under that designator could not prove its key: a stale
+   * registration or a same-origin impostor), `LIMIT`, `DISCONNECTED`.
+   * Dials to vats no tab here registered are not reported.
+   */
+  'same-browser-fallback': { readonly designator: string; readonly code: string; readonly message: string };
 }
 
 /** The name of a `BrowserVat` event. */

@@ -92,7 +92,13 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   });
   const wrapped = hooks.wrapNetlayer ? hooks.wrapNetlayer(rtc) : rtc;
   // Tabs of this browser first (same locators: the fast path is found by asking the broker).
-  const network = init.sameBrowserPort ? sameBrowserNetlayer(wrapped, { broker: init.sameBrowserPort }) : wrapped;
+  const network = init.sameBrowserPort ? sameBrowserNetlayer(wrapped, {
+        broker: init.sameBrowserPort,
+        // "Nobody here registered it" is the usual case for remote vats, not news.
+        onFallback: (designator, r) => {
+          if (r.code !== 'PEER_OFFLINE') emit('same-browser-fallback', { designator, code: r.code, message: r.message });
+        },
+      }) : wrapped;
   const store = indexedDbStore(init.storeName);
   // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).
   const identity = await loadOrCreateBrowserIdentity(init.storeName, store);

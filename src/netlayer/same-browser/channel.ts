@@ -68,6 +68,8 @@ export class SameBrowserConnection implements Connection {
   readonly #stopWatching = new AbortController();
   #peerNonce: Uint8Array | undefined;
   #proven: string | undefined;
+  #proofSent = false;
+  #peerVerified = false;
   #early = 0;
   #state: 'proving' | 'open' | 'ended' = 'proving';
   #settle: { resolve(): void; reject(e: CapmeshError): void } | undefined;
@@ -153,7 +155,10 @@ export class SameBrowserConnection implements Connection {
     // The signer refuses anything but a registered label; the statement is ours, so the encoding is canonical.
     s.signer.signEncoded(authStatement(s.role, dialler, listener, dn, ln)).then(
       (signature) => {
-        if (this.#state === 'proving') this.#post({ type: 'proof', signature });
+        if (this.#state !== 'proving') return;
+        this.#post({ type: 'proof', signature });
+        this.#proofSent = true;
+        this.#openIfDone();
       },
       (e: unknown) => this.#fail(isCapmeshError(e) ? e.code : 'SIGNING_REFUSED', `signing the same-browser key proof failed: ${e instanceof Error ? e.message : String(e)}`),
     );
@@ -172,6 +177,18 @@ export class SameBrowserConnection implements Connection {
     }
     if (this.#state !== 'proving') return;
     if (!ok) return this.#fail('CRYPTO_BAD_SIGNATURE', `the peer tab's key proof for ${s.peer} does not verify`);
+    this.#peerVerified = true;
+    this.#openIfDone();
+  }
+
+  /**
+   * Opens once both halves are done: the peer's proof verified and ours was
+   * posted. Either may finish first (the peer may sign faster than we do);
+   * opening before ours left would never send it, and the peer would time out.
+   */
+  #openIfDone(): void {
+    const s = this.#setup;
+    if (this.#state !== 'proving' || !this.#peerVerified || !this.#proofSent) return;
     clearTimeout(this.#timer);
     this.#proven = s.peer;
     this.#state = 'open';

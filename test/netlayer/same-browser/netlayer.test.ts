@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { publicKeyOfDesignator, verify } from '../../../src/crypto/index.js';
 import { createVat, E, far, type EngineVat } from '../../../src/index.js';
 import { createMemoryNetwork, type MemoryNetwork } from '../../../src/netlayer/memory/index.js';
 import { sameBrowserBroker, type SameBrowserBroker } from '../../../src/netlayer/same-browser/broker.js';
@@ -10,6 +11,20 @@ import type { Connection, Netlayer } from '../../../src/netlayer/types.js';
 import { CapmeshError } from '../../../src/util/errors.js';
 import { parseSturdyRef } from '../../../src/mesh/uri.js';
 import { identity, nextMessage, testPresence, type TestIdentity } from './fixtures.js';
+
+/** Told after each signature check the channel makes (to order a test's steps after one; below the module under test). */
+const afterVerify = vi.hoisted(() => ({ hook: undefined as (() => void) | undefined }));
+vi.mock('../../../src/crypto/index.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../../src/crypto/index.js')>();
+  return {
+    ...real,
+    verify: async (...args: Parameters<typeof real.verify>) => {
+      const ok = await real.verify(...args);
+      afterVerify.hook?.();
+      return ok;
+    },
+  };
+});
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -194,8 +209,13 @@ describe('sameBrowserNetlayer: tabs of one browser reach each other through the 
 });
 
 /** One end of a channel under test, as the dialler, and the raw other end. */
-function dialHalf(options: { authTimeoutMs?: number; maxEarlyMessages?: number; presence?: Presence } = {}): { connect(): Promise<Connection>; peer: Promise<MessagePort>; me: TestIdentity; bob: TestIdentity } {
-  const me = identity();
+function dialHalf(
+  options: { authTimeoutMs?: number; maxEarlyMessages?: number; presence?: Presence; slowSigner?: Promise<void> } = {},
+): { connect(): Promise<Connection>; peer: Promise<MessagePort>; me: TestIdentity; bob: TestIdentity } {
+  const fast = identity();
+  const gate = options.slowSigner;
+  // A signer that finishes only once the test opens `slowSigner` (a busy or freshly started worker).
+  const me: TestIdentity = gate ? { ...fast, signer: { ...fast.signer, signEncoded: async (bytes) => (await gate, fast.signer.signEncoded(bytes)) } } : fast;
   const bob = identity();
   const { port1, port2 } = new MessageChannel();
   cleanups.push(() => (port1.close(), port2.close()));
@@ -213,7 +233,8 @@ function dialHalf(options: { authTimeoutMs?: number; maxEarlyMessages?: number; 
   };
   const refuse: Netlayer = { transport: 'relay', attach: async () => ({ designator: me.designator, hints: {} }), connect: async () => Promise.reject(new CapmeshError('PEER_OFFLINE', 'network says no')), close: async () => undefined };
   let last: { code: string; message: string } | undefined;
-  const netlayer = sameBrowserNetlayer(refuse, { broker: port1, presence: options.presence ?? null, onFallback: (_, r) => (last = r), ...options });
+  const { slowSigner: _, ...netlayerOptions } = options;
+  const netlayer = sameBrowserNetlayer(refuse, { broker: port1, presence: options.presence ?? null, onFallback: (_, r) => (last = r), ...netlayerOptions });
   cleanups.push(() => netlayer.close());
   return {
     me,
@@ -276,5 +297,30 @@ describe('SameBrowserConnection: the key proof on a channel', () => {
     peer.postMessage({ type: 'close', reason: 'bye' });
     expect(await closed).toBe('remote');
     expect(got).toEqual([[1, 2], [3]]);
+  });
+
+  it('the peer proves before our own signature is done: ours is still sent, then the connection opens (the proof never went out before)', async () => {
+    let signed!: () => void;
+    const half = dialHalf({ slowSigner: new Promise<void>((r) => (signed = r)) });
+    let opened = false;
+    const opening = half.connect().then((c) => ((opened = true), c));
+    const peer = await half.peer;
+    const hello = await nextMessage<{ type: string; nonce: Uint8Array }>(peer);
+    const nonce = new Uint8Array(32).fill(9);
+    const fromDialler = nextMessage<{ type: string; signature: Uint8Array }>(peer);
+    const verified = new Promise<void>((r) => (afterVerify.hook = r));
+    peer.postMessage({ type: 'hello', designator: half.bob.designator, nonce });
+    peer.postMessage({ type: 'proof', signature: await half.bob.signer.signEncoded(authStatement('listener', half.me.designator, half.bob.designator, hello.nonce, nonce)) });
+    await verified;
+    afterVerify.hook = undefined;
+    await Promise.resolve();
+    // Our side verified the peer, yet has not proven itself: not open.
+    expect(opened).toBe(false);
+    signed();
+    const proof = await fromDialler;
+    expect(proof.type).toBe('proof');
+    const statement = authStatement('dialler', half.me.designator, half.bob.designator, hello.nonce, nonce);
+    expect(await verify(publicKeyOfDesignator(half.me.designator), statement, proof.signature)).toBe(true);
+    expect((await opening).provenDesignator).toBe(half.bob.designator);
   });
 });
