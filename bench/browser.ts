@@ -160,6 +160,10 @@ async function relayPath(browser: Browser, base: { baseURL: string; relay: strin
   await new Promise<void>((r) => wss.close(() => r()));
 }
 
+/** `BENCH_STAGES=first-call,same-browser` runs only those stages (all by default: webrtc, first-call, page-link, relay, cross-engine, same-browser). */
+const STAGES = process.env.BENCH_STAGES?.split(',').map((s) => s.trim()).filter(Boolean);
+const stage = (name: string): boolean => !STAGES || STAGES.includes(name);
+
 async function main(): Promise<void> {
   const executablePath = findChromium(chromium.executablePath());
   if (!executablePath) throw new Error('no Chromium found (run `npm run test:e2e` once, or set CAPMESH_CHROMIUM)');
@@ -174,12 +178,12 @@ async function main(): Promise<void> {
   const base = { baseURL: `http://127.0.0.1:${vitePort}`, relay: relay.url };
   try {
     console.log(`capmesh browser bench: ${ROUNDS} sequential round trips after ${WARMUP} warm-up; ${BULK_MIB} MiB in 64 KiB messages; Chromium ${browser.version()}`);
-    await webRtcPath(browser, base);
-    await firstCallFigures(browser, base);
-    await (await import('./browser-handle.js')).pageLinkBench(browser, base);
-    await relayPath(browser, base);
-    await crossEnginePath(fox, browser, base);
-    await (await import('./browser-same-browser.js')).sameBrowserPath(browser, base);
+    if (stage('webrtc')) await webRtcPath(browser, base);
+    if (stage('first-call')) await firstCallFigures(browser, base);
+    if (stage('page-link')) await (await import('./browser-handle.js')).pageLinkBench(browser, base);
+    if (stage('relay')) await relayPath(browser, base);
+    if (stage('cross-engine')) await crossEnginePath(fox, browser, base);
+    if (stage('same-browser')) await (await import('./browser-same-browser.js')).sameBrowserPath(browser, base);
   } finally {
     await fox.close();
     await browser.close();

@@ -9,6 +9,7 @@ import type { WorkerInit, WorkerReply } from './messages.js';
 import type { RelayStateDetail } from './events.js';
 import { makeWorkerAdmin, type RelayStateSource } from './worker-admin.js';
 import { sameBrowserNetlayer } from '../netlayer/same-browser/netlayer.js';
+import { prepareSessionKey } from '../mesh/handshake.js';
 import { openPageLink } from './page-link.js';
 
 /**
@@ -103,6 +104,7 @@ async function start(init: WorkerInit, hooks: WorkerVatHooks): Promise<WorkerRep
   // A non-extractable WebCrypto key where the platform has Ed25519 (an older stored seed is kept).
   const identity = await loadOrCreateBrowserIdentity(init.storeName, store);
   vat = await createVat({ netlayers: [network], store, identity, ...(init.liveness ? { liveness: init.liveness } : {}) });
+  prepareSessionKey(); // off a first call's critical path
   const extension = hooks.extension?.(vat);
   const made = makeWorkerAdmin(vat, { extension, relay: relayStateSource(relay), sessionsRefreshMs: init.sessionsRefreshMs });
   emit = made.emit;

@@ -15,9 +15,32 @@ export interface LocalHello {
   readonly op: StartSessionOp;
 }
 
+/** A session key pair made ahead of need (see `prepareSessionKey`); each is used for one hello only. */
+let spareSessionKey: KeyPair | undefined;
+let spareScheduled = false;
+
+/**
+ * Makes one session key pair in the background (a macrotask later), for the
+ * next `makeHello` to take. Where the curves are pure JS (noble, in
+ * browsers), the first key pays the library's set-up — tens of
+ * milliseconds in a fresh worker — which otherwise lands on a first call's
+ * critical path (the hello is made once the data channel opened). A browser
+ * vat worker calls it once it started; calling it again before the key was
+ * taken does nothing.
+ */
+export function prepareSessionKey(): void {
+  if (spareSessionKey || spareScheduled) return;
+  spareScheduled = true;
+  setTimeout(() => {
+    spareScheduled = false;
+    spareSessionKey ??= generateKeyPair();
+  }, 0);
+}
+
 /** Our hello, with `dialect`'s version (the shell may send it with another: the signature covers the location only). */
 export function makeHello(location: PeerLocator, dialect: Dialect): LocalHello {
-  const keyPair = generateKeyPair();
+  const keyPair = spareSessionKey ?? generateKeyPair();
+  spareSessionKey = undefined;
   const locationSig = signLocation(keyPair.secretKey, locatorToSyrup(location));
   return {
     keyPair,

@@ -1,4 +1,4 @@
-import { publicKeyOfDesignator, randomBytes, verify, type DesignatorSigner } from '../../crypto/index.js';
+import { publicKeyOfDesignator, randomBytes, verifyAsync, type DesignatorSigner } from '../../crypto/index.js';
 import { encode, record } from '../../syrup/index.js';
 import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../../util/errors.js';
 import type { PeerLocator } from '../../wire/index.js';
@@ -171,7 +171,7 @@ export class SameBrowserConnection implements Connection {
     const [dn, ln] = s.role === 'dialler' ? [this.#nonce, this.#peerNonce!] : [this.#peerNonce!, this.#nonce];
     let ok = false;
     try {
-      ok = signature instanceof Uint8Array && signature.length === 64 && (await verify(publicKeyOfDesignator(s.peer), authStatement(peerRole, dialler, listener, dn, ln), signature));
+      ok = signature instanceof Uint8Array && signature.length === 64 && (await verifyAsync(publicKeyOfDesignator(s.peer), authStatement(peerRole, dialler, listener, dn, ln), signature));
     } catch {
       ok = false; // a designator that is no key
     }

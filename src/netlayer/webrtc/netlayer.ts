@@ -150,6 +150,12 @@ const OFFER = 'rtc-offer';
 /** An empty signal whose only use is the relay's `undeliverable` bounce when the peer is not registered. */
 const PROBE = 'path-probe';
 const ANSWER = 'rtc-answer';
+/**
+ * Signals that may wait, in all, for the signals before them from the same
+ * sender (while a description's signature is being checked); more are
+ * dropped. Offers are admitted by the rate gate before they wait.
+ */
+const MAX_QUEUED_SIGNALS = 256;
 
 /**
  * A browser vat's netlayer: transport `relay` (so its locators are the
@@ -432,10 +438,10 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
     report({ peer: signal.from, role, code: r.code, limit: r.limit, message: r.message });
   };
   /** Opens a signed description and checks its window (and, for a first offer, its dial id against replays); undefined when refused. */
-  const openFresh = (signal: RelaySignal, role: 'offer' | 'answer', replayCheck: boolean): SignedSdp | undefined => {
+  const openFresh = async (signal: RelaySignal, role: 'offer' | 'answer', replayCheck: boolean): Promise<SignedSdp | undefined> => {
     let opened: SignedSdp;
     try {
-      opened = openSdp(signal.payload, signal.from, binding!.designator, role);
+      opened = await openSdp(signal.payload, signal.from, binding!.designator, role);
     } catch (e) {
       refused(signal, role, e);
       return undefined;
@@ -448,13 +454,50 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
     return opened;
   };
 
+  /**
+   * A sender's signals are handled one after another, in arrival order: a
+   * description's signature check is asynchronous, and a candidate, an answer
+   * or a restart must not overtake the description before it. Senders do not
+   * wait for each other. At most `MAX_QUEUED_SIGNALS` wait in all (only while
+   * checks are under way; a flood beyond it is dropped, logged at debug).
+   */
+  const queues = new Map<string, Promise<void>>();
+  let queued = 0;
+  const inSenderOrder = (signal: RelaySignal, step: () => Promise<void> | void): void => {
+    if (queued >= MAX_QUEUED_SIGNALS) {
+      log.debug('dropped a signal: too many waiting for their checks', { from: signal.from.slice(0, 12), kind: signal.kind });
+      return;
+    }
+    queued += 1;
+    const next = (queues.get(signal.from) ?? Promise.resolve())
+      .then(() => (binding && !closed ? step() : undefined))
+      .catch((e: unknown) => log.warn('a signal could not be handled', { from: signal.from.slice(0, 12), error: String(e) }))
+      .finally(() => {
+        queued -= 1;
+        if (queues.get(signal.from) === next) queues.delete(signal.from);
+      });
+    queues.set(signal.from, next);
+  };
+
   const onSignal = (signal: RelaySignal): void => {
     if (!binding || closed) return;
     if (signal.kind === OFFER) {
-      // Policy, caps and rates first: cheap, and before the signature is checked.
+      // Policy, caps and rates first, at arrival: cheap, and before the signature is checked.
       const over = gate.admit(signal.from, Date.now());
       if (over) return declined(signal, 'offer', over);
-      const offer = openFresh(signal, 'offer', true);
+    } else if (signal.kind === REOFFER) {
+      if (!gate.hasPeerConnection(signal.from, 'live')) return;
+      const over = gate.admitRestart(signal.from, Date.now());
+      if (over) return declined(signal, 'offer', over);
+    } else if (signal.kind !== REANSWER && signal.kind !== CANDIDATE && signal.kind !== ANSWER) {
+      return; // not ours (a probe's bounce is the relay client's)
+    }
+    inSenderOrder(signal, () => handleSignal(signal));
+  };
+
+  const handleSignal = async (signal: RelaySignal): Promise<void> => {
+    if (signal.kind === OFFER) {
+      const offer = await openFresh(signal, 'offer', true);
       if (!offer) return;
       let upgrade: Switchable | undefined;
       if (offer.upgrade !== undefined) {
@@ -464,14 +507,9 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
       }
       acceptDirect(signal, offer, upgrade).catch((e: unknown) => log.debug('a direct path offered to us did not open', { from: signal.from.slice(0, 12), error: String(e) }));
     } else if (signal.kind === REOFFER || signal.kind === REANSWER) {
-      // Only for a live direct connection with the sender; restart offers share the sender's rate bucket.
+      // Only for a live direct connection with the sender; restart offers share the sender's rate bucket (admitted at arrival).
       if (!gate.hasPeerConnection(signal.from, 'live')) return;
-      const role = signal.kind === REOFFER ? 'offer' : 'answer';
-      if (role === 'offer') {
-        const over = gate.admitRestart(signal.from, Date.now());
-        if (over) return declined(signal, role, over);
-      }
-      const opened = openFresh(signal, role, false);
+      const opened = await openFresh(signal, signal.kind === REOFFER ? 'offer' : 'answer', false);
       if (opened) restarts.onSignal(signal.kind, signal.from, opened);
     } else if (signal.kind === CANDIDATE) {
       // Unsigned (see signals.ts): routed only to a dial of the sender's being set up, within the candidate limits.
@@ -479,7 +517,7 @@ export function webrtcNetlayer(options: WebRtcOptions): Netlayer {
     } else if (signal.kind === ANSWER) {
       // Only while a dial of ours to the sender waits for its answer.
       if (!gate.hasPeerConnection(signal.from, 'outbound-pending')) return;
-      const opened = openFresh(signal, 'answer', false);
+      const opened = await openFresh(signal, 'answer', false);
       if (opened) pending.get(`${signal.from}/${hex(opened.dialId)}`)?.(opened);
     }
   };

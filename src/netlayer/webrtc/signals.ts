@@ -1,5 +1,5 @@
 import { CapmeshError } from '../../util/errors.js';
-import { publicKeyOfDesignator, verify, type DesignatorSigner } from '../../crypto/index.js';
+import { publicKeyOfDesignator, verifyAsync, type DesignatorSigner } from '../../crypto/index.js';
 import { decode, encode } from '../../syrup/index.js';
 import { SyrupRecord, Sym, isRecord, type SyrupValue } from '../../syrup/types.js';
 
@@ -57,11 +57,17 @@ export async function signSdp(s: SignedSdp, signer: DesignatorSigner): Promise<U
 
 /**
  * Opens and checks a signed description that the relay says came from
- * `relayFrom` (its freshness is the caller's to check). Throws `CRYPTO_BAD_SIGNATURE` when it is not signed by the
+ * `relayFrom` (its freshness is the caller's to check). Rejects with `CRYPTO_BAD_SIGNATURE` when it is not signed by the
  * designator it names, and `PROTOCOL` when it names another sender, another
- * receiver than `us`, or another role than `role`.
+ * receiver than `us`, or another role than `role` (the shape is checked
+ * before the signature, the addressing after it).
+ *
+ * Asynchronous: the signature is checked on the platform's crypto
+ * (WebCrypto in browsers, where noble's first synchronous check in a fresh
+ * worker cost tens of milliseconds of a first call). Callers keep the order
+ * of a sender's signals themselves (netlayer.ts queues them per sender).
  */
-export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role: SdpRole): SignedSdp {
+export async function openSdp(payload: Uint8Array, relayFrom: string, us: string, role: SdpRole): Promise<SignedSdp> {
   let value: SyrupValue;
   try {
     value = decode(payload, { maxBytes: 256 * 1024 });
@@ -89,7 +95,7 @@ export function openSdp(payload: Uint8Array, relayFrom: string, us: string, role
   ) {
     throw new CapmeshError('PROTOCOL', 'a session description signal has the wrong fields');
   }
-  if (signature.length !== 64 || !verify(publicKeyOfDesignator(from), encode(body), signature)) {
+  if (signature.length !== 64 || !(await verifyAsync(publicKeyOfDesignator(from), encode(body), signature))) {
     throw new CapmeshError('CRYPTO_BAD_SIGNATURE', `a session description is not signed by ${from.slice(0, 12)}…`);
   }
   if (from !== relayFrom) throw new CapmeshError('PROTOCOL', 'a session description names another sender than the one it came from');

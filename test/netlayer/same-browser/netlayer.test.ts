@@ -18,8 +18,8 @@ vi.mock('../../../src/crypto/index.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src/crypto/index.js')>();
   return {
     ...real,
-    verify: async (...args: Parameters<typeof real.verify>) => {
-      const ok = await real.verify(...args);
+    verifyAsync: async (...args: Parameters<typeof real.verifyAsync>) => {
+      const ok = await real.verifyAsync(...args);
       afterVerify.hook?.();
       return ok;
     },

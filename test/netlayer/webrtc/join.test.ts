@@ -145,7 +145,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const bornOutbound = async () => {
     const connecting = net.connect(bobLocator);
     await vi.advanceTimersByTimeAsync(0);
-    const offer = openSdp(sent.find((s) => s.kind === 'rtc-offer')!.payload, me.designator, bob.designator, 'offer');
+    const offer = await openSdp(sent.find((s) => s.kind === 'rtc-offer')!.payload, me.designator, bob.designator, 'offer');
     onSignal({ from: bob.designator, kind: 'rtc-answer', payload: signed({ role: 'answer', from: bob.designator, to: me.designator, dialId: offer.dialId, sentAt: Date.now(), sdp: 'a' }, bob) });
     await vi.advanceTimersByTimeAsync(0);
     const dial = toBroker.find((m) => m.type === 'dial')!;
@@ -374,7 +374,7 @@ describe('webrtcNetlayer: the answering side of a relay-path connection retries 
     expect(dials()).toBe(1);
     const offer = t.sent.find((s) => s.kind === 'rtc-offer')!;
     expect(offer.to).toBe(t.bob.designator);
-    expect(openSdp(offer.payload, t.me.designator, t.bob.designator, 'offer').upgrade).toBe(7);
+    expect((await openSdp(offer.payload, t.me.designator, t.bob.designator, 'offer')).upgrade).toBe(7);
     await vi.advanceTimersByTimeAsync(1_000 + 2_000); // no answer in time; the next 2 s later
     expect(dials()).toBe(2);
     await vi.advanceTimersByTimeAsync(120_000); // maxDirectRetries reached

@@ -53,8 +53,8 @@ describe('trickled candidate signals', () => {
     expect(codeOf(() => openCandidate(encode(new SyrupRecord(new Sym('capmesh-rtc-ice-1'), [DIAL, 'candidate:1', '0', -2n])), 1_024))).toBe('PROTOCOL');
   });
 
-  it('cannot pass for a signed description (another label): the signature-checked path refuses it', () => {
-    expect(codeOf(() => openSdp(encodeCandidate({ dialId: DIAL, ...host(1) }), 'a', 'b', 'offer'))).toBe('PROTOCOL');
+  it('cannot pass for a signed description (another label): the signature-checked path refuses it', async () => {
+    await expect(openSdp(encodeCandidate({ dialId: DIAL, ...host(1) }), 'a', 'b', 'offer')).rejects.toMatchObject({ code: 'PROTOCOL' });
   });
 });
 
@@ -246,7 +246,7 @@ describe('WebRTC netlayer with trickle ICE (fake broker, fake relay)', () => {
     await t.deliver(bob.designator, CANDIDATE, encodeCandidate({ dialId, ...END }));
     expect(t.asked()).toEqual(['accept', 'candidate:candidate:1', 'candidate:']);
     expect(t.signals()).toEqual(['rtc-answer', 'rtc-candidate:candidate:10', 'rtc-candidate:candidate:11', 'rtc-candidate:']);
-    const answer = openSdp(t.sent[0]!.payload, t.me.designator, bob.designator, 'answer');
+    const answer = await openSdp(t.sent[0]!.payload, t.me.designator, bob.designator, 'answer');
     expect(answer.sdp).toBe('answer-sdp');
   });
 
@@ -261,7 +261,7 @@ describe('WebRTC netlayer with trickle ICE (fake broker, fake relay)', () => {
     t.reply({ type: 'candidate', id, candidate: host(20) });
     await vi.advanceTimersByTimeAsync(0);
     expect(t.signals()).toEqual(['rtc-offer', 'rtc-candidate:candidate:20']);
-    const offer = openSdp(t.sent[0]!.payload, t.me.designator, bob.designator, 'offer');
+    const offer = await openSdp(t.sent[0]!.payload, t.me.designator, bob.designator, 'offer');
     // The answer and a candidate arrive back to back, before the netlayer's continuation runs.
     const answer = signedSdp({ role: 'answer', from: bob.designator, to: t.me.designator, dialId: offer.dialId, sentAt: NOW, sdp: 'answer-sdp' }, bob.sign);
     t.signalNow(bob.designator, 'rtc-answer', answer);
@@ -271,6 +271,30 @@ describe('WebRTC netlayer with trickle ICE (fake broker, fake relay)', () => {
     // No channel opens here: the dial gives up at its deadline (and the fake relay path fails too).
     await vi.advanceTimersByTimeAsync(5_000);
     expect(await connecting).toBeInstanceOf(Error);
+  });
+
+  it('an offer and its candidates in one turn: the candidates wait for the offer’s (asynchronous) signature check instead of finding no dial and being dropped', async () => {
+    const t = await netSetup();
+    const bob = who(2);
+    const dialId = new Uint8Array(16).fill(6);
+    t.signalNow(bob.designator, 'rtc-offer', signedSdp({ role: 'offer', from: bob.designator, to: t.me.designator, dialId, sentAt: NOW, sdp: 'offer-sdp' }, bob.sign));
+    t.signalNow(bob.designator, CANDIDATE, encodeCandidate({ dialId, ...host(1) }));
+    t.signalNow(bob.designator, CANDIDATE, encodeCandidate({ dialId, ...host(2) }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.asked()).toEqual(['accept', 'candidate:candidate:1', 'candidate:candidate:2']);
+  });
+
+  it('at most 256 signals wait behind signature checks; a flood in one turn beyond that is dropped', async () => {
+    const t = await netSetup({ maxCandidatesPerConnection: 1_000 });
+    const bob = who(2);
+    const dialId = new Uint8Array(16).fill(7);
+    t.signalNow(bob.designator, 'rtc-offer', signedSdp({ role: 'offer', from: bob.designator, to: t.me.designator, dialId, sentAt: NOW, sdp: 'offer-sdp' }, bob.sign));
+    for (let i = 0; i < 400; i++) t.signalNow(bob.designator, CANDIDATE, encodeCandidate({ dialId, ...host(i) }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(t.toBroker.filter((m) => m.type === 'candidate')).toHaveLength(255);
+    // Once the queue drained, signals are taken again.
+    await t.deliver(bob.designator, CANDIDATE, encodeCandidate({ dialId, ...host(500) }));
+    expect(t.toBroker.filter((m) => m.type === 'candidate')).toHaveLength(256);
   });
 
   it('reports a candidate flood once per peer connection (role candidate, CANDIDATE_REFUSED) and passes on only maxCandidatesPerConnection', async () => {
