@@ -9,7 +9,7 @@ import { isDesignatorLike, type FromSameBrowserBroker, type ToSameBrowserBroker 
 
 /** The defaults of {@link SameBrowserOptions}. */
 export const SAME_BROWSER_DEFAULTS = Object.freeze({
-  brokerWaitMs: 250,
+  brokerWaitMs: 1_000,
   authTimeoutMs: 10_000,
   maxPendingChannels: 16,
   maxEarlyMessages: 16,
@@ -18,14 +18,20 @@ export const SAME_BROWSER_DEFAULTS = Object.freeze({
 export interface SameBrowserOptions {
   /** This vat worker's port to the origin's broker (the page connected to the SharedWorker and transferred its port). Owned by the netlayer from now on. */
   readonly broker: MessagePortLike;
-  /** How long a dial waits for the broker's answer before taking the other paths. Default 250 ms. */
+  /**
+   * How long a dial (and the registration at start) waits for the broker's
+   * answer before taking the other paths. Default 1 000 ms: a live broker
+   * answers in well under a millisecond, but one that the first tab just
+   * started, on a loaded machine, can take hundreds; a dial that gave up on it
+   * would go by WebRTC for good. It only costs time when the broker is stuck.
+   */
   readonly brokerWaitMs?: number;
   /**
    * How long the key proof on a new channel may take, from the channel's
-   * arrival. Default 10 000 ms: a fresh worker's first signature work and a
-   * background tab's throttled scheduling made 2 s too short in Firefox
-   * (a flaky e2e story). It only costs time when a stale or impostor
-   * registration sits in the broker, and then only before the fallback.
+   * arrival. Default 10 000 ms, generous on purpose (a background tab's
+   * timers and a busy worker can be slow): it only costs time when a stale
+   * or impostor registration sits in the broker, and then only before the
+   * fallback.
    */
   readonly authTimeoutMs?: number;
   /** Channels in their key proof at once, both directions; an incoming channel beyond it is closed at once. Default 16. */
