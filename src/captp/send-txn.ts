@@ -15,21 +15,30 @@ interface PendingExport {
  * so no refcount may change (a reserved position is skipped, never reused).
  */
 export class SendTxn {
-  /** Made on the first export (most messages export nothing, or only one resolver). */
-  private pending: Map<object, PendingExport> | undefined;
+  /** The first value exported (most messages export nothing, or only one resolver: no map for them). */
+  private firstValue: object | undefined;
+  private first: PendingExport | undefined;
+  /** The others, made on the second distinct export. */
+  private more: Map<object, PendingExport> | undefined;
   private after: (() => void)[] | undefined;
 
   constructor(private readonly exports: ExportTable) {}
 
   /** The position at which `value` is (or will be) exported, counting one more send of it. */
   exportRef(value: object, promise: boolean): ExportPos {
-    const seen = this.pending?.get(value);
+    const seen = this.firstValue === value ? this.first : this.more?.get(value);
     if (seen) {
       seen.refs++;
       return seen.pos;
     }
     const pos = this.exports.positionOf(value) ?? this.exports.reserve();
-    (this.pending ??= new Map()).set(value, { pos, refs: 1, promise });
+    const entry: PendingExport = { pos, refs: 1, promise };
+    if (this.first === undefined) {
+      this.firstValue = value;
+      this.first = entry;
+    } else {
+      (this.more ??= new Map()).set(value, entry);
+    }
     return pos;
   }
 
@@ -38,11 +47,15 @@ export class SendTxn {
     (this.after ??= []).push(effect);
   }
 
+  /** Applies the counted sends to the export table, first export first, then the others in the order they were first exported. */
   commit(): void {
-    const pending = this.pending;
-    if (pending === undefined) return;
-    this.pending = undefined;
-    for (const [value, p] of pending) this.exports.commit(p.pos, value, p.refs, p.promise);
+    const first = this.first;
+    if (first === undefined) return;
+    const firstValue = this.firstValue!;
+    const more = this.more;
+    this.first = this.firstValue = this.more = undefined;
+    this.exports.commit(first.pos, firstValue, first.refs, first.promise);
+    if (more !== undefined) for (const [value, p] of more) this.exports.commit(p.pos, value, p.refs, p.promise);
   }
 
   /** Runs the after-commit effects, in the order they were added. Called once the message has been handed out. */

@@ -279,9 +279,9 @@ export class CaptpSession implements MarshalContext, RemoteOps {
       return;
     }
     const result = this.invokeLocal(target, method, args);
-    if (answer !== null) this.storeAnswer(answer, result);
+    if (answer !== null) this.storeAnswer(answer, result, resolver);
+    else if (resolver !== undefined) this.notifyWhenSettled(result, resolver);
     else result.catch(noop);
-    if (resolver !== undefined) this.notifyWhenSettled(result, resolver);
   }
 
   private invokeLocal(target: unknown, method: string | undefined, args: readonly unknown[]): Promise<unknown> {
@@ -325,17 +325,25 @@ export class CaptpSession implements MarshalContext, RemoteOps {
     }
   }
 
-  /** Stores an answer whose position `checkNewAnswer` has already accepted. */
-  private storeAnswer(pos: number, promise: Promise<unknown>): void {
+  /**
+   * Stores an answer whose position `checkNewAnswer` has already accepted.
+   * With `resolver` (the deliver's resolve-me), the peer's resolver is told
+   * once it settled, right after the answer's state is (one reaction, not two).
+   */
+  private storeAnswer(pos: number, promise: Promise<unknown>, resolver?: object): void {
     const entry: Answer = { promise, state: 'pending' };
     this.pendingAnswers++;
-    const settled = (state: ResolutionState): void => {
-      entry.state = state;
-      if (!this.closedWith) this.pendingAnswers--;
-    };
     promise.then(
-      () => settled('fulfilled'),
-      () => settled('broken'),
+      (value) => {
+        entry.state = 'fulfilled';
+        if (!this.closedWith) this.pendingAnswers--;
+        if (resolver !== undefined) this.notify(resolver, 'fulfill', value);
+      },
+      (reason) => {
+        entry.state = 'broken';
+        if (!this.closedWith) this.pendingAnswers--;
+        if (resolver !== undefined) this.notify(resolver, 'break', reason);
+      },
     );
     this.answers.set(answerPos(pos), entry);
   }

@@ -19,7 +19,7 @@
 import { Tagged } from '../syrup/types.js';
 import { CapmeshError } from '../util/errors.js';
 import { callLocal, isFar } from './far.js';
-import { activeHandlerOf, shorten } from './handled.js';
+import { activeHandlerOf, settlementOf, shorten } from './handled.js';
 import type { EFunction } from './remote.js';
 import type { EventualHandler, Scheduler } from './types.js';
 import { microtaskScheduler } from './scheduler.js';
@@ -129,6 +129,18 @@ function toHandler(handler: EventualHandler, op: Op): Promise<unknown> {
   }
 }
 
+/** What an E proxy does with a method call (`method` undefined: the proxy itself was called). */
+type Sender = (method: string | undefined, args: unknown[]) => unknown;
+
+/** The one handler of every E proxy; each proxy's target is its `Sender`. */
+const proxyHandler: ProxyHandler<Sender> = Object.freeze({
+  get: (send: Sender, prop: string | symbol) => (typeof prop === 'symbol' || prop === 'then' ? undefined : (...args: unknown[]) => send(prop, args)),
+  apply: (send: Sender, _this: unknown, args: unknown[]) => send(undefined, args),
+  set: () => false,
+  defineProperty: () => false,
+  deleteProperty: () => false,
+});
+
 /** Makes an `E` whose local deliveries run in turns obtained from `scheduler`. */
 export function makeE(scheduler: Scheduler, options: MakeEOptions = {}): EFunction {
   const onDropped = options.onDroppedError ?? noop;
@@ -154,9 +166,12 @@ export function makeE(scheduler: Scheduler, options: MakeEOptions = {}): EFuncti
 
   function dispatch(target: unknown, op: Op): Promise<unknown> {
     try {
-      const s = shorten(target);
-      if ('rejected' in s) return Promise.reject(s.rejected);
-      const t = s.target;
+      let t = target;
+      if (settlementOf(t) !== undefined) {
+        const s = shorten(t);
+        if ('rejected' in s) return Promise.reject(s.rejected);
+        t = s.target;
+      }
       const handler = activeHandlerOf(t);
       if (handler !== undefined) return toHandler(handler, op);
       if (isFar(t)) return later(() => doLocal(t, op));
@@ -170,12 +185,15 @@ export function makeE(scheduler: Scheduler, options: MakeEOptions = {}): EFuncti
 
   function dispatchOnly(target: unknown, method: string | undefined, args: readonly unknown[]): void {
     try {
-      const s = shorten(target);
-      if ('rejected' in s) {
-        report(s.rejected);
-        return;
+      let t = target;
+      if (settlementOf(t) !== undefined) {
+        const s = shorten(t);
+        if ('rejected' in s) {
+          report(s.rejected);
+          return;
+        }
+        t = s.target;
       }
-      const t = s.target;
       const handler = activeHandlerOf(t);
       if (handler !== undefined) {
         handler.sendOnly(method, args);
@@ -203,18 +221,12 @@ export function makeE(scheduler: Scheduler, options: MakeEOptions = {}): EFuncti
    * `new` does not). Symbol keys and `then` read as undefined: an E proxy is
    * never a thenable, so `await E(x)` yields the proxy instead of sending "then".
    */
-  function makeProxy<R>(send: (method: string | undefined, args: unknown[]) => R): unknown {
-    return new Proxy(() => {}, {
-      get: (_t, prop) => (typeof prop === 'symbol' || prop === 'then' ? undefined : (...args: unknown[]) => send(prop, args)),
-      apply: (_t, _this, args: unknown[]) => send(undefined, args),
-      set: () => false,
-      defineProperty: () => false,
-      deleteProperty: () => false,
-    });
+  function makeProxy(send: Sender): unknown {
+    // The proxy's target is the sender itself, so one handler serves every proxy (a call allocates no handler).
+    return new Proxy(send, proxyHandler);
   }
 
-  const E = (target: unknown): unknown =>
-    makeProxy((method, args) => dispatch(target, { kind: 'apply', method, args }));
+  const E = (target: unknown): unknown => makeProxy((method, args) => dispatch(target, { kind: 'apply', method, args }));
 
   const sendOnly = (target: unknown): unknown => makeProxy((method, args) => dispatchOnly(target, method, args));
 

@@ -101,11 +101,13 @@ export function makeRemotePromise<T = unknown>(handler: EventualHandler): Remote
   });
   const record: RemotePromiseRecord = { handler, settlement: undefined };
   remotePromises.set(promise, record);
-  promise.catch(noop);
 
+  // Nobody may be listening when it breaks: it is marked handled just before it can reject
+  // (most remote promises are fulfilled; marking each one handled up front cost a promise per call).
   const reject = (reason: unknown): void => {
     if (record.settlement !== undefined) return;
     record.settlement = { status: 'rejected', reason };
+    promise.catch(noop);
     fail(reason);
   };
   const resolve = (value: unknown): void => {
@@ -115,6 +117,7 @@ export function makeRemotePromise<T = unknown>(handler: EventualHandler): Remote
       return;
     }
     record.settlement = { status: 'fulfilled', value };
+    if (typeof (value as { then?: unknown } | null)?.then === 'function') promise.catch(noop); // it may adopt a rejection
     fulfil(value as T);
   };
   return { promise, resolve, reject };
@@ -155,11 +158,11 @@ export function settlementOf(x: unknown): Settlement | undefined {
  */
 export function shorten(x: unknown): { readonly target: unknown } | { readonly rejected: unknown } {
   let current = x;
-  const seen = new Set<unknown>();
+  let seen: Set<unknown> | undefined; // made at the first hop: most targets are no settled promise
   for (;;) {
     const s = settlementOf(current);
-    if (s === undefined || seen.has(current)) return { target: current };
-    seen.add(current);
+    if (s === undefined || seen?.has(current)) return { target: current };
+    (seen ??= new Set()).add(current);
     if (s.status === 'rejected') return { rejected: s.reason };
     current = s.value;
   }

@@ -57,19 +57,24 @@ const GC_RANK: Readonly<Record<GcForm, number>> = { plural: 0, 'singular-list': 
  * that failed to read). Messages in the current spec's form reveal nothing.
  */
 export function formsRevealedBy(value: SyrupValue): RevealedForms {
-  if (!(value instanceof SyrupRecord)) return {};
+  if (!(value instanceof SyrupRecord)) return NOTHING_REVEALED;
   switch (value.labelName) {
     case 'op:deliver-only':
-      return { fireAndForget: 'deliver-only' };
+      return DELIVER_ONLY;
     case 'op:listen':
-      return value.fields.length === 3 ? { listenWantsPartial: true } : {};
+      return value.fields.length === 3 ? LISTEN_PARTIAL : NOTHING_REVEALED;
     case 'op:gc-export':
     case 'op:gc-answer':
       return { gcForm: Array.isArray(value.fields[0]) ? 'singular-list' : 'singular' };
     default:
-      return {};
+      return NOTHING_REVEALED;
   }
 }
+
+/** What most messages reveal (nothing); shared, since every incoming message is looked at. */
+const NOTHING_REVEALED: RevealedForms = Object.freeze({});
+const DELIVER_ONLY: RevealedForms = Object.freeze({ fireAndForget: 'deliver-only' });
+const LISTEN_PARTIAL: RevealedForms = Object.freeze({ listenWantsPartial: true });
 
 /**
  * `current` with each knob `revealed` moved down to the peer's form where
@@ -78,6 +83,7 @@ export function formsRevealedBy(value: SyrupValue): RevealedForms {
  * (writing knobs and version alike), else `<current name>+learned`.
  */
 export function learnDialect(current: Dialect, revealed: RevealedForms): Dialect {
+  if (revealed === NOTHING_REVEALED) return current;
   const next = { ...current };
   let changed = false;
   if (revealed.fireAndForget === 'deliver-only' && current.fireAndForget !== 'deliver-only') {

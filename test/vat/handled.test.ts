@@ -255,6 +255,11 @@ describe('makeRemotePromise', () => {
       dropped.reject(reason);
       const observed = makeRemotePromise(handlerFor('q'));
       observed.reject(reason);
+      // Resolved with a promise that then breaks: it adopts the rejection, still unreported.
+      const adopting = makeRemotePromise(handlerFor('q'));
+      let breakLater!: (e: unknown) => void;
+      adopting.resolve(new Promise((_, reject) => (breakLater = reject)));
+      breakLater(reason);
       // Let the promise machinery and Node's rejection tracking run (a macrotask, not a sleep).
       await new Promise<void>((resolve) => setImmediate(resolve));
       await new Promise<void>((resolve) => setImmediate(resolve));
