@@ -43,13 +43,17 @@ const KIND_DICT = 1;
 const KIND_RECORD = 2;
 const KIND_SET = 3;
 
-/** One open container on the parse stack. */
+/**
+ * One open container on the parse stack. Frames are reused across decodes
+ * (one per depth, see `FRAMES`): `open` resets every field, and `items` is a
+ * fresh array each time, since it becomes the decoded list or fields.
+ */
 class Frame {
-  readonly kind: number;
+  kind = 0;
   /** Offset of the opening byte. */
-  readonly start: number;
+  start = 0;
   /** List/set items; record fields; dictionary keys and values interleaved. */
-  readonly items: SyrupValue[] = [];
+  items: SyrupValue[] = [];
   /** A record's label, once `labelled`. */
   label: SyrupValue = undefined;
   labelled = false;
@@ -57,11 +61,36 @@ class Frame {
   prevStart = -1;
   prevEnd = -1;
   allStringKeys = true;
-  constructor(kind: number, start: number) {
+
+  open(kind: number, start: number): this {
     this.kind = kind;
     this.start = start;
+    this.items = [];
+    this.label = undefined;
+    this.labelled = false;
+    this.prevStart = -1;
+    this.prevEnd = -1;
+    this.allStringKeys = true;
+    return this;
+  }
+
+  /** Lets go of what the last decode left here (its values belong to the caller now). */
+  clear(): void {
+    this.items = EMPTY_ITEMS;
+    this.label = undefined;
   }
 }
+
+const EMPTY_ITEMS: SyrupValue[] = [];
+
+/**
+ * The parse stack's frames, by depth, kept between decodes: a message's
+ * containers then cost their values only. `decodePrefix` runs to its end
+ * without calling out (no re-entry), and opens every frame it uses before
+ * reading it, so what an earlier (or failed) decode left cannot leak in.
+ * Grows to the deepest nesting seen (at most `maxDepth` frames).
+ */
+const FRAMES: Frame[] = [];
 
 const textDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const floatView = new DataView(new ArrayBuffer(8));
@@ -206,187 +235,195 @@ export function decodePrefix(bytes: Uint8Array, offset = 0, limits?: SyrupLimits
   const cap = offset + L.maxBytes;
   const stop = inputEnd < cap ? inputEnd : cap;
 
-  const stack: Frame[] = [];
+  /** Open containers: FRAMES[0..depth). */
+  let depth = 0;
   let top: Frame | undefined;
   let pos = offset;
 
-  for (;;) {
-    if (pos >= stop) needMore(pos + 1, cap);
-    let start = pos;
-    const b = bytes[pos]!;
-    let value: SyrupValue;
-    // Every byte that is not a closer starts a value (or is malformed): count it before any allocation.
-    if (b !== 0x5d && b !== 0x7d && b !== 0x3e && b !== 0x24 && --nodesLeft < 0) {
-      fail('SYRUP_LIMIT', `more than maxNodes (${L.maxNodes}) values in one message`, pos);
-    }
+  try {
+    for (;;) {
+      if (pos >= stop) needMore(pos + 1, cap);
+      let start = pos;
+      const b = bytes[pos]!;
+      let value: SyrupValue;
+      // Every byte that is not a closer starts a value (or is malformed): count it before any allocation.
+      if (b !== 0x5d && b !== 0x7d && b !== 0x3e && b !== 0x24 && --nodesLeft < 0) {
+        fail('SYRUP_LIMIT', `more than maxNodes (${L.maxNodes}) values in one message`, pos);
+      }
 
-    if (b >= 0x30 && b <= 0x39) {
-      // Digits: an integer (`+`/`-`) or a length (`:` `"` `'`).
-      let p = pos + 1;
-      let n = b - 0x30;
-      if (b === 0x30) {
-        if (p < stop && bytes[p]! >= 0x30 && bytes[p]! <= 0x39) {
-          fail('SYRUP_NONCANONICAL', 'leading zero in an integer or length', pos);
-        }
-      } else {
-        while (p < stop) {
-          const d = bytes[p]!;
-          if (d < 0x30 || d > 0x39) break;
-          n = n * 10 + (d - 0x30);
-          p++;
-          if (p - pos > maxScanDigits) fail('SYRUP_LIMIT', `integer longer than ${maxIntDigits} digits`, pos);
-        }
-      }
-      if (p >= stop) needMore(p + 1, cap);
-      const digits = p - pos;
-      const t = bytes[p]!;
-      if (t === 0x2b || t === 0x2d) {
-        if (digits > maxIntDigits) fail('SYRUP_LIMIT', `integer longer than ${maxIntDigits} digits`, pos);
-        let big: bigint;
-        if (digits <= 15) {
-          big = n < 1024 ? SMALL_INTS[n]! : BigInt(n);
-        } else {
-          let text = '';
-          for (let i = pos; i < p; i++) text += String.fromCharCode(bytes[i]!);
-          big = BigInt(text);
-        }
-        if (t === 0x2d) {
-          if (n === 0) fail('SYRUP_NONCANONICAL', '`0-` (negative zero integer)', pos);
-          big = -big;
-        }
-        value = big;
-        pos = p + 1;
-      } else if (t === 0x3a || t === 0x22 || t === 0x27) {
-        if (n > maxStringBytes) fail('SYRUP_LIMIT', `declared length ${n} exceeds maxStringBytes (${maxStringBytes})`, pos);
-        const s = p + 1;
-        const e = s + n;
-        if (e > stop) needMore(e, cap);
-        if (t === 0x3a) value = bytes.slice(s, e);
-        else if (t === 0x22) value = decodeText(bytes, s, e);
-        else value = new Sym(decodeSymbolName(bytes, s, e));
-        pos = e;
-      } else {
-        fail('SYRUP_MALFORMED', 'digits must be followed by one of + - : " \'', p);
-      }
-    } else {
-      switch (b) {
-        case 0x74: // t
-          value = true;
-          pos++;
-          break;
-        case 0x66: // f
-          value = false;
-          pos++;
-          break;
-        case 0x44: {
-          // D: float64
-          if (pos + 9 > stop) needMore(pos + 9, cap);
-          for (let i = 0; i < 8; i++) floatBytes[i] = bytes[pos + 1 + i]!;
-          const v = floatView.getFloat64(0, false);
-          if (v !== v) {
-            if (bytes[pos + 1] !== 0x7f || bytes[pos + 2] !== 0xf8) {
-              fail('SYRUP_NONCANONICAL', 'NaN other than 7ff8000000000000', pos);
-            }
-            for (let i = 3; i < 9; i++) {
-              if (bytes[pos + i] !== 0) fail('SYRUP_NONCANONICAL', 'NaN other than 7ff8000000000000', pos);
-            }
+      if (b >= 0x30 && b <= 0x39) {
+        // Digits: an integer (`+`/`-`) or a length (`:` `"` `'`).
+        let p = pos + 1;
+        let n = b - 0x30;
+        if (b === 0x30) {
+          if (p < stop && bytes[p]! >= 0x30 && bytes[p]! <= 0x39) {
+            fail('SYRUP_NONCANONICAL', 'leading zero in an integer or length', pos);
           }
-          value = Number.isInteger(v) ? new Float64(v) : v;
-          pos += 9;
-          break;
+        } else {
+          while (p < stop) {
+            const d = bytes[p]!;
+            if (d < 0x30 || d > 0x39) break;
+            n = n * 10 + (d - 0x30);
+            p++;
+            if (p - pos > maxScanDigits) fail('SYRUP_LIMIT', `integer longer than ${maxIntDigits} digits`, pos);
+          }
         }
-        case 0x5b: // [
-        case 0x7b: // {
-        case 0x3c: // <
-        case 0x23: {
-          // #
-          if (stack.length >= maxDepth) fail('SYRUP_LIMIT', `nesting deeper than maxDepth (${maxDepth})`, pos);
-          const kind = b === 0x5b ? KIND_LIST : b === 0x7b ? KIND_DICT : b === 0x3c ? KIND_RECORD : KIND_SET;
-          top = new Frame(kind, pos);
-          stack.push(top);
-          pos++;
-          continue;
+        if (p >= stop) needMore(p + 1, cap);
+        const digits = p - pos;
+        const t = bytes[p]!;
+        if (t === 0x2b || t === 0x2d) {
+          if (digits > maxIntDigits) fail('SYRUP_LIMIT', `integer longer than ${maxIntDigits} digits`, pos);
+          let big: bigint;
+          if (digits <= 15) {
+            big = n < 1024 ? SMALL_INTS[n]! : BigInt(n);
+          } else {
+            let text = '';
+            for (let i = pos; i < p; i++) text += String.fromCharCode(bytes[i]!);
+            big = BigInt(text);
+          }
+          if (t === 0x2d) {
+            if (n === 0) fail('SYRUP_NONCANONICAL', '`0-` (negative zero integer)', pos);
+            big = -big;
+          }
+          value = big;
+          pos = p + 1;
+        } else if (t === 0x3a || t === 0x22 || t === 0x27) {
+          if (n > maxStringBytes) fail('SYRUP_LIMIT', `declared length ${n} exceeds maxStringBytes (${maxStringBytes})`, pos);
+          const s = p + 1;
+          const e = s + n;
+          if (e > stop) needMore(e, cap);
+          if (t === 0x3a) value = bytes.slice(s, e);
+          else if (t === 0x22) value = decodeText(bytes, s, e);
+          else value = new Sym(decodeSymbolName(bytes, s, e));
+          pos = e;
+        } else {
+          fail('SYRUP_MALFORMED', 'digits must be followed by one of + - : " \'', p);
         }
-        case 0x5d: // ]
-        case 0x7d: // }
-        case 0x3e: // >
-        case 0x24: {
-          // $
-          const kind = b === 0x5d ? KIND_LIST : b === 0x7d ? KIND_DICT : b === 0x3e ? KIND_RECORD : KIND_SET;
-          if (top === undefined || top.kind !== kind) fail('SYRUP_MALFORMED', `unexpected '${String.fromCharCode(b)}'`, pos);
-          const items = top.items;
-          if (kind === KIND_LIST) value = items;
-          else if (kind === KIND_DICT) {
-            if (items.length % 2 !== 0) fail('SYRUP_MALFORMED', 'dictionary key without a value', pos);
-            if (top.allStringKeys) value = makeStruct(items);
-            else {
-              const entries: [SyrupValue, SyrupValue][] = [];
-              for (let i = 0; i < items.length; i += 2) entries.push([items[i], items[i + 1]]);
-              value = new SyrupDict(entries);
+      } else {
+        switch (b) {
+          case 0x74: // t
+            value = true;
+            pos++;
+            break;
+          case 0x66: // f
+            value = false;
+            pos++;
+            break;
+          case 0x44: {
+            // D: float64
+            if (pos + 9 > stop) needMore(pos + 9, cap);
+            for (let i = 0; i < 8; i++) floatBytes[i] = bytes[pos + 1 + i]!;
+            const v = floatView.getFloat64(0, false);
+            if (v !== v) {
+              if (bytes[pos + 1] !== 0x7f || bytes[pos + 2] !== 0xf8) {
+                fail('SYRUP_NONCANONICAL', 'NaN other than 7ff8000000000000', pos);
+              }
+              for (let i = 3; i < 9; i++) {
+                if (bytes[pos + i] !== 0) fail('SYRUP_NONCANONICAL', 'NaN other than 7ff8000000000000', pos);
+              }
             }
-          } else if (kind === KIND_RECORD) {
-            if (!top.labelled) fail('SYRUP_MALFORMED', 'record without a label', pos);
-            value = makeRecord(top.label, items);
-          } else value = new SyrupSet(items);
-          start = top.start;
-          stack.pop();
-          top = stack.length > 0 ? stack[stack.length - 1] : undefined;
-          pos++;
-          break;
+            value = Number.isInteger(v) ? new Float64(v) : v;
+            pos += 9;
+            break;
+          }
+          case 0x5b: // [
+          case 0x7b: // {
+          case 0x3c: // <
+          case 0x23: {
+            // #
+            if (depth >= maxDepth) fail('SYRUP_LIMIT', `nesting deeper than maxDepth (${maxDepth})`, pos);
+            const kind = b === 0x5b ? KIND_LIST : b === 0x7b ? KIND_DICT : b === 0x3c ? KIND_RECORD : KIND_SET;
+            top = (FRAMES[depth] ??= new Frame()).open(kind, pos);
+            depth++;
+            pos++;
+            continue;
+          }
+          case 0x5d: // ]
+          case 0x7d: // }
+          case 0x3e: // >
+          case 0x24: {
+            // $
+            const kind = b === 0x5d ? KIND_LIST : b === 0x7d ? KIND_DICT : b === 0x3e ? KIND_RECORD : KIND_SET;
+            if (top === undefined || top.kind !== kind) fail('SYRUP_MALFORMED', `unexpected '${String.fromCharCode(b)}'`, pos);
+            const items = top.items;
+            if (kind === KIND_LIST) value = items;
+            else if (kind === KIND_DICT) {
+              if (items.length % 2 !== 0) fail('SYRUP_MALFORMED', 'dictionary key without a value', pos);
+              if (top.allStringKeys) value = makeStruct(items);
+              else {
+                const entries: [SyrupValue, SyrupValue][] = [];
+                for (let i = 0; i < items.length; i += 2) entries.push([items[i], items[i + 1]]);
+                value = new SyrupDict(entries);
+              }
+            } else if (kind === KIND_RECORD) {
+              if (!top.labelled) fail('SYRUP_MALFORMED', 'record without a label', pos);
+              value = makeRecord(top.label, items);
+            } else value = new SyrupSet(items);
+            start = top.start;
+            top.clear();
+            depth--;
+            top = depth > 0 ? FRAMES[depth - 1] : undefined;
+            pos++;
+            break;
+          }
+          case 0x46: // F
+            fail('SYRUP_NONCANONICAL', 'float32 (F) is not used by OCapN', pos);
+          case 0x20:
+          case 0x09:
+          case 0x0a:
+          case 0x0d:
+          case 0x0c:
+            fail('SYRUP_NONCANONICAL', 'whitespace', pos);
+          default:
+            fail('SYRUP_MALFORMED', `unexpected byte 0x${b.toString(16).padStart(2, '0')}`, pos);
         }
-        case 0x46: // F
-          fail('SYRUP_NONCANONICAL', 'float32 (F) is not used by OCapN', pos);
-        case 0x20:
-        case 0x09:
-        case 0x0a:
-        case 0x0d:
-        case 0x0c:
-          fail('SYRUP_NONCANONICAL', 'whitespace', pos);
-        default:
-          fail('SYRUP_MALFORMED', `unexpected byte 0x${b.toString(16).padStart(2, '0')}`, pos);
       }
-    }
 
-    // A complete value spans [start, pos): hand it to the enclosing container.
-    if (top === undefined) return { value, end: pos };
-    const items = top.items;
-    switch (top.kind) {
-      case KIND_LIST:
-        if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) list items`, start);
-        items.push(value);
-        break;
-      case KIND_DICT:
-        if ((items.length & 1) === 0) {
-          if (items.length >= 2 * maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) entries`, start);
+      // A complete value spans [start, pos): hand it to the enclosing container.
+      if (top === undefined) return { value, end: pos };
+      const items = top.items;
+      switch (top.kind) {
+        case KIND_LIST:
+          if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) list items`, start);
+          items.push(value);
+          break;
+        case KIND_DICT:
+          if ((items.length & 1) === 0) {
+            if (items.length >= 2 * maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) entries`, start);
+            if (top.prevStart >= 0) {
+              const c = compareSpans(bytes, top.prevStart, top.prevEnd, start, pos);
+              if (c >= 0) fail('SYRUP_NONCANONICAL', c === 0 ? 'duplicate dictionary key' : 'dictionary keys out of order', start);
+            }
+            top.prevStart = start;
+            top.prevEnd = pos;
+            if (typeof value !== 'string') top.allStringKeys = false;
+          }
+          items.push(value);
+          break;
+        case KIND_RECORD:
+          if (!top.labelled) {
+            top.label = value;
+            top.labelled = true;
+          } else {
+            if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) record fields`, start);
+            items.push(value);
+          }
+          break;
+        default:
+          if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) set items`, start);
           if (top.prevStart >= 0) {
             const c = compareSpans(bytes, top.prevStart, top.prevEnd, start, pos);
-            if (c >= 0) fail('SYRUP_NONCANONICAL', c === 0 ? 'duplicate dictionary key' : 'dictionary keys out of order', start);
+            if (c >= 0) fail('SYRUP_NONCANONICAL', c === 0 ? 'duplicate set item' : 'set items out of order', start);
           }
           top.prevStart = start;
           top.prevEnd = pos;
-          if (typeof value !== 'string') top.allStringKeys = false;
-        }
-        items.push(value);
-        break;
-      case KIND_RECORD:
-        if (!top.labelled) {
-          top.label = value;
-          top.labelled = true;
-        } else {
-          if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) record fields`, start);
           items.push(value);
-        }
-        break;
-      default:
-        if (items.length >= maxItems) fail('SYRUP_LIMIT', `more than maxItems (${maxItems}) set items`, start);
-        if (top.prevStart >= 0) {
-          const c = compareSpans(bytes, top.prevStart, top.prevEnd, start, pos);
-          if (c >= 0) fail('SYRUP_NONCANONICAL', c === 0 ? 'duplicate set item' : 'set items out of order', start);
-        }
-        top.prevStart = start;
-        top.prevEnd = pos;
-        items.push(value);
+      }
     }
+  } catch (e) {
+    // Truncated (a stream waits for more) or refused: keep nothing of the partial value.
+    for (let i = 0; i < depth; i++) FRAMES[i]!.clear();
+    throw e;
   }
 }
 
