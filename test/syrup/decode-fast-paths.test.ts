@@ -60,3 +60,21 @@ describe('resolveLimits', () => {
     expect(() => decode(latin1('[[]]'), { ...DEFAULT_SYRUP_LIMITS, maxDepth: 1 })).toThrow(/maxDepth/);
   });
 });
+
+describe('decode: parse-stack frames reused between decodes', () => {
+  it('values of an earlier decode stay as they were after later decodes at the same depths', () => {
+    const first = decode(latin1('[[1+]<3:lab2+>]'));
+    const second = decode(latin1('[[2+3+]<3:lab4+5+>]'));
+    expect(first).toEqual([[1n], new SyrupRecord(new Uint8Array([0x6c, 0x61, 0x62]) as never, [2n])]);
+    expect(second).toEqual([[2n, 3n], new SyrupRecord(new Uint8Array([0x6c, 0x61, 0x62]) as never, [4n, 5n])]);
+  });
+
+  it('a decode that failed deep inside (truncated, refused) leaves nothing for the next one', () => {
+    expect(() => decode(latin1('[[[<5\'label1+2+'))).toThrow();
+    expect(() => decode(latin1('{1"b1+1"a2+}'))).toThrow(/out of order/);
+    // Each decodes to exactly what it encodes back to.
+    expect(encode(decode(latin1('{1"a1+1"b2+}')))).toEqual(latin1('{1"a1+1"b2+}'));
+    expect(decode(latin1('[[<5\'label>]]'))).toEqual([[new SyrupRecord(new Sym('label'), [])]]);
+    expect(encode(decode(latin1('#1+2+$')))).toEqual(latin1('#1+2+$'));
+  });
+});
