@@ -125,6 +125,46 @@ async function spawnForwarder(): Promise<{ url: string; child: ChildProcess }> {
   return { url, child };
 }
 
+/** How the raw baselines are driven; the far end calls `arrived` per large frame, the near end `replied` per echo. */
+interface RawDrivers {
+  /** One 40-byte frame out, resolved on its echo. */
+  roundTrip(): Promise<void>;
+  /** `count` frames one way with at most `WINDOW` unacknowledged (so neither side's buffers balloon), resolved when the last arrived. */
+  oneWay(frame: Uint8Array, count: number): Promise<void>;
+  readonly replied: () => void;
+  readonly arrived: () => void;
+}
+
+function rawDrivers(send: (bytes: Uint8Array) => void): RawDrivers {
+  let waiter: (() => void) | undefined;
+  let sink: ((n: number) => void) | undefined;
+  let counted = 0;
+  const small = new Uint8Array(40).fill(1);
+  return {
+    replied: () => waiter?.(),
+    arrived: () => sink?.(++counted),
+    roundTrip: () =>
+      new Promise<void>((resolve) => {
+        waiter = resolve;
+        send(small);
+      }),
+    oneWay: (frame, count) =>
+      new Promise<void>((resolve) => {
+        counted = 0;
+        sink = (n) => n === count && resolve();
+        let sent = 0;
+        const pump = (): void => {
+          while (sent < count && sent - counted < WINDOW) {
+            send(frame);
+            sent++;
+          }
+          if (sent < count) setImmediate(pump);
+        };
+        pump();
+      }),
+  };
+}
+
 /** Two sockets paired through the forwarder: `b` echoes small frames and counts large ones. */
 async function forwardedPair(url: string): Promise<{ roundTrip(): Promise<void>; oneWay(frame: Uint8Array, count: number): Promise<void>; close(): void }> {
   const open = async (): Promise<WebSocket> => {
@@ -134,35 +174,12 @@ async function forwardedPair(url: string): Promise<{ roundTrip(): Promise<void>;
   };
   const a = await open();
   const b = await open();
-  let counted = 0;
-  let sink: ((n: number) => void) | undefined;
-  b.on('message', (data: Buffer) => {
-    if (data.length > 64) sink?.(++counted);
-    else b.send(data);
-  });
-  let waiter: (() => void) | undefined;
-  a.on('message', () => waiter?.());
-  const small = new Uint8Array(40).fill(1);
+  const drive = rawDrivers((bytes) => a.send(bytes));
+  b.on('message', (data: Buffer) => (data.length > 64 ? drive.arrived() : b.send(data)));
+  a.on('message', drive.replied);
   return {
-    roundTrip: () =>
-      new Promise<void>((resolve) => {
-        waiter = resolve;
-        a.send(small);
-      }),
-    oneWay: (frame, count) =>
-      new Promise<void>((resolve) => {
-        counted = 0;
-        sink = (n) => n === count && resolve();
-        let sent = 0;
-        const pump = (): void => {
-          while (sent < count && sent - counted < WINDOW) {
-            a.send(frame);
-            sent++;
-          }
-          if (sent < count) setImmediate(pump);
-        };
-        pump();
-      }),
+    roundTrip: drive.roundTrip,
+    oneWay: drive.oneWay,
     close: () => {
       a.terminate();
       b.terminate();
@@ -174,43 +191,16 @@ async function forwardedPair(url: string): Promise<{ roundTrip(): Promise<void>;
 async function rawEcho(): Promise<{ roundTrip(): Promise<void>; oneWay(frame: Uint8Array, count: number): Promise<void>; close(): Promise<void> }> {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-  let sink: ((n: number) => void) | undefined;
-  let counted = 0;
-  server.on('connection', (ws: WebSocket) =>
-    ws.on('message', (data: Buffer) => {
-      if (data.length > 64) {
-        counted++;
-        sink?.(counted);
-      } else ws.send(data);
-    }),
-  );
+  let drive: RawDrivers | undefined;
+  server.on('connection', (ws: WebSocket) => ws.on('message', (data: Buffer) => (data.length > 64 ? drive?.arrived() : ws.send(data))));
   const { port } = server.address() as { port: number };
   const client = new WebSocket(`ws://127.0.0.1:${port}`, undefined, { perMessageDeflate: false });
   await new Promise<void>((resolve) => client.once('open', () => resolve()));
-  let waiter: (() => void) | undefined;
-  client.on('message', () => waiter?.());
-  const small = new Uint8Array(40).fill(1);
+  drive = rawDrivers((bytes) => client.send(bytes));
+  client.on('message', drive.replied);
   return {
-    roundTrip: () =>
-      new Promise<void>((resolve) => {
-        waiter = resolve;
-        client.send(small);
-      }),
-    oneWay: (frame, count) =>
-      new Promise<void>((resolve) => {
-        counted = 0;
-        sink = (n) => n === count && resolve();
-        let sent = 0;
-        // A window of frames in flight, as the relay measurement uses, so neither side's buffers balloon.
-        const pump = (): void => {
-          while (sent < count && sent - counted < WINDOW) {
-            client.send(frame);
-            sent++;
-          }
-          if (sent < count) setImmediate(pump);
-        };
-        pump();
-      }),
+    roundTrip: drive.roundTrip,
+    oneWay: drive.oneWay,
     close: async () => {
       client.terminate();
       await new Promise<void>((resolve) => server.close(() => resolve()));
