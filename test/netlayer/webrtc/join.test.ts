@@ -1,12 +1,11 @@
+import { fakeRelay } from './fake-relay.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { webrtcNetlayer, type PathChange, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import { openSdp, sdpStatement, type SignedSdp } from '../../../src/netlayer/webrtc/signals.js';
 import { encodeJoin } from '../../../src/netlayer/webrtc/path-join.js';
 import { testSigner } from '../../crypto/test-signer.js';
 import type { FromBroker, ToBroker } from '../../../src/netlayer/webrtc/broker-protocol.js';
-import type { RelayNetlayer } from '../../../src/netlayer/relay/netlayer.js';
-import type { RelaySignal } from '../../../src/netlayer/relay/client.js';
-import type { Connection, ConnectionCloseReason, NetlayerBinding } from '../../../src/netlayer/types.js';
+import type { Connection, ConnectionCloseReason } from '../../../src/netlayer/types.js';
 import type { PeerLocator } from '../../../src/wire/index.js';
 import { RelayConnection } from '../../../src/netlayer/relay/connection.js';
 import type { RelayCircuit } from '../../../src/netlayer/relay/circuit.js';
@@ -82,15 +81,12 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   const me = who(1);
   const bob = who(2);
   const toBroker: ToBroker[] = [];
-  const sent: { to: string; kind: string; payload: Uint8Array }[] = [];
   const inbound: Connection[] = [];
   const changes: PathChange[] = [];
   const channels = new Map<number, ReturnType<typeof fakeChannel>>();
-  let onSignal: (s: RelaySignal) => void = () => {};
-  type Bounce = { to: string; kind: string; reason: string };
-  const bounce = new Set<(n: Bounce) => void>();
-  let relayBinding: NetlayerBinding | undefined;
-  let relayConnect: (locator: PeerLocator) => Promise<Connection> = async () => {
+  const fake = fakeRelay(me.designator);
+  const { relay, sent, deliver: onSignal } = fake;
+  fake.connect = async () => {
     throw new CapmeshError('PEER_OFFLINE', 'the peer is not registered at the relay');
   };
   const broker = {
@@ -108,25 +104,6 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
       }
     },
   };
-  const relay = {
-    transport: 'relay',
-    url: 'ws://relay.test',
-    client: {
-      signal: (to: string, kind: string, payload: Uint8Array) => void sent.push({ to, kind, payload }),
-      on: (event: string, listener: (s: never) => void) => {
-        if (event === 'signal') onSignal = listener as (s: RelaySignal) => void;
-        if (event === 'undeliverable') bounce.add(listener as (n: Bounce) => void);
-        return () => void bounce.delete(listener as (n: Bounce) => void);
-      },
-    },
-    connections: () => [],
-    attach: async (b: NetlayerBinding) => {
-      relayBinding = b;
-      return { designator: me.designator, hints: { url: 'ws://relay.test' } };
-    },
-    connect: (locator: PeerLocator) => relayConnect(locator),
-    close: async () => {},
-  } as unknown as RelayNetlayer;
   const net = webrtcNetlayer({ relay, broker, timeoutMs: 1_000, relayJoinTimeoutMs: 3_000, onPathChanged: (d) => void changes.push(d), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
   const bobLocator = { transport: 'relay', designator: bob.designator, hints: { url: 'ws://relay.test' } } as PeerLocator;
@@ -156,12 +133,12 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   };
   const relayInbound = (circuitId: number) => {
     const c = fakeCircuit(bob.designator, circuitId);
-    relayBinding!.onConnection(c.connection);
+    fake.binding().onConnection(c.connection);
     return c;
   };
   const relayDials = () => {
     const made: ReturnType<typeof fakeCircuit>[] = [];
-    relayConnect = async (locator) => {
+    fake.connect = async (locator) => {
       const c = fakeCircuit(locator.designator, 9, locator);
       made.push(c);
       return c.connection;
@@ -170,7 +147,7 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
   };
   /** The relay bounces every signal to Bob sent so far: he is not registered. */
   const bobGone = (): void => {
-    for (const s of sent.filter((x) => x.to === bob.designator)) for (const l of [...bounce]) l({ to: s.to, kind: s.kind, reason: 'not registered' });
+    for (const s of sent.filter((x) => x.to === bob.designator)) fake.bounce({ to: s.to, kind: s.kind, reason: 'not registered' });
   };
   return { me, bob, net, inbound, changes, toBroker, sent, bobGone, bornInbound, bornOutbound, relayInbound, relayDials };
 }

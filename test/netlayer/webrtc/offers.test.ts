@@ -1,12 +1,11 @@
+import { fakeRelay } from './fake-relay.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { webrtcNetlayer, type DirectPathRefusal, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import { sdpStatement, type SignedSdp } from '../../../src/netlayer/webrtc/signals.js';
 import { testSigner } from '../../crypto/test-signer.js';
 import type { DesignatorSigner } from '../../../src/crypto/signer.js';
 import type { FromBroker, ToBroker } from '../../../src/netlayer/webrtc/broker-protocol.js';
-import type { RelayNetlayer } from '../../../src/netlayer/relay/netlayer.js';
-import type { RelaySignal } from '../../../src/netlayer/relay/client.js';
-import type { Connection, NetlayerBinding } from '../../../src/netlayer/types.js';
+import type { Connection } from '../../../src/netlayer/types.js';
 import type { PeerLocator } from '../../../src/wire/index.js';
 import { RelayConnection } from '../../../src/netlayer/relay/connection.js';
 import type { RelayCircuit } from '../../../src/netlayer/relay/circuit.js';
@@ -75,16 +74,11 @@ function fakeChannel() {
 async function setup(options: Partial<WebRtcOptions> = {}) {
   const me = who(1);
   const toBroker: ToBroker[] = [];
-  const sent: { to: string; kind: string; payload: Uint8Array }[] = [];
   const refusals: DirectPathRefusal[] = [];
   const inbound: Connection[] = [];
-  const relayPeers: { peer: string }[] = [];
   const channels = new Map<number, ReturnType<typeof fakeChannel>>();
-  let onSignal: (s: RelaySignal) => void = () => {};
-  let relayBinding: NetlayerBinding | undefined;
-  let relayConnect: (locator: PeerLocator) => Promise<Connection> = async () => {
-    throw new Error('not in these tests');
-  };
+  const fake = fakeRelay(me.designator);
+  const { relay, sent, peers: relayPeers, deliver: onSignal } = fake;
 
   const broker = {
     onmessage: null as ((e: MessageEvent) => void) | null,
@@ -102,25 +96,6 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
       }
     },
   };
-  const relay = {
-    transport: 'relay',
-    url: 'ws://relay.test',
-    client: {
-      signal: (to: string, kind: string, payload: Uint8Array) => void sent.push({ to, kind, payload }),
-      on: (event: string, listener: (s: RelaySignal) => void) => {
-        if (event === 'signal') onSignal = listener;
-        return () => {};
-      },
-    },
-    connections: () => relayPeers,
-    attach: async (b: NetlayerBinding) => {
-      relayBinding = b;
-      return { designator: me.designator, hints: { url: 'ws://relay.test' } };
-    },
-    connect: (locator: PeerLocator) => relayConnect(locator),
-    close: async () => {},
-    onConnectionEnded: () => () => {},
-  } as unknown as RelayNetlayer;
 
   const net = webrtcNetlayer({ relay, broker, timeoutMs: 5_000, onRefused: (r) => void refusals.push(r), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: (c) => void inbound.push(c) });
@@ -143,10 +118,10 @@ async function setup(options: Partial<WebRtcOptions> = {}) {
     return new RelayConnection({ transport: 'relay', outbound: remoteLocator !== undefined, remoteLocator, peer, circuit, channel, onEnded() {} });
   };
   /** The relay netlayer accepts a circuit from `peer` (relay circuit id `circuitId`): an inbound relay connection. */
-  const relayInbound = (peer: Who, circuitId: number): void => relayBinding!.onConnection(relayConnection(peer.designator, circuitId));
+  const relayInbound = (peer: Who, circuitId: number): void => fake.binding().onConnection(relayConnection(peer.designator, circuitId));
   /** Our relay dials succeed, on circuit `circuitId`. */
   const relayDials = (circuitId: number): void => {
-    relayConnect = async (locator) => relayConnection(locator.designator, circuitId, locator);
+    fake.connect = async (locator) => relayConnection(locator.designator, circuitId, locator);
   };
   return { me, net, toBroker, sent, refusals, inbound, relayPeers, channels, offer, deliver, built, answersTo, codes, relayInbound, relayDials };
 }

@@ -1,7 +1,7 @@
+import { fakeRelay } from './fake-relay.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { webrtcNetlayer, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import type { ToBroker } from '../../../src/netlayer/webrtc/broker-protocol.js';
-import type { RelayNetlayer } from '../../../src/netlayer/relay/netlayer.js';
 import type { RelayTurnCredentials } from '../../../src/netlayer/relay/client.js';
 import { designatorOf, keyPairFromSecret } from '../../../src/crypto/index.js';
 import { testSigner } from '../../crypto/test-signer.js';
@@ -19,24 +19,7 @@ const peer = designatorOf(keyPairFromSecret(new Uint8Array(32).fill(2)).publicKe
 async function setup(turnCredentials: () => RelayTurnCredentials | undefined, options: Partial<WebRtcOptions> = {}) {
   const posted: ToBroker[] = [];
   const broker = { onmessage: null, postMessage: (m: ToBroker) => void posted.push(m) };
-  const relay = {
-    transport: 'relay',
-    url: 'ws://relay.test',
-    client: {
-      get turnCredentials() {
-        return turnCredentials();
-      },
-      signal() {},
-      on: () => () => {},
-    },
-    connections: () => [],
-    attach: async () => ({ designator: me, hints: { url: 'ws://relay.test' } }),
-    connect: async () => {
-      throw new Error('no relay dials here');
-    },
-    close: async () => {},
-    onConnectionEnded: () => () => {},
-  } as unknown as RelayNetlayer;
+  const { relay } = fakeRelay(me, turnCredentials);
   const net = webrtcNetlayer({ relay, broker, timeoutMs: 50, directRetryDelayMs: 60_000, ...options });
   await net.attach({ designator: me, signer: testSigner(keys), onConnection() {} });
   /** Starts a dial (it fails: nobody answers, the relay dial throws) and returns the settings of the peer connection it asked for. */

@@ -1,10 +1,9 @@
+import { fakeRelay } from './fake-relay.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { webrtcNetlayer, type DirectPathRefusal, type WebRtcOptions } from '../../../src/netlayer/webrtc/netlayer.js';
 import { encodeCandidate, openCandidate, openSdp, sdpStatement, type SignedSdp } from '../../../src/netlayer/webrtc/signals.js';
 import { CANDIDATE, Trickle, type CandidateRefusal } from '../../../src/netlayer/webrtc/trickle.js';
 import type { FromBroker, IceCandidate, ToBroker } from '../../../src/netlayer/webrtc/broker-protocol.js';
-import type { RelayNetlayer } from '../../../src/netlayer/relay/netlayer.js';
-import type { RelaySignal } from '../../../src/netlayer/relay/client.js';
 import type { PeerLocator } from '../../../src/wire/index.js';
 import { designatorOf, keyPairFromSecret, sign } from '../../../src/crypto/index.js';
 import { encode } from '../../../src/syrup/index.js';
@@ -182,9 +181,8 @@ function signedSdp(s: SignedSdp, signBytes: (m: Uint8Array) => Uint8Array): Uint
 async function netSetup(options: Partial<WebRtcOptions> = {}) {
   const me = who(1);
   const toBroker: ToBroker[] = [];
-  const sent: { to: string; kind: string; payload: Uint8Array }[] = [];
   const refusals: DirectPathRefusal[] = [];
-  let onSignal: (s: RelaySignal) => void = () => {};
+  const { relay, sent, deliver: onSignal } = fakeRelay(me.designator);
   const broker = {
     onmessage: null as ((e: MessageEvent) => void) | null,
     postMessage(m: ToBroker) {
@@ -193,23 +191,6 @@ async function netSetup(options: Partial<WebRtcOptions> = {}) {
   };
   /** The page's broker reports `r` to the worker. */
   const reply = (r: FromBroker): void => broker.onmessage?.({ data: r } as MessageEvent);
-  const relay = {
-    transport: 'relay',
-    url: 'ws://relay.test',
-    client: {
-      signal: (to: string, kind: string, payload: Uint8Array) => void sent.push({ to, kind, payload }),
-      on: (event: string, listener: (s: RelaySignal) => void) => {
-        if (event === 'signal') onSignal = listener;
-        return () => {};
-      },
-    },
-    connections: () => [],
-    attach: async () => ({ designator: me.designator, hints: { url: 'ws://relay.test' } }),
-    connect: async () => {
-      throw new Error('no relay path in these tests');
-    },
-    close: async () => {},
-  } as unknown as RelayNetlayer;
   const net = webrtcNetlayer({ relay, broker, timeoutMs: 5_000, onRefused: (r) => void refusals.push(r), ...options });
   await net.attach({ designator: me.designator, signer: me.signer, onConnection: () => {} });
   /** The relay delivers a signal; nothing else runs until the caller awaits. */
