@@ -183,7 +183,14 @@ async function main(): Promise<void> {
     if (stage('page-link')) await (await import('./browser-handle.js')).pageLinkBench(browser, base);
     if (stage('relay')) await relayPath(browser, base);
     if (stage('cross-engine')) await crossEnginePath(fox, browser, base);
-    if (stage('same-browser')) await (await import('./browser-same-browser.js')).sameBrowserPath(browser, base);
+    if (stage('same-browser')) {
+      const oneProcess = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, '--process-per-site'] });
+      try {
+        await (await import('./browser-same-browser.js')).sameBrowserPath(browser, oneProcess, base);
+      } finally {
+        await oneProcess.close();
+      }
+    }
   } finally {
     await fox.close();
     await browser.close();
