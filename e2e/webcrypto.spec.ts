@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { startTestRelay } from 'capmesh/testing/playwright';
+import { pathsOf, startTestRelay, type VatPage } from 'capmesh/testing/playwright';
 import type { RelayServer } from '../relay/index.js';
-import { closeTabs, openTabs } from './helpers.js';
+import { closeTabs, openTabs, registerGreeter } from './helpers.js';
 
 let relay: RelayServer;
 test.beforeAll(async () => {
@@ -51,6 +51,52 @@ test('the browser checks signatures on WebCrypto Ed25519 / X25519, never loading
     expect(result.smallOrderKey).toBe(false);
     expect(result.shared).toBe('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
     expect(result.fallbackLoads).toBe(0);
+  } finally {
+    await closeTabs(tabs);
+  }
+});
+
+/** Records the module URLs each tab (page and worker) fetches from now on that hold noble's curves (Vite serves each module by its own URL). */
+function watchCurveLoads(tabs: readonly VatPage[]): Map<VatPage, string[]> {
+  const seen = new Map<VatPage, string[]>();
+  for (const tab of tabs) {
+    const urls: string[] = [];
+    seen.set(tab, urls);
+    tab.context.on('request', (request) => {
+      if (/noble[-_]curves/.test(request.url())) urls.push(request.url());
+    });
+  }
+  return seen;
+}
+
+/**
+ * The synchronous curves load on demand (crypto/active-backend.ts): two tabs
+ * that call each other make their session keys, hellos and identities on
+ * WebCrypto and never load them; a tab about to hold a second session loads
+ * them before it opens, because a handoff signs its gift while it marshals.
+ */
+test('two tabs calling each other never load noble’s curves; a tab that holds a second session (a handoff) loads them first, and the handoff goes direct', async ({ browser }) => {
+  const tabs = await openTabs(browser, relay, 3);
+  const curves = watchCurveLoads(tabs);
+  try {
+    const [alice, bob, carol] = tabs as [(typeof tabs)[0], (typeof tabs)[0], (typeof tabs)[0]];
+    const bobUri = await registerGreeter(bob.page, 'Hello from Bob');
+    const directoryUri = await alice.page.evaluate(async (u) => {
+      const { vat, far, E } = window.capmeshTest;
+      const bobGreeter = await vat.enliven<{ greet(n: string): string }>(u);
+      if ((await E(bobGreeter).greet('Alice')) !== 'Hello from Bob, Alice') throw new Error('no greeting');
+      return vat.register(far('directory', { bob: () => bobGreeter }));
+    }, bobUri);
+    for (const tab of tabs) expect(curves.get(tab)).toEqual([]);
+    const greeting = await carol.page.evaluate(async (d) => {
+      const { vat, E } = window.capmeshTest;
+      const directory = await vat.enliven<{ bob(): { greet(n: string): string } }>(d);
+      return E(await E(directory).bob()).greet('Carol');
+    }, directoryUri);
+    expect(greeting).toBe('Hello from Bob, Carol');
+    // Alice held Bob's session when Carol's arrived: she loaded them (also showing this watch sees a worker's fetches).
+    expect(curves.get(alice)!.length).toBeGreaterThan(0);
+    expect(Object.keys(await pathsOf(carol.page)).sort()).toEqual([alice.designator, bob.designator].sort());
   } finally {
     await closeTabs(tabs);
   }

@@ -41,5 +41,5 @@ export { dialectFor, DIALECTS } from './wire/index.js';
 export type { Dialect, DialectName, DialectOverrides, FireAndForgetForm, GcForm, LocatorForm, HintsForm, LocatorLabel, PeerLocator, SturdyRef } from './wire/index.js';
 export type { SessionStats } from './captp/index.js';
 export type { Netlayer, Connection, ConnectionReceiver, ConnectionCloseReason, NetlayerBinding, NetlayerAttachment } from './netlayer/types.js';
-export { generateKeyPair, designatorOf, designatorSigner, keyPairDesignatorKey, DESIGNATOR_STATEMENT_LABELS } from './crypto/index.js';
+export { generateKeyPair, designatorOf, designatorSigner, keyPairDesignatorKey, loadCryptoBackend, DESIGNATOR_STATEMENT_LABELS } from './crypto/index.js';
 export type { KeyPair, DesignatorKey, DesignatorSigner, DesignatorSignerOptions } from './crypto/index.js';

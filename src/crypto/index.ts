@@ -7,6 +7,7 @@ export { publicKeyToSyrup, signatureToSyrup, publicKeyFromSyrup, signatureFromSy
 export { generateKeyPair, generateKeyPairAsync, keyPairFromSecret, keyPairFromSecretAsync, publicKeyOf, sign, signAsync, verify, verifyAsync } from './keys.js';
 export type { KeyPair } from './keys.js';
 export { randomBytes, randomSwiss } from './random.js';
+export { cryptoBackendReady, loadCryptoBackend } from './active-backend.js';
 export { publicIdOf, sessionIdOf } from './ids.js';
 export {
   signSyrup,
@@ -14,6 +15,7 @@ export {
   verifySyrupAsync,
   myLocationRecord,
   signLocation,
+  signLocationAsync,
   verifyLocation,
   verifyLocationAsync,
   makeSigEnvelope,
@@ -28,6 +30,7 @@ export {
   LEGACY_PEER_AUTH_BYTES,
   designatorSigner,
   keyPairDesignatorKey,
+  keyPairDesignatorKeyAsync,
   cryptoKeyDesignatorKey,
   isKeyPair,
 } from './signer.js';

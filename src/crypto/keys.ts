@@ -24,7 +24,9 @@ import { asyncCryptoBackend } from './async-backend.js';
  * Verification is the strict RFC 8032 / FIPS 186-5 variant (noble's
  * `zip215: false`): canonical encodings only, small-order public keys refused.
  * The synchronous functions run on the platform's crypto where it is
- * synchronous (Node), else on `@noble/curves` (backend.ts). The `…Async`
+ * synchronous (Node), else on `@noble/curves`, which a browser loads on
+ * demand: there they throw `CRYPTO_NOT_LOADED` until `await
+ * loadCryptoBackend()` (active-backend.ts). The `…Async`
  * ones run on the platform's crypto everywhere — WebCrypto in browsers, with
  * noble loaded only for an algorithm the browser lacks (async-backend.ts) —
  * and check their arguments the same way, throwing (synchronously, before any

@@ -2,7 +2,7 @@ import { decode, encode } from '../syrup/index.js';
 import { SyrupRecord, type SyrupValue } from '../syrup/types.js';
 import { CapmeshError } from '../util/errors.js';
 import { equalBytes } from '../util/bytes.js';
-import { keyPairFromSecret, sign, type KeyPair } from './keys.js';
+import { keyPairFromSecret, keyPairFromSecretAsync, sign, signAsync, type KeyPair } from './keys.js';
 
 /**
  * Domain-separated signing with a vat's long-lived designator key (security
@@ -103,6 +103,19 @@ export function keyPairDesignatorKey(keyPair: KeyPair): DesignatorKey {
   return {
     publicKey: own.publicKey,
     sign: async (message) => sign(own.secretKey, message),
+  };
+}
+
+/**
+ * `keyPairDesignatorKey` through the asynchronous backend (its public key
+ * derived and its statements signed by WebCrypto in browsers, so it never
+ * loads noble); the same key and signatures. What `createVat` uses.
+ */
+export async function keyPairDesignatorKeyAsync(keyPair: KeyPair): Promise<DesignatorKey> {
+  const own = await keyPairFromSecretAsync(keyPair.secretKey);
+  return {
+    publicKey: own.publicKey,
+    sign: (message) => signAsync(own.secretKey, message),
   };
 }
 

@@ -2,7 +2,7 @@ import { encode } from '../syrup/index.js';
 import { isRecord, record, type SyrupRecord, type SyrupValue } from '../syrup/types.js';
 import { CapmeshError } from '../util/errors.js';
 import { signatureFromSyrup, signatureToSyrup } from './forms.js';
-import { sign, verify, verifyAsync } from './keys.js';
+import { sign, signAsync, verify, verifyAsync } from './keys.js';
 
 /**
  * Signatures over Syrup values. What is signed is always the value's
@@ -54,6 +54,11 @@ export function myLocationRecord(location: SyrupValue): SyrupRecord {
  */
 export function signLocation(secretKey: Uint8Array, location: SyrupValue): Uint8Array {
   return signSyrup(secretKey, myLocationRecord(location));
+}
+
+/** `signLocation` on the asynchronous backend (WebCrypto in browsers): the same 64 bytes. */
+export function signLocationAsync(secretKey: Uint8Array, location: SyrupValue): Promise<Uint8Array> {
+  return signAsync(secretKey, encode(myLocationRecord(location)));
 }
 
 /** Checks a start-session location signature (see `signLocation`). */

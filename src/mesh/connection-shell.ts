@@ -82,6 +82,14 @@ export interface ShellHost {
    * code, to refuse this connection; undefined to open the session.
    */
   helloArrived(shell: ConnectionShell): string | HelloRefusal | undefined;
+  /**
+   * Asked when the peer's hello arrives, before its check: a promise the
+   * session's opening must also wait for (it never rejects), or undefined.
+   * The vat loads the synchronous curves there once it is about to hold two
+   * sessions, so that a handoff can sign its gift while it marshals
+   * (crypto/active-backend.ts).
+   */
+  beforeOpen?(): Promise<void> | undefined;
   /** Makes the bootstrap object (export 0) for a new session. */
   bootstrapFor(shell: ConnectionShell): object;
   /** A signed handoff descriptor arrived on this shell's session (see `Handoffs.received`). */
@@ -275,7 +283,9 @@ export class ConnectionShell {
     // everything else the peer sends is held, in arrival order (within maxHeldInputBytes), and
     // handed to the session once it opens; a hello that fails drops it with the connection.
     this.checkingHello = true;
-    const checking = this.outbound ? checkHello(op, this.startDialect.dialect) : checkHello(op, (hello) => this.chooseDialect(hello));
+    const check = this.outbound ? checkHello(op, this.startDialect.dialect) : checkHello(op, (hello) => this.chooseDialect(hello));
+    const ready = this.host.beforeOpen?.();
+    const checking = ready === undefined ? check : Promise.all([check, ready]).then(([checked]) => checked);
     checking.then(
       (checked) => {
         this.checkingHello = false;

@@ -1,6 +1,6 @@
 import { CapmeshError, isCapmeshError, type CapmeshErrorCode } from '../util/errors.js';
 import { equalBytes, toHex } from '../util/bytes.js';
-import { makeSigEnvelope, randomBytes, verifySyrupAsync } from '../crypto/index.js';
+import { cryptoBackendReady, loadCryptoBackend, makeSigEnvelope, randomBytes, verifySyrupAsync } from '../crypto/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import type { SendTxn } from '../captp/index.js';
 import {
@@ -161,6 +161,13 @@ export class Handoffs {
     if (source.peer.location.transport !== receiver.location.transport || PRIVATE_TRANSPORTS.has(receiver.location.transport)) {
       return undefined;
     }
+    // The gift certificate is signed now, while the message marshals: with the synchronous curves,
+    // which a browser vat loads before its second session opens (createVat's beforeOpen). Without
+    // them (their load failed) the reference is proxied.
+    if (!cryptoBackendReady()) {
+      this.host.logger.debug('handoff: no synchronous curves loaded, the reference is proxied', { receiver: receiver.location.designator });
+      return undefined;
+    }
     const giftId = randomBytes(32);
     const exporterBootstrap = source.session.bootstrap() as Record<string, (...args: unknown[]) => void>;
     txn.afterCommit(() => E.sendOnly(exporterBootstrap)['deposit-gift']!(giftId, value));
@@ -229,6 +236,7 @@ export class Handoffs {
       handoffCount: count,
       signedGive: envelope,
     });
+    await loadCryptoBackend(); // loaded already: two sessions are open (see give)
     const signed = makeSigEnvelope(on.hello.keyPair.secretKey, receive);
     const bootstrap = exporter.session!.bootstrap() as Record<string, (...args: unknown[]) => Promise<unknown>>;
     return E(bootstrap)['withdraw-gift']!(signed);

@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { compareBytes } from '../util/bytes.js';
-import { generateKeyPair, publicIdOf, signLocation, verifyLocationAsync, type KeyPair } from '../crypto/index.js';
+import { cryptoBackendReady, generateKeyPair, generateKeyPairAsync, publicIdOf, signLocation, signLocationAsync, verifyLocationAsync, type KeyPair } from '../crypto/index.js';
 import { locatorToSyrup, type Dialect, type PeerLocator, type StartSessionOp } from '../wire/index.js';
 
 /**
@@ -21,32 +21,75 @@ let spareScheduled = false;
 
 /**
  * Makes one session key pair in the background (a macrotask later), for the
- * next `makeHello` to take. Where the curves are pure JS (noble, in
- * browsers), the first key pays the library's set-up — tens of
- * milliseconds in a fresh worker — which otherwise lands on a first call's
- * critical path (the hello is made once the data channel opened). A browser
- * vat worker calls it once it started; calling it again before the key was
- * taken does nothing.
+ * next hello to take. Where the curves are pure JS or WebCrypto (browsers),
+ * the first key pays a set-up (tens of milliseconds in a fresh worker) that
+ * otherwise lands on a first call's critical path (the hello is made once
+ * the data channel opened). A browser vat worker calls it once it started;
+ * calling it again before the key was taken does nothing. Uses the
+ * synchronous backend where it is ready (Node), else the asynchronous one
+ * (WebCrypto: this never loads noble).
  */
 export function prepareSessionKey(): void {
   if (spareSessionKey || spareScheduled) return;
   spareScheduled = true;
   setTimeout(() => {
-    spareScheduled = false;
-    spareSessionKey ??= generateKeyPair();
+    if (cryptoBackendReady()) {
+      spareScheduled = false;
+      spareSessionKey ??= generateKeyPair();
+      return;
+    }
+    void generateKeyPairAsync().then(
+      (keyPair) => {
+        spareScheduled = false;
+        spareSessionKey ??= keyPair;
+      },
+      () => {
+        spareScheduled = false; // the hello makes its own key (and reports what fails there)
+      },
+    );
   }, 0);
 }
 
-/** Our hello, with `dialect`'s version (the shell may send it with another: the signature covers the location only). */
-export function makeHello(location: PeerLocator, dialect: Dialect): LocalHello {
-  const keyPair = spareSessionKey ?? generateKeyPair();
+function takeSpareKey(): KeyPair | undefined {
+  const key = spareSessionKey;
   spareSessionKey = undefined;
-  const locationSig = signLocation(keyPair.secretKey, locatorToSyrup(location));
+  return key;
+}
+
+function helloOf(keyPair: KeyPair, location: PeerLocator, dialect: Dialect, locationSig: Uint8Array): LocalHello {
   return {
     keyPair,
     publicId: publicIdOf(keyPair.publicKey),
     op: { op: 'start-session', captpVersion: dialect.captpVersion, sessionPubkey: keyPair.publicKey, location, locationSig },
   };
+}
+
+/**
+ * Our hello, with `dialect`'s version (the shell may send it with another:
+ * the signature covers the location only): a fresh session key pair and our
+ * location signed with it. Needs the synchronous crypto backend (Node, or a
+ * browser that loaded it; else `CRYPTO_NOT_LOADED`): see `helloFor`.
+ */
+export function makeHello(location: PeerLocator, dialect: Dialect): LocalHello {
+  const keyPair = takeSpareKey() ?? generateKeyPair();
+  return helloOf(keyPair, location, dialect, signLocation(keyPair.secretKey, locatorToSyrup(location)));
+}
+
+/** `makeHello` through the asynchronous backend (WebCrypto in browsers: it never loads noble); the same hello. */
+export async function makeHelloAsync(location: PeerLocator, dialect: Dialect): Promise<LocalHello> {
+  const keyPair = takeSpareKey() ?? (await generateKeyPairAsync());
+  return helloOf(keyPair, location, dialect, await signLocationAsync(keyPair.secretKey, locatorToSyrup(location)));
+}
+
+/**
+ * The hello for a new connection: made at once (`makeHello`) where the
+ * synchronous backend is ready — Node, where nothing waits — else through
+ * WebCrypto (`makeHelloAsync`), so a tab never loads noble for its hellos.
+ * `createVat` starts the connection's shell once the hello exists; what the
+ * peer sends before that waits in the connection.
+ */
+export function helloFor(location: PeerLocator, dialect: Dialect): LocalHello | Promise<LocalHello> {
+  return cryptoBackendReady() ? makeHello(location, dialect) : makeHelloAsync(location, dialect);
 }
 
 export interface CheckedHello {

@@ -1,13 +1,13 @@
 import { CapmeshError } from '../util/errors.js';
 import { toHex } from '../util/bytes.js';
-import { designatorOf, designatorSigner, generateKeyPair, isKeyPair, keyPairDesignatorKey, randomSwiss, sessionIdOf, type DesignatorKey, type KeyPair } from '../crypto/index.js';
+import { cryptoBackendReady, designatorOf, designatorSigner, generateKeyPairAsync, loadCryptoBackend, isKeyPair, keyPairDesignatorKeyAsync, randomSwiss, sessionIdOf, type DesignatorKey, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
 import { SESSION_LIMIT_NAMES, finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
 import { ConnectionShell, DEFAULT_SHELL_LIMITS, type DialectSource, type HelloRefusal, type ShellHost, type ShellLimits } from './connection-shell.js';
-import { CROSSED_HELLOS_REASON, isCrossedHellos, losesCrossedHellos, makeHello } from './handshake.js';
+import { CROSSED_HELLOS_REASON, helloFor, isCrossedHellos, losesCrossedHellos, type LocalHello } from './handshake.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { Listeners } from '../util/listeners.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
@@ -310,8 +310,9 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
   const dialect = options.dialect === undefined ? dialectFor('spec') : dialectArgument(options.dialect, 'dialect');
   const logger = options.logger ?? silentLogger;
   const store = options.store ?? memoryStore();
-  const identityOption = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : generateKeyPair());
-  const identity: DesignatorKey = isKeyPair(identityOption) ? keyPairDesignatorKey(identityOption) : identityOption;
+  // Through the asynchronous backend: a browser vat never loads noble for its identity (crypto/active-backend.ts).
+  const identityOption = options.identity ?? (options.store ? await loadOrCreateIdentity(store) : await generateKeyPairAsync());
+  const identity: DesignatorKey = isKeyPair(identityOption) ? await keyPairDesignatorKeyAsync(identityOption) : identityOption;
   const designator = designatorOf(identity.publicKey);
   const limits = options.limits ?? {};
   const liveness = livenessSettings(options.liveness);
@@ -342,7 +343,8 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
   const established = new Map<string, ConnectionShell>();
   /**
    * Callers of `sessionTo` waiting for a located session to a peer key. `connecting` is true
-   * while our netlayer's `connect` for it is still in flight (no shell yet).
+   * while our netlayer's `connect` for it, or our hello for that connection, is still in the
+   * making (no shell yet).
    */
   const waiting = new Map<
     string,
@@ -418,7 +420,28 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
   };
 
   const chooseDialect = options.dialects;
+  /**
+   * Loads the synchronous curves (a browser: noble, once) when a hello
+   * arrives while the vat holds another connection: a handoff between two
+   * sessions signs its gift certificate while it marshals, so both sessions
+   * must not be open before the curves are here. Whichever of two sessions
+   * opens second waited for them. A load that fails is logged; such a
+   * vat's references to third parties are then proxied, not handed off.
+   */
+  let curvesForHandoffs: Promise<void> | undefined;
+  const beforeOpen = (): Promise<void> | undefined => {
+    if (shells.size < 2 || cryptoBackendReady()) return undefined;
+    return (curvesForHandoffs ??= loadCryptoBackend().then(
+      () => undefined,
+      (error: unknown) => {
+        curvesForHandoffs = undefined;
+        logger.warn('could not load the curves handoffs sign with: references to third parties are proxied', { reason: error instanceof Error ? error.message : String(error) });
+      },
+    ));
+  };
+
   const host: ShellHost = {
+    beforeOpen,
     dialectFor(peer) {
       const configured = peer === undefined ? undefined : chooseDialect?.(peer);
       if (configured === undefined) return { dialect, configured: false };
@@ -538,20 +561,50 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
     limits,
   });
 
+  /**
+   * Runs `start` with our hello for `connection` (see `helloFor`): before
+   * returning where it is made synchronously (Node), else once WebCrypto made
+   * it (a browser). A hello that cannot be made, or a vat that began closing
+   * meanwhile, closes the connection and goes to `failed` instead.
+   */
+  const withHello = (connection: Connection, locator: PeerLocator, start: (hello: LocalHello) => void, failed: (error: unknown) => void): void => {
+    const refuse = (error: unknown): void => {
+      connection.close(closing ? 'vat is closing' : 'our hello could not be made');
+      failed(error);
+    };
+    let made: LocalHello | Promise<LocalHello>;
+    try {
+      made = helloFor(locator, dialect);
+    } catch (error) {
+      refuse(error);
+      return;
+    }
+    if (!(made instanceof Promise)) {
+      start(made);
+      return;
+    }
+    made.then((hello) => (closing ? refuse(new CapmeshError('DISCONNECTED', 'the vat is closing')) : start(hello)), refuse);
+  };
+
   const adopt = (connection: Connection, transport: string): void => {
     const entry = netlayers.get(transport);
     if (!entry) throw new CapmeshError('INVALID_ARGUMENT', `no netlayer for transport "${transport}"`);
-    let shell: ConnectionShell;
-    try {
-      shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host);
-    } catch (error) {
-      // `dialects()` threw for a connection a netlayer handed us already dialled: it goes unused.
-      logger.warn('connection refused: no dialect for its peer', { transport, reason: error instanceof Error ? error.message : String(error) });
-      connection.close('no dialect for this peer');
-      return;
-    }
-    shells.add(shell);
-    shell.start();
+    const started = (hello: LocalHello): void => {
+      let shell: ConnectionShell;
+      try {
+        shell = new ConnectionShell(connection, hello, host);
+      } catch (error) {
+        // `dialects()` threw for a connection a netlayer handed us already dialled: it goes unused.
+        logger.warn('connection refused: no dialect for its peer', { transport, reason: error instanceof Error ? error.message : String(error) });
+        connection.close('no dialect for this peer');
+        return;
+      }
+      shells.add(shell);
+      shell.start();
+    };
+    withHello(connection, entry.locator, started, (error) =>
+      logger.warn('connection refused: no hello', { transport, reason: error instanceof Error ? error.message : String(error) }),
+    );
   };
 
   for (const netlayer of options.netlayers) {
@@ -606,31 +659,39 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
       reject(error);
     };
     entry.netlayer.connect(peer).then((connection) => {
-      w.connecting = false;
       if (closing) {
+        w.connecting = false;
         connection.close('vat is closing');
         fail(new CapmeshError('DISCONNECTED', 'the vat is closing'));
         return;
       }
-      // The peer's own dial opened the session while ours was connecting (the waiter has it): a
-      // hello on this connection would only start a crossed-hellos comparison that could abort the
-      // open session. Close it before saying anything.
-      if (established.get(key)?.state === 'open') {
-        connection.close('a session with this peer is already open');
-        return;
-      }
-      let shell: ConnectionShell;
-      try {
-        shell = new ConnectionShell(connection, makeHello(entry.locator, dialect), host, peer);
-      } catch (error) {
-        // `dialects(peer)` threw or named no dialect: this dial fails, the connection goes unused.
-        connection.close('no dialect for this peer');
+      // `connecting` stays true until the shell exists: our hello may still be in the making (a browser).
+      const started = (hello: LocalHello): void => {
+        w.connecting = false;
+        // The peer's own dial opened the session while ours was connecting (the waiter has it): a
+        // hello on this connection would only start a crossed-hellos comparison that could abort the
+        // open session. Close it before saying anything.
+        if (established.get(key)?.state === 'open') {
+          connection.close('a session with this peer is already open');
+          return;
+        }
+        let shell: ConnectionShell;
+        try {
+          shell = new ConnectionShell(connection, hello, host, peer);
+        } catch (error) {
+          // `dialects(peer)` threw or named no dialect: this dial fails, the connection goes unused.
+          connection.close('no dialect for this peer');
+          fail(error);
+          return;
+        }
+        shells.add(shell);
+        dials.set(shell, key);
+        shell.start();
+      };
+      withHello(connection, entry.locator, started, (error) => {
+        w.connecting = false;
         fail(error);
-        return;
-      }
-      shells.add(shell);
-      dials.set(shell, key);
-      shell.start();
+      });
     }, (error: unknown) => {
       w.connecting = false;
       fail(error);

@@ -1,5 +1,5 @@
 import { CapmeshError } from '../util/errors.js';
-import { generateKeyPair, keyPairFromSecret, type KeyPair } from '../crypto/index.js';
+import { generateKeyPairAsync, keyPairFromSecretAsync, type KeyPair } from '../crypto/index.js';
 import type { SyrupValue } from '../syrup/types.js';
 import type { Store } from './store.js';
 
@@ -12,6 +12,8 @@ export const IDENTITY_KEY = 'capmesh/identity';
  * announced is the one every later start loads. Stored as
  * `{ type: "ed25519", secret: <32 bytes> }`.
  *
+ * Keys go through the asynchronous backend (WebCrypto in browsers: no noble).
+ *
  * Failure: a stored record of another shape rejects with `STORE` (and is left
  * untouched: replacing it would silently change the vat's identity and void
  * every sturdyref it issued).
@@ -19,12 +21,12 @@ export const IDENTITY_KEY = 'capmesh/identity';
 export async function loadOrCreateIdentity(store: Store): Promise<KeyPair> {
   const stored = await store.get(IDENTITY_KEY);
   if (stored !== undefined) return identityFromRecord(stored);
-  const identity = generateKeyPair();
+  const identity = await generateKeyPairAsync();
   await store.set(IDENTITY_KEY, { type: 'ed25519', secret: identity.secretKey });
   return identity;
 }
 
-function identityFromRecord(stored: SyrupValue): KeyPair {
+function identityFromRecord(stored: SyrupValue): Promise<KeyPair> {
   const record = stored as { type?: unknown; secret?: unknown } | null;
   if (
     typeof record !== 'object' ||
@@ -35,5 +37,5 @@ function identityFromRecord(stored: SyrupValue): KeyPair {
   ) {
     throw new CapmeshError('STORE', `the stored identity under "${IDENTITY_KEY}" is not an Ed25519 secret key`);
   }
-  return keyPairFromSecret(record.secret);
+  return keyPairFromSecretAsync(record.secret);
 }

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   // crypto
   'CRYPTO_BAD_KEY',
   'CRYPTO_BAD_SIGNATURE',
+  /** A synchronous key function ran in a browser before `loadCryptoBackend()` loaded the curves it needs (see crypto/active-backend.ts). */
+  'CRYPTO_NOT_LOADED',
   /** The designator signer refused a statement: unlabelled, an unregistered label, non-canonical bytes, over its size limit, or a legacy challenge it is not enabled for. */
   'SIGNING_REFUSED',
   // captp / session

@@ -63,7 +63,7 @@ describe('crypto backends', () => {
     expect(native.name).toBe('native');
     expect(cryptoBackend().name).toBe('native');
     restore = useCryptoBackend(nobleBackend);
-    expect(restore.name).toBe('native');
+    expect(restore?.name).toBe('native');
     expect(cryptoBackend()).toBe(nobleBackend);
     const kp = keyPairFromSecret(new Uint8Array(32).fill(7));
     const sig = sign(kp.secretKey, new Uint8Array([1, 2, 3]));

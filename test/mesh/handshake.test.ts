@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { verifyLocation } from '../../src/crypto/index.js';
 import { dialectFor, locatorToSyrup, type PeerLocator } from '../../src/wire/index.js';
-import { makeHello, prepareSessionKey } from '../../src/mesh/handshake.js';
+import { helloFor, makeHello, prepareSessionKey } from '../../src/mesh/handshake.js';
+import { cryptoBackendReady, simulateNoNativeBackend } from '../../src/crypto/active-backend.js';
 
 /** Counts the session key pairs made (below the module under test). */
 const made = vi.hoisted(() => ({ keys: 0 }));
@@ -38,5 +39,25 @@ describe('makeHello and the session key made ahead of need', () => {
     for (const hello of [first, second]) {
       expect(verifyLocation(hello.op.sessionPubkey, locatorToSyrup(here), hello.op.locationSig)).toBe(true);
     }
+  });
+});
+
+describe('helloFor', () => {
+  afterEach(() => simulateNoNativeBackend(false));
+
+  it('makes the hello at once where the synchronous backend is ready (Node)', () => {
+    const hello = helloFor(here, dialect);
+    expect(hello).not.toBeInstanceOf(Promise);
+  });
+
+  it('without one (a browser) makes it through the asynchronous backend: a promise, a good signature, and no curves loaded', async () => {
+    simulateNoNativeBackend(true);
+    const made = helloFor(here, dialect);
+    expect(made).toBeInstanceOf(Promise);
+    const hello = await made;
+    expect(cryptoBackendReady()).toBe(false);
+    simulateNoNativeBackend(false);
+    expect(verifyLocation(hello.op.sessionPubkey, locatorToSyrup(here), hello.op.locationSig)).toBe(true);
+    expect(hello.op.captpVersion).toBe(dialect.captpVersion);
   });
 });

@@ -2,7 +2,7 @@ import { CapmeshError, isCapmeshError } from '../../util/errors.js';
 import { silentLogger, type Logger } from '../../util/logger.js';
 import { Listeners } from '../../util/listeners.js';
 import { NetlayerState } from '../netlayer-state.js';
-import { publicKeyOfDesignator } from '../../crypto/index.js';
+import { loadCryptoBackend, publicKeyOfDesignator } from '../../crypto/index.js';
 import type { PeerLocator } from '../../wire/index.js';
 import type { Connection, Netlayer, NetlayerAttachment, NetlayerBinding } from '../types.js';
 import { RelayClient, relayUrlList, type RelayClientOptions, type RelayReplacedNotice } from './client.js';
@@ -369,13 +369,15 @@ export function relayNetlayer(options: RelayNetlayerOptions): RelayNetlayer {
 let circuitHandshake: Promise<typeof import('./circuit-handshake.js')> | undefined;
 
 /**
- * The end-to-end circuit handshake and channel (with their X25519 and AEAD),
- * loaded on the first circuit dialled or accepted: a tab that only signals
+ * The end-to-end circuit handshake and channel (with their X25519 and AEAD,
+ * and the synchronous curves: crypto/active-backend.ts), loaded on the
+ * first circuit dialled or accepted: a tab that only signals
  * through the relay never loads them. A load that fails rejects that
  * circuit's connect / accept; the next one tries again.
  */
 function loadCircuitHandshake(): Promise<typeof import('./circuit-handshake.js')> {
-  circuitHandshake ??= import('./circuit-handshake.js').catch((error: unknown) => {
+  // The handshake's X25519 and signature checks run on the synchronous curves: they load with it.
+  circuitHandshake ??= Promise.all([import('./circuit-handshake.js'), loadCryptoBackend()]).then(([handshake]) => handshake).catch((error: unknown) => {
     circuitHandshake = undefined;
     throw error;
   });
