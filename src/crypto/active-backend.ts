@@ -23,7 +23,7 @@ import { nodeCryptoBackend } from './node-backend.js';
 let active: CryptoBackend | undefined;
 /** `null` once known to be absent (a browser). */
 let native: CryptoBackend | null | undefined;
-let loading: Promise<CryptoBackend> | undefined;
+let loading: Promise<void> | undefined;
 
 function nativeBackend(): CryptoBackend | undefined {
   if (native === undefined) native = nodeCryptoBackend() ?? null;
@@ -51,15 +51,17 @@ export function cryptoBackendReady(): boolean {
 }
 
 /**
- * Makes `cryptoBackend()` usable: at once where the platform's is
- * synchronous (or one was set), else by loading noble's curves with a
- * dynamic `import()` (once; a failed load rejects, and the next call tries
- * again).
+ * Makes the synchronous key functions usable (`generateKeyPair`, `sign`,
+ * …): at once where the platform's crypto is synchronous (Node), else — a
+ * browser — by loading noble's curves with a dynamic `import()` (once; a
+ * failed load rejects, and the next call tries again).
  */
-export function loadCryptoBackend(): Promise<CryptoBackend> {
-  if (cryptoBackendReady()) return Promise.resolve(active!);
+export function loadCryptoBackend(): Promise<void> {
+  if (cryptoBackendReady()) return Promise.resolve();
   loading ??= import('./noble-curves.js').then(
-    ({ nobleCurves }) => (active ??= nobleCurves),
+    ({ nobleCurves }) => {
+      active ??= nobleCurves;
+    },
     (error: unknown) => {
       loading = undefined;
       throw error;
