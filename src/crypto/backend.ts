@@ -30,6 +30,8 @@ export interface CryptoBackend {
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
   x25519PublicKey(secret: Uint8Array): Uint8Array;
   x25519Shared(secret: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  /** SHA-256 (FIPS 180-4): the 32-byte digest of `bytes` (Public and Session IDs, ids.ts). */
+  sha256(bytes: Uint8Array): Uint8Array;
   /**
    * ChaCha20-Poly1305 (RFC 8439): ciphertext ‖ 16-byte tag. Absent on the
    * browsers' default (noble-curves.ts): aead.ts then seals with

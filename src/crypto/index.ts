@@ -8,7 +8,7 @@ export { generateKeyPair, generateKeyPairAsync, keyPairFromSecret, keyPairFromSe
 export type { KeyPair } from './keys.js';
 export { randomBytes, randomSwiss } from './random.js';
 export { cryptoBackendReady, loadCryptoBackend } from './active-backend.js';
-export { publicIdOf, sessionIdOf } from './ids.js';
+export { publicIdOf, publicIdOfAsync, sessionIdOf, sessionIdOfAsync } from './ids.js';
 export {
   signSyrup,
   verifySyrup,

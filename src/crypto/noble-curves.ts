@@ -1,8 +1,9 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import type { CryptoBackend } from './backend.js';
 
 /**
- * noble's curves (`@noble/curves`) without the AEAD: the synchronous default
+ * noble's curves (`@noble/curves`, with `@noble/hashes`' SHA-256) without the AEAD: the synchronous default
  * where the platform's crypto is asynchronous (browsers). The AEAD is left
  * out so that this never pulls `@noble/ciphers` into a bundle's initial load:
  * aead.ts (loaded with the relay circuit) seals with noble itself when the
@@ -21,4 +22,5 @@ export const nobleCurves: CryptoBackend = Object.freeze({
   },
   x25519PublicKey: (secret: Uint8Array) => x25519.getPublicKey(secret),
   x25519Shared: (secret: Uint8Array, publicKey: Uint8Array) => x25519.getSharedSecret(secret, publicKey),
+  sha256: (bytes: Uint8Array) => sha256(bytes),
 });

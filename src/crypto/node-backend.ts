@@ -26,6 +26,7 @@ interface NodeCrypto {
   sign(algorithm: null, data: Uint8Array, key: NodeKeyObject): Uint8Array;
   verify(algorithm: null, data: Uint8Array, key: NodeKeyObject, signature: Uint8Array): boolean;
   diffieHellman(options: { privateKey: NodeKeyObject; publicKey: NodeKeyObject }): Uint8Array;
+  createHash(algorithm: 'sha256'): { update(data: Uint8Array): { digest(): Uint8Array } };
   createCipheriv(algorithm: 'chacha20-poly1305', key: Uint8Array, iv: Uint8Array, options: { authTagLength: number }): NodeAeadCipher;
   createDecipheriv(algorithm: 'chacha20-poly1305', key: Uint8Array, iv: Uint8Array, options: { authTagLength: number }): NodeAeadDecipher;
 }
@@ -79,6 +80,7 @@ export function nodeCryptoBackend(): CryptoBackend | undefined {
       }
     },
     x25519PublicKey: (secret: Uint8Array) => rawPublic(nc.createPrivateKey({ key: der(X25519_PKCS8, secret), format: 'der', type: 'pkcs8' })),
+    sha256: (bytes: Uint8Array) => own(nc.createHash('sha256').update(bytes).digest()),
     x25519Shared(secret: Uint8Array, publicKey: Uint8Array): Uint8Array {
       const privateKey = nc.createPrivateKey({ key: der(X25519_PKCS8, secret), format: 'der', type: 'pkcs8' });
       return own(nc.diffieHellman({ privateKey, publicKey: nc.createPublicKey({ key: der(X25519_SPKI, publicKey), format: 'der', type: 'spki' }) }));

@@ -1,6 +1,5 @@
 import { CapmeshError, isCapmeshError, withoutCodePrefix, type CapmeshErrorCode } from '../util/errors.js';
 import type { SyrupLimits, SyrupValue } from '../syrup/types.js';
-import { sessionIdOf } from '../crypto/index.js';
 import { CaptpSession, budgetExceeded, type FinalizerFactory, type SendTxn, type SessionLimits } from '../captp/index.js';
 import { decodeOp, dialectForVersion, encodeOp, type Descriptor, type Dialect, type Op, type PeerLocator, type StartSessionOp } from '../wire/index.js';
 import type { Connection, ConnectionCloseReason } from '../netlayer/types.js';
@@ -283,7 +282,9 @@ export class ConnectionShell {
     // everything else the peer sends is held, in arrival order (within maxHeldInputBytes), and
     // handed to the session once it opens; a hello that fails drops it with the connection.
     this.checkingHello = true;
-    const check = this.outbound ? checkHello(op, this.startDialect.dialect) : checkHello(op, (hello) => this.chooseDialect(hello));
+    const check = this.outbound
+      ? checkHello(op, this.startDialect.dialect, this.hello.publicId)
+      : checkHello(op, (hello) => this.chooseDialect(hello), this.hello.publicId);
     const ready = this.host.beforeOpen?.();
     const checking = ready === undefined ? check : Promise.all([check, ready]).then(([checked]) => checked);
     checking.then(
@@ -308,7 +309,7 @@ export class ConnectionShell {
   private helloChecked(checked: CheckedHello): void {
     checkProvenIdentity(this.connection, checked.location);
     this.peer = checked;
-    this.sessionId = sessionIdOf(this.hello.publicId, this.peer.peerId);
+    this.sessionId = checked.sessionId;
     const refusal = this.host.helloArrived(this);
     if (refusal !== undefined) {
       if (typeof refusal === 'string') this.abort(refusal);

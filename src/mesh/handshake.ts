@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { compareBytes } from '../util/bytes.js';
-import { cryptoBackendReady, generateKeyPair, generateKeyPairAsync, publicIdOf, signLocation, signLocationAsync, verifyLocationAsync, type KeyPair } from '../crypto/index.js';
+import { cryptoBackendReady, generateKeyPair, generateKeyPairAsync, publicIdOf, publicIdOfAsync, sessionIdOf, sessionIdOfAsync, signLocation, signLocationAsync, verifyLocationAsync, type KeyPair } from '../crypto/index.js';
 import { locatorToSyrup, type Dialect, type PeerLocator, type StartSessionOp } from '../wire/index.js';
 
 /**
@@ -56,10 +56,10 @@ function takeSpareKey(): KeyPair | undefined {
   return key;
 }
 
-function helloOf(keyPair: KeyPair, location: PeerLocator, dialect: Dialect, locationSig: Uint8Array): LocalHello {
+function helloOf(keyPair: KeyPair, publicId: Uint8Array, location: PeerLocator, dialect: Dialect, locationSig: Uint8Array): LocalHello {
   return {
     keyPair,
-    publicId: publicIdOf(keyPair.publicKey),
+    publicId,
     op: { op: 'start-session', captpVersion: dialect.captpVersion, sessionPubkey: keyPair.publicKey, location, locationSig },
   };
 }
@@ -72,13 +72,14 @@ function helloOf(keyPair: KeyPair, location: PeerLocator, dialect: Dialect, loca
  */
 export function makeHello(location: PeerLocator, dialect: Dialect): LocalHello {
   const keyPair = takeSpareKey() ?? generateKeyPair();
-  return helloOf(keyPair, location, dialect, signLocation(keyPair.secretKey, locatorToSyrup(location)));
+  return helloOf(keyPair, publicIdOf(keyPair.publicKey), location, dialect, signLocation(keyPair.secretKey, locatorToSyrup(location)));
 }
 
 /** `makeHello` through the asynchronous backend (WebCrypto in browsers: it never loads noble); the same hello. */
 export async function makeHelloAsync(location: PeerLocator, dialect: Dialect): Promise<LocalHello> {
   const keyPair = takeSpareKey() ?? (await generateKeyPairAsync());
-  return helloOf(keyPair, location, dialect, await signLocationAsync(keyPair.secretKey, locatorToSyrup(location)));
+  const [publicId, locationSig] = await Promise.all([publicIdOfAsync(keyPair.publicKey), signLocationAsync(keyPair.secretKey, locatorToSyrup(location))]);
+  return helloOf(keyPair, publicId, location, dialect, locationSig);
 }
 
 /**
@@ -98,6 +99,8 @@ export interface CheckedHello {
   readonly location: PeerLocator;
   /** The dialect the session with this peer starts with (its `captpVersion` is the peer's). */
   readonly dialect: Dialect;
+  /** The OCapN Session ID, from our hello's Public ID and the peer's. */
+  readonly sessionId: Uint8Array;
 }
 
 /**
@@ -111,8 +114,10 @@ export interface CheckedHello {
  * (WebCrypto in browsers: async-backend.ts). `choose` runs only after the
  * signature verified. The caller must not act on the peer's later messages
  * until this settles: connection-shell.ts holds them, in arrival order.
+ * `ourPublicId` is our hello's Public ID (for the Session ID); the IDs are
+ * hashed on WebCrypto where no synchronous backend is ready (a browser).
  */
-export async function checkHello(op: StartSessionOp, dialect: Dialect | ((hello: StartSessionOp) => Dialect)): Promise<CheckedHello> {
+export async function checkHello(op: StartSessionOp, dialect: Dialect | ((hello: StartSessionOp) => Dialect), ourPublicId: Uint8Array): Promise<CheckedHello> {
   if (!(await verifyLocationAsync(op.sessionPubkey, locatorToSyrup(op.location), op.locationSig))) {
     throw new CapmeshError('BAD_LOCATION_SIGNATURE', 'the start-session location signature does not verify');
   }
@@ -120,7 +125,10 @@ export async function checkHello(op: StartSessionOp, dialect: Dialect | ((hello:
   if (op.captpVersion !== chosen.captpVersion) {
     throw new CapmeshError('BAD_VERSION', `unsupported CapTP version "${op.captpVersion}" (we speak "${chosen.captpVersion}")`);
   }
-  return { peerKey: op.sessionPubkey, peerId: publicIdOf(op.sessionPubkey), location: op.location, dialect: chosen };
+  const now = cryptoBackendReady();
+  const peerId = now ? publicIdOf(op.sessionPubkey) : await publicIdOfAsync(op.sessionPubkey);
+  const sessionId = now ? sessionIdOf(ourPublicId, peerId) : await sessionIdOfAsync(ourPublicId, peerId);
+  return { peerKey: op.sessionPubkey, peerId, location: op.location, dialect: chosen, sessionId };
 }
 
 /**

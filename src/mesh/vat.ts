@@ -1,6 +1,6 @@
 import { CapmeshError } from '../util/errors.js';
 import { toHex } from '../util/bytes.js';
-import { cryptoBackendReady, designatorOf, designatorSigner, generateKeyPairAsync, loadCryptoBackend, isKeyPair, keyPairDesignatorKeyAsync, randomSwiss, sessionIdOf, type DesignatorKey, type KeyPair } from '../crypto/index.js';
+import { cryptoBackendReady, designatorOf, designatorSigner, generateKeyPairAsync, loadCryptoBackend, isKeyPair, keyPairDesignatorKeyAsync, randomSwiss, type DesignatorKey, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
 import { SESSION_LIMIT_NAMES, finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
@@ -774,7 +774,7 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
           dialectSource: shell.dialectSource,
           outbound: shell.outbound,
           proven: shell.proven,
-          sessionId: toHex(sessionIdOf(shell.hello.publicId, shell.peer.peerId)),
+          sessionId: toHex(shell.sessionId!),
           path: shell.connection.path ?? shell.peer.location.transport,
           stats: shell.session.stats(),
         });

@@ -142,6 +142,13 @@ describe('crypto backends', () => {
     expect(await verdicts(A.toBytes(), msg, odd)).toEqual([true, false, false]);
   });
 
+  it('SHA-256: the FIPS 180-4 "abc" vector on both synchronous backends, and equal digests for random input', () => {
+    for (const b of [nobleBackend, native]) {
+      expect(toHex(b.sha256(new TextEncoder().encode('abc')))).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    }
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => toHex(nobleBackend.sha256(bytes)) === toHex(native.sha256(bytes))));
+  });
+
   it('X25519: the RFC 7748 §6.1 vector on all three, and equal shared secrets for random keys', async () => {
     const alice = fromHex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
     const bobPub = fromHex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cryptoBackendReady, loadCryptoBackend, simulateNoNativeBackend } from '../../src/crypto/active-backend.js';
 import fc from 'fast-check';
-import { publicIdOf, sessionIdOf } from '../../src/crypto/index.js';
+import { keyPairFromSecret, publicIdOf, publicIdOfAsync, sessionIdOf, sessionIdOfAsync } from '../../src/crypto/index.js';
 import { compareBytes, toHex } from '../../src/util/bytes.js';
 import { codeOf } from '../helpers/codes.js';
 
@@ -42,5 +43,25 @@ describe('Public IDs and Session IDs', () => {
     expect(codeOf(() => publicIdOf(new Uint8Array(31)))).toBe('CRYPTO_BAD_KEY');
     expect(codeOf(() => sessionIdOf(new Uint8Array(31), new Uint8Array(32)))).toBe('INVALID_ARGUMENT');
     expect(codeOf(() => sessionIdOf(new Uint8Array(32), new Uint8Array(64)))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('Public and Session IDs hashed on WebCrypto (a browser without the synchronous backend)', () => {
+  afterEach(() => simulateNoNativeBackend(false));
+
+  it('the …Async twins give the same bytes; the synchronous ones refuse until the backend is loaded', async () => {
+    const a = keyPairFromSecret(new Uint8Array(32).fill(1)).publicKey;
+    const b = keyPairFromSecret(new Uint8Array(32).fill(2)).publicKey;
+    const idA = publicIdOf(a);
+    const idB = publicIdOf(b);
+    const session = sessionIdOf(idA, idB);
+    simulateNoNativeBackend(true);
+    expect(() => publicIdOf(a)).toThrow(/loadCryptoBackend/);
+    expect(await publicIdOfAsync(a)).toEqual(idA);
+    expect(await sessionIdOfAsync(idB, idA)).toEqual(session);
+    expect(cryptoBackendReady()).toBe(false); // WebCrypto did the hashing
+    await loadCryptoBackend();
+    expect(publicIdOf(b)).toEqual(idB); // noble's SHA-256 agrees
+    expect(sessionIdOf(idA, idB)).toEqual(session);
   });
 });
