@@ -23,37 +23,6 @@ import { CONTEXT_PERMISSIONS, loadVatPage } from '../src/testing/playwright.js';
 import { recordGoal } from './goals.js';
 import { inPage, loadBench, PING_BYTES, ROUNDS, rtt, WARMUP } from './browser-tabs.js';
 
-
-/** Raw floor: `rounds` 64-byte round trips between two dedicated workers over one MessageChannel, timed in the first. */
-function rawWorkerChannelPing(page: Page, rounds: number, warmup: number): Promise<number[]> {
-  return page.evaluate(
-    async ([n, w, size]) => {
-      const echo = `onmessage = (e) => { const p = e.data; p.onmessage = (m) => p.postMessage(m.data, [m.data]); };`;
-      const timer = `onmessage = async (e) => {
-        const [p, n, w, size] = e.data; const out = []; let wake;
-        p.onmessage = (m) => wake(m.data);
-        for (let i = 0; i < n + w; i++) {
-          const buf = new Uint8Array(size).buffer; const t0 = performance.now();
-          p.postMessage(buf, [buf]); await new Promise((r) => (wake = r));
-          if (i >= w) out.push(performance.now() - t0);
-        }
-        postMessage(out);
-      };`;
-      // No named functions in here: the bench's loader would wrap them in a helper the page lacks.
-      const [a, b] = [timer, echo].map((src) => new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })))) as [Worker, Worker];
-      const { port1, port2 } = new MessageChannel();
-      b.postMessage(port2, [port2]);
-      const result = new Promise<number[]>((resolve) => (a.onmessage = (e: MessageEvent) => resolve(e.data as number[])));
-      a.postMessage([port1, n, w, size], [port1]);
-      const out = await result;
-      a.terminate();
-      b.terminate();
-      return out;
-    },
-    [rounds, warmup, PING_BYTES] as const,
-  );
-}
-
 /** A SharedWorker that hands the first two pages that connect the two ends of one MessageChannel (as the broker does). */
 const PAIRER = `const ports = []; onconnect = (e) => { ports.push(e.ports[0]); if (ports.length === 2) { const c = new MessageChannel(); ports[0].postMessage(c.port1, [c.port1]); ports[1].postMessage(c.port2, [c.port2]); } };`;
 const ECHO_WORKER = `onmessage = (e) => { const p = e.data; p.onmessage = (m) => p.postMessage(m.data, [m.data]); };`;
@@ -67,6 +36,25 @@ const TIMER_WORKER = `onmessage = async (e) => {
   }
   postMessage(out);
 };`;
+
+/** Raw floor: `rounds` 64-byte round trips between two dedicated workers over one MessageChannel, timed in the first. */
+function rawWorkerChannelPing(page: Page, rounds: number, warmup: number): Promise<number[]> {
+  return page.evaluate(
+    async ([n, w, size, timer, echo]) => {
+      // No named functions in here: the bench's loader would wrap them in a helper the page lacks.
+      const [a, b] = [timer, echo].map((src) => new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })))) as [Worker, Worker];
+      const { port1, port2 } = new MessageChannel();
+      b.postMessage(port2, [port2]);
+      const result = new Promise<number[]>((resolve) => (a.onmessage = (e: MessageEvent) => resolve(e.data as number[])));
+      a.postMessage([port1, n, w, size], [port1]);
+      const out = await result;
+      a.terminate();
+      b.terminate();
+      return out;
+    },
+    [rounds, warmup, PING_BYTES, TIMER_WORKER, ECHO_WORKER] as const,
+  );
+}
 
 /**
  * Raw floor across tabs: a dedicated worker in `a` (timing) and one in `b`
