@@ -1,7 +1,9 @@
 import { CapmeshError } from '../util/errors.js';
 import { compareBytes } from '../util/bytes.js';
-import { cryptoBackendReady, generateKeyPair, generateKeyPairAsync, publicIdOf, publicIdOfAsync, sessionIdOf, sessionIdOfAsync, signLocation, signLocationAsync, verifyLocationAsync, type KeyPair } from '../crypto/index.js';
+import { cryptoBackendReady, generateKeyPair, generateKeyPairAsync, loadCryptoBackend, publicIdOf, publicIdOfAsync, sessionIdOf, sessionIdOfAsync, signLocation, signLocationAsync, verifyLocationAsync, type KeyPair } from '../crypto/index.js';
 import { locatorToSyrup, type Dialect, type PeerLocator, type StartSessionOp } from '../wire/index.js';
+import type { Connection } from '../netlayer/types.js';
+import type { Logger } from '../util/logger.js';
 
 /**
  * `op:start-session`: what we send and how we check what arrives (OCapN
@@ -91,6 +93,63 @@ export async function makeHelloAsync(location: PeerLocator, dialect: Dialect): P
  */
 export function helloFor(location: PeerLocator, dialect: Dialect): LocalHello | Promise<LocalHello> {
   return cryptoBackendReady() ? makeHello(location, dialect) : makeHelloAsync(location, dialect);
+}
+
+/**
+ * Runs `start` with our hello for `connection`, as `make` (`helloFor`)
+ * gives it: before returning when it is made at once (Node), else once the
+ * promise resolved (a browser). A hello that could not be made, or a vat
+ * that began closing meanwhile (`closing()`), closes the connection and
+ * goes to `failed` instead. What the peer sends meanwhile waits in the
+ * connection.
+ */
+export function startWithHello(
+  connection: Connection,
+  make: () => LocalHello | Promise<LocalHello>,
+  closing: () => boolean,
+  start: (hello: LocalHello) => void,
+  failed: (error: unknown) => void,
+): void {
+  const refuse = (error: unknown): void => {
+    connection.close(closing() ? 'vat is closing' : 'our hello could not be made');
+    failed(error);
+  };
+  let made: LocalHello | Promise<LocalHello>;
+  try {
+    made = make();
+  } catch (error) {
+    refuse(error);
+    return;
+  }
+  if (!(made instanceof Promise)) {
+    start(made);
+    return;
+  }
+  made.then((hello) => (closing() ? refuse(new CapmeshError('DISCONNECTED', 'the vat is closing')) : start(hello)), refuse);
+}
+
+/**
+ * The vat's `ShellHost.beforeOpen`: loads the synchronous curves (a
+ * browser: noble, once) when a hello arrives while the vat holds another
+ * connection (`connections()` counts them, this one included). A handoff
+ * between two sessions signs its gift certificate while it marshals, so both
+ * sessions must not be open before the curves are here; whichever of two
+ * sessions opens second waited for them. A load that fails is logged (the
+ * next second session tries again); such a vat's references to third
+ * parties are proxied, not handed off (`Handoffs.give`).
+ */
+export function curvesBeforeSecondSession(connections: () => number, logger: Logger): () => Promise<void> | undefined {
+  let loading: Promise<void> | undefined;
+  return () => {
+    if (connections() < 2 || cryptoBackendReady()) return undefined;
+    return (loading ??= loadCryptoBackend().then(
+      () => undefined,
+      (error: unknown) => {
+        loading = undefined;
+        logger.warn('could not load the curves handoffs sign with: references to third parties are proxied', { reason: error instanceof Error ? error.message : String(error) });
+      },
+    ));
+  };
 }
 
 export interface CheckedHello {

@@ -1,13 +1,13 @@
 import { CapmeshError } from '../util/errors.js';
 import { toHex } from '../util/bytes.js';
-import { cryptoBackendReady, designatorOf, designatorSigner, generateKeyPairAsync, loadCryptoBackend, isKeyPair, keyPairDesignatorKeyAsync, randomSwiss, type DesignatorKey, type KeyPair } from '../crypto/index.js';
+import { designatorOf, designatorSigner, generateKeyPairAsync, isKeyPair, keyPairDesignatorKeyAsync, randomSwiss, type DesignatorKey, type KeyPair } from '../crypto/index.js';
 import { DEFAULT_SYRUP_LIMITS, type SyrupLimits } from '../syrup/types.js';
 import { SESSION_LIMIT_NAMES, finalizationRegistryFinalizer, type FinalizerFactory, type SessionLimits, type SessionStats } from '../captp/index.js';
 import { dialectFor, locatorsEqual, type Dialect, type DialectName, type PeerLocator, type SturdyRef } from '../wire/index.js';
 import { E, type Remote } from '../vat/index.js';
 import type { Connection, Netlayer } from '../netlayer/types.js';
 import { ConnectionShell, DEFAULT_SHELL_LIMITS, type DialectSource, type HelloRefusal, type ShellHost, type ShellLimits } from './connection-shell.js';
-import { CROSSED_HELLOS_REASON, helloFor, isCrossedHellos, losesCrossedHellos, type LocalHello } from './handshake.js';
+import { CROSSED_HELLOS_REASON, curvesBeforeSecondSession, helloFor, isCrossedHellos, losesCrossedHellos, startWithHello, type LocalHello } from './handshake.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { Listeners } from '../util/listeners.js';
 import { SwissTable, makeBootstrap } from './bootstrap.js';
@@ -420,25 +420,7 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
   };
 
   const chooseDialect = options.dialects;
-  /**
-   * Loads the synchronous curves (a browser: noble, once) when a hello
-   * arrives while the vat holds another connection: a handoff between two
-   * sessions signs its gift certificate while it marshals, so both sessions
-   * must not be open before the curves are here. Whichever of two sessions
-   * opens second waited for them. A load that fails is logged; such a
-   * vat's references to third parties are then proxied, not handed off.
-   */
-  let curvesForHandoffs: Promise<void> | undefined;
-  const beforeOpen = (): Promise<void> | undefined => {
-    if (shells.size < 2 || cryptoBackendReady()) return undefined;
-    return (curvesForHandoffs ??= loadCryptoBackend().then(
-      () => undefined,
-      (error: unknown) => {
-        curvesForHandoffs = undefined;
-        logger.warn('could not load the curves handoffs sign with: references to third parties are proxied', { reason: error instanceof Error ? error.message : String(error) });
-      },
-    ));
-  };
+  const beforeOpen = curvesBeforeSecondSession(() => shells.size, logger);
 
   const host: ShellHost = {
     beforeOpen,
@@ -561,30 +543,8 @@ export async function createVat(options: VatOptions): Promise<EngineVat> {
     limits,
   });
 
-  /**
-   * Runs `start` with our hello for `connection` (see `helloFor`): before
-   * returning where it is made synchronously (Node), else once WebCrypto made
-   * it (a browser). A hello that cannot be made, or a vat that began closing
-   * meanwhile, closes the connection and goes to `failed` instead.
-   */
-  const withHello = (connection: Connection, locator: PeerLocator, start: (hello: LocalHello) => void, failed: (error: unknown) => void): void => {
-    const refuse = (error: unknown): void => {
-      connection.close(closing ? 'vat is closing' : 'our hello could not be made');
-      failed(error);
-    };
-    let made: LocalHello | Promise<LocalHello>;
-    try {
-      made = helloFor(locator, dialect);
-    } catch (error) {
-      refuse(error);
-      return;
-    }
-    if (!(made instanceof Promise)) {
-      start(made);
-      return;
-    }
-    made.then((hello) => (closing ? refuse(new CapmeshError('DISCONNECTED', 'the vat is closing')) : start(hello)), refuse);
-  };
+  const withHello = (connection: Connection, locator: PeerLocator, start: (hello: LocalHello) => void, failed: (error: unknown) => void): void =>
+    startWithHello(connection, () => helloFor(locator, dialect), () => closing, start, failed);
 
   const adopt = (connection: Connection, transport: string): void => {
     const entry = netlayers.get(transport);
