@@ -74,7 +74,7 @@ export function loadCryptoBackend(): Promise<void> {
  * Switches the backend (tests run the same vectors on each; an app could pin
  * `noble`); `undefined` goes back to the default (the platform's, or none
  * until loaded). Returns the previous one. Not exported from any package
- * entry but `capmesh/testing`.
+ * entry.
  */
 export function useCryptoBackend(backend: CryptoBackend | undefined): CryptoBackend | undefined {
   const previous = active ?? nativeBackend();

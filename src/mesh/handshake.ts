@@ -184,6 +184,7 @@ export async function checkHello(op: StartSessionOp, dialect: Dialect | ((hello:
   if (op.captpVersion !== chosen.captpVersion) {
     throw new CapmeshError('BAD_VERSION', `unsupported CapTP version "${op.captpVersion}" (we speak "${chosen.captpVersion}")`);
   }
+  // Hashed at once where the synchronous backend is ready (Node: no extra turns before the session opens).
   const now = cryptoBackendReady();
   const peerId = now ? publicIdOf(op.sessionPubkey) : await publicIdOfAsync(op.sessionPubkey);
   const sessionId = now ? sessionIdOf(ourPublicId, peerId) : await sessionIdOfAsync(ourPublicId, peerId);
